@@ -1,0 +1,192 @@
+/**
+ * `runsurge analyze JOB.py [--input FILE] [--mode auto|manual] [--json]`: scanner findings, function classes,
+ * DDG, blocks and memory. With --input, memory is calibrated by running the job on a sample of the input
+ * with the local python3 (your own job on your own machine; the coordinator uses a sandboxed node instead).
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import type { Command } from 'commander'
+import { analyze, calibrate, evaluate, formatOf, sampleInput } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, AnalyzeOptions, CalibrationRunner, InputSample, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
+
+/** How long calibration may run the job on its sample before it is killed. */
+const CALIBRATION_TIMEOUT_MS = 120_000
+
+interface AnalyzeFlags {
+  input?: string
+  mode: string
+  json?: boolean
+  calibrate: boolean
+}
+
+export function register (program: Command): void {
+  program.command('analyze')
+    .description('scan and analyze a job: findings, function classes, dependency graph, blocks, memory estimates')
+    .argument('<job>', 'the Python job file')
+    .option('-i, --input <file>', 'input file (.json, .jsonl, .csv, or text lines): sizes the memory estimate and calibrates it on a sample')
+    .option('-m, --mode <mode>', 'auto (main(data)) or manual (process(input_data))', 'auto')
+    .option('--no-calibrate', 'with --input, keep the static estimate instead of running the job on a sample')
+    .option('--json', 'print the report as JSON')
+    .action(async (job: string, flags: AnalyzeFlags) => {
+      process.exitCode = await runAnalyze(job, flags)
+    })
+}
+
+async function runAnalyze (job: string, flags: AnalyzeFlags): Promise<number> {
+  if (flags.mode !== 'auto' && flags.mode !== 'manual') return usage(`--mode must be auto or manual, not ${flags.mode}`, flags)
+  const mode: JobMode = flags.mode
+  let source: Buffer
+  try {
+    source = await readFile(job)
+  } catch (err) {
+    return usage(`cannot read ${job}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, flags)
+  }
+  let sample: InputSample | undefined
+  if (flags.input !== undefined) {
+    try {
+      sample = sampleInput(await readFile(flags.input, 'utf8'), formatOf(flags.input))
+    } catch (err) {
+      return usage(`cannot use ${flags.input} as input: ${(err as Error).message}`, flags)
+    }
+  }
+  const options: AnalyzeOptions = {
+    mode,
+    ...(sample !== undefined ? { input: { format: sample.format, elements: sample.elements, sample: sample.sample } } : {})
+  }
+  let report = analyze(source, options)
+  const warnings: string[] = []
+  if (report.status === 'accepted' && sample !== undefined && flags.calibrate && mode === 'auto' && sample.sample.length > 0) {
+    try {
+      report = await calibrate(source, { ...options, sampleText: sample.text, sampleElements: sample.sample.length, runner: pythonRunner() })
+    } catch (err) {
+      warnings.push(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
+    }
+  }
+  if (flags.json === true) {
+    const out = report.status === 'rejected'
+      ? { status: report.status, error: report.error, findings: report.findings }
+      : { ...report, ...(warnings.length > 0 ? { warnings } : {}) }
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+  } else {
+    process.stdout.write(formatReport(report, basename(job), warnings))
+  }
+  return report.status === 'rejected' ? 2 : 0
+}
+
+function usage (message: string, flags: AnalyzeFlags): number {
+  if (flags.json === true) process.stdout.write(JSON.stringify({ status: 'rejected', error: { code: 'USAGE', message }, findings: [] }, null, 2) + '\n')
+  else process.stderr.write(`runsurge analyze: ${message}\n`)
+  return 2
+}
+
+/** The interpreter for calibration: $RUNSURGE_PYTHON, else Debian's python3, else python3 on PATH. */
+function pythonBinary (): string {
+  const configured = process.env.RUNSURGE_PYTHON
+  if (configured !== undefined && configured !== '') return configured
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+}
+
+/** Runs the harness with `python3 -I` (isolated: no user site, no PYTHON* variables) from a temp dir. */
+export function pythonRunner (python = pythonBinary()): CalibrationRunner {
+  return async (request, options) => {
+    const dir = await mkdtemp(join(tmpdir(), 'runsurge-calibrate-'))
+    try {
+      const script = join(dir, 'harness.py')
+      await writeFile(script, request.harness)
+      return await new Promise<string>((resolve, reject) => {
+        const child = spawn(python, ['-I', script], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], ...(options?.signal !== undefined ? { signal: options.signal } : {}) })
+        const timer = setTimeout(() => child.kill('SIGKILL'), CALIBRATION_TIMEOUT_MS)
+        const out: Buffer[] = []
+        const err: Buffer[] = []
+        child.stdout.on('data', (b: Buffer) => out.push(b))
+        child.stderr.on('data', (b: Buffer) => err.push(b))
+        child.on('error', e => {
+          clearTimeout(timer)
+          reject(e)
+        })
+        child.on('close', (code, signal) => {
+          clearTimeout(timer)
+          if (code === 0) resolve(Buffer.concat(out).toString('utf8'))
+          else reject(new Error(`python exited with ${code ?? signal ?? '?'}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`))
+        })
+        child.stdin.on('error', () => {}) // the child may exit before reading everything; close reports it
+        child.stdin.end(request.input)
+      })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+function formatReport (report: AnalysisReport, name: string, warnings: string[]): string {
+  const lines: string[] = []
+  lines.push(`${name}: ${report.status.toUpperCase()} (${report.mode} mode, ${report.source.lines} lines)`)
+  if (report.error !== undefined) lines.push(`  ${report.error.code}: ${report.error.message}`)
+  if (report.findings.length > 0) {
+    lines.push('', 'Findings:')
+    for (const f of report.findings) {
+      lines.push(`  ${String(f.line).padStart(4)}:${String(f.column).padEnd(3)} ${f.severity.padEnd(8)} ${f.ruleId.padEnd(28)} ${f.message}`)
+      if (f.note !== undefined) lines.push(`  ${' '.repeat(46)}${f.note}`)
+    }
+  }
+  if (report.status === 'accepted') {
+    lines.push('', 'Functions:')
+    for (const f of report.functions ?? []) {
+      lines.push(`  ${f.name}() line ${f.line}: ${f.class}${f.over !== undefined ? ` over ${f.over}` : ''}, ${f.pure ? 'pure' : 'impure'} — ${f.reason}`)
+    }
+    const ddg = report.ddg
+    if (ddg !== undefined) {
+      lines.push('', `Statements of ${ddg.function}(${ddg.params.join(', ')}):`)
+      for (const n of ddg.nodes) {
+        const cls = report.classes?.[n.id]
+        lines.push(`  s${n.id} line ${String(n.line).padEnd(4)} ${(cls?.class ?? '').padEnd(7)} ${n.text}`)
+      }
+      lines.push('', 'Dependencies (from -> to, variable:line of the definition):')
+      for (const e of ddg.edges) lines.push(`  s${e.from} -> s${e.to}  ${e.key} (${e.kind})`)
+      if (ddg.hazards.length > 0) {
+        lines.push('', 'Re-assigned variables:')
+        for (const h of ddg.hazards) lines.push(`  ${h.variable}: lines ${h.lines.join(', ')}`)
+      }
+    }
+    const n = report.memory?.elements
+    const heading = report.memory === undefined
+      ? ' (manual mode: memory per task is stated by the submitter)'
+      : n !== undefined ? ` (memory at n = ${n} elements)` : ' (memory as fixed + per-element bytes)'
+    lines.push('', `Blocks${heading}:`)
+    for (const b of report.blocks ?? []) {
+      const deps = b.dependsOn.length === 0 ? 'no dependencies' : `after ${b.dependsOn.map(d => `b${d.block}`).join(', ')}`
+      const over = b.source !== undefined ? ` over ${b.source}` : ''
+      const bc = b.broadcast.length > 0 ? `, broadcast ${b.broadcast.join(', ')}` : ''
+      const mem = report.memory === undefined ? '' : `; memory ${memory(b.memory.total, n)}`
+      lines.push(`  b${b.id} lines ${b.startLine}-${b.endLine}: ${b.class}${over}${bc}; ${deps}; level ${b.level}${mem}`)
+      if (b.class === 'opaque') lines.push(`      ${b.reason}`)
+      if (b.independentOf.length > 0) lines.push(`      independent of ${b.independentOf.map(i => `b${i}`).join(', ')}`)
+    }
+    const m = report.memory
+    if (m !== undefined) {
+      lines.push('', `Memory (${m.basis}${m.calibration !== undefined ? `, python ${m.calibration.python}, sample sizes ${m.calibration.sizes.join('/')}` : ''}):`)
+      lines.push(`  input data: ${memory(m.data, n)}`)
+      const formula = `${human(m.peak.fixed)} + ${m.peak.perElement.toFixed(1)} B/element`
+      lines.push(m.peakBytes !== undefined
+        ? `  job peak:   ${human(m.peakBytes)} at n = ${n ?? 0} (the largest statement peak; for any n at most ${formula})`
+        : `  job peak:   at most ${formula}`)
+    }
+  }
+  for (const w of warnings) lines.push('', `warning: ${w}`)
+  return lines.join('\n') + '\n'
+}
+
+function memory (fn: MemoryFunction, n: number | undefined): string {
+  const formula = `${human(fn.fixed)} + ${fn.perElement.toFixed(1)} B/element`
+  return n === undefined ? formula : `${human(evaluate(fn, n))} (${formula})`
+}
+
+function human (bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+}

@@ -1,0 +1,10 @@
+/**
+ * The coordinator: HTTP API for people, libp2p for nodes, LevelDB for state.
+ *
+ * @module
+ */
+export { startCoordinator } from './server.ts'
+export type { Coordinator, CoordinatorInfo, CoordinatorOptions } from './server.ts'
+export { NodeRegistry, DEFAULT_LIVENESS } from './nodes/registry.ts'
+export type { LivenessOptions, NodeSession } from './nodes/registry.ts'
+export { Store } from './store/index.ts'

@@ -1,0 +1,167 @@
+/**
+ * Which nodes exist, which are alive, and what they offer: registration, heartbeats and liveness. Pure logic over
+ * the store; the libp2p handlers in `plugins/mesh.ts` only translate messages to these calls.
+ */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { HeartbeatResponse, RegisterResponse } from '../../../protocols/src/index.ts'
+import { tokenKey } from '../store/index.ts'
+import type { HeartbeatRequest, RegisterRequest } from '../../../protocols/src/index.ts'
+import type { NodeRecord, Store } from '../store/index.ts'
+
+export interface LivenessOptions {
+  /** How often nodes heartbeat (ms). Default 5 000. */
+  heartbeatInterval: number
+  /** A node silent for this long (ms) is dead. Default 20 000. */
+  deadAfter: number
+}
+
+export const DEFAULT_LIVENESS: LivenessOptions = { heartbeatInterval: 5_000, deadAfter: 20_000 }
+
+/** The live view of a node: its record plus what its last heartbeat said. */
+export interface NodeSession {
+  nodeId: string
+  peerId: string
+  lastSeen: number
+  cpuLoad: number
+  memoryFreeBytes: number
+  runningTasks: string[]
+  /** Rebuilt from the store after a restart, and not heard from since. */
+  recovered?: boolean
+}
+
+export interface RegistryEvents {
+  'node:alive': [NodeRecord]
+  'node:dead': [NodeRecord]
+  /** A node that was alive before a coordinator restart was heard from again. */
+  'node:reattached': [NodeSession]
+}
+
+const MAX_MEMORY_BYTES = 16 * 1024 ** 4 // 16 TiB: anything above is a lie, not a machine
+const MAX_CPUS = 4096
+
+export class NodeRegistry extends EventEmitter<RegistryEvents> {
+  private readonly store: Store
+  private readonly options: LivenessOptions
+  private readonly sessions = new Map<string, NodeSession>()
+  private readonly now: () => number
+
+  constructor (store: Store, options: Partial<LivenessOptions> = {}, now: () => number = Date.now) {
+    super()
+    this.store = store
+    this.options = { ...DEFAULT_LIVENESS, ...options }
+    this.now = now
+  }
+
+  get heartbeatInterval (): number {
+    return this.options.heartbeatInterval
+  }
+
+  /** Enrolls (or re-enrolls) the node whose noise-authenticated peer id is `peerId`. */
+  async register (peerId: string, request: RegisterRequest): Promise<RegisterResponse> {
+    const refuse = (error: string): RegisterResponse => ({ status: RegisterResponse.Status.REFUSED, error, nodeId: '', heartbeatIntervalMs: 0 })
+    const token = request.token === '' ? undefined : await this.store.tokens.get(tokenKey(request.token))
+    if (token?.kind !== 'enroll') return refuse('unknown enrollment token: create one with "add a node" on the coordinator')
+    if (!Number.isInteger(request.cpus) || request.cpus < 1 || request.cpus > MAX_CPUS) return refuse(`cpus must be between 1 and ${MAX_CPUS}`)
+    if (!(request.memoryBytes > 0 && request.memoryBytes <= MAX_MEMORY_BYTES)) return refuse('memory offered must be positive and plausible')
+    if (!(Number.isFinite(request.benchmark) && request.benchmark > 0 && request.benchmark < 1000)) return refuse('benchmark must be a positive machine factor')
+
+    const existing = await this.findByPeer(peerId)
+    if (existing != null && existing.account !== token.account) {
+      return refuse('this peer id is enrolled by another account')
+    }
+    const now = this.now()
+    const record: NodeRecord = {
+      id: existing?.id ?? `node-${randomUUID()}`,
+      peerId,
+      account: token.account,
+      cpus: request.cpus,
+      memoryBytes: request.memoryBytes,
+      benchmark: request.benchmark,
+      version: request.version.slice(0, 64),
+      registeredAt: existing?.registeredAt ?? now,
+      lastSeen: now,
+      status: 'alive'
+    }
+    await this.store.nodes.put(record.id, record)
+    this.sessions.set(record.id, {
+      nodeId: record.id, peerId, lastSeen: now, cpuLoad: 0, memoryFreeBytes: record.memoryBytes, runningTasks: []
+    })
+    this.emit('node:alive', record)
+    return { status: RegisterResponse.Status.OK, error: '', nodeId: record.id, heartbeatIntervalMs: this.options.heartbeatInterval }
+  }
+
+  /** Records a heartbeat; a node without a live session (dead, or the coordinator restarted) must register again. */
+  async heartbeat (peerId: string, request: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const session = this.sessions.get(request.nodeId)
+    if (session == null || session.peerId !== peerId) {
+      return { status: HeartbeatResponse.Status.UNKNOWN_NODE, error: 'unknown node: register again' }
+    }
+    session.lastSeen = this.now()
+    session.cpuLoad = request.cpuLoad
+    session.memoryFreeBytes = request.memoryFreeBytes
+    session.runningTasks = request.runningTasks
+    if (session.recovered === true) {
+      session.recovered = false
+      this.emit('node:reattached', session)
+    }
+    return { status: HeartbeatResponse.Status.OK, error: '' }
+  }
+
+  /** Declares dead every node silent for longer than `deadAfter`; returns them. */
+  async sweep (): Promise<NodeRecord[]> {
+    const now = this.now()
+    const dead: NodeRecord[] = []
+    for (const session of [...this.sessions.values()]) {
+      if (now - session.lastSeen <= this.options.deadAfter) continue
+      this.sessions.delete(session.nodeId)
+      const record = await this.store.nodes.get(session.nodeId)
+      if (record == null) continue
+      const updated: NodeRecord = { ...record, status: 'dead', lastSeen: session.lastSeen }
+      await this.store.nodes.put(updated.id, updated)
+      dead.push(updated)
+      this.emit('node:dead', updated)
+    }
+    return dead
+  }
+
+  /**
+   * After a restart, nodes that were alive get a session again, as if just seen: their next heartbeat re-attaches
+   * them, and those that stay silent for `deadAfter` are swept as dead.
+   */
+  async recover (): Promise<void> {
+    const now = this.now()
+    for await (const record of this.store.nodes.values()) {
+      if (record.status !== 'alive') continue
+      this.sessions.set(record.id, {
+        nodeId: record.id, peerId: record.peerId, lastSeen: now, cpuLoad: 0, memoryFreeBytes: record.memoryBytes, runningTasks: [], recovered: true
+      })
+    }
+  }
+
+  isAlive (nodeId: string): boolean {
+    return this.sessions.has(nodeId)
+  }
+
+  session (nodeId: string): NodeSession | undefined {
+    return this.sessions.get(nodeId)
+  }
+
+  /** Nodes of one account (every node for `undefined`, the admin's view), with their live state. */
+  async list (account?: string): Promise<Array<NodeRecord & { session?: NodeSession }>> {
+    const nodes = []
+    for await (const record of this.store.nodes.values()) {
+      if (account !== undefined && record.account !== account) continue
+      const session = this.sessions.get(record.id)
+      nodes.push({ ...record, status: session != null ? 'alive' as const : 'dead' as const, ...(session != null ? { session, lastSeen: session.lastSeen } : {}) })
+    }
+    return nodes
+  }
+
+  private async findByPeer (peerId: string): Promise<NodeRecord | undefined> {
+    for await (const record of this.store.nodes.values()) {
+      if (record.peerId === peerId) return record
+    }
+    return undefined
+  }
+}

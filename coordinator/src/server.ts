@@ -1,0 +1,109 @@
+/**
+ * Starts a coordinator: store, mesh peer, HTTP app; writes `DATA/coordinator.json` once it serves; closes it all
+ * gracefully.
+ */
+import { randomUUID } from 'node:crypto'
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import Fastify from 'fastify'
+import { randomToken } from '../../protocols/src/index.ts'
+import app from './app.ts'
+import { DEFAULT_LIVENESS, NodeRegistry } from './nodes/registry.ts'
+import { createMesh } from './plugins/mesh.ts'
+import { Store, tokenKey } from './store/index.ts'
+import type { LivenessOptions } from './nodes/registry.ts'
+import type { Mesh } from './plugins/mesh.ts'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+
+export interface CoordinatorOptions {
+  dataDir: string
+  /** HTTP host and port. Default 127.0.0.1:0 (any free port). */
+  httpHost?: string
+  httpPort?: number
+  /** libp2p listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0`. */
+  listen?: string[]
+  swarmKey?: Uint8Array
+  mdns?: boolean
+  liveness?: Partial<LivenessOptions>
+  logger: Logger
+}
+
+/** What `DATA/coordinator.json` holds, so scripts and the embedded mesh can drive the coordinator. */
+export interface CoordinatorInfo {
+  http: string
+  multiaddrs: string[]
+  peerId: string
+  adminToken: string
+  nodeToken: string
+}
+
+export interface Coordinator {
+  app: FastifyInstance
+  mesh: Mesh
+  registry: NodeRegistry
+  store: Store
+  info: CoordinatorInfo
+  close(): Promise<void>
+}
+
+/** The largest request body the API accepts (job uploads come with issue 5 and stream past this). */
+const BODY_LIMIT = 1024 * 1024
+
+export async function startCoordinator (options: CoordinatorOptions): Promise<Coordinator> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  const store = await Store.open(options.dataDir)
+  let mesh: Mesh | undefined
+  try {
+    const tokens = await bootstrapAdmin(store)
+    const liveness = { ...DEFAULT_LIVENESS, ...options.liveness }
+    const registry = new NodeRegistry(store, liveness)
+    mesh = await createMesh({ dataDir: options.dataDir, listen: options.listen, swarmKey: options.swarmKey, mdns: options.mdns, registry })
+    const fastify = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance
+    await fastify.register(app, { store, mesh, registry, deadAfter: liveness.deadAfter })
+    fastify.addHook('onClose', async () => { await store.close() })
+    const http = await fastify.listen({ host: options.httpHost ?? '127.0.0.1', port: options.httpPort ?? 0 })
+    const info: CoordinatorInfo = {
+      http,
+      multiaddrs: mesh.multiaddrs(),
+      peerId: mesh.libp2p.peerId.toString(),
+      ...tokens
+    }
+    await writePrivateJson(join(options.dataDir, 'coordinator.json'), info)
+    options.logger.info({ http, multiaddrs: info.multiaddrs }, 'coordinator ready')
+    return { app: fastify, mesh, registry, store, info, close: async () => { await fastify.close() } }
+  } catch (err) {
+    await mesh?.libp2p.stop()
+    await store.close()
+    throw err
+  }
+}
+
+/**
+ * On first start, creates the admin account with an API token and an enrollment token. Their text is kept in the
+ * meta bucket (the data directory is private to the coordinator) so `coordinator.json` can be rewritten on restart.
+ */
+async function bootstrapAdmin (store: Store): Promise<{ adminToken: string, nodeToken: string }> {
+  const adminToken = await store.meta.get('adminToken')
+  const nodeToken = await store.meta.get('nodeToken')
+  if (adminToken !== undefined && nodeToken !== undefined) return { adminToken, nodeToken }
+  const account = { id: `acct-${randomUUID()}`, name: 'admin', role: 'admin' as const, createdAt: Date.now() }
+  const created = { adminToken: randomToken(), nodeToken: randomToken() }
+  await store.batch([
+    store.accounts.putOp(account.id, account),
+    store.tokens.putOp(tokenKey(created.adminToken), { kind: 'api', account: account.id, createdAt: account.createdAt, label: 'admin' }),
+    store.tokens.putOp(tokenKey(created.nodeToken), { kind: 'enroll', account: account.id, createdAt: account.createdAt, label: 'admin nodes' }),
+    store.meta.putOp('adminAccount', account.id),
+    store.meta.putOp('adminToken', created.adminToken),
+    store.meta.putOp('nodeToken', created.nodeToken)
+  ])
+  return created
+}
+
+/** Writes JSON readable by the owner only, atomically (a reader never sees half a file). */
+async function writePrivateJson (path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`
+  await writeFile(temporary, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 })
+  await chmod(temporary, 0o600)
+  await rename(temporary, path)
+}

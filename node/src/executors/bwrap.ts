@@ -1,0 +1,213 @@
+/**
+ * The bubblewrap executor: the task runs on this machine in fresh user, pid, network, ipc, uts and
+ * cgroup namespaces, sees a read-only minimal system (`/usr` and the loader's files, a private `/proc`
+ * and `/dev`, synthetic `/etc/passwd`), and can write only to its own size-limited `/task`.
+ */
+import { execFileSync } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { resolvePython } from '../python.ts'
+import { checkedEntry, launcherLimits, RUNTIME_DIR, sweepStaleWorkspaces, taskIdOf, Workspace } from './common.ts'
+import { SandboxUnavailableError } from './errors.ts'
+import { seccompProgram } from './seccomp.ts'
+import { runLocal } from './local-run.ts'
+import { resolveLimits } from './index.ts'
+import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './index.ts'
+
+/** Options of the bwrap executor. */
+export interface BwrapExecutorInit {
+  /** Path of `bwrap`; default: found in /usr/bin, /usr/local/bin or PATH. */
+  bwrapPath?: string
+  /** Python interpreter for tasks; default {@link resolvePython}. */
+  python?: string
+  /**
+   * When the node runs as root, the user bwrap (and so the task) runs as — the kernel exempts root
+   * from the process limit, so root must not run tasks. Default 65534 (`nobody`).
+   */
+  sandboxUid?: number
+  sandboxGid?: number
+  /** Mount a size-limited tmpfs as the task directory when root; default true. */
+  mountTmpfs?: boolean
+  /** Install the seccomp filter of seccomp.ts (x86_64 only); default true. */
+  seccomp?: boolean
+  /** Where warnings go; default `console.warn`. */
+  log?: (message: string) => void
+}
+
+/** uid/gid the task sees inside its user namespace. */
+export const SANDBOX_UID = 1000
+
+/** Read-only system paths the sandbox gets when they exist (the Python runtime and what it loads). */
+const SYSTEM_PATHS = ['/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32']
+const ETC_PATHS = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime']
+
+/** What {@link bwrapArgs} needs. */
+export interface BwrapLayout {
+  python: string
+  /** Interpreter prefixes outside /usr to expose read-only. */
+  pythonPrefixes: string[]
+  /** Host directory holding launcher.py, passwd and group (mounted read-only at /runsurge). */
+  runtimeDir: string
+  /** Host directory mounted read-write at /task. */
+  taskDir: string
+  entry: string
+  args: string[]
+  limits: TaskLimits
+  /** Launcher report target inside the sandbox (`fd:3`). */
+  reportTarget: string
+  /** File descriptor bwrap reads the seccomp program from (see seccomp.ts); none when absent. */
+  seccompFd?: number
+}
+
+/**
+ * The bwrap command line for one task (without the bwrap binary itself). Shared with the SSH
+ * executor, which runs the same sandbox on the remote box.
+ */
+export function bwrapArgs (layout: BwrapLayout): string[] {
+  const args = [
+    '--unshare-all',
+    // Explicit (not just "try"), so --disable-userns can forbid nested user namespaces: they are the
+    // kernel surface most sandbox escapes went through.
+    '--unshare-user',
+    '--disable-userns',
+    '--uid', String(SANDBOX_UID),
+    '--gid', String(SANDBOX_UID),
+    '--hostname', 'runsurge',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--clearenv',
+    '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
+    '--setenv', 'HOME', '/task',
+    '--setenv', 'TMPDIR', '/task',
+    '--setenv', 'USER', 'runsurge',
+    '--setenv', 'LANG', 'C.UTF-8',
+    '--ro-bind', '/usr', '/usr'
+  ]
+  for (const path of SYSTEM_PATHS) args.push('--ro-bind-try', path, path)
+  for (const path of ETC_PATHS) args.push('--ro-bind-try', path, path)
+  for (const prefix of layout.pythonPrefixes) args.push('--ro-bind', prefix, prefix)
+  args.push(
+    '--ro-bind', join(layout.runtimeDir, 'passwd'), '/etc/passwd',
+    '--ro-bind', join(layout.runtimeDir, 'group'), '/etc/group',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--ro-bind', layout.runtimeDir, '/runsurge',
+    '--bind', layout.taskDir, '/task'
+  )
+  if (layout.seccompFd !== undefined) args.push('--seccomp', String(layout.seccompFd))
+  args.push(
+    '--chdir', '/task',
+    // Last: the sandbox's root and /dev tmpfs become read-only (device nodes stay usable), so /task
+    // is the only writable place — and the only one that can consume the node's memory as tmpfs.
+    '--remount-ro', '/dev',
+    '--remount-ro', '/',
+    '--',
+    layout.python, '-I', '-S', '/runsurge/launcher.py', launcherLimits(layout.limits), layout.reportTarget, '--',
+    layout.python, '-I', '-B', `/task/${layout.entry}`, ...layout.args
+  )
+  return args
+}
+
+/** The synthetic account files the task sees: only its own user. */
+export const SANDBOX_PASSWD = `root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nrunsurge:x:${SANDBOX_UID}:${SANDBOX_UID}:RunSurge task:/task:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`
+export const SANDBOX_GROUP = `root:x:0:\nrunsurge:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`
+
+function findExecutable (name: string, candidates: string[]): string | undefined {
+  const path = (process.env.PATH ?? '').split(':').filter(Boolean).map(dir => join(dir, name))
+  for (const candidate of [...candidates, ...path]) {
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+  return undefined
+}
+
+/** Prefixes of an interpreter living outside /usr (e.g. /opt/python3.12), which the sandbox must see. */
+export function pythonPrefixes (python: string): string[] {
+  if (python.startsWith('/usr/')) return []
+  const out = execFileSync(python, ['-I', '-S', '-c', 'import sys; print(sys.base_prefix); print(sys.prefix)'], { encoding: 'utf8', timeout: 30_000 })
+  const prefixes = [...new Set(out.split('\n').map(s => s.trim()).filter(p => p !== '' && p !== '/' && !p.startsWith('/usr')))]
+  return prefixes
+}
+
+/** @see BwrapExecutorInit */
+export class BwrapExecutor implements Executor {
+  readonly kind = 'bwrap' as const
+  private readonly bwrap: string
+  private readonly python: string
+  private readonly prefixes: string[]
+  private readonly owner: { uid: number, gid: number } | undefined
+  private readonly log: (message: string) => void
+  private readonly seccomp: Buffer | undefined
+  private swept: Promise<void> | undefined
+
+  constructor (private readonly init: BwrapExecutorInit = {}) {
+    const bwrap = init.bwrapPath ?? findExecutable('bwrap', ['/usr/bin/bwrap', '/usr/local/bin/bwrap'])
+    if (bwrap === undefined) {
+      throw new SandboxUnavailableError('bubblewrap (bwrap) is not installed: run `npm run setup` or `apt-get install bubblewrap`')
+    }
+    this.bwrap = bwrap
+    this.python = init.python ?? resolvePython()
+    this.prefixes = pythonPrefixes(this.python)
+    this.log = init.log ?? ((message) => { console.warn(`runsurge bwrap: ${message}`) })
+    this.seccomp = init.seccomp === false ? undefined : seccompProgram()
+    this.owner = process.getuid?.() === 0
+      ? { uid: init.sandboxUid ?? 65534, gid: init.sandboxGid ?? init.sandboxUid ?? 65534 }
+      : undefined
+  }
+
+  describe (): string {
+    const who = this.owner === undefined ? `uid ${process.getuid?.() ?? '?'}` : `uid ${this.owner.uid} (dropped from root)`
+    return `bubblewrap ${this.bwrap} as ${who}: all namespaces unshared (no network), read-only /usr, private /proc and /dev, writable size-limited /task only, no capabilities, clean environment, ${this.seccomp === undefined ? 'no seccomp filter' : 'seccomp filter'}; python ${this.python}`
+  }
+
+  async run (task: TaskSpec, options: RunOptions = {}): Promise<TaskOutcome> {
+    this.swept ??= sweepStaleWorkspaces().then(swept => {
+      if (swept.length > 0) this.log(`removed ${swept.length} work directories left by killed nodes`)
+    })
+    await this.swept
+    const limits = resolveLimits(task.limits)
+    const entry = checkedEntry(task)
+    const taskId = taskIdOf(task)
+    const workspace = await Workspace.create(task, limits, {
+      ...(this.owner === undefined ? {} : { owner: this.owner }),
+      mountTmpfs: this.init.mountTmpfs ?? true,
+      runtimeFiles: { 'launcher.py': join(RUNTIME_DIR, 'launcher.py') },
+      log: this.log
+    })
+    try {
+      await writeFile(join(workspace.runtimeDir, 'passwd'), SANDBOX_PASSWD, { mode: 0o644 })
+      await writeFile(join(workspace.runtimeDir, 'group'), SANDBOX_GROUP, { mode: 0o644 })
+      const args = bwrapArgs({
+        python: this.python,
+        pythonPrefixes: this.prefixes,
+        runtimeDir: workspace.runtimeDir,
+        taskDir: workspace.taskDir,
+        entry,
+        args: task.args ?? [],
+        limits,
+        reportTarget: 'fd:3',
+        ...(this.seccomp === undefined ? {} : { seccompFd: 4 })
+      })
+      return await runLocal({
+        kind: 'bwrap',
+        taskId,
+        argv: [this.bwrap, ...args],
+        cwd: workspace.root,
+        env: {},
+        ...(this.owner ?? {}),
+        ...(this.seccomp === undefined ? {} : { fd4: this.seccomp }),
+        limits,
+        workspace,
+        supervisorDepth: 3
+      }, options)
+    } finally {
+      await workspace.dispose()
+    }
+  }
+
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,8 @@
+/**
+ * The contributor's node.
+ *
+ * @module
+ */
+export { createWorker } from './worker.ts'
+export type { Worker, WorkerInit, WorkerServices, RunTask, TaskResult } from './worker.ts'
+export { RegistrationError } from './errors.ts'

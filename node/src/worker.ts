@@ -1,0 +1,265 @@
+/**
+ * The contributor's worker: joins the mesh through its coordinator, registers, heartbeats, serves and fetches
+ * chunks, and accepts tasks only from its coordinator. What a task does is the `runTask` passed in (the sandbox
+ * executors); the worker only moves messages and data.
+ */
+import { cpus, freemem, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { setMaxListeners } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  AssignResponse, CancelResponse, ChunkStore, MeshJoinError, RefusedError, ReportRequest, assignService, cancelService,
+  chunkExchange, createHost, heartbeatService, loadOrCreateIdentity, registerService, reportService
+} from '../../protocols/src/index.ts'
+import { RegistrationError } from './errors.ts'
+import type {
+  AssignRequest, AssignService, BaseServices, CancelService, ChunkExchange, HeartbeatService, RegisterService,
+  ReportService, RequestContext
+} from '../../protocols/src/index.ts'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Logger } from 'pino'
+
+/** Services of a worker's libp2p host. */
+export type WorkerServices = BaseServices & {
+  register: RegisterService
+  heartbeat: HeartbeatService
+  report: ReportService
+  assign: AssignService
+  cancel: CancelService
+  chunks: ChunkExchange
+}
+
+/** What a finished task reports. */
+export interface TaskResult {
+  state: 'completed' | 'failed'
+  errorCode?: string
+  errorMessage?: string
+  outputCids?: string[]
+  metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
+}
+
+/** Runs one assigned task: fetch inputs through `chunks`, run in a sandbox, store outputs. */
+export type RunTask = (task: AssignRequest, context: { chunks: ChunkExchange, signal: AbortSignal }) => Promise<TaskResult>
+
+export interface WorkerInit {
+  /** Data directory: peer key, chunk store. */
+  dataDir: string
+  /** The coordinator's multiaddr, ending in `/p2p/<peer id>`. */
+  coordinator: string
+  /** Enrollment token from the coordinator's "add a node". */
+  token: string
+  /** Memory offered to tasks, in bytes. Default: 80% of free memory. */
+  memoryBytes?: number
+  /** CPUs offered. Default: all. */
+  cpus?: number
+  /** Machine factor from the benchmark (1.0 = reference). Default 1. */
+  benchmark?: number
+  /** Contents of the swarm key file for a private mesh. */
+  swarmKey?: Uint8Array
+  /** Multiaddrs to listen on. Default `/ip4/127.0.0.1/tcp/0`. */
+  listen?: string[]
+  mdns?: boolean
+  /** Runs assigned tasks. Without it the node refuses assignments. */
+  runTask?: RunTask
+  /** How long to try reaching the coordinator at start (ms). Default 15 s. */
+  joinTimeout?: number
+  /** DHT tuning for tests. */
+  dht?: { querySelfInterval?: number, initialQuerySelfInterval?: number }
+  log: Logger
+}
+
+export interface Worker {
+  readonly libp2p: Libp2p<WorkerServices>
+  readonly chunks: ChunkExchange
+  readonly peerId: PeerId
+  /** Node id given by the coordinator at registration. */
+  nodeId(): string | undefined
+  /** Ids of the tasks running now. */
+  runningTasks(): string[]
+  stop(): Promise<void>
+}
+
+const VERSION = '0.1.0'
+
+/** Starts a worker: joins the mesh, registers with the coordinator and starts heartbeating. */
+export async function createWorker (init: WorkerInit): Promise<Worker> {
+  const log = init.log
+  const coordinatorAddr = multiaddr(init.coordinator)
+  const coordinatorId = coordinatorAddr.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (coordinatorId == null) {
+    throw new MeshJoinError(`the coordinator address must end in /p2p/<peer id>: ${init.coordinator}`)
+  }
+  const privateKey = await loadOrCreateIdentity(join(init.dataDir, 'peer.key'))
+  const store = await ChunkStore.open(join(init.dataDir, 'chunks'))
+  const running = new Map<string, AbortController>()
+  let nodeId: string | undefined
+  let stopping = false
+
+  const isCoordinator = (peer: PeerId): boolean => peer.toString() === coordinatorId
+
+  const libp2p: Libp2p<WorkerServices> = await createHost<Omit<WorkerServices, keyof BaseServices>>({
+    privateKey,
+    listen: init.listen,
+    bootstrap: [init.coordinator],
+    swarmKey: init.swarmKey,
+    mdns: init.mdns,
+    dht: init.dht,
+    services: {
+      register: registerService(),
+      heartbeat: heartbeatService(),
+      report: reportService(),
+      assign: assignService({ authorize: isCoordinator, handler: onAssign }),
+      cancel: cancelService({ authorize: isCoordinator, handler: onCancel }),
+      chunks: chunkExchange({ store })
+    }
+  }).catch(async err => {
+    await store.close()
+    throw err
+  })
+
+  async function onAssign (task: AssignRequest, context: RequestContext): Promise<AssignResponse> {
+    const refuse = (error: string): AssignResponse => ({ status: AssignResponse.Status.REFUSED, error })
+    if (init.runTask == null) return refuse('this node does not run tasks')
+    if (task.taskId === '') return refuse('the task has no id')
+    if (running.has(task.taskId)) return { status: AssignResponse.Status.ACCEPTED, error: '' }
+    const controller = new AbortController()
+    setMaxListeners(Infinity, controller.signal)
+    running.set(task.taskId, controller)
+    log.info({ task: task.taskId, job: task.jobId, from: context.peer.toString() }, 'task accepted')
+    // The task runs after we answered: the coordinator hears about it through report.
+    execute(task, controller).catch(err => { log.error({ err, task: task.taskId }, 'task bookkeeping failed') })
+    return { status: AssignResponse.Status.ACCEPTED, error: '' }
+  }
+
+  async function execute (task: AssignRequest, controller: AbortController): Promise<void> {
+    let result: TaskResult
+    try {
+      result = await init.runTask!(task, { chunks: libp2p.services.chunks, signal: controller.signal })
+    } catch (err: any) {
+      result = { state: 'failed', errorCode: 'sandbox_error', errorMessage: String(err?.message ?? err) }
+    } finally {
+      running.delete(task.taskId)
+    }
+    if (controller.signal.aborted) return
+    await report(task, result)
+  }
+
+  async function report (task: AssignRequest, result: TaskResult): Promise<void> {
+    const request: ReportRequest = {
+      taskId: task.taskId,
+      nodeId: nodeId ?? '',
+      state: result.state === 'completed' ? ReportRequest.State.COMPLETED : ReportRequest.State.FAILED,
+      errorCode: result.errorCode ?? '',
+      errorMessage: result.errorMessage ?? '',
+      outputCids: result.outputCids ?? [],
+      metrics: result.metrics,
+      attempt: task.attempt
+    }
+    try {
+      await libp2p.services.report.call(coordinatorAddr, request)
+    } catch (err) {
+      log.error({ err, task: task.taskId }, 'could not report the task to the coordinator')
+    }
+  }
+
+  async function onCancel (request: { taskId: string, reason: string }): Promise<CancelResponse> {
+    const controller = running.get(request.taskId)
+    if (controller == null) return { status: CancelResponse.Status.UNKNOWN, error: `task ${request.taskId} is not running here` }
+    controller.abort(new Error(`cancelled: ${request.reason}`))
+    running.delete(request.taskId)
+    log.info({ task: request.taskId, reason: request.reason }, 'task cancelled')
+    return { status: CancelResponse.Status.OK, error: '' }
+  }
+
+  const memoryBytes = init.memoryBytes ?? Math.floor(freemem() * 0.8)
+  const cpuCount = init.cpus ?? cpus().length
+
+  async function register (): Promise<number> {
+    let response
+    try {
+      response = await libp2p.services.register.call(coordinatorAddr, {
+        token: init.token,
+        cpus: cpuCount,
+        memoryBytes,
+        benchmark: init.benchmark ?? 1,
+        version: VERSION,
+        executors: []
+      })
+    } catch (err: any) {
+      if (err instanceof RefusedError) throw new RegistrationError(`the coordinator refused this node: ${err.message}`)
+      throw err
+    }
+    nodeId = response.nodeId
+    log.info({ nodeId, peerId: libp2p.peerId.toString(), memoryBytes, cpus: cpuCount }, `registered with the coordinator as node ${nodeId}`)
+    return response.heartbeatIntervalMs
+  }
+
+  let stopHeartbeats = (): void => {}
+  try {
+    await joinMesh(libp2p, coordinatorAddr, init.joinTimeout ?? 15_000, init.swarmKey != null)
+    stopHeartbeats = heartbeats(await register())
+  } catch (err) {
+    await libp2p.stop()
+    await store.close()
+    throw err
+  }
+
+  /** Heartbeats every `interval` ms, each after the previous one ended; returns a function that stops them. */
+  function heartbeats (interval: number): () => void {
+    let timer: NodeJS.Timeout | undefined
+    const beat = async (): Promise<void> => {
+      try {
+        await libp2p.services.heartbeat.call(coordinatorAddr, {
+          nodeId: nodeId ?? '',
+          cpuLoad: (loadavg()[0] ?? 0) / cpuCount,
+          memoryUsedBytes: 0,
+          memoryFreeBytes: memoryBytes,
+          runningTasks: [...running.keys()]
+        })
+      } catch (err: any) {
+        if (stopping) return
+        if (err instanceof RefusedError) {
+          // The coordinator restarted or declared us dead: enroll again.
+          log.warn('the coordinator does not know this node any more; registering again')
+          interval = await register().catch(e => { log.error({ err: e }, 'registering again failed'); return interval })
+        } else {
+          log.warn({ err: err?.message }, 'heartbeat failed; will retry')
+        }
+      }
+      if (!stopping) timer = setTimeout(() => { beat().catch(() => {}) }, interval)
+    }
+    timer = setTimeout(() => { beat().catch(() => {}) }, interval)
+    return () => { clearTimeout(timer) }
+  }
+
+  return {
+    libp2p,
+    chunks: libp2p.services.chunks,
+    peerId: libp2p.peerId,
+    nodeId: () => nodeId,
+    runningTasks: () => [...running.keys()],
+    async stop () {
+      stopping = true
+      stopHeartbeats()
+      for (const controller of running.values()) controller.abort(new Error('the node is stopping'))
+      await libp2p.stop()
+      await store.close()
+    }
+  }
+}
+
+/**
+ * Dials the coordinator until it answers or `timeout` passes, and turns the failure into an error that says
+ * what to check: the address, or a swarm key that does not match (pnet handshakes fail, they do not hang).
+ */
+async function joinMesh (libp2p: Libp2p<any>, coordinator: ReturnType<typeof multiaddr>, timeout: number, hasSwarmKey: boolean): Promise<void> {
+  try {
+    await libp2p.dial(coordinator, { signal: AbortSignal.timeout(timeout) })
+  } catch (err: any) {
+    const cause = String(err?.message ?? err)
+    const hint = hasSwarmKey
+      ? 'check that the coordinator runs a private mesh with the same swarm key as this node (--swarm-key)'
+      : 'if the coordinator runs a private mesh, start this node with its swarm key (--swarm-key FILE)'
+    throw new MeshJoinError(`could not join the mesh at ${coordinator.toString()}: ${cause}; ${hint}`)
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * `/runsurge/chunk/1.0.0` and the data plane: a content-addressed store on every peer, chunks announced with DHT
+ * `provide`, found with `findProviders` and pulled directly from a provider, verified against their CID.
+ *
+ * @module
+ */
+import { setMaxListeners } from '@libp2p/interface'
+import { lpStream, pbStream } from '@libp2p/utils'
+import { describeFrameError } from '../rpc.ts'
+import { FIND_TIMEOUT, IDLE_TIMEOUT, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PIECE_SIZE, PROTOCOL } from './constants.ts'
+import { ChunkIntegrityError, NoProviderError } from './errors.ts'
+import { ChunkRequest, ChunkResponse } from './pb/chunk.ts'
+import { parseCid } from './store.ts'
+import type { ChunkStore } from './store.ts'
+import type {
+  AbortOptions, ComponentLogger, Connection, ContentRouting, Logger, PeerId, PeerInfo, PeerStore, Startable, Stream
+} from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { CID } from 'multiformats/cid'
+
+export { ChunkStore, cidOf, parseCid } from './store.ts'
+export type { ChunkInfo, PutOptions } from './store.ts'
+export { splitRecords } from './split.ts'
+export { ChunkIntegrityError, ChunkNotFoundError, NoProviderError } from './errors.ts'
+export { ChunkRequest, ChunkResponse } from './pb/chunk.ts'
+export {
+  PROTOCOL as CHUNK_PROTOCOL, PIECE_SIZE, MAX_CHUNK_SIZE, DEFAULT_CHUNK_SIZE, MAX_HEADER_SIZE as CHUNK_MAX_HEADER_SIZE
+} from './constants.ts'
+
+export interface ChunkExchangeInit {
+  /** Where chunks are kept and served from. */
+  store: ChunkStore
+  /** No progress for this long (ms) aborts a transfer. Default `IDLE_TIMEOUT` (15 s). */
+  idleTimeout?: number
+  /** How long (ms) to search the DHT for providers. Default `FIND_TIMEOUT` (30 s). */
+  findTimeout?: number
+}
+
+export interface ChunkExchangeComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  contentRouting: ContentRouting
+  peerStore: PeerStore
+  logger: ComponentLogger
+}
+
+/** Progress of a fetch, for logs and UIs. */
+export type FetchProgress =
+  | { type: 'provider', peer: PeerId }
+  | { type: 'rejected', peer: PeerId, reason: string }
+  | { type: 'fetched', peer: PeerId, bytes: number }
+
+export interface FetchOptions extends AbortOptions {
+  onProgress?(event: FetchProgress): void
+}
+
+/** Stores, announces, serves and fetches chunks. */
+export interface ChunkExchange extends Startable {
+  readonly store: ChunkStore
+  /** Stores bytes locally and announces them in the DHT. */
+  add(source: Uint8Array | AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<CID>
+  /** Announces a chunk of the local store in the DHT. */
+  provide(cid: CID, options?: AbortOptions): Promise<void>
+  /**
+   * Makes a chunk local: finds providers in the DHT and pulls it from the first that delivers bytes matching the
+   * CID; tampered or failed transfers are discarded and the next provider is tried. The chunk is then provided by
+   * this peer too.
+   */
+  fetch(cid: CID, options?: FetchOptions): Promise<void>
+  /** Pulls a chunk from one given peer (no DHT lookup). */
+  fetchFrom(peer: PeerId, cid: CID, options?: AbortOptions): Promise<void>
+}
+
+class DefaultChunkExchange implements ChunkExchange {
+  readonly store: ChunkStore
+  private readonly components: ChunkExchangeComponents
+  private readonly log: Logger
+  private readonly idleTimeout: number
+  private readonly findTimeout: number
+  private readonly inflight = new Map<string, Promise<void>>()
+  private started = false
+
+  constructor (components: ChunkExchangeComponents, init: ChunkExchangeInit) {
+    this.components = components
+    this.store = init.store
+    this.idleTimeout = init.idleTimeout ?? IDLE_TIMEOUT
+    this.findTimeout = init.findTimeout ?? FIND_TIMEOUT
+    this.log = components.logger.forComponent('runsurge:chunk')
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(PROTOCOL, (stream: Stream, connection: Connection) => {
+      this.serve(stream, connection).catch(err => {
+        this.log.error('serving a chunk to %p failed - %e', connection.remotePeer, err)
+        stream.abort(err)
+      })
+    })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(PROTOCOL)
+    this.started = false
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const signal = this.idleSignal()
+    const messages = pbStream(stream, { maxDataLength: MAX_HEADER_SIZE })
+    const reply = async (response: Partial<ChunkResponse>): Promise<void> => {
+      await messages.write({ size: 0, error: '', status: ChunkResponse.Status.ERROR, ...response }, ChunkResponse, { signal: signal.signal })
+    }
+    let cid: CID
+    try {
+      const request = await messages.read(ChunkRequest, { signal: signal.signal })
+      cid = parseCid(request.cid)
+    } catch (err: any) {
+      const reason = err?.name === 'ChunkNotFoundError' ? err.message : describeFrameError(err, MAX_HEADER_SIZE)
+      this.log.error('malformed chunk request from %p - %s', connection.remotePeer, reason)
+      await reply({ error: reason })
+      await stream.close({ signal: signal.signal })
+      return
+    }
+    if (!(await this.store.has(cid))) {
+      await reply({ status: ChunkResponse.Status.NOT_FOUND, error: `chunk ${cid.toString()} is not here` })
+      await stream.close({ signal: signal.signal })
+      return
+    }
+    const { size } = await this.store.info(cid)
+    await reply({ status: ChunkResponse.Status.OK, size })
+    const pieces = messages.unwrap()
+    const framed = lpStream(pieces, { maxDataLength: PIECE_SIZE })
+    // lp writes wait for the stream to drain: a slow reader slows the reads from disk, nothing piles up.
+    for await (const piece of this.store.get(cid, { pieceSize: PIECE_SIZE, signal: signal.signal })) {
+      await framed.write(piece, { signal: signal.signal })
+      signal.touch()
+    }
+    await stream.close({ signal: signal.signal })
+    signal.clear()
+    this.log('served %c (%d bytes) to %p', cid, size, connection.remotePeer)
+  }
+
+  async add (source: Uint8Array | AsyncIterable<Uint8Array>, options: AbortOptions = {}): Promise<CID> {
+    const cid = await this.store.put(source, options)
+    await this.provide(cid, options)
+    return cid
+  }
+
+  async provide (cid: CID, options: AbortOptions = {}): Promise<void> {
+    await this.components.contentRouting.provide(cid, options)
+  }
+
+  async fetch (cid: CID, options: FetchOptions = {}): Promise<void> {
+    if (await this.store.has(cid)) return
+    // Two tasks needing the same chunk share one transfer.
+    const key = cid.toString()
+    let pending = this.inflight.get(key)
+    if (pending == null) {
+      pending = this.fetchFromProviders(cid, options).finally(() => this.inflight.delete(key))
+      this.inflight.set(key, pending)
+    }
+    await pending
+  }
+
+  private async fetchFromProviders (cid: CID, options: FetchOptions): Promise<void> {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.findTimeout), ...(options.signal != null ? [options.signal] : [])])
+    setMaxListeners(Infinity, signal)
+    const failures: string[] = []
+    const tried = new Set<string>()
+    for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
+      if (provider.id.equals(this.components.peerId) || tried.has(provider.id.toString())) continue
+      tried.add(provider.id.toString())
+      options.onProgress?.({ type: 'provider', peer: provider.id })
+      try {
+        await this.remember(provider)
+        await this.fetchFrom(provider.id, cid, { signal: options.signal })
+        options.onProgress?.({ type: 'fetched', peer: provider.id, bytes: (await this.store.info(cid)).size })
+        await this.provide(cid, { signal: options.signal }).catch(err => {
+          this.log.error('could not provide %c after fetching it - %e', cid, err)
+        })
+        return
+      } catch (err: any) {
+        if (options.signal?.aborted === true) throw err
+        const reason = `${provider.id.toString()}: ${String(err?.message ?? err)}`
+        failures.push(reason)
+        options.onProgress?.({ type: 'rejected', peer: provider.id, reason })
+        this.log.error('fetching %c from %p failed - %s', cid, provider.id, reason)
+      }
+    }
+    throw new NoProviderError(failures.length === 0
+      ? `no peer in the mesh provides chunk ${cid.toString()}`
+      : `no provider delivered chunk ${cid.toString()}: ${failures.join('; ')}`)
+  }
+
+  private async remember (provider: PeerInfo): Promise<void> {
+    if (provider.multiaddrs.length > 0) {
+      await this.components.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs })
+    }
+  }
+
+  async fetchFrom (peer: PeerId, cid: CID, options: AbortOptions = {}): Promise<void> {
+    const idle = this.idleSignal(options.signal)
+    const stream = await this.components.connectionManager.openStream(peer, PROTOCOL, { signal: idle.signal })
+    try {
+      const messages = pbStream(stream, { maxDataLength: MAX_HEADER_SIZE })
+      await messages.write({ cid: cid.toString() }, ChunkRequest, { signal: idle.signal })
+      const header = await messages.read(ChunkResponse, { signal: idle.signal })
+      if (header.status !== ChunkResponse.Status.OK) {
+        throw new Error(header.error === '' ? `peer answered ${header.status}` : header.error)
+      }
+      if (header.size > MAX_CHUNK_SIZE) throw new ChunkIntegrityError(`peer announces ${header.size} bytes, over the limit`)
+      const framed = lpStream(messages.unwrap(), { maxDataLength: PIECE_SIZE })
+      const expected = header.size
+      const pieces = async function * (): AsyncGenerator<Uint8Array> {
+        let received = 0
+        while (received < expected) {
+          const piece = await framed.read({ signal: idle.signal })
+          received += piece.byteLength
+          if (received > expected) throw new ChunkIntegrityError(`peer sent more than the ${expected} bytes it announced`)
+          idle.touch()
+          yield piece.subarray()
+        }
+      }
+      await this.store.put(pieces(), { expected: cid, signal: idle.signal })
+      await stream.close({ signal: idle.signal })
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    } finally {
+      idle.clear()
+    }
+  }
+
+  /** A signal that aborts when no progress was made for `idleTimeout` ms, or when `parent` aborts. */
+  private idleSignal (parent?: AbortSignal): { signal: AbortSignal, touch(): void, clear(): void } {
+    const controller = new AbortController()
+    setMaxListeners(Infinity, controller.signal)
+    const abort = (): void => { controller.abort(new Error(`no progress for ${this.idleTimeout} ms`)) }
+    let timer = setTimeout(abort, this.idleTimeout)
+    const onParent = (): void => { controller.abort(parent?.reason) }
+    parent?.addEventListener('abort', onParent, { once: true })
+    return {
+      signal: controller.signal,
+      touch: () => { clearTimeout(timer); timer = setTimeout(abort, this.idleTimeout) },
+      clear: () => { clearTimeout(timer); parent?.removeEventListener('abort', onParent) }
+    }
+  }
+}
+
+/** Creates the chunk exchange service for a libp2p node's `services`. */
+export function chunkExchange (init: ChunkExchangeInit): (components: ChunkExchangeComponents) => ChunkExchange {
+  return (components) => new DefaultChunkExchange(components, init)
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what RunSurge needs from Debian: bubblewrap (the default sandbox), a real python3 for tasks,
+# OpenSSH server and client (the SSH executor and its tests). Idempotent and quiet when all is present.
+set -euo pipefail
+
+need=()
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+[ -x /usr/bin/python3 ] || need+=(python3)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "runsurge setup: installing Debian packages: ${need[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "runsurge setup: not root and no sudo; install these packages yourself: ${need[*]}" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
