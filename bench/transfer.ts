@@ -56,6 +56,7 @@ async function serve (): Promise<void> {
   await once(raw, 'listening')
   const port = (raw.address() as { port: number }).port
   console.log(JSON.stringify({ address: libp2p.getMultiaddrs()[0]?.toString(), cid: cid.toString(), port }))
+  process.stdin.resume()
   await once(process.stdin, 'end')
   raw.close()
   await libp2p.stop()

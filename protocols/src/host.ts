@@ -12,6 +12,7 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { MAX_STREAM_WINDOW } from './chunk/constants.ts'
 import { protocolId, PROTOCOL_PREFIX } from './constants.ts'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -82,7 +83,8 @@ export async function createHost<S extends Record<string, unknown> = Record<stri
     addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // A paused reader (see chunk flow control) holds at most one window in flight; keep it bounded.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     ...(swarmKey != null ? { connectionProtector: preSharedKey({ psk: swarmKey }) } : {}),
     peerDiscovery,
     connectionManager: {

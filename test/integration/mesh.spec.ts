@@ -79,6 +79,18 @@ describe('a coordinator and five nodes on loopback', () => {
     expect(Buffer.from(await sink.chunks.store.read(cid)).equals(Buffer.from(bytes))).toBe(true)
   })
 
+  it('streams a chunk far larger than any stream buffer, with flow control, intact', async () => {
+    const [source, sink] = workers as [Worker, Worker]
+    // 48 MiB: twelve times libp2p's 4 MiB read buffers, so the fetcher must pause the sender while it writes to disk.
+    const bytes = new Uint8Array(48 * 1024 * 1024)
+    let x = 2463534242
+    for (let i = 0; i < bytes.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; bytes[i] = x & 0xff }
+    const cid = await source.chunks.store.put(bytes)
+    await sink.chunks.fetchFrom(source.peerId, cid)
+    expect((await sink.chunks.store.info(cid)).size).toBe(bytes.length)
+    expect(await sink.chunks.store.verify(cid)).toBe(true)
+  })
+
   it('refuses a tampered chunk and takes it from an honest provider instead', async () => {
     const [liar, honest, , reader] = workers as [Worker, Worker, Worker, Worker]
     const bytes = new TextEncoder().encode('line 1\nline 2\nline 3\n'.repeat(1000))

@@ -7,13 +7,16 @@
 import { setMaxListeners } from '@libp2p/interface'
 import { lpStream, pbStream } from '@libp2p/utils'
 import { describeFrameError } from '../rpc.ts'
-import { FIND_TIMEOUT, IDLE_TIMEOUT, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PIECE_SIZE, PROTOCOL } from './constants.ts'
+import {
+  FIND_TIMEOUT, IDLE_TIMEOUT, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, MAX_READ_BUFFER, PAUSE_ABOVE, PIECE_SIZE, PROTOCOL, RESUME_BELOW
+} from './constants.ts'
 import { ChunkIntegrityError, NoProviderError } from './errors.ts'
 import { ChunkRequest, ChunkResponse } from './pb/chunk.ts'
 import { parseCid } from './store.ts'
 import type { ChunkStore } from './store.ts'
 import type {
-  AbortOptions, ComponentLogger, Connection, ContentRouting, Logger, PeerId, PeerInfo, PeerStore, Startable, Stream
+  AbortOptions, ComponentLogger, Connection, ContentRouting, Logger, PeerId, PeerInfo, PeerStore, Startable, Stream,
+  StreamMessageEvent
 } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
@@ -24,7 +27,8 @@ export { splitRecords } from './split.ts'
 export { ChunkIntegrityError, ChunkNotFoundError, NoProviderError } from './errors.ts'
 export { ChunkRequest, ChunkResponse } from './pb/chunk.ts'
 export {
-  PROTOCOL as CHUNK_PROTOCOL, PIECE_SIZE, MAX_CHUNK_SIZE, DEFAULT_CHUNK_SIZE, MAX_HEADER_SIZE as CHUNK_MAX_HEADER_SIZE
+  PROTOCOL as CHUNK_PROTOCOL, PIECE_SIZE, MAX_CHUNK_SIZE, DEFAULT_CHUNK_SIZE, MAX_HEADER_SIZE as CHUNK_MAX_HEADER_SIZE,
+  MAX_STREAM_WINDOW
 } from './constants.ts'
 
 export interface ChunkExchangeInit {
@@ -205,15 +209,19 @@ class DefaultChunkExchange implements ChunkExchange {
   async fetchFrom (peer: PeerId, cid: CID, options: AbortOptions = {}): Promise<void> {
     const idle = this.idleSignal(options.signal)
     const stream = await this.components.connectionManager.openStream(peer, PROTOCOL, { signal: idle.signal })
+    // One reader for the whole exchange (no unwrapping between header and pieces), flow-controlled by `pending`.
+    const framed = lpStream(stream, { maxDataLength: PIECE_SIZE, maxBufferSize: MAX_READ_BUFFER })
+    const flow = flowControl(stream)
     try {
-      const messages = pbStream(stream, { maxDataLength: MAX_HEADER_SIZE })
-      await messages.write({ cid: cid.toString() }, ChunkRequest, { signal: idle.signal })
-      const header = await messages.read(ChunkResponse, { signal: idle.signal })
+      await framed.write(ChunkRequest.encode({ cid: cid.toString() }), { signal: idle.signal })
+      const head = await framed.read({ signal: idle.signal })
+      flow.consumed(head.byteLength)
+      if (head.byteLength > MAX_HEADER_SIZE) throw new ChunkIntegrityError(`peer sent a ${head.byteLength} byte header`)
+      const header = ChunkResponse.decode(head)
       if (header.status !== ChunkResponse.Status.OK) {
         throw new Error(header.error === '' ? `peer answered ${header.status}` : header.error)
       }
       if (header.size > MAX_CHUNK_SIZE) throw new ChunkIntegrityError(`peer announces ${header.size} bytes, over the limit`)
-      const framed = lpStream(messages.unwrap(), { maxDataLength: PIECE_SIZE })
       const expected = header.size
       const pieces = async function * (): AsyncGenerator<Uint8Array> {
         let received = 0
@@ -221,6 +229,7 @@ class DefaultChunkExchange implements ChunkExchange {
           const piece = await framed.read({ signal: idle.signal })
           received += piece.byteLength
           if (received > expected) throw new ChunkIntegrityError(`peer sent more than the ${expected} bytes it announced`)
+          flow.consumed(piece.byteLength)
           idle.touch()
           yield piece.subarray()
         }
@@ -231,6 +240,7 @@ class DefaultChunkExchange implements ChunkExchange {
       stream.abort(err)
       throw err
     } finally {
+      flow.stop()
       idle.clear()
     }
   }
@@ -249,6 +259,38 @@ class DefaultChunkExchange implements ChunkExchange {
       clear: () => { clearTimeout(timer); parent?.removeEventListener('abort', onParent) }
     }
   }
+}
+
+/**
+ * Backpressure for a reader that buffers everything the stream delivers (libp2p's `byteStream` does): counts bytes
+ * received but not yet consumed, pauses the stream above `PAUSE_ABOVE` and resumes it below `RESUME_BELOW`.
+ * `consumed` takes a payload length and adds its varint length prefix.
+ */
+function flowControl (stream: Stream): { consumed(length: number): void, stop(): void } {
+  let pending = 0
+  const onMessage = (evt: StreamMessageEvent): void => {
+    pending += evt.data.byteLength
+    // Not from inside the dispatch: `resume()` dispatches the buffered data and only then tells yamux to send window
+    // updates again, which would silently undo a pause made here.
+    if (pending > PAUSE_ABOVE) queueMicrotask(pauseIfFull)
+  }
+  const pauseIfFull = (): void => {
+    if (pending > PAUSE_ABOVE && stream.readStatus === 'readable') stream.pause()
+  }
+  stream.addEventListener('message', onMessage)
+  return {
+    consumed: (length) => {
+      pending -= length + varintLength(length)
+      if (pending < RESUME_BELOW && stream.readStatus === 'paused') stream.resume()
+    },
+    stop: () => { stream.removeEventListener('message', onMessage) }
+  }
+}
+
+function varintLength (value: number): number {
+  let length = 1
+  while (value >= 0x80) { value = Math.floor(value / 0x80); length++ }
+  return length
 }
 
 /** Creates the chunk exchange service for a libp2p node's `services`. */
