@@ -92,9 +92,13 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   const privateKey = await loadOrCreateIdentity(join(init.dataDir, 'peer.key'))
   const store = await ChunkStore.open(join(init.dataDir, 'chunks'))
   const running = new Map<string, AbortController>()
+  /** Memory promised to each running task: a node never accepts more than it offers. */
+  const reserved = new Map<string, number>()
   let nodeId: string | undefined
   let stopping = false
 
+  const memoryBytes = init.memoryBytes ?? Math.floor(freemem() * 0.8)
+  const cpuCount = init.cpus ?? cpus().length
   const isCoordinator = (peer: PeerId): boolean => peer.toString() === coordinatorId
 
   const libp2p: Libp2p<WorkerServices> = await createHost<Omit<WorkerServices, keyof BaseServices>>({
@@ -122,6 +126,11 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
     if (init.runTask == null) return refuse('this node does not run tasks')
     if (task.taskId === '') return refuse('the task has no id')
     if (running.has(task.taskId)) return { status: AssignResponse.Status.ACCEPTED, error: '' }
+    const committed = [...reserved.values()].reduce((sum, bytes) => sum + bytes, 0)
+    if (committed + task.memoryBytes > memoryBytes) {
+      return refuse(`not enough memory: the task needs ${task.memoryBytes} bytes, ${memoryBytes - committed} of ${memoryBytes} are free`)
+    }
+    reserved.set(task.taskId, task.memoryBytes)
     const controller = new AbortController()
     setMaxListeners(Infinity, controller.signal)
     running.set(task.taskId, controller)
@@ -139,6 +148,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
       result = { state: 'failed', errorCode: 'sandbox_error', errorMessage: String(err?.message ?? err) }
     } finally {
       running.delete(task.taskId)
+      reserved.delete(task.taskId)
     }
     if (controller.signal.aborted) return
     await report(task, result)
@@ -167,12 +177,10 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
     if (controller == null) return { status: CancelResponse.Status.UNKNOWN, error: `task ${request.taskId} is not running here` }
     controller.abort(new Error(`cancelled: ${request.reason}`))
     running.delete(request.taskId)
+    reserved.delete(request.taskId)
     log.info({ task: request.taskId, reason: request.reason }, 'task cancelled')
     return { status: CancelResponse.Status.OK, error: '' }
   }
-
-  const memoryBytes = init.memoryBytes ?? Math.floor(freemem() * 0.8)
-  const cpuCount = init.cpus ?? cpus().length
 
   async function register (): Promise<number> {
     let response

@@ -11,6 +11,7 @@ export interface AssignRequest {
   timeoutMs: number
   entry: string
   attempt: number
+  inputName: string
 }
 
 export namespace AssignRequest {
@@ -65,6 +66,11 @@ export namespace AssignRequest {
           w.uint32(obj.attempt)
         }
 
+        if ((obj.inputName != null && obj.inputName !== '')) {
+          w.uint32(74)
+          w.string(obj.inputName)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -77,7 +83,8 @@ export namespace AssignRequest {
           memoryBytes: 0,
           timeoutMs: 0,
           entry: '',
-          attempt: 0
+          attempt: 0,
+          inputName: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -120,6 +127,10 @@ export namespace AssignRequest {
             }
             case 8: {
               obj.attempt = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.inputName = reader.string()
               break
             }
             default: {
@@ -205,6 +216,13 @@ export namespace AssignRequest {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.inputName`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -258,6 +276,11 @@ export namespace AssignRequest {
     value: number
   }
 
+  export interface AssignRequestInputNameFieldEvent {
+    field: '$.inputName'
+    value: string
+  }
+
   export function encode (obj: Partial<AssignRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AssignRequest.codec())
   }
@@ -266,7 +289,7 @@ export namespace AssignRequest {
     return decodeMessage(buf, AssignRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AssignRequest>): Generator<AssignRequestTaskIdFieldEvent | AssignRequestJobIdFieldEvent | AssignRequestScriptFieldEvent | AssignRequestInputCidsFieldEvent | AssignRequestMemoryBytesFieldEvent | AssignRequestTimeoutMsFieldEvent | AssignRequestEntryFieldEvent | AssignRequestAttemptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AssignRequest>): Generator<AssignRequestTaskIdFieldEvent | AssignRequestJobIdFieldEvent | AssignRequestScriptFieldEvent | AssignRequestInputCidsFieldEvent | AssignRequestMemoryBytesFieldEvent | AssignRequestTimeoutMsFieldEvent | AssignRequestEntryFieldEvent | AssignRequestAttemptFieldEvent | AssignRequestInputNameFieldEvent> {
     return streamMessage(buf, AssignRequest.codec(), opts)
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * What a node does with an assigned task: pull its input chunks through the DHT, run the script in the node's
+ * sandbox executor under the task's limits, and store the result as a new chunk that it provides to the mesh.
+ */
+import { parseCid } from '../../protocols/src/index.ts'
+import { runPythonTask } from './task-runner.ts'
+import type { TaskResult, RunTask } from './worker.ts'
+import type { Executor } from './executors/index.ts'
+import type { PythonTaskInit, PythonTaskMode } from './task-runner.ts'
+import type { AssignRequest, ChunkExchange } from '../../protocols/src/index.ts'
+
+/** The entry a task calls, and how its input is handed to it (DESIGN.md's job contract). */
+const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate' }
+
+export interface SandboxTasksInit {
+  executor: Executor
+  /** Parent directory of task directories (default: the OS temp directory). */
+  workDir?: string
+}
+
+/** A `RunTask` for `createWorker` that runs every task through `executor`. */
+export function sandboxTasks (init: SandboxTasksInit): RunTask {
+  return async (task, { chunks, signal }) => {
+    const mode = MODES[task.entry]
+    if (mode === undefined) {
+      return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process or aggregate` }
+    }
+    const input = await loadInput(task, mode, chunks, signal)
+    const run: PythonTaskInit = {
+      executor: init.executor,
+      script: task.script,
+      mode,
+      taskId: task.taskId,
+      limits: { memoryBytes: task.memoryBytes, ...(task.timeoutMs > 0 ? { timeoutMs: task.timeoutMs } : {}) },
+      ...(input === undefined ? {} : { input }),
+      ...(init.workDir === undefined ? {} : { workDir: init.workDir })
+    }
+    const outcome = await runPythonTask(run, { signal })
+    const metrics = {
+      wallMs: Math.round(outcome.metrics.wallMs),
+      cpuMs: Math.round(outcome.metrics.cpuMs),
+      peakMemoryBytes: outcome.metrics.peakMemoryBytes,
+      avgMemoryBytes: Math.round(outcome.metrics.avgMemoryBytes)
+    }
+    if (outcome.status !== 'completed' || outcome.resultJson === undefined) {
+      return {
+        state: 'failed',
+        errorCode: outcome.error?.code ?? outcome.status,
+        errorMessage: outcome.error?.message ?? `the task ended with ${outcome.status}`,
+        metrics
+      }
+    }
+    const cid = await chunks.add(new TextEncoder().encode(outcome.resultJson), { signal })
+    return { state: 'completed', outputCids: [cid.toString()], metrics } satisfies TaskResult
+  }
+}
+
+/**
+ * The task's input as the runtime expects it: for `aggregate` a JSON array of the results in the input chunks
+ * (each chunk holds one result exactly as Python wrote it), otherwise the chunks' bytes in order, under
+ * `inputName` so the loader matches the original file's type.
+ */
+async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: ChunkExchange, signal: AbortSignal): Promise<PythonTaskInit['input']> {
+  const cids = task.inputCids.map(text => parseCid(text))
+  await Promise.all(cids.map(async cid => { await chunks.fetch(cid, { signal }) }))
+  const parts = await Promise.all(cids.map(async cid => await chunks.store.read(cid)))
+  if (mode === 'aggregate') {
+    const decoder = new TextDecoder()
+    return { name: 'results.json', data: `[${parts.map(part => decoder.decode(part)).join(',')}]` }
+  }
+  if (parts.length === 0) return undefined
+  return { name: task.inputName === '' ? 'input.txt' : task.inputName, data: Buffer.concat(parts) }
+}
