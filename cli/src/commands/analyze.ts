@@ -1,21 +1,22 @@
 /**
  * `runsurge analyze JOB.py [--input FILE] [--mode auto|manual] [--json]`: scanner findings, function classes,
- * DDG, blocks and memory. With --input, memory is calibrated by running the job on a sample of the input
- * with the local python3 (your own job on your own machine; the coordinator uses a sandboxed node instead).
+ * DDG, blocks and memory. With --input, memory is calibrated by running the job on a sample of the input —
+ * in the same sandbox a node uses (`--sandbox`, default bubblewrap), since the job is code like any other.
  */
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
 import type { Command } from 'commander'
 import { analyze, calibrate, evaluate, formatOf, sampleInput } from '../../../analyzer/src/index.ts'
-import type { AnalysisReport, AnalyzeOptions, CalibrationRunner, InputSample, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
+import { sandboxCalibrationRunner } from '../../../node/src/calibration.ts'
+import { createExecutor } from '../../../node/src/executors/index.ts'
+import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
+import type { AnalysisReport, AnalyzeOptions, InputSample, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
+import type { SandboxCliOptions } from './sandbox.ts'
 
 /** How long calibration may run the job on its sample before it is killed. */
 const CALIBRATION_TIMEOUT_MS = 120_000
 
-interface AnalyzeFlags {
+interface AnalyzeFlags extends SandboxCliOptions {
   input?: string
   mode: string
   json?: boolean
@@ -23,13 +24,14 @@ interface AnalyzeFlags {
 }
 
 export function register (program: Command): void {
-  program.command('analyze')
+  const command = program.command('analyze')
     .description('scan and analyze a job: findings, function classes, dependency graph, blocks, memory estimates')
     .argument('<job>', 'the Python job file')
     .option('-i, --input <file>', 'input file (.json, .jsonl, .csv, or text lines): sizes the memory estimate and calibrates it on a sample')
     .option('-m, --mode <mode>', 'auto (main(data)) or manual (process(input_data))', 'auto')
     .option('--no-calibrate', 'with --input, keep the static estimate instead of running the job on a sample')
     .option('--json', 'print the report as JSON')
+  addSandboxOptions(command)
     .action(async (job: string, flags: AnalyzeFlags) => {
       process.exitCode = await runAnalyze(job, flags)
     })
@@ -59,10 +61,15 @@ async function runAnalyze (job: string, flags: AnalyzeFlags): Promise<number> {
   let report = analyze(source, options)
   const warnings: string[] = []
   if (report.status === 'accepted' && sample !== undefined && flags.calibrate && mode === 'auto' && sample.sample.length > 0) {
+    let executor
     try {
-      report = await calibrate(source, { ...options, sampleText: sample.text, sampleElements: sample.sample.length, runner: pythonRunner() })
+      executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { process.stderr.write(`${message}\n`) } })
+      const runner = sandboxCalibrationRunner(executor, { timeoutMs: CALIBRATION_TIMEOUT_MS })
+      report = await calibrate(source, { ...options, sampleText: sample.text, sampleElements: sample.sample.length, runner })
     } catch (err) {
       warnings.push(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
+    } finally {
+      await executor?.close()
     }
   }
   if (flags.json === true) {
@@ -80,45 +87,6 @@ function usage (message: string, flags: AnalyzeFlags): number {
   if (flags.json === true) process.stdout.write(JSON.stringify({ status: 'rejected', error: { code: 'USAGE', message }, findings: [] }, null, 2) + '\n')
   else process.stderr.write(`runsurge analyze: ${message}\n`)
   return 2
-}
-
-/** The interpreter for calibration: $RUNSURGE_PYTHON, else Debian's python3, else python3 on PATH. */
-function pythonBinary (): string {
-  const configured = process.env.RUNSURGE_PYTHON
-  if (configured !== undefined && configured !== '') return configured
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
-}
-
-/** Runs the harness with `python3 -I` (isolated: no user site, no PYTHON* variables) from a temp dir. */
-export function pythonRunner (python = pythonBinary()): CalibrationRunner {
-  return async (request, options) => {
-    const dir = await mkdtemp(join(tmpdir(), 'runsurge-calibrate-'))
-    try {
-      const script = join(dir, 'harness.py')
-      await writeFile(script, request.harness)
-      return await new Promise<string>((resolve, reject) => {
-        const child = spawn(python, ['-I', script], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], ...(options?.signal !== undefined ? { signal: options.signal } : {}) })
-        const timer = setTimeout(() => child.kill('SIGKILL'), CALIBRATION_TIMEOUT_MS)
-        const out: Buffer[] = []
-        const err: Buffer[] = []
-        child.stdout.on('data', (b: Buffer) => out.push(b))
-        child.stderr.on('data', (b: Buffer) => err.push(b))
-        child.on('error', e => {
-          clearTimeout(timer)
-          reject(e)
-        })
-        child.on('close', (code, signal) => {
-          clearTimeout(timer)
-          if (code === 0) resolve(Buffer.concat(out).toString('utf8'))
-          else reject(new Error(`python exited with ${code ?? signal ?? '?'}: ${Buffer.concat(err).toString('utf8').trim().slice(-500)}`))
-        })
-        child.stdin.on('error', () => {}) // the child may exit before reading everything; close reports it
-        child.stdin.end(request.input)
-      })
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
-  }
 }
 
 function formatReport (report: AnalysisReport, name: string, warnings: string[]): string {
