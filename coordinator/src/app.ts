@@ -2,11 +2,20 @@
  * The coordinator's HTTP app as a Fastify plugin (fastify/demo's shape): shared services as plugins, then routes.
  * `server.ts` only listens and closes.
  */
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import authPlugin from './plugins/auth.ts'
 import livenessPlugin from './plugins/liveness.ts'
 import meshPlugin from './plugins/mesh.ts'
+import authRoutes from './routes/api/auth/index.ts'
+import billingRoutes from './routes/api/billing/index.ts'
+import jobRoutes from './routes/api/jobs/index.ts'
 import healthRoutes from './routes/api/health/index.ts'
 import nodeRoutes from './routes/api/nodes/index.ts'
+import tokenRoutes from './routes/api/tokens/index.ts'
+import type { AuthRateLimit } from './routes/api/auth/index.ts'
+import type { JobService } from './jobs/service.ts'
 import type { NodeRegistry } from './nodes/registry.ts'
 import type { Mesh } from './plugins/mesh.ts'
 import type { Store } from './store/index.ts'
@@ -17,6 +26,15 @@ export interface AppOptions {
   mesh: Mesh
   registry: NodeRegistry
   deadAfter: number
+  jobs: JobService
+  /** Where job uploads are written while they are submitted. */
+  uploadDir: string
+  /** Largest input file of a job (bytes). Default 1 GiB. */
+  maxInputBytes?: number
+  /** Rate limit of register and login, per client address. Default 10 a minute. */
+  authRateLimit?: Partial<AuthRateLimit>
+  /** How long a browser session lasts (ms). Default 7 days. */
+  sessionTtl?: number
 }
 
 export default async function app (fastify: FastifyInstance, options: AppOptions): Promise<void> {
@@ -30,9 +48,29 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   })
   fastify.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` }))
 
-  await fastify.register(authPlugin, { store: options.store })
+  // OpenAPI: collects every route's schema registered after it; UI at /docs, the document at /docs/json.
+  await fastify.register(swagger, {
+    openapi: {
+      info: { title: 'RunSurge coordinator', version: '0.1.0', description: 'Accounts, tokens, nodes and jobs of a RunSurge mesh.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token from POST /api/tokens' },
+          session: { type: 'apiKey', in: 'cookie', name: 'runsurge_session', description: 'set by POST /api/auth/login' }
+        }
+      },
+      security: [{ bearer: [] }, { session: [] }]
+    }
+  })
+  await fastify.register(swaggerUi, { routePrefix: '/docs' })
+  // Only routes that ask for it (`config.rateLimit`: register and login) are limited.
+  await fastify.register(rateLimit, { global: false })
+  await fastify.register(authPlugin, { store: options.store, sessionTtl: options.sessionTtl })
   await fastify.register(meshPlugin, { mesh: options.mesh })
   await fastify.register(livenessPlugin, { registry: options.registry, deadAfter: options.deadAfter })
   await fastify.register(healthRoutes, { prefix: '/api/health' })
   await fastify.register(nodeRoutes, { prefix: '/api/nodes' })
+  await fastify.register(authRoutes, { prefix: '/api/auth', rateLimit: options.authRateLimit })
+  await fastify.register(tokenRoutes, { prefix: '/api/tokens' })
+  await fastify.register(jobRoutes, { prefix: '/api/jobs', jobs: options.jobs, uploadDir: options.uploadDir, ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}) })
+  await fastify.register(billingRoutes, { prefix: '/api' })
 }

@@ -6,12 +6,14 @@ import { randomUUID } from 'node:crypto'
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import Fastify from 'fastify'
-import { randomToken } from '../../protocols/src/index.ts'
+import { ReportResponse, randomToken } from '../../protocols/src/index.ts'
 import app from './app.ts'
 import { DEFAULT_LIVENESS, NodeRegistry } from './nodes/registry.ts'
+import { JobService } from './jobs/service.ts'
 import { createMesh } from './plugins/mesh.ts'
 import { Store, tokenKey } from './store/index.ts'
 import type { LivenessOptions } from './nodes/registry.ts'
+import type { AppOptions } from './app.ts'
 import type { Mesh } from './plugins/mesh.ts'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -27,6 +29,14 @@ export interface CoordinatorOptions {
   mdns?: boolean
   liveness?: Partial<LivenessOptions>
   logger: Logger
+  /** Rate limit of register and login per client address. Default 10 a minute. */
+  authRateLimit?: AppOptions['authRateLimit']
+  /** How long a browser session lasts (ms). Default 7 days. */
+  sessionTtl?: number
+  /** Billing unit rate: micro-units per second × GB on a reference machine. */
+  unitRate?: number
+  /** Largest input file of a job (bytes). Default 1 GiB. */
+  maxInputBytes?: number
 }
 
 /** What `DATA/coordinator.json` holds, so scripts and the embedded mesh can drive the coordinator. */
@@ -42,6 +52,7 @@ export interface Coordinator {
   app: FastifyInstance
   mesh: Mesh
   registry: NodeRegistry
+  jobs: JobService
   store: Store
   info: CoordinatorInfo
   close(): Promise<void>
@@ -58,10 +69,36 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     const tokens = await bootstrapAdmin(store)
     const liveness = { ...DEFAULT_LIVENESS, ...options.liveness }
     const registry = new NodeRegistry(store, liveness)
-    mesh = await createMesh({ dataDir: options.dataDir, listen: options.listen, swarmKey: options.swarmKey, mdns: options.mdns, registry })
+    // The report handler is needed to create the mesh, the job service needs the mesh: bound once both exist.
+    const late: { jobs?: JobService } = {}
+    mesh = await createMesh({
+      dataDir: options.dataDir,
+      listen: options.listen,
+      swarmKey: options.swarmKey,
+      mdns: options.mdns,
+      registry,
+      onReport: async (report, context) => {
+        if (late.jobs === undefined) return { status: ReportResponse.Status.ERROR, error: 'the coordinator is starting; report again' }
+        return await late.jobs.report(report, context)
+      }
+    })
     const fastify = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance
-    await fastify.register(app, { store, mesh, registry, deadAfter: liveness.deadAfter })
+    const jobs = new JobService({ store, mesh, registry, log: fastify.log, ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}) })
+    late.jobs = jobs
+    fastify.addHook('onClose', async () => { jobs.close() })
+    await fastify.register(app, {
+      store,
+      mesh,
+      registry,
+      deadAfter: liveness.deadAfter,
+      jobs,
+      uploadDir: join(options.dataDir, 'uploads'),
+      ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}),
+      authRateLimit: options.authRateLimit,
+      sessionTtl: options.sessionTtl
+    })
     fastify.addHook('onClose', async () => { await store.close() })
+    await jobs.start()
     const http = await fastify.listen({ host: options.httpHost ?? '127.0.0.1', port: options.httpPort ?? 0 })
     const info: CoordinatorInfo = {
       http,
@@ -71,7 +108,7 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     }
     await writePrivateJson(join(options.dataDir, 'coordinator.json'), info)
     options.logger.info({ http, multiaddrs: info.multiaddrs }, 'coordinator ready')
-    return { app: fastify, mesh, registry, store, info, close: async () => { await fastify.close() } }
+    return { app: fastify, mesh, registry, jobs, store, info, close: async () => { await fastify.close() } }
   } catch (err) {
     await mesh?.libp2p.stop()
     await store.close()

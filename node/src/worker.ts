@@ -80,6 +80,8 @@ export interface Worker {
 }
 
 const VERSION = '0.1.0'
+/** A report is retried with backoff (up to 5 s apart) this many times: a coordinator restart is minutes at most. */
+const REPORT_ATTEMPTS = 60
 
 /** Starts a worker: joins the mesh, registers with the coordinator and starts heartbeating. */
 export async function createWorker (init: WorkerInit): Promise<Worker> {
@@ -94,6 +96,8 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   const running = new Map<string, AbortController>()
   /** Memory promised to each running task: a node never accepts more than it offers. */
   const reserved = new Map<string, number>()
+  /** Finished tasks whose report the coordinator has not taken yet. */
+  const unreported = new Set<string>()
   let nodeId: string | undefined
   let stopping = false
 
@@ -154,6 +158,11 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
     await report(task, result)
   }
 
+  /**
+   * Reports until the coordinator takes it: a coordinator that restarts meanwhile gets the report when it is back
+   * (the task stays in the heartbeat's list until then, so it is not taken for lost). A refusal means the attempt
+   * is over (re-queued elsewhere, or the job ended).
+   */
   async function report (task: AssignRequest, result: TaskResult): Promise<void> {
     const request: ReportRequest = {
       taskId: task.taskId,
@@ -165,10 +174,25 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
       metrics: result.metrics,
       attempt: task.attempt
     }
+    unreported.add(task.taskId)
     try {
-      await libp2p.services.report.call(coordinatorAddr, request)
-    } catch (err) {
-      log.error({ err, task: task.taskId }, 'could not report the task to the coordinator')
+      for (let attempt = 0, delay = 250; attempt < REPORT_ATTEMPTS; attempt++, delay = Math.min(delay * 2, 5_000)) {
+        if (stopping) return
+        try {
+          await libp2p.services.report.call(coordinatorAddr, { ...request, nodeId: nodeId ?? '' })
+          return
+        } catch (err: any) {
+          if (err instanceof RefusedError) {
+            log.warn({ task: task.taskId, reason: err.message }, 'the coordinator refused the report')
+            return
+          }
+          log.warn({ task: task.taskId, err: err?.message }, 'could not report the task; retrying')
+          await new Promise(resolve => setTimeout(resolve, delay))
+        }
+      }
+      log.error({ task: task.taskId }, 'gave up reporting the task')
+    } finally {
+      unreported.delete(task.taskId)
     }
   }
 
@@ -222,7 +246,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
           cpuLoad: (loadavg()[0] ?? 0) / cpuCount,
           memoryUsedBytes: 0,
           memoryFreeBytes: memoryBytes,
-          runningTasks: [...running.keys()]
+          runningTasks: [...running.keys(), ...unreported]
         })
       } catch (err: any) {
         if (stopping) return

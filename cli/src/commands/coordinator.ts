@@ -1,8 +1,9 @@
 import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { readSwarmKey } from '../../../protocols/src/index.ts'
 import { createLogger } from '../log.ts'
-import { parseHostPort, parseMs } from '../options.ts'
+import { parseHostPort, parseMs, parseSize } from '../options.ts'
 import { onShutdown } from '../shutdown.ts'
+import { InvalidArgumentError } from 'commander'
 import type { Command } from 'commander'
 
 interface CoordinatorFlags {
@@ -13,6 +14,8 @@ interface CoordinatorFlags {
   mdns?: boolean
   heartbeatInterval?: number
   deadAfter?: number
+  unitRate?: number
+  maxInput?: number
 }
 
 export function register (program: Command): void {
@@ -25,6 +28,12 @@ export function register (program: Command): void {
     .option('--mdns', 'announce the coordinator on the LAN with mDNS')
     .option('--heartbeat-interval <ms>', 'how often nodes heartbeat', parseMs)
     .option('--dead-after <ms>', 'a node silent this long is dead', parseMs)
+    .option('--unit-rate <micro>', 'billing: micro-units per second × GB on a reference machine (default 1000)', (value: string) => {
+      const rate = Number(value)
+      if (!Number.isFinite(rate) || rate < 0) throw new InvalidArgumentError('a non-negative number')
+      return rate
+    })
+    .option('--max-input <size>', 'largest input file a job may upload (default 1G)', parseSize)
     .action(async (flags: CoordinatorFlags) => {
       const logger = createLogger('coordinator')
       const coordinator = await startCoordinator({
@@ -38,6 +47,8 @@ export function register (program: Command): void {
           ...(flags.heartbeatInterval != null ? { heartbeatInterval: flags.heartbeatInterval } : {}),
           ...(flags.deadAfter != null ? { deadAfter: flags.deadAfter } : {})
         },
+        ...(flags.unitRate != null ? { unitRate: flags.unitRate } : {}),
+        ...(flags.maxInput != null ? { maxInputBytes: flags.maxInput } : {}),
         logger
       })
       console.log(JSON.stringify({ http: coordinator.info.http, multiaddrs: coordinator.info.multiaddrs, info: `${flags.data}/coordinator.json` }))

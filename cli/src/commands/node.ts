@@ -1,4 +1,5 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { runBenchmark } from '../../../node/src/benchmark.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
@@ -27,6 +28,12 @@ interface NodeFlags extends SandboxCliOptions {
   listen: string[]
 }
 
+/** Where the machine factor is cached between runs of the embedded mesh: $XDG_CACHE_HOME/runsurge or ~/.cache/runsurge. */
+export function benchmarkCacheFile (): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache')
+  return join(base, 'runsurge', 'benchmark.json')
+}
+
 /** A machine factor measured less than this long ago (ms) is reused at start. */
 const BENCHMARK_MAX_AGE = 7 * 24 * 3600_000
 
@@ -34,7 +41,7 @@ const BENCHMARK_MAX_AGE = 7 * 24 * 3600_000
  * The machine factor for billing: measured with the node's own executor, kept in a file so restarts (and the
  * nodes of one embedded mesh, which share the file) do not pay for it again.
  */
-async function machineFactor (executor: Executor, file: string, logger: Logger): Promise<number> {
+export async function machineFactor (executor: Executor, file: string, logger: Logger): Promise<number> {
   try {
     const saved = JSON.parse(await readFile(file, 'utf8')) as { factor: number, executor: string, measuredAt: number }
     if (saved.executor === executor.kind && Date.now() - saved.measuredAt < BENCHMARK_MAX_AGE && saved.factor > 0) return saved.factor
@@ -80,7 +87,6 @@ export function register (program: Command): void {
       }
       logger.info(`tasks run in: ${executor.describe()}`)
       if (flags.coordinator == null) program.error('--coordinator is required: the multiaddr the coordinator printed', { exitCode: 2 })
-      if (flags.token == null) program.error('--token is required: an enrollment token from "add a node" on the coordinator', { exitCode: 2 })
       let coordinator = flags.coordinator
       let token = flags.token
       if (coordinator.endsWith('.json')) {
@@ -88,6 +94,7 @@ export function register (program: Command): void {
         coordinator = info.multiaddrs[0]
         token ??= info.nodeToken
       }
+      if (token == null) program.error('--token is required: an enrollment token from "add a node" on the coordinator', { exitCode: 2 })
       try {
         await mkdir(join(flags.data, 'tasks'), { recursive: true })
         const benchmark = await machineFactor(executor, flags.benchmarkFile ?? join(flags.data, 'benchmark.json'), logger)

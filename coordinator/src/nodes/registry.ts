@@ -35,6 +35,8 @@ export interface RegistryEvents {
   'node:dead': [NodeRecord]
   /** A node that was alive before a coordinator restart was heard from again. */
   'node:reattached': [NodeSession]
+  /** Every heartbeat, with the tasks the node says it runs. */
+  'node:heartbeat': [NodeSession]
 }
 
 const MAX_MEMORY_BYTES = 16 * 1024 ** 4 // 16 TiB: anything above is a lie, not a machine
@@ -104,6 +106,8 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
     if (session.recovered === true) {
       session.recovered = false
       this.emit('node:reattached', session)
+    } else {
+      this.emit('node:heartbeat', session)
     }
     return { status: HeartbeatResponse.Status.OK, error: '' }
   }

@@ -12,6 +12,15 @@ export interface Account {
   name: string
   role: 'admin' | 'user'
   createdAt: number
+  /** argon2id PHC string; absent for accounts that only use API tokens (the bootstrap admin). Never sent out. */
+  passwordHash?: string
+}
+
+/** A browser login, stored under the SHA-256 of the cookie's token (like API tokens). */
+export interface SessionRecord {
+  account: string
+  createdAt: number
+  expiresAt: number
 }
 
 /** An API token (for people and scripts) or an enrollment token (for nodes). Stored by hash only. */
@@ -52,13 +61,27 @@ export class Repository<T> {
     await this.bucket.put(key, value)
   }
 
+  async del (key: string): Promise<void> {
+    await this.bucket.del(key)
+  }
+
   async * values (): AsyncGenerator<T> {
     for await (const value of this.bucket.values()) yield value
+  }
+
+  /** Key and value pairs in key order, optionally within a key range. */
+  async * entries (range: { gte?: string, lt?: string } = {}): AsyncGenerator<[string, T]> {
+    for await (const entry of this.bucket.iterator(range)) yield entry
   }
 
   /** A put operation for `Store.batch`. */
   putOp (key: string, value: T): { type: 'put', sublevel: Bucket<T>, key: string, value: T } {
     return { type: 'put', sublevel: this.bucket, key, value }
+  }
+
+  /** A delete operation for `Store.batch`. */
+  delOp (key: string): { type: 'del', sublevel: Bucket<T>, key: string } {
+    return { type: 'del', sublevel: this.bucket, key }
   }
 }
 
@@ -71,6 +94,9 @@ export class Store {
   readonly db: Level<string, string>
   readonly accounts: Repository<Account>
   readonly tokens: Repository<TokenRecord>
+  readonly sessions: Repository<SessionRecord>
+  /** Unique-name index: lower-cased account name → account id. */
+  readonly accountNames: Repository<string>
   readonly nodes: Repository<NodeRecord>
   /** Small settings: the admin account id, schema version. */
   readonly meta: Repository<string>
@@ -79,6 +105,8 @@ export class Store {
     this.db = db
     this.accounts = new Repository(db.sublevel<string, Account>('accounts', { valueEncoding: 'json' }))
     this.tokens = new Repository(db.sublevel<string, TokenRecord>('tokens', { valueEncoding: 'json' }))
+    this.sessions = new Repository(db.sublevel<string, SessionRecord>('sessions', { valueEncoding: 'json' }))
+    this.accountNames = new Repository(db.sublevel<string, string>('account-names', { valueEncoding: 'utf8' }))
     this.nodes = new Repository(db.sublevel<string, NodeRecord>('nodes', { valueEncoding: 'json' }))
     this.meta = new Repository(db.sublevel<string, string>('meta', { valueEncoding: 'utf8' }))
   }
@@ -90,7 +118,7 @@ export class Store {
   }
 
   /** Applies operations of several repositories atomically. */
-  async batch (ops: Array<{ type: 'put', sublevel: Bucket<any>, key: string, value: unknown }>): Promise<void> {
+  async batch (ops: Array<{ type: 'put', sublevel: Bucket<any>, key: string, value: unknown } | { type: 'del', sublevel: Bucket<any>, key: string }>): Promise<void> {
     await this.db.batch(ops as any)
   }
 

@@ -1,15 +1,18 @@
 import { ErrorReply } from '../../../schemas/common.ts'
 import { MeshInfo, NodeList } from '../../../schemas/nodes.ts'
+import { CreatedToken, EnrollBody } from '../../../schemas/tokens.ts'
+import { strictValidator } from '../../validation.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
 const nodes: FastifyPluginAsyncTypebox = async (app) => {
-  // A user sees the nodes of their own account; the admin sees every node.
+  app.setValidatorCompiler(strictValidator)
+
+  // Everybody, the admin included, sees the nodes of their own account only.
   app.get('/', {
     preHandler: app.authenticate,
-    schema: { response: { 200: NodeList, 401: ErrorReply } }
+    schema: { tags: ['nodes'], summary: 'The nodes of this account', response: { 200: NodeList, 401: ErrorReply } }
   }, async (request) => {
-    const account = request.account
-    const list = await app.registry.list(account?.role === 'admin' ? undefined : account?.id)
+    const list = await app.registry.list(request.account!.id)
     return {
       nodes: list.map(node => ({
         id: node.id,
@@ -28,8 +31,25 @@ const nodes: FastifyPluginAsyncTypebox = async (app) => {
     }
   })
 
+  // Nodes that register with the token belong to the caller's account (NodeRegistry.register).
+  app.post('/enroll', {
+    onRequest: app.authenticate,
+    // The label is optional, and so is the body that would carry it.
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      tags: ['nodes'],
+      summary: 'Create a node enrollment token: runsurge node --token <token>',
+      body: EnrollBody,
+      response: { 201: CreatedToken, 400: ErrorReply, 401: ErrorReply }
+    }
+  }, async (request, reply) => {
+    const created = await app.accounts.createToken(request.account!.id, 'enroll', request.body.label ?? 'node')
+    request.log.info({ account: request.account!.id, token: created.id }, 'enrollment token created')
+    return await reply.code(201).send(created)
+  })
+
   app.get('/mesh', {
-    schema: { response: { 200: MeshInfo } }
+    schema: { tags: ['nodes'], summary: 'How to reach the mesh', response: { 200: MeshInfo } }
   }, async () => ({
     peerId: app.mesh.libp2p.peerId.toString(),
     multiaddrs: app.mesh.multiaddrs(),

@@ -1,0 +1,157 @@
+/**
+ * `runsurge run JOB.py --input F …`: with `--coordinator`, submits and waits (like `submit --wait`). Without, starts
+ * an embedded mesh — a coordinator in this process and N separate `runsurge node` processes on loopback, exactly as
+ * contributors start them, state in a temporary directory — runs the job, prints the result, and tears it all down.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, freemem, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startCoordinator } from '../../../coordinator/src/index.ts'
+import { createExecutor } from '../../../node/src/executors/index.ts'
+import { UsageError, connection, submitJob } from '../client.ts'
+import { createLogger } from '../log.ts'
+import { parseSize } from '../options.ts'
+import { renderOutcome } from '../outcome.ts'
+import { benchmarkCacheFile, machineFactor } from './node.ts'
+import { addJobOptions, modeOf, positiveInteger, printOutcome, waitForJob } from './jobs.ts'
+import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
+import type { Connection } from '../client.ts'
+import type { JobFlags } from './jobs.ts'
+import type { SandboxCliOptions } from './sandbox.ts'
+import type { ChildProcess } from 'node:child_process'
+import type { Command } from 'commander'
+
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'runsurge.js')
+/** How long the embedded mesh may take to have every node registered (ms). */
+const MESH_START_TIMEOUT = 60_000
+
+interface RunFlags extends JobFlags, SandboxCliOptions {
+  nodes?: number
+  nodeMemory?: number
+  coordinator?: string
+  token?: string
+}
+
+export function register (program: Command): void {
+  const command = program.command('run')
+    .description('run a job and print its result: on an embedded local mesh (a coordinator and --nodes node processes), or on --coordinator')
+    .argument('<job>', 'the Python file (main(data); process(input_data) with --mode manual)')
+    .option('--nodes <n>', 'embedded mesh: number of node processes (default: the number of cores)', positiveInteger)
+    .option('--node-memory <size>', 'embedded mesh: memory each node offers, e.g. 512M', parseSize)
+    .option('--coordinator <url>', 'run on this coordinator instead of an embedded mesh')
+    .option('--token <token>', 'with --coordinator: API token')
+  addSandboxOptions(addJobOptions(command))
+    .action(async (script: string, flags: RunFlags) => {
+      const json = flags.json === true
+      try {
+        process.exitCode = flags.coordinator !== undefined || process.env.RUNSURGE_COORDINATOR !== undefined
+          ? await runOn(await connection(flags), script, flags)
+          : await runEmbedded(script, flags)
+      } catch (err: any) {
+        const usage = err instanceof UsageError || err?.name === 'UnsafeSandboxError' || (err?.name === 'ApiError' && err.status === 400)
+        if (json) process.stdout.write(JSON.stringify({ status: usage ? 'rejected' : 'failed', error: { code: usage ? 'usage' : 'mesh', message: String(err?.message ?? err) } }) + '\n')
+        else process.stderr.write(`runsurge run: ${String(err?.message ?? err)}\n`)
+        process.exitCode = usage ? 2 : 1
+      }
+    })
+}
+
+async function runOn (conn: Connection, script: string, flags: RunFlags, defaults: { taskMemoryBytes?: number } = {}): Promise<number> {
+  const json = flags.json === true
+  const taskMemoryBytes = flags.taskMemory ?? defaults.taskMemoryBytes
+  const job = await submitJob(conn, {
+    script,
+    inputs: flags.input ?? [],
+    mode: modeOf(flags),
+    ...(flags.tasks !== undefined ? { tasks: flags.tasks } : {}),
+    ...(taskMemoryBytes !== undefined ? { taskMemoryBytes } : {}),
+    ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
+    ...(flags.aggregate !== undefined ? { aggregate: flags.aggregate } : {})
+  })
+  if (job.status === 'rejected') {
+    const printed = renderOutcome(job, undefined, json)
+    process.stdout.write(printed.stdout)
+    return printed.exitCode
+  }
+  return await printOutcome(conn, await waitForJob(conn, job.id, json), json)
+}
+
+async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
+  const count = flags.nodes ?? availableParallelism()
+  const nodeMemory = flags.nodeMemory ?? Math.max(64 * 1024 ** 2, Math.floor(Math.min(freemem() * 0.8 / count, 4 * 1024 ** 3)))
+  const logger = createLogger('run', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
+  // The machine factor is measured once per machine and executor, before the nodes start, so they share it.
+  const executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } })
+  const benchmarkFile = benchmarkCacheFile()
+  try {
+    await machineFactor(executor, benchmarkFile, logger)
+  } finally {
+    await executor.close()
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'runsurge-run-'))
+  const nodes: Array<{ child: ChildProcess, stderr: string[] }> = []
+  let coordinator: Awaited<ReturnType<typeof startCoordinator>> | undefined
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map(async ({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    }))
+    await coordinator?.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+  const interrupt = (): void => { stop().then(() => process.exit(130), () => process.exit(130)) }
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
+  try {
+    coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger })
+    const alive = waitForNodes(coordinator, count)
+    const sandbox = sandboxArgs(flags)
+    for (let i = 0; i < count; i++) {
+      const child = spawn(process.execPath, [
+        BIN, 'node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, `node-${i}`),
+        '--memory', String(nodeMemory), '--benchmark-file', benchmarkFile, ...sandbox
+      ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
+      const stderr: string[] = []
+      child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr.push(text); if (stderr.length > 50) stderr.shift() })
+      nodes.push({ child, stderr })
+    }
+    await Promise.race([alive, ...nodes.map(async ({ child, stderr }, i) => {
+      const [code] = await once(child, 'exit') as [number | null]
+      throw new Error(`node ${i} exited (${String(code)}) before joining: ${stderr.join('').trim().slice(-1000)}`)
+    })])
+    const conn: Connection = { url: coordinator.info.http, token: coordinator.info.adminToken }
+    return await runOn(conn, script, flags, { taskMemoryBytes: nodeMemory })
+  } finally {
+    process.off('SIGINT', interrupt)
+    process.off('SIGTERM', interrupt)
+    await stop()
+  }
+}
+
+/** Resolves once `count` nodes are alive in the registry. */
+async function waitForNodes (coordinator: Awaited<ReturnType<typeof startCoordinator>>, count: number): Promise<void> {
+  const alive = async (): Promise<number> => (await coordinator.registry.list()).filter(node => node.status === 'alive').length
+  if (await alive() >= count) return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { done(); reject(new Error(`the embedded mesh did not start: fewer than ${count} nodes joined within ${MESH_START_TIMEOUT / 1000} s`)) }, MESH_START_TIMEOUT)
+    const onAlive = (): void => { alive().then(n => { if (n >= count) { done(); resolve() } }, reject) }
+    const done = (): void => { clearTimeout(timer); coordinator.registry.off('node:alive', onAlive) }
+    coordinator.registry.on('node:alive', onAlive)
+  })
+}
+
+function sandboxArgs (flags: SandboxCliOptions): string[] {
+  const args: string[] = []
+  if (flags.sandbox !== undefined) args.push('--sandbox', flags.sandbox)
+  if (flags.ssh !== undefined) args.push('--ssh', flags.ssh)
+  if (flags.sshKey !== undefined) args.push('--ssh-key', flags.sshKey)
+  if (flags.sshFingerprint !== undefined) args.push('--ssh-fingerprint', flags.sshFingerprint)
+  if (flags.unsafeNoSandbox === true) args.push('--unsafe-no-sandbox')
+  return args
+}

@@ -1,0 +1,178 @@
+/**
+ * Jobs, tasks, payments and earnings as stored in LevelDB (one sublevel each, JSON values). Every state transition
+ * of the job → task → payment machine is written as one `Store.batch`, so a crash leaves either the state before
+ * or the state after, never half of it.
+ */
+import { Repository } from '../store/index.ts'
+import type { Store } from '../store/index.ts'
+
+export type JobMode = 'auto' | 'manual' | 'grouped'
+
+export type JobStatus =
+  /** The scanner or the template check refused it; `findings` says why. */
+  | 'rejected'
+  /** Accepted; tasks wait for nodes. */
+  | 'queued'
+  | 'running'
+  /** Every task succeeded; the aggregation task runs (the report's Group flow). */
+  | 'pending_aggregation'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+
+export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['rejected', 'completed', 'failed', 'cancelled']
+
+export interface JobInput {
+  name: string
+  size: number
+  /** The file's chunks in order (each ends on a line boundary). */
+  cids: string[]
+}
+
+export interface JobError {
+  code: string
+  message: string
+  line?: number
+}
+
+export interface Finding {
+  rule: string
+  message: string
+  line: number
+  severity?: string
+}
+
+export interface JobCost {
+  /** Sum of the contributors' earnings, micro-units. */
+  contributors: number
+  /** What the submitter pays: 1.2 × contributors, rounded. */
+  price: number
+  /** price − contributors. */
+  platform: number
+  unitRate: number
+}
+
+export interface JobRecord {
+  id: string
+  account: string
+  name: string
+  mode: JobMode
+  status: JobStatus
+  createdAt: number
+  startedAt?: number
+  finishedAt?: number
+  script: string
+  /** Grouped jobs: the aggregation script. Manual jobs that define `aggregate` use their own script. */
+  aggregateScript?: string
+  inputs: JobInput[]
+  /** Memory limit of each task (bytes) and its wall-clock limit (ms). */
+  taskMemoryBytes: number
+  taskTimeoutMs: number
+  /** Ids of the job's tasks in order; the aggregation task (if any) comes last once created. */
+  taskIds: string[]
+  findings: Finding[]
+  error?: JobError
+  /** The result as a chunk in the coordinator's store (exact JSON text as Python wrote it). */
+  resultCid?: string
+  plan: { level: number, tasks: number, [key: string]: unknown }
+  cost?: JobCost
+  payment?: 'pending' | 'paid'
+  metrics?: JobMetrics
+}
+
+export interface JobMetrics {
+  wallMs: number
+  /** Sum over the tasks' winning attempts. */
+  cpuMs: number
+  taskWallMs: number
+  peakMemoryBytes: number
+  attempts: number
+}
+
+export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+export interface TaskMetrics {
+  wallMs: number
+  cpuMs: number
+  peakMemoryBytes: number
+  avgMemoryBytes: number
+}
+
+export interface TaskAttempt {
+  attempt: number
+  nodeId: string
+  assignedAt: number
+  endedAt?: number
+  outcome?: string
+  message?: string
+}
+
+export interface TaskRecord {
+  id: string
+  jobId: string
+  index: number
+  /** What the node calls: `main` (auto), `process` (manual, grouped) or `aggregate`. */
+  entry: 'main' | 'process' | 'aggregate'
+  /** File name handed to the runtime; its extension picks the loader in auto mode. */
+  inputName: string
+  /** Input chunks, or, for a task that depends on others, filled from their outputs when they complete. */
+  inputCids: string[]
+  /** Tasks whose outputs are this task's inputs, in order. */
+  dependsOn: string[]
+  memoryBytes: number
+  timeoutMs: number
+  status: TaskStatus
+  /** The current (or last) assignment; 0 before the first. */
+  attempt: number
+  /** Failures of the task's own making (not dead nodes); after `MAX_FAILURES` the job fails. */
+  failures: number
+  nodeId?: string
+  attempts: TaskAttempt[]
+  outputCids: string[]
+  metrics?: TaskMetrics
+  error?: JobError
+  /** Earning of the attempt that completed, micro-units; billed once. */
+  earning?: number
+  machineFactor?: number
+}
+
+/** A contributor's earning for one completed task: `pending` until the job is paid. */
+export interface EarningRecord {
+  taskId: string
+  jobId: string
+  nodeId: string
+  account: string
+  amount: number
+  status: 'pending' | 'paid'
+  createdAt: number
+  paidAt?: number
+}
+
+/** What a submitter owes for one completed job. */
+export interface PaymentRecord {
+  jobId: string
+  account: string
+  amount: number
+  contributors: number
+  platform: number
+  status: 'pending' | 'paid'
+  createdAt: number
+  paidAt?: number
+}
+
+/** The job buckets of the coordinator's database. */
+export class JobStore {
+  readonly store: Store
+  readonly jobs: Repository<JobRecord>
+  readonly tasks: Repository<TaskRecord>
+  readonly earnings: Repository<EarningRecord>
+  readonly payments: Repository<PaymentRecord>
+
+  constructor (store: Store) {
+    this.store = store
+    this.jobs = new Repository(store.db.sublevel<string, JobRecord>('jobs', { valueEncoding: 'json' }))
+    this.tasks = new Repository(store.db.sublevel<string, TaskRecord>('tasks', { valueEncoding: 'json' }))
+    this.earnings = new Repository(store.db.sublevel<string, EarningRecord>('earnings', { valueEncoding: 'json' }))
+    this.payments = new Repository(store.db.sublevel<string, PaymentRecord>('payments', { valueEncoding: 'json' }))
+  }
+}

@@ -1,0 +1,772 @@
+/**
+ * The job → task state machine: accepts jobs (scanner first), splits their input into content-addressed chunks,
+ * places tasks on nodes and pushes the assignments over libp2p, applies reports exactly once, re-queues the tasks
+ * of dead nodes, retries failures elsewhere, runs aggregation, and bills. Every transition is one LevelDB batch;
+ * memory only mirrors the store, and `start()` rebuilds it after a crash.
+ *
+ * Events (`job`, `task`) feed the server-sent event streams of the HTTP API.
+ */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { analyze, isBlocking } from '../../../analyzer/src/index.ts'
+import { ReportRequest, ReportResponse, parseCid } from '../../../protocols/src/index.ts'
+import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
+import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
+import type {
+  EarningRecord, Finding, JobError, JobMode, JobRecord, PaymentRecord, TaskAttempt, TaskMetrics, TaskRecord
+} from './records.ts'
+import type { NodeRegistry, NodeSession } from '../nodes/registry.ts'
+import type { Mesh } from '../plugins/mesh.ts'
+import type { NodeRecord, Store } from '../store/index.ts'
+import type { AnalysisReport } from '../../../analyzer/src/index.ts'
+import type { RequestContext } from '../../../protocols/src/index.ts'
+import type { FastifyBaseLogger } from 'fastify'
+
+/** A task is tried this many times after its first failure, each on another node where one exists. */
+export const MAX_RETRIES = 3
+export const DEFAULT_TASK_MEMORY = 512 * 1024 * 1024
+export const DEFAULT_TASK_TIMEOUT = 10 * 60_000
+/** Inputs are stored as chunks of about this size, cut on line boundaries. */
+export const INPUT_CHUNK_SIZE = 8 * 1024 * 1024
+export const MAX_TASKS = 10_000
+
+export interface JobServiceOptions {
+  store: Store
+  mesh: Mesh
+  registry: NodeRegistry
+  log: FastifyBaseLogger
+  /** Micro-units per second × GB on a reference machine. */
+  unitRate?: number
+}
+
+/** What a submitter sends; input files are already on the coordinator's disk (uploads stream there). */
+export interface JobSubmission {
+  account: string
+  name: string
+  mode: JobMode
+  script: string
+  aggregateScript?: string
+  inputs: Array<{ name: string, path: string }>
+  /** Manual mode: number of tasks (chunks of the input). */
+  tasks?: number
+  taskMemoryBytes?: number
+  taskTimeoutMs?: number
+}
+
+/** Raised for a submission that cannot be a job (400): not the scanner's findings, which make a rejected job. */
+export class JobUsageError extends Error {
+  override name = 'JobUsageError'
+}
+
+export interface JobServiceEvents {
+  job: [JobRecord]
+  task: [TaskRecord]
+}
+
+export class JobService extends EventEmitter<JobServiceEvents> {
+  readonly db: JobStore
+  private readonly mesh: Mesh
+  private readonly registry: NodeRegistry
+  private readonly log: FastifyBaseLogger
+  private readonly unitRate: number
+  private readonly jobs = new Map<string, JobRecord>()
+  private readonly tasks = new Map<string, TaskRecord>()
+  /** Queued task ids, oldest first. */
+  private readonly queue: string[] = []
+  /** Transitions run one at a time, in order. */
+  private serial: Promise<unknown> = Promise.resolve()
+  private scheduling = false
+  private rescheduling = false
+  private closed = false
+
+  constructor (options: JobServiceOptions) {
+    super()
+    this.setMaxListeners(Infinity)
+    this.db = new JobStore(options.store)
+    this.mesh = options.mesh
+    this.registry = options.registry
+    this.log = options.log
+    this.unitRate = options.unitRate ?? DEFAULT_UNIT_RATE
+  }
+
+  /** Loads the state machine from the store, hooks node events and places whatever waits. */
+  async start (): Promise<void> {
+    for await (const job of this.db.jobs.values()) this.jobs.set(job.id, job)
+    const queued: TaskRecord[] = []
+    for await (const task of this.db.tasks.values()) {
+      this.tasks.set(task.id, task)
+      if (task.status === 'queued') queued.push(task)
+    }
+    queued.sort((a, b) => (this.jobs.get(a.jobId)?.createdAt ?? 0) - (this.jobs.get(b.jobId)?.createdAt ?? 0) || a.index - b.index)
+    this.queue.push(...queued.map(task => task.id))
+    this.registry.on('node:alive', () => { this.schedule() })
+    this.registry.on('node:reattached', session => { this.reconcile(session) })
+    this.registry.on('node:heartbeat', session => { this.reconcile(session) })
+    this.registry.on('node:dead', node => { this.transition(async () => { await this.nodeDied(node) }).catch(err => { this.log.error({ err }, 'requeueing a dead node\'s tasks failed') }) })
+    const running = [...this.tasks.values()].filter(task => task.status === 'assigned' || task.status === 'running').length
+    this.log.info({ jobs: this.jobs.size, queued: this.queue.length, running }, 'job state loaded')
+    this.schedule()
+  }
+
+  close (): void {
+    this.closed = true
+  }
+
+  job (id: string): JobRecord | undefined {
+    return this.jobs.get(id)
+  }
+
+  /** The account's jobs, newest first. */
+  list (account: string): JobRecord[] {
+    return [...this.jobs.values()].filter(job => job.account === account).sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  tasksOf (job: JobRecord): TaskRecord[] {
+    return job.taskIds.map(id => this.tasks.get(id)).filter((task): task is TaskRecord => task !== undefined)
+  }
+
+  /** The result exactly as Python wrote it, or undefined while there is none. */
+  async resultText (job: JobRecord): Promise<string | undefined> {
+    if (job.resultCid === undefined) return undefined
+    return new TextDecoder().decode(await this.mesh.chunks.store.read(parseCid(job.resultCid)))
+  }
+
+  /** Counts for the landing page. */
+  stats (): { runningJobs: number, queuedTasks: number } {
+    let runningJobs = 0
+    for (const job of this.jobs.values()) if (job.status === 'running' || job.status === 'pending_aggregation' || job.status === 'queued') runningJobs++
+    return { runningJobs, queuedTasks: this.queue.length }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Submission
+
+  /** Scans, stores the input as chunks and the job with its tasks in one batch, then places the tasks. */
+  async submit (submission: JobSubmission): Promise<JobRecord> {
+    const { mode } = submission
+    if (submission.inputs.length === 0 && mode !== 'auto') throw new JobUsageError(`a ${mode} job needs at least one input file`)
+    if (mode === 'grouped' && submission.aggregateScript === undefined) throw new JobUsageError('a grouped job needs an aggregation script (--aggregate)')
+    if (mode === 'auto' && submission.inputs.length > 1) throw new JobUsageError('an automatic job takes one input file; use --mode grouped for several')
+    if (mode === 'manual' && submission.inputs.length > 1) throw new JobUsageError('a manual job takes one input file (split into --tasks chunks); use --mode grouped for several')
+    const taskCount = mode === 'manual' ? (submission.tasks ?? 1) : mode === 'grouped' ? submission.inputs.length : 1
+    if (!Number.isInteger(taskCount) || taskCount < 1 || taskCount > MAX_TASKS) throw new JobUsageError(`tasks must be an integer from 1 to ${MAX_TASKS}`)
+
+    const id = randomUUID()
+    const now = Date.now()
+    const base: JobRecord = {
+      id,
+      account: submission.account,
+      name: submission.name,
+      mode,
+      status: 'queued',
+      createdAt: now,
+      script: submission.script,
+      ...(submission.aggregateScript !== undefined ? { aggregateScript: submission.aggregateScript } : {}),
+      inputs: [],
+      taskMemoryBytes: submission.taskMemoryBytes ?? DEFAULT_TASK_MEMORY,
+      taskTimeoutMs: submission.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT,
+      taskIds: [],
+      findings: [],
+      plan: { level: 1, tasks: taskCount }
+    }
+
+    const rejection = this.scan(submission)
+    if (rejection !== undefined) {
+      const job: JobRecord = { ...base, status: 'rejected', finishedAt: now, findings: rejection.findings, error: rejection.error, plan: { level: 0, tasks: 0 } }
+      await this.transition(async () => {
+        await this.db.store.batch([this.db.jobs.putOp(job.id, job)])
+        this.jobs.set(job.id, job)
+      })
+      this.emit('job', job)
+      return job
+    }
+
+    // Input chunks are written (and provided) before the job exists: an accepted job always has its data.
+    const parts: Array<{ name: string, cids: string[] }> = []
+    const inputs = []
+    for (const input of submission.inputs) {
+      const size = (await stat(input.path)).size
+      if (mode === 'manual') {
+        const pieces = await this.storeSplit(input.path, taskCount)
+        inputs.push({ name: input.name, size, cids: pieces.flat() })
+        for (const piece of pieces) parts.push({ name: input.name, cids: piece })
+      } else {
+        const cids = (await this.storeSplit(input.path, 1)).flat()
+        inputs.push({ name: input.name, size, cids })
+        parts.push({ name: input.name, cids })
+      }
+    }
+    if (parts.length === 0) parts.push({ name: '', cids: [] })
+    const entry = mode === 'auto' ? 'main' as const : 'process' as const
+    const tasks: TaskRecord[] = parts.map((part, index) => this.newTask(id, index, entry, part.name, part.cids, base))
+    const aggregates = mode === 'grouped' || (mode === 'manual' && definesAggregate(submission.script))
+    if (aggregates) {
+      tasks.push({ ...this.newTask(id, tasks.length, 'aggregate', 'results.json', [], base), status: 'waiting', dependsOn: tasks.map(task => task.id) })
+    }
+    const job: JobRecord = {
+      ...base,
+      inputs,
+      taskIds: tasks.map(task => task.id),
+      plan: { level: 1, tasks: tasks.length, mode, processTasks: parts.length, aggregation: aggregates }
+    }
+    await this.transition(async () => {
+      await this.db.store.batch([this.db.jobs.putOp(job.id, job), ...tasks.map(task => this.db.tasks.putOp(task.id, task))])
+      this.jobs.set(job.id, job)
+      for (const task of tasks) {
+        this.tasks.set(task.id, task)
+        if (task.status === 'queued') this.queue.push(task.id)
+      }
+    })
+    this.log.info({ job: id, mode, tasks: tasks.length }, 'job accepted')
+    this.emit('job', job)
+    this.schedule()
+    return job
+  }
+
+  private newTask (jobId: string, index: number, entry: TaskRecord['entry'], inputName: string, inputCids: string[], job: JobRecord): TaskRecord {
+    return {
+      id: `${jobId}.${index}`,
+      jobId,
+      index,
+      entry,
+      inputName: inputName === '' ? 'input.txt' : `input${extensionOf(inputName)}`,
+      inputCids,
+      dependsOn: [],
+      memoryBytes: job.taskMemoryBytes,
+      timeoutMs: job.taskTimeoutMs,
+      status: 'queued',
+      attempt: 0,
+      failures: 0,
+      attempts: [],
+      outputCids: []
+    }
+  }
+
+  /**
+   * Splits a file into `parts` parts of about equal size, each ending on a line boundary (fewer when lines are
+   * longer than a part), and stores each part as chunks of at most 8 MiB. Streams: never a whole part in memory.
+   */
+  private async storeSplit (path: string, parts: number): Promise<string[][]> {
+    const size = (await stat(path)).size
+    const stored: string[][] = []
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    let current = -1
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return
+      const cid = await this.mesh.chunks.store.put(Buffer.concat(pending))
+      this.mesh.chunks.provide(cid).catch(err => { this.log.warn({ err: err?.message, cid: cid.toString() }, 'could not provide an input chunk') })
+      stored[current]?.push(cid.toString())
+      pending = []
+      pendingBytes = 0
+    }
+    for await (const { part, bytes } of cutParts(createReadStream(path), size, parts)) {
+      if (part !== current) {
+        await flush()
+        current = part
+        stored[current] = []
+      }
+      let rest = bytes
+      while (rest.byteLength > 0) {
+        const take = Math.min(rest.byteLength, INPUT_CHUNK_SIZE - pendingBytes)
+        pending.push(Buffer.from(rest.subarray(0, take)))
+        pendingBytes += take
+        rest = rest.subarray(take)
+        if (pendingBytes === INPUT_CHUNK_SIZE) await flush()
+      }
+    }
+    await flush()
+    return stored.filter(cids => cids.length > 0)
+  }
+
+  /** Runs the analyzer's scanner and template checks; returns why the job is refused, if it is. */
+  private scan (submission: JobSubmission): { error: JobError, findings: Finding[] } | undefined {
+    const report = analyze(submission.script, { mode: submission.mode === 'auto' ? 'auto' : 'manual' })
+    if (report.status === 'rejected') return rejectionOf(report)
+    if (submission.aggregateScript !== undefined) {
+      // The aggregation script defines aggregate(results) and needs no process().
+      const aggregate = analyze(submission.aggregateScript, { mode: 'manual' })
+      const blocking = aggregate.findings.filter(f => isBlocking(f.severity) && f.ruleId !== 'template/process-missing')
+      if (aggregate.status === 'rejected' && (blocking.length > 0 || aggregate.error?.code !== 'TEMPLATE_VIOLATION')) {
+        const rejection = rejectionOf({ ...aggregate, findings: blocking.length > 0 ? blocking : aggregate.findings })
+        return { ...rejection, error: { ...rejection.error, message: `aggregation script: ${rejection.error.message}` } }
+      }
+      if (!definesAggregate(submission.aggregateScript)) {
+        return { error: { code: 'TEMPLATE_VIOLATION', message: 'aggregation script: no aggregate(results) function at module level', line: 1 }, findings: [] }
+      }
+    }
+    return undefined
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Placement and assignment
+
+  /** Places queued tasks on nodes and pushes the assignments; runs again if asked while running. */
+  schedule (): void {
+    if (this.closed) return
+    if (this.scheduling) {
+      this.rescheduling = true
+      return
+    }
+    this.scheduling = true
+    this.placeAll().catch(err => { this.log.error({ err }, 'scheduling failed') }).finally(() => {
+      this.scheduling = false
+      if (this.rescheduling) {
+        this.rescheduling = false
+        this.schedule()
+      }
+    })
+  }
+
+  private async placeAll (): Promise<void> {
+    if (this.queue.length === 0) return
+    const nodes = (await this.registry.list()).filter(node => node.status === 'alive')
+    if (nodes.length === 0) return
+    const pushes: Array<Promise<void>> = []
+    await this.transition(async () => {
+      const used = this.memoryInUse()
+      const load = this.tasksPerNode()
+      const remaining: string[] = []
+      const ops = []
+      const placed: TaskRecord[] = []
+      for (const taskId of this.queue) {
+        const task = this.tasks.get(taskId)
+        if (task?.status !== 'queued') continue
+        const node = this.pick(task, nodes, used, load)
+        if (node === undefined) {
+          remaining.push(taskId)
+          continue
+        }
+        used.set(node.id, (used.get(node.id) ?? 0) + task.memoryBytes)
+        load.set(node.id, (load.get(node.id) ?? 0) + 1)
+        const attempt: TaskAttempt = { attempt: task.attempt + 1, nodeId: node.id, assignedAt: Date.now() }
+        const updated: TaskRecord = { ...task, status: 'assigned', attempt: attempt.attempt, nodeId: node.id, attempts: [...task.attempts, attempt] }
+        ops.push(this.db.tasks.putOp(updated.id, updated))
+        placed.push(updated)
+      }
+      const jobOps = []
+      const startedJobs: JobRecord[] = []
+      for (const task of placed) {
+        const job = this.jobs.get(task.jobId)
+        if (job?.status === 'queued') {
+          const started: JobRecord = { ...job, status: 'running', startedAt: Date.now() }
+          this.jobs.set(job.id, started)
+          jobOps.push(this.db.jobs.putOp(job.id, started))
+          startedJobs.push(started)
+        }
+      }
+      if (ops.length > 0) await this.db.store.batch([...ops, ...jobOps])
+      this.queue.splice(0, this.queue.length, ...remaining)
+      for (const task of placed) {
+        this.tasks.set(task.id, task)
+        this.emit('task', task)
+        const node = nodes.find(n => n.id === task.nodeId)
+        if (node !== undefined) pushes.push(this.push(task, node))
+      }
+      for (const job of startedJobs) this.emit('job', job)
+    })
+    await Promise.all(pushes)
+  }
+
+  /** The smallest alive node whose free memory fits the task, ties broken by fewer running tasks; untried nodes first. */
+  private pick (task: TaskRecord, nodes: NodeRecord[], used: Map<string, number>, load: Map<string, number>): NodeRecord | undefined {
+    const fits = nodes.filter(node => node.memoryBytes - (used.get(node.id) ?? 0) >= task.memoryBytes)
+    const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'node_dead' && a.outcome !== 'unreachable').map(a => a.nodeId))
+    const fresh = fits.filter(node => !failedOn.has(node.id))
+    const candidates = fresh.length > 0 ? fresh : (failedOn.size > 0 && nodes.every(node => failedOn.has(node.id)) ? fits : [])
+    candidates.sort((a, b) => a.memoryBytes - b.memoryBytes || (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))
+    return candidates[0]
+  }
+
+  private memoryInUse (): Map<string, number> {
+    const used = new Map<string, number>()
+    for (const task of this.tasks.values()) {
+      if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) used.set(task.nodeId, (used.get(task.nodeId) ?? 0) + task.memoryBytes)
+    }
+    return used
+  }
+
+  private tasksPerNode (): Map<string, number> {
+    const load = new Map<string, number>()
+    for (const task of this.tasks.values()) {
+      if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) load.set(task.nodeId, (load.get(task.nodeId) ?? 0) + 1)
+    }
+    return load
+  }
+
+  /** Pushes one assignment; a refusal or an unreachable node puts the task back in the queue for another node. */
+  private async push (task: TaskRecord, node: NodeRecord): Promise<void> {
+    const job = this.jobs.get(task.jobId)
+    if (job === undefined) return
+    const script = task.entry === 'aggregate' ? (job.aggregateScript ?? job.script) : job.script
+    try {
+      await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
+        taskId: task.id,
+        jobId: task.jobId,
+        script,
+        inputCids: task.inputCids,
+        memoryBytes: task.memoryBytes,
+        timeoutMs: task.timeoutMs,
+        entry: task.entry,
+        attempt: task.attempt,
+        inputName: task.inputName
+      })
+      this.log.info({ task: task.id, node: node.id, attempt: task.attempt }, 'task assigned')
+    } catch (err: any) {
+      this.log.warn({ task: task.id, node: node.id, err: err?.message }, 'assignment not accepted; the task goes back to the queue')
+      await this.transition(async () => {
+        const current = this.tasks.get(task.id)
+        if (current === undefined || current.status !== 'assigned' || current.attempt !== task.attempt) return
+        await this.requeue(current, err?.name === 'RefusedError' ? 'refused' : 'unreachable', String(err?.message ?? err), false)
+      })
+      // A refusal (e.g. the node is full) waits for the next event; an unreachable node is swept as dead.
+      if (err?.name !== 'RefusedError') this.schedule()
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Reports from nodes
+
+  /** The report protocol handler: applies a node's report once, and only from the node the task is assigned to. */
+  async report (report: ReportRequest, context: RequestContext): Promise<ReportResponse> {
+    const refused = (error: string): ReportResponse => ({ status: ReportResponse.Status.REFUSED, error })
+    const task = this.tasks.get(report.taskId)
+    if (task === undefined) return refused(`no task ${report.taskId}`)
+    const node = task.nodeId !== undefined ? await this.db.store.nodes.get(task.nodeId) : undefined
+    if (node === undefined || node.peerId !== context.peer.toString()) return refused(`task ${report.taskId} is not assigned to this node`)
+    if (report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
+    if (report.state === ReportRequest.State.RUNNING) {
+      if (task.status === 'assigned') {
+        await this.transition(async () => {
+          const current = this.tasks.get(task.id)
+          if (current?.status !== 'assigned' || current.attempt !== report.attempt) return
+          await this.saveTask({ ...current, status: 'running' })
+        })
+      }
+      return { status: ReportResponse.Status.OK, error: '' }
+    }
+    if (task.status !== 'assigned' && task.status !== 'running') {
+      // Reported twice (a retry after a lost answer): already applied.
+      return { status: ReportResponse.Status.OK, error: '' }
+    }
+    if (report.state === ReportRequest.State.COMPLETED) {
+      // Results the coordinator serves or aggregates are pulled before the transition, straight from the reporter.
+      try {
+        await this.pullOutputs(task, report.outputCids, context)
+      } catch (err: any) {
+        this.log.warn({ task: task.id, err: err?.message }, 'could not fetch the task\'s output')
+        return { status: ReportResponse.Status.ERROR, error: `the coordinator could not fetch the output: ${String(err?.message ?? err)}` }
+      }
+    }
+    await this.transition(async () => {
+      const current = this.tasks.get(task.id)
+      if (current === undefined || (current.status !== 'assigned' && current.status !== 'running') || current.attempt !== report.attempt) return
+      if (report.state === ReportRequest.State.COMPLETED) await this.completed(current, report, node)
+      else await this.failed(current, report)
+    })
+    this.schedule()
+    return { status: ReportResponse.Status.OK, error: '' }
+  }
+
+  /** Outputs the coordinator needs itself: the final result, or every process result of a job without aggregation. */
+  private async pullOutputs (task: TaskRecord, cids: string[], context: RequestContext): Promise<void> {
+    const job = this.jobs.get(task.jobId)
+    if (job === undefined) return
+    const aggregated = job.taskIds.some(id => this.tasks.get(id)?.entry === 'aggregate')
+    if (aggregated && task.entry !== 'aggregate') return
+    for (const text of cids) {
+      const cid = parseCid(text)
+      if (await this.mesh.chunks.store.has(cid)) continue
+      await this.mesh.chunks.fetchFrom(context.peer, cid).catch(async () => { await this.mesh.chunks.fetch(cid) })
+    }
+  }
+
+  private async completed (task: TaskRecord, report: ReportRequest, node: NodeRecord): Promise<void> {
+    const job = this.jobs.get(task.jobId)
+    if (job === undefined) return
+    const metrics: TaskMetrics = {
+      wallMs: report.metrics?.wallMs ?? 0,
+      cpuMs: report.metrics?.cpuMs ?? 0,
+      peakMemoryBytes: report.metrics?.peakMemoryBytes ?? 0,
+      avgMemoryBytes: report.metrics?.avgMemoryBytes ?? 0
+    }
+    const earning = taskEarning(this.unitRate, metrics.wallMs, node.benchmark, metrics.avgMemoryBytes)
+    const attempts = closeAttempt(task.attempts, task.attempt, 'completed')
+    const done: TaskRecord = { ...task, status: 'completed', outputCids: report.outputCids, metrics, earning, machineFactor: node.benchmark, attempts }
+    const earningRecord: EarningRecord = {
+      taskId: task.id, jobId: job.id, nodeId: node.id, account: node.account, amount: earning, status: 'pending', createdAt: Date.now()
+    }
+    const ops: any[] = [this.db.tasks.putOp(done.id, done), this.db.earnings.putOp(done.id, earningRecord)]
+    const changed: TaskRecord[] = [done]
+    this.tasks.set(done.id, done)
+    let updatedJob: JobRecord | undefined
+    if (job.status === 'running' || job.status === 'pending_aggregation') {
+      const tasks = this.tasksOf(job)
+      const aggregate = tasks.find(t => t.entry === 'aggregate')
+      const processTasks = tasks.filter(t => t.entry !== 'aggregate')
+      if (aggregate !== undefined && aggregate.status === 'waiting' && processTasks.every(t => t.status === 'completed')) {
+        const ready: TaskRecord = { ...aggregate, status: 'queued', inputCids: aggregate.dependsOn.flatMap(id => this.tasks.get(id)?.outputCids ?? []) }
+        ops.push(this.db.tasks.putOp(ready.id, ready))
+        changed.push(ready)
+        this.tasks.set(ready.id, ready)
+        updatedJob = { ...job, status: 'pending_aggregation' }
+      } else if (tasks.every(t => t.status === 'completed')) {
+        const resultCid = aggregate !== undefined
+          ? aggregate.outputCids[0]
+          : (processTasks.length === 1 && job.mode === 'auto' ? processTasks[0]?.outputCids[0] : await this.combine(processTasks))
+        const cost = jobCost(this.unitRate, tasks.map(t => t.earning ?? 0))
+        const now = Date.now()
+        updatedJob = {
+          ...job,
+          status: 'completed',
+          finishedAt: now,
+          ...(resultCid !== undefined ? { resultCid } : {}),
+          cost,
+          payment: 'pending',
+          metrics: jobMetrics(job, tasks, now)
+        }
+        const payment: PaymentRecord = {
+          jobId: job.id, account: job.account, amount: cost.price, contributors: cost.contributors, platform: cost.platform, status: 'pending', createdAt: now
+        }
+        ops.push(this.db.payments.putOp(job.id, payment))
+      }
+    }
+    if (updatedJob !== undefined) ops.push(this.db.jobs.putOp(updatedJob.id, updatedJob))
+    await this.db.store.batch(ops)
+    if (updatedJob !== undefined) this.jobs.set(updatedJob.id, updatedJob)
+    for (const t of changed) {
+      if (t.status === 'queued') this.queue.push(t.id)
+      this.emit('task', t)
+    }
+    if (updatedJob !== undefined) {
+      this.emit('job', updatedJob)
+      if (updatedJob.status === 'completed') this.log.info({ job: job.id, cost: updatedJob.cost }, 'job completed')
+    }
+  }
+
+  /** Manual mode without aggregate(): the result is the list of the tasks' dicts, in chunk order. */
+  private async combine (tasks: TaskRecord[]): Promise<string> {
+    const decoder = new TextDecoder()
+    const parts: string[] = []
+    for (const task of tasks) {
+      const cid = task.outputCids[0]
+      parts.push(cid === undefined ? 'null' : decoder.decode(await this.mesh.chunks.store.read(parseCid(cid))))
+    }
+    const cid = await this.mesh.chunks.store.put(new TextEncoder().encode(`[${parts.join(',')}]`))
+    return cid.toString()
+  }
+
+  private async failed (task: TaskRecord, report: ReportRequest): Promise<void> {
+    const code = report.errorCode === '' ? 'runtime_error' : report.errorCode
+    const message = report.errorMessage === '' ? `the task failed with ${code}` : report.errorMessage
+    if (task.failures + 1 > MAX_RETRIES) {
+      const attempts = closeAttempt(task.attempts, task.attempt, code, message)
+      const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts }
+      await this.failJob(failedTask, { code, message: `task ${task.index} failed ${failedTask.failures} times; last: ${message}` })
+      return
+    }
+    await this.requeue(task, code, message, true)
+  }
+
+  /** Back to the queue; `counts` says whether it was the task's own failure (retries are limited) or the node's. */
+  private async requeue (task: TaskRecord, outcome: string, message: string, counts: boolean): Promise<void> {
+    const attempts = closeAttempt(task.attempts, task.attempt, outcome, message)
+    const queued: TaskRecord = { ...task, status: 'queued', failures: task.failures + (counts ? 1 : 0), attempts }
+    delete queued.nodeId
+    await this.saveTask(queued)
+    this.queue.push(queued.id)
+    this.log.info({ task: task.id, outcome, failures: queued.failures }, 'task re-queued')
+  }
+
+  private async failJob (task: TaskRecord, error: JobError): Promise<void> {
+    const job = this.jobs.get(task.jobId)
+    if (job === undefined) return
+    const now = Date.now()
+    const others = this.tasksOf(job).filter(t => t.id !== task.id && !['completed', 'failed', 'cancelled'].includes(t.status))
+    const cancelled = others.map(t => ({ ...t, status: 'cancelled' as const }))
+    const failedJob: JobRecord = { ...job, status: 'failed', finishedAt: now, error, metrics: jobMetrics(job, this.tasksOf(job), now) }
+    await this.db.store.batch([
+      this.db.tasks.putOp(task.id, task), ...cancelled.map(t => this.db.tasks.putOp(t.id, t)), this.db.jobs.putOp(job.id, failedJob)
+    ])
+    for (const t of [task, ...cancelled]) this.tasks.set(t.id, t)
+    this.jobs.set(job.id, failedJob)
+    this.dropFromQueue(new Set(cancelled.map(t => t.id)))
+    for (const t of [task, ...cancelled]) this.emit('task', t)
+    this.emit('job', failedJob)
+    this.cancelOnNodes(others)
+    this.log.warn({ job: job.id, error }, 'job failed')
+  }
+
+  /** Cancels a job of `account`; its running tasks are told to stop. */
+  async cancel (job: JobRecord): Promise<JobRecord> {
+    let running: TaskRecord[] = []
+    const result = await this.transition(async () => {
+      const current = this.jobs.get(job.id)
+      if (current === undefined || FINAL_JOB_STATUSES.includes(current.status)) return current ?? job
+      const open = this.tasksOf(current).filter(t => !['completed', 'failed', 'cancelled'].includes(t.status))
+      running = open.filter(t => t.status === 'assigned' || t.status === 'running')
+      const cancelledTasks = open.map(t => ({ ...t, status: 'cancelled' as const }))
+      const cancelled: JobRecord = { ...current, status: 'cancelled', finishedAt: Date.now(), error: { code: 'cancelled', message: 'cancelled by its submitter' } }
+      await this.db.store.batch([...cancelledTasks.map(t => this.db.tasks.putOp(t.id, t)), this.db.jobs.putOp(cancelled.id, cancelled)])
+      for (const t of cancelledTasks) this.tasks.set(t.id, t)
+      this.jobs.set(cancelled.id, cancelled)
+      this.dropFromQueue(new Set(cancelledTasks.map(t => t.id)))
+      this.emit('job', cancelled)
+      return cancelled
+    })
+    this.cancelOnNodes(running)
+    this.schedule()
+    return result
+  }
+
+  private cancelOnNodes (tasks: TaskRecord[]): void {
+    for (const task of tasks) {
+      if (task.nodeId === undefined || (task.status !== 'assigned' && task.status !== 'running')) continue
+      const nodeId = task.nodeId
+      this.db.store.nodes.get(nodeId).then(async node => {
+        if (node === undefined) return
+        await this.mesh.libp2p.services.cancel.call(peerIdFromString(node.peerId), { taskId: task.id, reason: 'the job ended' })
+      }).catch(err => { this.log.debug({ task: task.id, err: err?.message }, 'cancel not delivered') })
+    }
+  }
+
+  /** Pays a completed job: its payment and every earning of its tasks become `paid` in one batch. */
+  async pay (job: JobRecord): Promise<PaymentRecord> {
+    return await this.transition(async () => {
+      const current = this.jobs.get(job.id)
+      if (current?.status !== 'completed') throw new JobUsageError('only a completed job can be paid')
+      const payment = await this.db.payments.get(current.id)
+      if (payment === undefined) throw new JobUsageError('this job has nothing to pay')
+      if (payment.status === 'paid') return payment
+      const now = Date.now()
+      const paid: PaymentRecord = { ...payment, status: 'paid', paidAt: now }
+      const earnings: EarningRecord[] = []
+      for (const task of this.tasksOf(current)) {
+        const earning = await this.db.earnings.get(task.id)
+        if (earning !== undefined && earning.status === 'pending') earnings.push({ ...earning, status: 'paid', paidAt: now })
+      }
+      const paidJob: JobRecord = { ...current, payment: 'paid' }
+      await this.db.store.batch([this.db.payments.putOp(paid.jobId, paid), ...earnings.map(e => this.db.earnings.putOp(e.taskId, e)), this.db.jobs.putOp(paidJob.id, paidJob)])
+      this.jobs.set(paidJob.id, paidJob)
+      this.emit('job', paidJob)
+      return paid
+    })
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Liveness
+
+  private async nodeDied (node: NodeRecord): Promise<void> {
+    const lost = [...this.tasks.values()].filter(task => task.nodeId === node.id && (task.status === 'assigned' || task.status === 'running'))
+    for (const task of lost) await this.requeue(task, 'node_dead', `node ${node.id} stopped answering`, false)
+    if (lost.length > 0) {
+      this.log.warn({ node: node.id, tasks: lost.map(t => t.id) }, 'node dead: its tasks are re-queued')
+      this.schedule()
+    }
+  }
+
+  /**
+   * A heartbeat lists the tasks a node is running. A task assigned to it that it neither runs nor reported
+   * (it restarted, or the assignment was lost in a coordinator crash) is re-queued — after a grace period that
+   * covers a report in flight.
+   */
+  private reconcile (session: NodeSession): void {
+    const grace = 3 * this.registry.heartbeatInterval
+    const now = Date.now()
+    const running = new Set(session.runningTasks)
+    const lost = [...this.tasks.values()].filter(task =>
+      task.nodeId === session.nodeId && (task.status === 'assigned' || task.status === 'running') && !running.has(task.id) &&
+      now - (task.attempts.at(-1)?.assignedAt ?? now) > grace)
+    if (lost.length === 0) return
+    this.transition(async () => {
+      for (const task of lost) {
+        const current = this.tasks.get(task.id)
+        if (current === undefined || current.attempt !== task.attempt || (current.status !== 'assigned' && current.status !== 'running')) continue
+        await this.requeue(current, 'lost', `node ${session.nodeId} is not running it`, false)
+      }
+    }).then(() => { this.schedule() }, err => { this.log.error({ err }, 'reconciling a node\'s tasks failed') })
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private async saveTask (task: TaskRecord): Promise<void> {
+    await this.db.store.batch([this.db.tasks.putOp(task.id, task)])
+    this.tasks.set(task.id, task)
+    this.emit('task', task)
+  }
+
+  private dropFromQueue (ids: Set<string>): void {
+    const kept = this.queue.filter(id => !ids.has(id))
+    this.queue.splice(0, this.queue.length, ...kept)
+  }
+
+  /** Runs `fn` after every transition before it: the state machine changes one step at a time. */
+  private async transition<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn)
+    this.serial = run.catch(() => {})
+    return await run
+  }
+}
+
+/**
+ * Cuts a byte stream of `size` bytes into `parts` parts: part k ends at the first newline at or after k/parts of
+ * the size. Yields each piece of input with the part it belongs to.
+ */
+export async function * cutParts (source: AsyncIterable<Uint8Array>, size: number, parts: number): AsyncGenerator<{ part: number, bytes: Uint8Array }> {
+  let part = 0
+  let base = 0
+  const targetOf = (k: number): number => Math.ceil(size * (k + 1) / parts)
+  let target = targetOf(0)
+  for await (const piece of source) {
+    let start = 0
+    while (part < parts - 1) {
+      const cut = piece.indexOf(0x0a, Math.max(start, target - 1 - base))
+      if (cut < 0) break
+      yield { part, bytes: piece.subarray(start, cut + 1) }
+      start = cut + 1
+      part++
+      target = Math.max(targetOf(part), base + start + 1)
+    }
+    if (start < piece.byteLength) yield { part, bytes: piece.subarray(start) }
+    base += piece.byteLength
+  }
+}
+
+function closeAttempt (attempts: TaskAttempt[], attempt: number, outcome: string, message?: string): TaskAttempt[] {
+  return attempts.map(a => a.attempt === attempt && a.endedAt === undefined
+    ? { ...a, endedAt: Date.now(), outcome, ...(message !== undefined ? { message: message.slice(0, 2000) } : {}) }
+    : a)
+}
+
+function jobMetrics (job: JobRecord, tasks: TaskRecord[], now: number): JobRecord['metrics'] {
+  return {
+    wallMs: now - job.createdAt,
+    cpuMs: tasks.reduce((sum, t) => sum + (t.metrics?.cpuMs ?? 0), 0),
+    taskWallMs: tasks.reduce((sum, t) => sum + (t.metrics?.wallMs ?? 0), 0),
+    peakMemoryBytes: tasks.reduce((max, t) => Math.max(max, t.metrics?.peakMemoryBytes ?? 0), 0),
+    attempts: tasks.reduce((sum, t) => sum + t.attempts.length, 0)
+  }
+}
+
+function rejectionOf (report: AnalysisReport): { error: JobError, findings: Finding[] } {
+  const findings = report.findings.map(f => ({ rule: f.ruleId, message: f.message, line: f.line, severity: f.severity }))
+  const error: JobError = {
+    code: report.error?.code ?? 'REJECTED',
+    message: report.error?.message ?? 'the job was rejected',
+    ...(report.error?.line !== undefined ? { line: report.error.line } : {})
+  }
+  return { error, findings }
+}
+
+/** Whether a script defines `aggregate` at module level. */
+export function definesAggregate (script: string): boolean {
+  return /^def\s+aggregate\s*\(/m.test(script)
+}
+
+function extensionOf (name: string): string {
+  const match = /\.[A-Za-z0-9]{1,10}$/.exec(name)
+  return match === null ? '.txt' : match[0].toLowerCase()
+}

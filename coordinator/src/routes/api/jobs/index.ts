@@ -1,0 +1,274 @@
+/**
+ * Jobs: submit (multipart upload, streamed to disk), list, status, result, live events (server-sent), cancel, pay.
+ * Every route acts on the caller's own jobs only; another account's job is "not found".
+ */
+import { randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import multipart from '@fastify/multipart'
+import { ErrorReply } from '../../../schemas/common.ts'
+import { JobList, JobParams, JobView, Payment } from '../../../schemas/jobs.ts'
+import { FINAL_JOB_STATUSES } from '../../../jobs/records.ts'
+import { JobUsageError } from '../../../jobs/service.ts'
+import type { JobService, JobSubmission } from '../../../jobs/service.ts'
+import type { JobMode, JobRecord, TaskRecord } from '../../../jobs/records.ts'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+export interface JobRoutesOptions {
+  jobs: JobService
+  /** Where uploads are written while a job is submitted. */
+  uploadDir: string
+  /** Largest input file (bytes). Default 1 GiB. */
+  maxInputBytes?: number
+}
+
+/** Scripts are small: a job file over this is refused before the analyzer sees it. */
+const MAX_SCRIPT_BYTES = 1024 * 1024
+const MAX_FILES = 64
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobs: JobService
+  }
+}
+
+const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, options) => {
+  const { jobs } = options
+  if (!app.hasDecorator('jobs')) app.decorate('jobs', jobs)
+  await app.register(multipart, {
+    limits: { fileSize: options.maxInputBytes ?? 1024 ** 3, files: MAX_FILES, fields: 20, fieldSize: 1024, parts: MAX_FILES + 20 }
+  })
+
+  const own = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): JobRecord | undefined => {
+    const job = jobs.job(request.params.id)
+    if (job === undefined || job.account !== request.account!.id) {
+      reply.code(404).send({ error: 'Not Found', message: `no job ${request.params.id}` }).then(() => {}, () => {})
+      return undefined
+    }
+    return job
+  }
+
+  app.post('/', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['jobs'],
+      summary: 'Submit a job (multipart/form-data)',
+      description: 'Files: `script` (the job), `input` (repeatable), `aggregate` (grouped jobs). Fields: `mode` (auto|manual|grouped), ' +
+        '`tasks` (manual), `taskMemory` (bytes), `timeout` (seconds per task), `name`. A job the scanner refuses is stored ' +
+        'as `rejected` with its findings.',
+      consumes: ['multipart/form-data'],
+      response: { 201: JobView, 400: ErrorReply, 401: ErrorReply, 413: ErrorReply }
+    }
+  }, async (request, reply) => {
+    if (!request.isMultipart()) return await reply.code(400).send({ error: 'Bad Request', message: 'send the job as multipart/form-data: a "script" file and "input" files' })
+    const dir = join(options.uploadDir, randomUUID())
+    await mkdir(dir, { recursive: true })
+    try {
+      const fields: Record<string, string> = {}
+      const inputs: Array<{ name: string, path: string }> = []
+      let script: string | undefined
+      let aggregateScript: string | undefined
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value)
+          continue
+        }
+        if (part.fieldname === 'script' || part.fieldname === 'aggregate') {
+          const bytes = await part.toBuffer()
+          if (bytes.byteLength > MAX_SCRIPT_BYTES) throw new JobUsageError(`${part.fieldname} is larger than ${MAX_SCRIPT_BYTES} bytes`)
+          if (part.fieldname === 'script') script = bytes.toString('utf8')
+          else aggregateScript = bytes.toString('utf8')
+        } else if (part.fieldname === 'input') {
+          const path = join(dir, `input-${inputs.length}`)
+          await pipeline(part.file, createWriteStream(path))
+          if (part.file.truncated) throw Object.assign(new Error(`input ${part.filename} is larger than the limit`), { statusCode: 413 })
+          inputs.push({ name: safeName(part.filename, inputs.length), path })
+        } else {
+          part.file.resume()
+          throw new JobUsageError(`unexpected file field "${part.fieldname}": use script, input or aggregate`)
+        }
+      }
+      if (script === undefined) throw new JobUsageError('no "script" file: the job\'s Python source is required')
+      const mode = (fields.mode ?? (aggregateScript !== undefined ? 'grouped' : 'auto')) as JobMode
+      if (!['auto', 'manual', 'grouped'].includes(mode)) throw new JobUsageError(`mode must be auto, manual or grouped, not "${String(fields.mode)}"`)
+      const submission: JobSubmission = {
+        account: request.account!.id,
+        name: (fields.name ?? 'job').slice(0, 200),
+        mode,
+        script,
+        inputs,
+        ...(aggregateScript !== undefined ? { aggregateScript } : {}),
+        ...(fields.tasks !== undefined ? { tasks: integerField('tasks', fields.tasks, 1) } : {}),
+        ...(fields.taskMemory !== undefined ? { taskMemoryBytes: integerField('taskMemory', fields.taskMemory, 16 * 1024 * 1024) } : {}),
+        ...(fields.timeout !== undefined ? { taskTimeoutMs: integerField('timeout', fields.timeout, 1) * 1000 } : {})
+      }
+      const job = await jobs.submit(submission)
+      return await reply.code(201).send(view(job, jobs.tasksOf(job), false))
+    } catch (err: any) {
+      if (err instanceof JobUsageError) return await reply.code(400).send({ error: 'Bad Request', message: err.message })
+      if (err?.code === 'FST_REQ_FILE_TOO_LARGE' || err?.statusCode === 413) return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
+      if (err?.code === 'FST_FILES_LIMIT' || err?.code === 'FST_PARTS_LIMIT' || err?.code === 'FST_FIELDS_LIMIT') return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
+      throw err
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  app.get('/', {
+    onRequest: app.authenticate,
+    schema: { tags: ['jobs'], summary: 'This account\'s jobs, newest first', response: { 200: JobList, 401: ErrorReply } }
+  }, async (request) => ({ jobs: jobs.list(request.account!.id).map(job => view(job, jobs.tasksOf(job), false)) }))
+
+  app.get('/:id', {
+    onRequest: app.authenticate,
+    schema: { tags: ['jobs'], summary: 'A job with its tasks', params: JobParams, response: { 200: JobView, 401: ErrorReply, 404: ErrorReply } }
+  }, async (request, reply) => {
+    const job = own(request, reply)
+    if (job === undefined) return reply
+    return view(job, jobs.tasksOf(job), true)
+  })
+
+  app.get('/:id/result', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['jobs'],
+      summary: 'The job\'s result: the JSON value its program returned, exactly',
+      params: JobParams,
+      response: { 401: ErrorReply, 404: ErrorReply, 409: ErrorReply }
+    }
+  }, async (request, reply) => {
+    const job = own(request, reply)
+    if (job === undefined) return reply
+    if (job.status !== 'completed') {
+      const why = job.error !== undefined ? `: ${job.error.code}: ${job.error.message}` : ''
+      return await reply.code(409).send({ error: 'Conflict', message: `job ${job.id} is ${job.status}, there is no result${why}` })
+    }
+    const text = await jobs.resultText(job)
+    return await reply.type('application/json; charset=utf-8').send((text ?? 'null') as any)
+  })
+
+  app.get('/:id/events', {
+    onRequest: app.authenticate,
+    schema: { tags: ['jobs'], summary: 'Server-sent events: `job` and `task` updates until the job ends', params: JobParams }
+  }, async (request, reply) => {
+    const job = own(request, reply)
+    if (job === undefined) return reply
+    reply.hijack()
+    const raw = reply.raw
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    const send = (event: string, data: unknown): void => { raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) }
+    let ended = false
+    const end = (): void => {
+      if (ended) return
+      ended = true
+      jobs.off('job', onJob)
+      jobs.off('task', onTask)
+      clearInterval(keepAlive)
+      raw.end()
+    }
+    const onJob = (updated: JobRecord): void => {
+      if (updated.id !== job.id) return
+      send('job', view(updated, jobs.tasksOf(updated), false))
+      if (FINAL_JOB_STATUSES.includes(updated.status)) end()
+    }
+    const onTask = (task: TaskRecord): void => {
+      if (task.jobId === job.id) send('task', taskView(task))
+    }
+    jobs.on('job', onJob)
+    jobs.on('task', onTask)
+    const keepAlive = setInterval(() => { raw.write(': keep-alive\n\n') }, 15_000)
+    request.raw.on('close', end)
+    const current = jobs.job(job.id) ?? job
+    send('job', view(current, jobs.tasksOf(current), true))
+    if (FINAL_JOB_STATUSES.includes(current.status)) end()
+  })
+
+  app.post('/:id/cancel', {
+    onRequest: app.authenticate,
+    schema: { tags: ['jobs'], summary: 'Cancel a job', params: JobParams, response: { 200: JobView, 401: ErrorReply, 404: ErrorReply } }
+  }, async (request, reply) => {
+    const job = own(request, reply)
+    if (job === undefined) return reply
+    const cancelled = await jobs.cancel(job)
+    return view(cancelled, jobs.tasksOf(cancelled), false)
+  })
+
+  app.post('/:id/pay', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['billing'],
+      summary: 'Pay a completed job: its payment and its contributors\' earnings become paid',
+      params: JobParams,
+      response: { 200: Payment, 401: ErrorReply, 404: ErrorReply, 409: ErrorReply }
+    }
+  }, async (request, reply) => {
+    const job = own(request, reply)
+    if (job === undefined) return reply
+    try {
+      const payment = await jobs.pay(job)
+      request.log.info({ job: job.id, amount: payment.amount }, 'job paid')
+      return payment
+    } catch (err: any) {
+      if (err instanceof JobUsageError) return await reply.code(409).send({ error: 'Conflict', message: err.message })
+      throw err
+    }
+  })
+}
+
+function integerField (name: string, text: string, min: number): number {
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < min) throw new JobUsageError(`${name} must be an integer of at least ${min}, not "${text}"`)
+  return value
+}
+
+/** Keeps the original name's extension (it picks the loader) and nothing that could be a path. */
+function safeName (name: string | undefined, index: number): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? ''
+  return base.replace(/[^A-Za-z0-9._-]/g, '_').slice(-100) || `input-${index}`
+}
+
+export function taskView (task: TaskRecord): Record<string, unknown> {
+  return {
+    id: task.id,
+    index: task.index,
+    entry: task.entry,
+    status: task.status,
+    attempt: task.attempt,
+    failures: task.failures,
+    ...(task.nodeId !== undefined ? { nodeId: task.nodeId } : {}),
+    ...(task.metrics !== undefined ? { metrics: task.metrics } : {}),
+    ...(task.error !== undefined ? { error: task.error } : {}),
+    ...(task.earning !== undefined ? { earning: task.earning } : {})
+  }
+}
+
+export function view (job: JobRecord, tasks: TaskRecord[], withTasks: boolean): any {
+  return {
+    id: job.id,
+    name: job.name,
+    mode: job.mode,
+    status: job.status,
+    createdAt: job.createdAt,
+    ...(job.startedAt !== undefined ? { startedAt: job.startedAt } : {}),
+    ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
+    ...(job.error !== undefined ? { error: job.error } : {}),
+    findings: job.findings,
+    inputs: job.inputs.map(input => ({ name: input.name, size: input.size, chunks: input.cids.length })),
+    plan: job.plan,
+    ...(job.cost !== undefined ? { cost: job.cost } : {}),
+    ...(job.payment !== undefined ? { payment: job.payment } : {}),
+    ...(job.metrics !== undefined ? { metrics: job.metrics } : {}),
+    progress: {
+      total: tasks.length,
+      completed: tasks.filter(t => t.status === 'completed').length,
+      running: tasks.filter(t => t.status === 'assigned' || t.status === 'running').length,
+      failed: tasks.filter(t => t.status === 'failed').length
+    },
+    ...(withTasks ? { tasks: tasks.map(taskView) } : {})
+  }
+}
+
+export default jobRoutes

@@ -1,0 +1,71 @@
+import { Type } from 'typebox'
+
+export const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) })
+
+export const JobError = Type.Object({ code: Type.String(), message: Type.String(), line: Type.Optional(Type.Integer()) })
+
+export const TaskView = Type.Object({
+  id: Type.String(),
+  index: Type.Integer(),
+  entry: Type.String(),
+  status: Type.String(),
+  attempt: Type.Integer(),
+  failures: Type.Integer(),
+  nodeId: Type.Optional(Type.String()),
+  metrics: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  error: Type.Optional(JobError),
+  earning: Type.Optional(Type.Integer())
+})
+
+/** A job as its submitter sees it (the script and chunk ids stay on the coordinator). */
+export const JobView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  mode: Type.String(),
+  status: Type.String(),
+  createdAt: Type.Number(),
+  startedAt: Type.Optional(Type.Number()),
+  finishedAt: Type.Optional(Type.Number()),
+  error: Type.Optional(JobError),
+  findings: Type.Array(Type.Object({}, { additionalProperties: true })),
+  inputs: Type.Array(Type.Object({ name: Type.String(), size: Type.Number(), chunks: Type.Integer() })),
+  plan: Type.Object({}, { additionalProperties: true }),
+  cost: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  payment: Type.Optional(Type.String()),
+  metrics: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  progress: Type.Object({ total: Type.Integer(), completed: Type.Integer(), running: Type.Integer(), failed: Type.Integer() }),
+  tasks: Type.Optional(Type.Array(TaskView))
+})
+
+export const JobList = Type.Object({ jobs: Type.Array(JobView) })
+
+export const Payment = Type.Object({
+  jobId: Type.String(),
+  amount: Type.Integer(),
+  contributors: Type.Integer(),
+  platform: Type.Integer(),
+  status: Type.String(),
+  createdAt: Type.Number(),
+  paidAt: Type.Optional(Type.Number())
+})
+
+export const PaymentList = Type.Object({ payments: Type.Array(Payment), pending: Type.Integer(), paid: Type.Integer() })
+
+export const Earning = Type.Object({
+  taskId: Type.String(),
+  jobId: Type.String(),
+  nodeId: Type.String(),
+  amount: Type.Integer(),
+  status: Type.String(),
+  createdAt: Type.Number(),
+  paidAt: Type.Optional(Type.Number())
+})
+
+export const EarningList = Type.Object({ earnings: Type.Array(Earning), pending: Type.Integer(), paid: Type.Integer() })
+
+export const Stats = Type.Object({
+  activeNodes: Type.Integer(),
+  runningJobs: Type.Integer(),
+  lifetimeEarnings: Type.Integer(),
+  completedJobs: Type.Integer()
+})
