@@ -5,9 +5,10 @@
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, freemem, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { analyze } from '../../../analyzer/src/index.ts'
 import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
 import { UsageError, connection, submitJob } from '../client.ts'
@@ -17,7 +18,7 @@ import { renderOutcome } from '../outcome.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
 import { addJobOptions, modeOf, positiveInteger, printOutcome, waitForJob } from './jobs.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
-import type { Connection } from '../client.ts'
+import type { Connection, JobView } from '../client.ts'
 import type { JobFlags } from './jobs.ts'
 import type { SandboxCliOptions } from './sandbox.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -79,6 +80,9 @@ async function runOn (conn: Connection, script: string, flags: RunFlags, default
 }
 
 async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
+  // A job the scanner refuses is refused here, before any mesh starts (the coordinator scans it again).
+  const early = await rejectEarly(script, flags)
+  if (early !== undefined) return early
   const count = flags.nodes ?? availableParallelism()
   const nodeMemory = flags.nodeMemory ?? Math.max(64 * 1024 ** 2, Math.floor(Math.min(freemem() * 0.8 / count, 4 * 1024 ** 3)))
   const logger = createLogger('run', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
@@ -132,6 +136,32 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
     process.off('SIGTERM', interrupt)
     await stop()
   }
+}
+
+async function rejectEarly (script: string, flags: RunFlags): Promise<number | undefined> {
+  let source: Buffer
+  try {
+    source = await readFile(script)
+  } catch {
+    throw new UsageError(`cannot read ${script}`)
+  }
+  const mode = modeOf(flags)
+  const report = analyze(source, { mode: mode === 'auto' ? 'auto' : 'manual' })
+  if (report.status !== 'rejected') return undefined
+  const findings = report.findings.map(f => ({ rule: f.ruleId, message: f.message, line: f.line, severity: f.severity }))
+  const view: JobView = {
+    id: '',
+    name: script,
+    mode,
+    status: 'rejected',
+    findings,
+    plan: {},
+    progress: { total: 0, completed: 0, running: 0, failed: 0 },
+    error: { code: report.error?.code ?? 'REJECTED', message: report.error?.message ?? 'rejected', ...(report.error?.line !== undefined ? { line: report.error.line } : {}) }
+  }
+  const printed = renderOutcome(view, undefined, flags.json === true)
+  process.stdout.write(printed.stdout)
+  return printed.exitCode
 }
 
 /** Resolves once `count` nodes are alive in the registry. */
