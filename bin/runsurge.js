@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `runsurge` entry. It needs Node.js 22+ (libp2p 3); when started by an older node (Debian's 20),
 // it re-runs itself with the Node.js binary that the project pins through npm (the `node` package).
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -17,10 +17,12 @@ if (major < 22) {
     console.error(`runsurge needs Node.js 22 or newer (this is ${process.version}); run \`npm ci\` in the project to get it.`)
     process.exit(1)
   }
-  const result = spawnSync(pinned, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
-  process.exit(result.status ?? 1)
+  const child = spawn(pinned, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
+  // Signals sent to this process (a supervisor's SIGTERM, not only a terminal's Ctrl-C) reach the real one.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
+  child.on('exit', (code, signal) => { process.exit(code ?? (signal != null ? 128 + 1 : 1)) })
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import('../cli/src/main.ts')
 }
-
-const { register } = await import('tsx/esm/api')
-register()
-await import('../cli/src/main.ts')
