@@ -3,7 +3,8 @@
  * gracefully.
  */
 import { randomUUID } from 'node:crypto'
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import { ReportResponse, randomToken } from '../../protocols/src/index.ts'
@@ -23,7 +24,10 @@ export interface CoordinatorOptions {
   /** HTTP host and port. Default 127.0.0.1:0 (any free port). */
   httpHost?: string
   httpPort?: number
-  /** libp2p listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0`. */
+  /**
+   * libp2p listen multiaddrs. Default: the addresses of the previous run on this data directory (nodes know the
+   * coordinator by its multiaddr, so a restart must keep its port), else `/ip4/127.0.0.1/tcp/0`.
+   */
   listen?: string[]
   swarmKey?: Uint8Array
   mdns?: boolean
@@ -73,7 +77,7 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     const late: { jobs?: JobService } = {}
     mesh = await createMesh({
       dataDir: options.dataDir,
-      listen: options.listen,
+      listen: options.listen ?? await previousListen(store),
       swarmKey: options.swarmKey,
       mdns: options.mdns,
       registry,
@@ -106,6 +110,8 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
       peerId: mesh.libp2p.peerId.toString(),
       ...tokens
     }
+    if (options.listen === undefined) await store.meta.put('listen', JSON.stringify(mesh.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).toString())))
+    await rm(join(options.dataDir, 'uploads'), { recursive: true, force: true }).catch(() => {})
     await writePrivateJson(join(options.dataDir, 'coordinator.json'), info)
     options.logger.info({ http, multiaddrs: info.multiaddrs }, 'coordinator ready')
     return { app: fastify, mesh, registry, jobs, store, info, close: async () => { await fastify.close() } }
@@ -114,6 +120,23 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     await store.close()
     throw err
   }
+}
+
+/** The listen addresses of the previous run, when they can be bound again (ports may have been taken since). */
+async function previousListen (store: Store): Promise<string[] | undefined> {
+  const saved = await store.meta.get('listen')
+  if (saved === undefined) return undefined
+  const addresses = (JSON.parse(saved) as string[]).filter(address => /\/tcp\/\d+$/.test(address))
+  const free = await Promise.all(addresses.map(async address => await portIsFree(Number(/\/tcp\/(\d+)$/.exec(address)?.[1]))))
+  return addresses.length > 0 && free.every(Boolean) ? addresses : undefined
+}
+
+async function portIsFree (port: number): Promise<boolean> {
+  return await new Promise(resolve => {
+    const server = createServer()
+    server.once('error', () => { resolve(false) })
+    server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
+  })
 }
 
 /**
