@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: every benchmark in one go, on whatever machine it runs, written to BENCHMARKS.md with the machine,
+ * the date, medians of several runs, and ratios measured side by side in the same run.
+ *
+ *   npm run bench [-- --quick]
+ */
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, release, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs, promisify } from 'node:util'
+import { startCoordinator } from '../coordinator/src/index.ts'
+import { createExecutor } from '../node/src/executors/index.ts'
+import { pino } from 'pino'
+
+const run = promisify(execFile)
+const ROOT = join(import.meta.dirname, '..')
+const BIN = join(ROOT, 'bin', 'runsurge.js')
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
+const RUNS = values.quick ? 3 : 7
+
+function median (xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
+async function timed (fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now()
+  await fn()
+  return performance.now() - started
+}
+
+interface Row { benchmark: string, figure: string, target: string, verdict: string }
+const rows: Row[] = []
+const sections: string[] = []
+
+function verdict (ok: boolean): string {
+  return ok ? 'meets' : '**misses**'
+}
+
+/** Task overhead: python3 start, sandboxed python3 start, and a trivial job on a warm mesh. */
+async function overhead (): Promise<void> {
+  const python = '/usr/bin/python3'
+  const bareRuns: number[] = []
+  for (let i = 0; i < RUNS * 3; i++) bareRuns.push(await timed(async () => await run(python, ['-c', 'pass'])))
+  const bare = median(bareRuns)
+  const executor = createExecutor({ kind: 'bwrap' })
+  const dir = await mkdtemp(join(tmpdir(), 'runsurge-bench-'))
+  await writeFile(join(dir, 'noop.py'), 'pass\n')
+  const sandboxedRuns: number[] = []
+  for (let i = 0; i < RUNS * 3; i++) sandboxedRuns.push(await timed(async () => await executor.run({ taskDir: dir, entry: 'noop.py' })))
+  const sandboxed = median(sandboxedRuns)
+  await executor.close()
+
+  // A warm mesh: a coordinator in this process and two node processes, as contributors start them.
+  const logger = pino({ level: 'silent' })
+  const coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger })
+  const nodes = [0, 1].map(i => spawn(process.execPath, [BIN, 'node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, `node-${i}`), '--memory', '1G'], {
+    stdio: 'ignore', env: { ...process.env, RUNSURGE_LOG_LEVEL: 'warn' }
+  }))
+  while ((await coordinator.registry.list()).filter(n => n.status === 'alive').length < 2) await once(coordinator.registry, 'node:alive')
+  const auth = { authorization: `Bearer ${coordinator.info.adminToken}` }
+  const latencies: number[] = []
+  for (let i = 0; i < RUNS * 2; i++) {
+    latencies.push(await timed(async () => {
+      const form = new FormData()
+      form.set('script', new Blob(['def main(data):\n    return len(data)\n']), 'trivial.py')
+      form.append('input', new Blob(['a\nb\nc\n']), 'in.txt')
+      const job = await (await fetch(`${coordinator.info.http}/api/jobs`, { method: 'POST', body: form, headers: auth })).json() as { id: string }
+      const events = await fetch(`${coordinator.info.http}/api/jobs/${job.id}/events`, { headers: auth })
+      await events.text() // the stream ends when the job does
+      const result = await (await fetch(`${coordinator.info.http}/api/jobs/${job.id}/result`, { headers: auth })).text()
+      if (result !== '3') throw new Error(`trivial job returned ${result}`)
+    }))
+  }
+  const trivial = median(latencies)
+  for (const node of nodes) node.kill('SIGTERM')
+  await Promise.all(nodes.map(async node => await once(node, 'exit')))
+  await coordinator.close()
+  await rm(dir, { recursive: true, force: true })
+
+  const target = Math.max(150, 4 * sandboxed)
+  sections.push([
+    '## Task overhead',
+    '',
+    '| what | median |',
+    '| --- | ---: |',
+    `| start python3 (\`${python} -c pass\`) | ${bare.toFixed(1)} ms |`,
+    `| start python3 in the bubblewrap sandbox (executor run of a no-op) | ${sandboxed.toFixed(1)} ms |`,
+    `| trivial job on a warm 2-node mesh, submit → result (HTTP, SSE) | ${trivial.toFixed(1)} ms |`,
+    ''
+  ].join('\n'))
+  rows.push({ benchmark: 'trivial job, warm mesh, submit → result', figure: `${trivial.toFixed(0)} ms`, target: `≤ ${target.toFixed(0)} ms (max of 150 ms, 4 × sandboxed start)`, verdict: verdict(trivial <= target) })
+}
+
+async function transfer (): Promise<void> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'transfer.ts'), '--size', values.quick ? '32' : '64', '--runs', String(Math.max(3, Math.floor(RUNS / 2)))], { cwd: ROOT, maxBuffer: 1 << 20 })
+  const out = JSON.parse(stdout) as { sizeMiB: number, runs: number, libp2pMiBps: number, rawTcpMiBps: number, ratio: number }
+  sections.push([
+    '## Chunk transfer (two processes, loopback)',
+    '',
+    `| ${out.sizeMiB} MiB chunk, median of ${out.runs} | MiB/s |`,
+    '| --- | ---: |',
+    `| libp2p: TCP + noise + yamux, flow-controlled, sha2-256 verified, written to the chunk store | ${out.libp2pMiBps} |`,
+    `| raw TCP into memory | ${out.rawTcpMiBps} |`,
+    `| ratio | ${out.ratio} |`,
+    ''
+  ].join('\n'))
+  rows.push({ benchmark: 'encrypted chunk transfer ÷ raw TCP', figure: String(out.ratio), target: '≥ 0.5', verdict: verdict(out.ratio >= 0.5) })
+}
+
+async function analyzer (): Promise<void> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'analyzer.ts')], { cwd: ROOT, maxBuffer: 1 << 20 })
+  const table = stdout.split('\n').filter(line => line.startsWith('|'))
+  sections.push(['## Analyzer', '', ...table, ''].join('\n'))
+  const last = table.at(-1)?.split('|').map(cell => cell.trim()).filter(Boolean)
+  const ms = Number(last?.at(-1))
+  rows.push({ benchmark: `analysis of ${last?.[0] ?? '?'} lines`, figure: `${ms.toFixed(0)} ms`, target: '< 1000 ms', verdict: verdict(ms < 1000) })
+}
+
+async function main (): Promise<void> {
+  const started = new Date()
+  for (const [name, fn] of [['task overhead', overhead], ['transfer', transfer], ['analyzer', analyzer]] as const) {
+    process.stderr.write(`bench: ${name}…\n`)
+    await fn()
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Linux ${release()}, Node.js ${process.version}`
+  const doc = [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${started.toISOString().slice(0, 10)}. Machine: ${machine}. Medians of ${RUNS} runs or more;`,
+    'ratios are measured side by side in the same run (absolute times drift on shared machines, ratios hold).',
+    '',
+    '## Targets',
+    '',
+    '| benchmark | figure | target | |',
+    '| --- | ---: | --- | --- |',
+    ...rows.map(row => `| ${row.benchmark} | ${row.figure} | ${row.target} | ${row.verdict} |`),
+    '',
+    ...sections
+  ].join('\n')
+  await writeFile(join(ROOT, 'BENCHMARKS.md'), doc)
+  process.stdout.write(doc)
+}
+
+await main()
