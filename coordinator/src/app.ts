@@ -8,6 +8,8 @@ import swaggerUi from '@fastify/swagger-ui'
 import authPlugin from './plugins/auth.ts'
 import livenessPlugin from './plugins/liveness.ts'
 import meshPlugin from './plugins/mesh.ts'
+import uiPlugin from './plugins/ui.ts'
+import analyzeRoutes from './routes/api/analyze/index.ts'
 import authRoutes from './routes/api/auth/index.ts'
 import billingRoutes from './routes/api/billing/index.ts'
 import jobRoutes from './routes/api/jobs/index.ts'
@@ -35,6 +37,8 @@ export interface AppOptions {
   authRateLimit?: Partial<AuthRateLimit>
   /** How long a browser session lasts (ms). Default 7 days. */
   sessionTtl?: number
+  /** The built web UI to serve. Default: the repository's `ui/dist`. */
+  uiRoot?: string
 }
 
 export default async function app (fastify: FastifyInstance, options: AppOptions): Promise<void> {
@@ -71,6 +75,10 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(nodeRoutes, { prefix: '/api/nodes' })
   await fastify.register(authRoutes, { prefix: '/api/auth', rateLimit: options.authRateLimit })
   await fastify.register(tokenRoutes, { prefix: '/api/tokens' })
+  fastify.decorate('jobs', options.jobs)
   await fastify.register(jobRoutes, { prefix: '/api/jobs', jobs: options.jobs, uploadDir: options.uploadDir, ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}) })
   await fastify.register(billingRoutes, { prefix: '/api' })
+  await fastify.register(analyzeRoutes, { prefix: '/api/analyze' })
+  // Last: the UI's index answers the GETs no route above claimed.
+  await fastify.register(uiPlugin, options.uiRoot !== undefined ? { root: options.uiRoot } : {})
 }

@@ -8,6 +8,7 @@ import type { TaskResult, RunTask } from './worker.ts'
 import type { Executor } from './executors/index.ts'
 import type { PythonTaskInit, PythonTaskMode } from './task-runner.ts'
 import type { AssignRequest, ChunkExchange } from '../../protocols/src/index.ts'
+import type { PeerId } from '@libp2p/interface'
 
 /** The entry a task calls, and how its input is handed to it (DESIGN.md's job contract). */
 const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate' }
@@ -20,12 +21,18 @@ export interface SandboxTasksInit {
 
 /** A `RunTask` for `createWorker` that runs every task through `executor`. */
 export function sandboxTasks (init: SandboxTasksInit): RunTask {
-  return async (task, { chunks, signal }) => {
+  return async (task, { chunks, signal, coordinator }) => {
     const mode = MODES[task.entry]
     if (mode === undefined) {
       return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process or aggregate` }
     }
-    const input = await loadInput(task, mode, chunks, signal)
+    let input: PythonTaskInit['input']
+    try {
+      input = await loadInput(task, mode, chunks, coordinator, signal)
+    } catch (err: any) {
+      if (signal.aborted) throw err
+      return { state: 'failed', errorCode: 'input_unavailable', errorMessage: `could not get the task's input: ${String(err?.message ?? err)}` }
+    }
     const run: PythonTaskInit = {
       executor: init.executor,
       script: task.script,
@@ -60,9 +67,16 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
  * (each chunk holds one result exactly as Python wrote it), otherwise the chunks' bytes in order, under
  * `inputName` so the loader matches the original file's type.
  */
-async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: ChunkExchange, signal: AbortSignal): Promise<PythonTaskInit['input']> {
+async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: ChunkExchange, coordinator: PeerId, signal: AbortSignal): Promise<PythonTaskInit['input']> {
   const cids = task.inputCids.map(text => parseCid(text))
-  await Promise.all(cids.map(async cid => { await chunks.fetch(cid, { signal }) }))
+  // Through the DHT; when no provider is known (e.g. the coordinator just restarted and has not announced its
+  // chunks again), straight from the coordinator, which holds every input it split.
+  await Promise.all(cids.map(async cid => {
+    await chunks.fetch(cid, { signal }).catch(async (err: any) => {
+      if (signal.aborted || err?.name !== 'NoProviderError') throw err
+      await chunks.fetchFrom(coordinator, cid, { signal })
+    })
+  }))
   const parts = await Promise.all(cids.map(async cid => await chunks.store.read(cid)))
   if (mode === 'aggregate') {
     const decoder = new TextDecoder()

@@ -6,6 +6,7 @@
 import { cpus, freemem, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { setMaxListeners } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   AssignResponse, CancelResponse, ChunkStore, MeshJoinError, RefusedError, ReportRequest, assignService, cancelService,
@@ -39,7 +40,7 @@ export interface TaskResult {
 }
 
 /** Runs one assigned task: fetch inputs through `chunks`, run in a sandbox, store outputs. */
-export type RunTask = (task: AssignRequest, context: { chunks: ChunkExchange, signal: AbortSignal }) => Promise<TaskResult>
+export type RunTask = (task: AssignRequest, context: { chunks: ChunkExchange, signal: AbortSignal, coordinator: PeerId }) => Promise<TaskResult>
 
 export interface WorkerInit {
   /** Data directory: peer key, chunk store. */
@@ -91,6 +92,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   if (coordinatorId == null) {
     throw new MeshJoinError(`the coordinator address must end in /p2p/<peer id>: ${init.coordinator}`)
   }
+  const coordinatorPeer = peerIdFromString(coordinatorId)
   const privateKey = await loadOrCreateIdentity(join(init.dataDir, 'peer.key'))
   const store = await ChunkStore.open(join(init.dataDir, 'chunks'))
   const running = new Map<string, AbortController>()
@@ -147,7 +149,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   async function execute (task: AssignRequest, controller: AbortController): Promise<void> {
     let result: TaskResult
     try {
-      result = await init.runTask!(task, { chunks: libp2p.services.chunks, signal: controller.signal })
+      result = await init.runTask!(task, { chunks: libp2p.services.chunks, signal: controller.signal, coordinator: coordinatorPeer })
     } catch (err: any) {
       result = { state: 'failed', errorCode: 'sandbox_error', errorMessage: String(err?.message ?? err) }
     } finally {

@@ -2,11 +2,13 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pino } from 'pino'
 import type { ChildProcessByStdio } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
@@ -66,4 +68,37 @@ export async function kill (child: RunsurgeProcess, signal: NodeJS.Signals = 'SI
   const exited = once(child, 'exit')
   child.kill(signal)
   await exited
+}
+
+/** A TCP port free on 127.0.0.1 now: for a process that must listen on the same port again after a restart. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** The events of a `text/event-stream` response, in order, until the server ends the stream. */
+export async function * serverSentEvents (response: Response): AsyncGenerator<{ event: string, data: string }> {
+  if (response.body === null) return
+  let buffer = ''
+  for await (const text of response.body.pipeThrough(new TextDecoderStream())) {
+    buffer += text
+    let end: number
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      let event = 'message'
+      const data: string[] = []
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim()
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+      }
+      // A block of comments only (": keep-alive") is no event.
+      if (data.length > 0) yield { event, data: data.join('\n') }
+    }
+  }
 }

@@ -27,6 +27,12 @@ import type { FastifyBaseLogger } from 'fastify'
 
 /** A task is tried this many times after its first failure, each on another node where one exists. */
 export const MAX_RETRIES = 3
+/** A node that refused a task or could not be reached for it is not offered that task again for this long (ms). */
+const SHUN_MS = 30_000
+/** Outcomes that are the task's own failures (not the node's or the mesh's). */
+const OWN_FAILURE = /^(runtime_error|memory_limit|time_limit|process_limit|output_limit|sandbox_error)$/
+/** Assignments a task may lose to unavailable inputs before that counts as its failure. */
+export const MAX_INPUT_ATTEMPTS = 8
 export const DEFAULT_TASK_MEMORY = 512 * 1024 * 1024
 export const DEFAULT_TASK_TIMEOUT = 10 * 60_000
 /** Inputs are stored as chunks of about this size, cut on line boundaries. */
@@ -47,8 +53,9 @@ export interface JobSubmission {
   account: string
   name: string
   mode: JobMode
-  script: string
-  aggregateScript?: string
+  /** The job's source; bytes when they are not valid UTF-8 (the analyzer rejects them). */
+  script: string | Uint8Array
+  aggregateScript?: string | Uint8Array
   inputs: Array<{ name: string, path: string }>
   /** Manual mode: number of tasks (chunks of the input). */
   tasks?: number
@@ -81,6 +88,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private scheduling = false
   private rescheduling = false
   private closed = false
+  private retryTimer: NodeJS.Timeout | undefined
 
   constructor (options: JobServiceOptions) {
     super()
@@ -106,13 +114,33 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     this.registry.on('node:reattached', session => { this.reconcile(session) })
     this.registry.on('node:heartbeat', session => { this.reconcile(session) })
     this.registry.on('node:dead', node => { this.transition(async () => { await this.nodeDied(node) }).catch(err => { this.log.error({ err }, 'requeueing a dead node\'s tasks failed') }) })
+    this.reprovide()
     const running = [...this.tasks.values()].filter(task => task.status === 'assigned' || task.status === 'running').length
     this.log.info({ jobs: this.jobs.size, queued: this.queue.length, running }, 'job state loaded')
     this.schedule()
   }
 
+  /**
+   * Announces again, in the background, the chunks unfinished tasks need: DHT provider records live in memory, so
+   * after a restart the mesh no longer knows the coordinator holds them.
+   */
+  private reprovide (): void {
+    const cids = new Set<string>()
+    for (const task of this.tasks.values()) {
+      if (['completed', 'failed', 'cancelled'].includes(task.status)) continue
+      for (const cid of task.inputCids) cids.add(cid)
+    }
+    for (const cid of cids) {
+      const parsed = parseCid(cid)
+      this.mesh.chunks.store.has(parsed).then(async has => {
+        if (has) await this.mesh.chunks.provide(parsed)
+      }).catch(err => { this.log.debug({ cid, err: err?.message }, 'could not announce a chunk again') })
+    }
+  }
+
   close (): void {
     this.closed = true
+    clearTimeout(this.retryTimer)
   }
 
   job (id: string): JobRecord | undefined {
@@ -163,8 +191,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       mode,
       status: 'queued',
       createdAt: now,
-      script: submission.script,
-      ...(submission.aggregateScript !== undefined ? { aggregateScript: submission.aggregateScript } : {}),
+      script: typeof submission.script === 'string' ? submission.script : '',
+      ...(typeof submission.aggregateScript === 'string' ? { aggregateScript: submission.aggregateScript } : {}),
       inputs: [],
       taskMemoryBytes: submission.taskMemoryBytes ?? DEFAULT_TASK_MEMORY,
       taskTimeoutMs: submission.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT,
@@ -174,6 +202,9 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     }
 
     const rejection = this.scan(submission)
+    if (rejection === undefined && (typeof submission.script !== 'string' || (submission.aggregateScript !== undefined && typeof submission.aggregateScript !== 'string'))) {
+      throw new JobUsageError('the scripts must be UTF-8 text')
+    }
     if (rejection !== undefined) {
       const job: JobRecord = { ...base, status: 'rejected', finishedAt: now, findings: rejection.findings, error: rejection.error, plan: { level: 0, tasks: 0 } }
       await this.transition(async () => {
@@ -202,7 +233,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     if (parts.length === 0) parts.push({ name: '', cids: [] })
     const entry = mode === 'auto' ? 'main' as const : 'process' as const
     const tasks: TaskRecord[] = parts.map((part, index) => this.newTask(id, index, entry, part.name, part.cids, base))
-    const aggregates = mode === 'grouped' || (mode === 'manual' && definesAggregate(submission.script))
+    const aggregates = mode === 'grouped' || (mode === 'manual' && definesAggregate(base.script))
     if (aggregates) {
       tasks.push({ ...this.newTask(id, tasks.length, 'aggregate', 'results.json', [], base), status: 'waiting', dependsOn: tasks.map(task => task.id) })
     }
@@ -294,7 +325,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         const rejection = rejectionOf({ ...aggregate, findings: blocking.length > 0 ? blocking : aggregate.findings })
         return { ...rejection, error: { ...rejection.error, message: `aggregation script: ${rejection.error.message}` } }
       }
-      if (!definesAggregate(submission.aggregateScript)) {
+      if (typeof submission.aggregateScript === 'string' && !definesAggregate(submission.aggregateScript)) {
         return { error: { code: 'TEMPLATE_VIOLATION', message: 'aggregation script: no aggregate(results) function at module level', line: 1 }, findings: [] }
       }
     }
@@ -314,6 +345,11 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     this.scheduling = true
     this.placeAll().catch(err => { this.log.error({ err }, 'scheduling failed') }).finally(() => {
       this.scheduling = false
+      // Tasks left waiting only because their nodes are shunned get another chance when the shunning ends.
+      if (this.queue.length > 0 && this.retryTimer === undefined && !this.closed) {
+        this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.schedule() }, SHUN_MS)
+        this.retryTimer.unref()
+      }
       if (this.rescheduling) {
         this.rescheduling = false
         this.schedule()
@@ -371,12 +407,22 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     await Promise.all(pushes)
   }
 
-  /** The smallest alive node whose free memory fits the task, ties broken by fewer running tasks; untried nodes first. */
+  /**
+   * The smallest alive node whose free memory fits the task, ties broken by fewer running tasks. Nodes that refused
+   * the task or could not be reached for it lately are skipped (until the sweep declares them dead or they recover);
+   * nodes it failed on come last, so a retry runs elsewhere when there is an elsewhere.
+   */
   private pick (task: TaskRecord, nodes: NodeRecord[], used: Map<string, number>, load: Map<string, number>): NodeRecord | undefined {
-    const fits = nodes.filter(node => node.memoryBytes - (used.get(node.id) ?? 0) >= task.memoryBytes)
-    const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'node_dead' && a.outcome !== 'unreachable').map(a => a.nodeId))
+    const now = Date.now()
+    const shunned = new Set(task.attempts
+      .filter(a => (a.outcome === 'unreachable' || a.outcome === 'refused') && now - (a.endedAt ?? now) < SHUN_MS)
+      .map(a => a.nodeId))
+    const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && OWN_FAILURE.test(a.outcome)).map(a => a.nodeId))
+    const fits = nodes.filter(node => !shunned.has(node.id) && node.memoryBytes - (used.get(node.id) ?? 0) >= task.memoryBytes)
     const fresh = fits.filter(node => !failedOn.has(node.id))
-    const candidates = fresh.length > 0 ? fresh : (failedOn.size > 0 && nodes.every(node => failedOn.has(node.id)) ? fits : [])
+    const untried = nodes.filter(node => !shunned.has(node.id) && !failedOn.has(node.id))
+    // Wait for a fresh node to free up rather than retrying where the task already failed, unless every node failed it.
+    const candidates = fresh.length > 0 ? fresh : (untried.length === 0 ? fits : [])
     candidates.sort((a, b) => a.memoryBytes - b.memoryBytes || (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))
     return candidates[0]
   }
@@ -562,6 +608,13 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private async failed (task: TaskRecord, report: ReportRequest): Promise<void> {
     const code = report.errorCode === '' ? 'runtime_error' : report.errorCode
     const message = report.errorMessage === '' ? `the task failed with ${code}` : report.errorMessage
+    // A node that could not get the inputs (the mesh was briefly without a provider) is not the task's failure,
+    // up to a point: a chunk gone for good must still end the job.
+    const inputTrouble = code === 'input_unavailable' && task.attempts.length < MAX_INPUT_ATTEMPTS
+    if (inputTrouble) {
+      await this.requeue(task, code, message, false)
+      return
+    }
     if (task.failures + 1 > MAX_RETRIES) {
       const attempts = closeAttempt(task.attempts, task.attempt, code, message)
       const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts }

@@ -37,7 +37,6 @@ declare module 'fastify' {
 
 const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, options) => {
   const { jobs } = options
-  if (!app.hasDecorator('jobs')) app.decorate('jobs', jobs)
   await app.register(multipart, {
     limits: { fileSize: options.maxInputBytes ?? 1024 ** 3, files: MAX_FILES, fields: 20, fieldSize: 1024, parts: MAX_FILES + 20 }
   })
@@ -69,8 +68,8 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
     try {
       const fields: Record<string, string> = {}
       const inputs: Array<{ name: string, path: string }> = []
-      let script: string | undefined
-      let aggregateScript: string | undefined
+      let script: string | Uint8Array | undefined
+      let aggregateScript: string | Uint8Array | undefined
       for await (const part of request.parts()) {
         if (part.type === 'field') {
           fields[part.fieldname] = String(part.value)
@@ -79,8 +78,10 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
         if (part.fieldname === 'script' || part.fieldname === 'aggregate') {
           const bytes = await part.toBuffer()
           if (bytes.byteLength > MAX_SCRIPT_BYTES) throw new JobUsageError(`${part.fieldname} is larger than ${MAX_SCRIPT_BYTES} bytes`)
-          if (part.fieldname === 'script') script = bytes.toString('utf8')
-          else aggregateScript = bytes.toString('utf8')
+          // Text only if it is valid UTF-8; otherwise the analyzer sees the bytes and rejects them as binary.
+          const text = utf8(bytes)
+          if (part.fieldname === 'script') script = text ?? bytes
+          else aggregateScript = text ?? bytes
         } else if (part.fieldname === 'input') {
           const path = join(dir, `input-${inputs.length}`)
           await pipeline(part.file, createWriteStream(path))
@@ -216,6 +217,14 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
       throw err
     }
   })
+}
+
+function utf8 (bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    return undefined
+  }
 }
 
 function integerField (name: string, text: string, min: number): number {

@@ -1,0 +1,280 @@
+/**
+ * Stage fusion for automatic mode: which leading statements of `main` can run on each chunk of the input,
+ * what each chunk must send to the aggregator, and how partial values combine back into exactly what one
+ * sequential run would hold.
+ *
+ * The fused part is a prefix of main's statements, made of whole analyzer blocks that are `map` or `reduce`
+ * over `data` or over a list an earlier fused map produced element by element, and that read nothing else
+ * (no broadcast: a local computed earlier would only be a partial value inside a chunk; module constants are
+ * fine, they are the same everywhere). Everything after the prefix runs once, in the aggregator, on the
+ * combined values; it may not read `data` itself.
+ */
+import type { Accumulator, AnalysisReport, Block, DdgNode } from '../../../analyzer/src/index.ts'
+import { IDENTIFIER, locateMain, mentions, moduleNames } from './python-source.ts'
+import type { MainLayout } from './python-source.ts'
+
+/** How a variable's partial values (one per chunk, in chunk order) combine. */
+export type PartialKind =
+  | { kind: 'concat' }
+  | { kind: 'merge' }
+  /** builtin `sum`/`len`: partials added onto the start value. */
+  | { kind: 'add', init: string }
+  /** builtin `min`/`max` (with `key=`): each chunk's first best element, or all of them when unordered. */
+  | { kind: 'pick', op: 'min' | 'max' }
+  /** builtin `any`/`all`: the first chunk that decides wins; an exception counts only if reached. */
+  | { kind: 'decide', op: 'any' | 'all' }
+  /** `acc = acc OP g(x)` loops: init OP partial₁ OP partial₂ … */
+  | { kind: 'fold', op: '+' | '*' | '|' | '&' | '^', init: string }
+  /** `acc = min/max(acc, g(x))` loops: the recorded comparisons replayed from init. */
+  | { kind: 'replay', op: 'min' | 'max', init: string }
+
+/** A value the chunks send to the aggregator. */
+export interface SplitOutput {
+  /** Python name bound in the aggregator (`_runsurge_result` for a fused `return`). */
+  variable: string
+  partial: PartialKind
+  /** The fused statement that last writes it. */
+  statement: number
+}
+
+/** A provable split of `main` into a per-chunk part and an aggregator part. */
+export interface Split {
+  layout: MainLayout
+  /** Main's statements (the analyzer's DDG nodes). */
+  nodes: DdgNode[]
+  /** Statements `[0, fused)` of main run on every chunk. */
+  fused: number
+  blocks: Block[]
+  outputs: SplitOutput[]
+  /** Main's return statement itself is fused (the aggregator returns the combined value). */
+  returns: boolean
+  /** Chunk code edits: replacement lines per statement id, and lines inserted before a line number. */
+  rewrites: Map<number, string[]>
+  inserts: Map<number, string[]>
+  /** Why the fused part ends where it does (undefined when all of main is fused). */
+  stop?: string
+}
+
+export const RESULT_VARIABLE = '_runsurge_result'
+
+const REDUCE_BUILTINS = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
+const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max'])
+const MAP_OPS = new Set(['collect', 'append', 'extend', 'setitem'])
+/** Builtins the generated runtime calls by name: a module-level definition of one would change it. */
+const RUNTIME_BUILTINS = new Set([
+  'sum', 'len', 'min', 'max', 'any', 'all', 'list', 'tuple', 'dict', 'set', 'frozenset', 'type', 'isinstance',
+  'bool', 'int', 'float', 'str', 'bytes', 'bytearray', 'complex', 'range', 'zip', 'hex', 'ord', 'chr', 'repr',
+  'callable', 'hasattr', 'getattr', 'vars', 'object', 'sorted', 'reversed', 'globals', 'id', 'enumerate', 'abs',
+  'round', 'Exception', 'ArithmeticError', 'AssertionError', 'AttributeError', 'IndexError', 'KeyError',
+  'LookupError', 'NameError', 'NotImplementedError', 'OverflowError', 'RecursionError', 'RuntimeError',
+  'StopIteration', 'TypeError', 'UnicodeError', 'UnicodeDecodeError', 'UnicodeEncodeError', 'ValueError',
+  'ZeroDivisionError', 'MemoryError', '__name__'
+])
+/** Names an accumulator's initial value may use: it is re-evaluated by the aggregator. */
+const INIT_NAMES = new Set(['True', 'False', 'None', 'float', 'int', 'complex', 'str', 'bytes', 'tuple', 'list', 'dict', 'set', 'frozenset', 'bool', 'math', 'inf', 'nan'])
+
+/**
+ * Finds the longest splittable prefix of `main` and what crosses from the chunks to the aggregator, or the
+ * reason there is none. Conservative: any doubt gives a reason.
+ */
+export function findSplit (source: string, report: AnalysisReport): { split: Split } | { reason: string } {
+  const ddg = report.ddg
+  const blocks = report.blocks
+  if (ddg === undefined || blocks === undefined) return { reason: 'the analysis has no blocks' }
+  const param = ddg.params[0]
+  if (param === undefined || ddg.params.length !== 1) return { reason: 'main takes more than one parameter' }
+  const layout = locateMain(source, ddg.nodes, param)
+  if ('reason' in layout) return layout
+  const problem = sourceProblem(layout, ddg.nodes)
+  if (problem !== undefined) return { reason: problem }
+
+  const nodes = ddg.nodes
+  const blockOf: number[] = []
+  for (const b of blocks) for (const s of b.statements) blockOf[s] = b.id
+  const lastWriter = (variable: string, before: number): number | undefined => {
+    for (let i = before - 1; i >= 0; i--) if (nodes[i]?.writes.includes(variable) === true) return i
+    return undefined
+  }
+
+  // Phase 1: blocks that could run per chunk on their own merits.
+  const candidate = new Map<number, string | undefined>()
+  for (const b of blocks) candidate.set(b.id, blockProblem(b, nodes, layout))
+
+  // Phase 2: the longest prefix of whole candidate blocks whose sources are data or fused element-wise lists.
+  let fused = nodes.findIndex(n => candidate.get(blockOf[n.id] ?? -1) !== undefined)
+  if (fused === -1) fused = nodes.length
+  let why = fused < nodes.length ? candidate.get(blockOf[fused] ?? -1) : undefined
+  for (let changed = true; changed;) {
+    changed = false
+    for (const b of blocks) {
+      const first = b.statements[0] ?? 0
+      if (first >= fused) continue
+      const problem = b.statements.some(s => s >= fused)
+        ? `line ${b.startLine}: the block spans statements outside the splittable part`
+        : sourceOf(b, nodes, lastWriter, blocks, blockOf, param)
+      if (problem !== undefined) {
+        fused = first
+        why = problem
+        changed = true
+      }
+    }
+  }
+  if (fused === 0) return { reason: why ?? 'nothing to split' }
+  const fusedBlocks = blocks.filter(b => (b.statements[0] ?? 0) < fused)
+
+  // Phase 3: what the rest of main reads of the fused part.
+  const needed = new Map<string, number>()
+  for (const node of nodes.slice(fused)) {
+    for (const v of [...node.reads, ...node.mutates]) {
+      const w = lastWriter(v, node.id)
+      if (w === undefined) {
+        if (v === param) return { reason: `line ${node.line} reads ${param} itself after the splittable part, so the whole input must be on one node (the splittable part ends there because ${why ?? 'of it'})` }
+        continue
+      }
+      if (w < fused && !needed.has(v)) needed.set(v, w)
+    }
+  }
+  if (lastWriter(param, fused) === undefined && fused < nodes.length) {
+    const rest = layout.masked.slice((nodes[fused]?.line ?? 1) - 1, layout.endLine).join('\n')
+    if (mentions(rest, param)) return { reason: `line ${nodes[fused]?.line ?? 0} onwards mentions ${param}, so the whole input must be on one node` }
+  }
+  const outputs: SplitOutput[] = []
+  for (const [variable, w] of needed) {
+    const block = blocks[blockOf[w] ?? -1]
+    const acc = block?.accumulators.find(a => a.variable === variable)
+    if (block === undefined || acc === undefined) {
+      return { reason: `${variable} is read after line ${nodes[w]?.endLine ?? 0}, where it holds a per-element value, not a combinable result` }
+    }
+    outputs.push({ variable, partial: partialOf(block, acc), statement: w })
+  }
+  const last = nodes.at(-1)
+  const returns = fused === nodes.length && last?.kind === 'return_statement'
+  if (returns && last !== undefined) {
+    const block = blocks[blockOf[last.id] ?? -1]
+    const acc = block?.accumulators.find(a => a.variable === 'return')
+    if (block === undefined || acc === undefined) return { reason: `line ${last.line}: the return value is not a combinable result` }
+    outputs.push({ variable: RESULT_VARIABLE, partial: partialOf(block, acc), statement: last.id })
+  }
+
+  const rewrites = new Map<number, string[]>()
+  const inserts = new Map<number, string[]>()
+  for (const b of fusedBlocks) {
+    const owner = nodes[b.statements.at(-1) ?? 0] as DdgNode
+    if (b.class === 'reduce' && owner.kind === 'for_statement') {
+      inserts.set(owner.line, b.accumulators.map(a => `${layout.indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`))
+    } else if (b.class === 'reduce' || owner.kind === 'return_statement') {
+      const rewritten = rewriteStatement(owner, layout, b.accumulators[0] as Accumulator, b.class === 'reduce')
+      if (rewritten === undefined) return { reason: `line ${owner.line}: cannot rewrite \`${owner.text}\` for a chunk` }
+      rewrites.set(owner.id, rewritten)
+    }
+  }
+  return { split: { layout, nodes, fused, blocks: fusedBlocks, outputs, returns, rewrites, inserts, ...(fused < nodes.length && why !== undefined ? { stop: why } : {}) } }
+}
+
+/** Whole-program reasons not to generate code (name clashes, scoping that a split would change). */
+function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefined {
+  const text = layout.lines.join('\n')
+  if (text.includes('_runsurge')) return 'the job uses names starting with _runsurge, which the generated code reserves'
+  const masked = layout.masked
+  const outside = [...masked.slice(0, layout.defLine - 1), ...masked.slice(layout.endLine)].join('\n')
+  const body = masked.slice(layout.defLine, layout.endLine).join('\n')
+  if (mentions(outside, 'main') || mentions(body, 'main')) return 'the job refers to main itself'
+  if (mentions(outside, 'aggregate') || mentions(body, 'aggregate')) return 'the job defines or uses a name aggregate, which the aggregator task needs'
+  const keyword = /(?<![\p{L}\p{N}_.])(global|nonlocal|yield|await)(?![\p{L}\p{N}_])/u.exec(body)
+  if (keyword !== null) return `main uses ${keyword[1] ?? ''}, whose scoping a split would change`
+  const shadowed = [...moduleNames(masked.slice(0, layout.defLine - 1).concat(masked.slice(layout.endLine)))].filter(n => RUNTIME_BUILTINS.has(n))
+  if (shadowed.length > 0) return `the module redefines the builtin ${shadowed.sort().join(', ')}, which the generated code relies on`
+  const rebound = nodes.flatMap(n => n.writes).filter(w => REDUCE_BUILTINS.has(w))
+  if (rebound.length > 0) return `main rebinds the builtin ${rebound[0] ?? ''}`
+  return undefined
+}
+
+/** Why a block cannot run per chunk on its own merits, or undefined when it can. */
+function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string | undefined {
+  const at = `line ${b.startLine}`
+  if (b.class === 'opaque') return `${at}: ${b.reason === '' ? 'not a map or reduction' : b.reason}`
+  if (b.source === undefined) return `${at}: no source collection`
+  if (b.broadcast.length > 0) return `${at}: every element reads ${b.broadcast.join(', ')}, a value computed earlier in main`
+  const others = b.reads.filter(r => r !== b.source)
+  if (others.length > 0) return `${at}: reads ${others.join(', ')} besides ${b.source}`
+  const owner = nodes[b.statements.at(-1) ?? -1]
+  if (owner === undefined) return `${at}: no statement`
+  if (b.class === 'map') {
+    if (b.combine !== 'concat' && b.combine !== 'merge') return `${at}: unknown combine`
+    if (b.accumulators.some(a => !MAP_OPS.has(a.op))) return `${at}: unknown map accumulator`
+    if (owner.kind === 'return_statement' && owner.id !== nodes.length - 1) return `${at}: a return before the end`
+    return undefined
+  }
+  if (owner.kind === 'for_statement') {
+    for (const a of b.accumulators) {
+      if (!LOOP_OPS.has(a.op)) return `${at}: ${a.variable} accumulates with ${a.op}`
+      if (!safeInit(a.init)) return `${at}: ${a.variable} starts as ${a.init}, which the aggregator cannot re-create safely`
+    }
+    return undefined
+  }
+  const acc = b.accumulators[0]
+  if (b.statements.length !== 1 || b.accumulators.length !== 1 || acc === undefined || !REDUCE_BUILTINS.has(acc.op)) {
+    return `${at}: a reduction through a helper function, whose combining operator is unknown`
+  }
+  if (acc.op === 'sum' && !/^-?\d+(\.\d+)?$/.test(acc.init)) return `${at}: sum() with start ${acc.init}`
+  if (rewriteStatement(owner, layout, acc, true) === undefined) return `${at}: \`${owner.text}\` is not a plain call of the builtin ${acc.op}()`
+  return undefined
+}
+
+/** Whether the block's source is `data` itself or a list a fused map produced element by element. */
+function sourceOf (b: Block, nodes: DdgNode[], lastWriter: (v: string, before: number) => number | undefined, blocks: Block[], blockOf: number[], param: string): string | undefined {
+  const source = b.source as string
+  const owner = b.statements.at(-1) ?? 0
+  const w = lastWriter(source, owner)
+  if (w === undefined) return source === param ? undefined : `line ${b.startLine}: ${source} is not defined earlier in main`
+  const writer = blocks[blockOf[w] ?? -1]
+  const acc = writer?.accumulators.find(a => a.variable === source)
+  if (writer === undefined || writer.class !== 'map' || writer.combine !== 'concat' || acc === undefined) {
+    return `line ${b.startLine}: ${source} (line ${nodes[w]?.line ?? 0}) is not a list built element by element from the input`
+  }
+  return undefined
+}
+
+function partialOf (block: Block, acc: Accumulator): PartialKind {
+  if (block.class === 'map') return { kind: block.combine === 'merge' ? 'merge' : 'concat' }
+  switch (acc.op) {
+    case 'sum': case 'len': return { kind: 'add', init: acc.op === 'len' ? '0' : acc.init }
+    case 'any': case 'all': return { kind: 'decide', op: acc.op }
+    case 'min': case 'max':
+      return block.statements.length === 1 ? { kind: 'pick', op: acc.op } : { kind: 'replay', op: acc.op, init: acc.init }
+    default: return { kind: 'fold', op: acc.op as '+' | '*' | '|' | '&' | '^', init: acc.init }
+  }
+}
+
+/**
+ * Rewrites a builtin reduction (`x = max(…)`, `return sum(…)`) to call the chunk-side partial function,
+ * and a fused `return expr` to bind the result variable. The call must be the whole value, so only the
+ * statement's head changes.
+ */
+function rewriteStatement (node: DdgNode, layout: MainLayout, acc: Accumulator, reduce: boolean): string[] | undefined {
+  const text = layout.lines.slice(node.line - 1, node.endLine).join('\n').slice(layout.indent.length)
+  const target = acc.variable === 'return' ? String.raw`return\b` : `(${IDENTIFIER})\\s*=(?!=)`
+  const call = reduce ? String.raw`\s*((?:\(\s*)*)(${[...REDUCE_BUILTINS].join('|')})\s*\(` : ''
+  const m = new RegExp(`^${target}${call}`, 'u').exec(text)
+  if (m === null) return undefined
+  const name = acc.variable === 'return' ? RESULT_VARIABLE : m[1]
+  if (acc.variable !== 'return' && name !== acc.variable) return undefined
+  let head = `${name as string} =`
+  if (reduce) {
+    const parens = m[acc.variable === 'return' ? 1 : 2] ?? ''
+    const op = m[acc.variable === 'return' ? 2 : 3]
+    if (op !== acc.op) return undefined
+    head = `${head} ${parens}_runsurge_${op}(`
+  } else head += ' '
+  const tail = text.slice(m[0].length)
+  return (layout.indent + head + (reduce ? tail : tail.replace(/^[ \t]+/, ''))).split('\n')
+}
+
+function safeInit (init: string): boolean {
+  if (/[\n;:=]/.test(init)) return false
+  const names = init
+    .replace(/(['"]).*?\1/g, '""')
+    .replace(/(?<![\p{L}\p{N}_.])\d[\d_]*(\.[\d_]*)?([eE][+-]?\d+)?[jJ]?/gu, '0')
+    .match(new RegExp(IDENTIFIER, 'gu')) ?? []
+  return names.every(n => INIT_NAMES.has(n)) && !/\.\s*(?!inf\b|nan\b)[\p{L}_]/u.test(init)
+}

@@ -1,0 +1,567 @@
+# ---- RunSurge automatic mode: partial results (generated code; every name starts with _runsurge_) ----
+import base64 as _runsurge_base64
+import collections as _runsurge_collections
+import copy as _runsurge_copy
+import datetime as _runsurge_datetime
+import decimal as _runsurge_decimal
+import enum as _runsurge_enum
+import fractions as _runsurge_fractions
+import operator as _runsurge_operator
+import re as _runsurge_re
+
+_RUNSURGE_FORMAT = 'runsurge-partials/1'
+_RUNSURGE_SAFE_INT = 2 ** 53
+_RUNSURGE_SURROGATE = _runsurge_re.compile(r'[\ud800-\udfff]')
+_RUNSURGE_BUILTIN_CALLABLES = {f.__name__: f for f in (
+    int, float, complex, str, bytes, bytearray, bool, list, tuple, dict, set, frozenset, len, abs, sum, min, max,
+    sorted, repr, ord, chr, round, object)}
+_RUNSURGE_EXCEPTIONS = {e.__name__: e for e in (
+    Exception, ArithmeticError, AssertionError, AttributeError, IndexError, KeyError, LookupError, NameError,
+    NotImplementedError, OverflowError, RecursionError, RuntimeError, StopIteration, TypeError, UnicodeError,
+    UnicodeDecodeError, UnicodeEncodeError, ValueError, ZeroDivisionError)}
+# Immutable leaves the encoder writes as themselves or with a tag, never by reference.
+_RUNSURGE_SCALARS = (type(None), bool, int, float, str)
+
+
+class _RunsurgeNoValue:
+    """An accumulator of a chunk that has combined nothing yet: `acc OP v` is v (a copy if v is mutable)."""
+    __slots__ = ()
+
+    def _first(self, other):
+        if isinstance(other, (list, dict, set, bytearray)):
+            # acc = [] ; acc += x never aliases x: neither may the partial.
+            return _runsurge_copy.copy(other)
+        return other
+
+    __add__ = __mul__ = __or__ = __and__ = __xor__ = _first
+
+    def __repr__(self):
+        return '<no value>'
+
+
+_runsurge_NOVALUE = _RunsurgeNoValue()
+
+
+def _runsurge_orderable(v):
+    """Whether `v` compares in a total order with values like it (no NaN inside), so a chunk may keep only its best."""
+    t = type(v)
+    if t is int or t is str or t is bool or t is bytes:
+        return True
+    if t is float:
+        return v == v
+    if t is tuple or t is list:
+        return all(_runsurge_orderable(x) for x in v)
+    if t is _runsurge_decimal.Decimal:
+        return not v.is_nan()
+    return t in (_runsurge_fractions.Fraction, _runsurge_datetime.date, _runsurge_datetime.datetime,
+                 _runsurge_datetime.time, _runsurge_datetime.timedelta)
+
+
+class _RunsurgeRecorder:
+    """
+    The start value of a `acc = min(acc, g(x))` / `max(...)` accumulator in a chunk. Every comparison min or max
+    makes with it records the other operand, and which way round the user's call was written (which decides
+    the winner among equal values), and answers "keep the recorder". At the end, `partial()` keeps only the
+    best value per orientation when all values are totally ordered, else the whole sequence: replaying it in
+    the aggregator gives exactly the sequential fold, NaN and all.
+    """
+    __slots__ = ('op', 'seen')
+
+    def __init__(self, op):
+        self.op = op
+        self.seen = []
+
+    # min(acc, v) asks v < acc -> acc.__gt__(v); min(v, acc) asks acc < v -> acc.__lt__(v).
+    # max(acc, v) asks v > acc -> acc.__lt__(v); max(v, acc) asks acc > v -> acc.__gt__(v).
+    def __gt__(self, other):
+        self.seen.append((self.op == 'min', other))
+        return self.op == 'max'
+
+    def __lt__(self, other):
+        self.seen.append((self.op == 'max', other))
+        return self.op == 'min'
+
+    def partial(self):
+        if not self.seen:
+            return _runsurge_NOVALUE
+        orientations = {first for first, _ in self.seen}
+        if len(orientations) == 1 and all(_runsurge_orderable(v) for _, v in self.seen):
+            first = self.seen[0][0]
+            values = [v for _, v in self.seen]
+            pick = min if self.op == 'min' else max
+            # acc first keeps the earliest best value, acc second the latest one.
+            best = pick(values) if first else pick(reversed(values))
+            return ['replay', [[first, best]]]
+        return ['replay', [[first, v] for first, v in self.seen]]
+
+
+def _runsurge_sum(iterable, start=0):
+    """sum() over one chunk: the start value is added once, by the aggregator."""
+    return sum(iterable)
+
+
+def _runsurge_len(obj):
+    return len(obj)
+
+
+def _runsurge_minmax(op, iterable, key):
+    items = list(iterable)
+    if not items:
+        return _runsurge_NOVALUE
+    keys = items if key is None else [key(x) for x in items]
+    if all(_runsurge_orderable(k) for k in keys):
+        best = (min if op == 'min' else max)(range(len(keys)), key=keys.__getitem__)
+        return ['pairs', [[items[best], keys[best]]]]
+    return ['pairs', [[x, k] for x, k in zip(items, keys)]]
+
+
+def _runsurge_min(iterable, key=None):
+    return _runsurge_minmax('min', iterable, key)
+
+
+def _runsurge_max(iterable, key=None):
+    return _runsurge_minmax('max', iterable, key)
+
+
+def _runsurge_anyall(op, iterable):
+    # A chunk cannot know whether an earlier chunk already decided the answer: an exception is kept as a
+    # partial and raised by the aggregator only if the sequential run would have reached it.
+    decisive = op == 'any'
+    try:
+        for x in iterable:
+            if bool(x) is decisive:
+                return decisive
+        return not decisive
+    except MemoryError:
+        raise
+    except Exception as error:
+        return ['raised', type(error).__name__, str(error)]
+
+
+def _runsurge_any(iterable):
+    return _runsurge_anyall('any', iterable)
+
+
+def _runsurge_all(iterable):
+    return _runsurge_anyall('all', iterable)
+
+
+# ---- encoding ----
+
+def _runsurge_module_objects():
+    """Mutable objects reachable from module-level constants, numbered in a walk both task scripts repeat."""
+    g = globals()
+    objects = []
+    seen = set()
+
+    def visit(v):
+        t = type(v)
+        if t in _RUNSURGE_SCALARS or id(v) in seen:
+            return
+        if t is tuple:
+            seen.add(id(v))
+            for x in v:
+                visit(x)
+            return
+        if t in (list, dict, set, bytearray, _runsurge_collections.OrderedDict, _runsurge_collections.Counter,
+                 _runsurge_collections.defaultdict, _runsurge_collections.deque) or _runsurge_user_instance(v):
+            seen.add(id(v))
+            objects.append(v)
+            if isinstance(v, dict):
+                for x in v.values():
+                    visit(x)
+            elif isinstance(v, (list, _runsurge_collections.deque)):
+                for x in v:
+                    visit(x)
+            elif hasattr(v, '__dict__'):
+                for x in vars(v).values():
+                    visit(x)
+
+    for name in sorted(g):
+        if name.startswith('_runsurge') or (name.startswith('__') and name.endswith('__')):
+            continue
+        value = g[name]
+        if isinstance(value, type) or callable(value) or type(value) is type(_runsurge_re):
+            continue
+        visit(value)
+    return objects
+
+
+def _runsurge_user_type(t):
+    """The dotted path of a class defined in the job's module, or None."""
+    if getattr(t, '__module__', None) != __name__:
+        return None
+    path = getattr(t, '__qualname__', '')
+    if '<' in path:
+        return None
+    return path if _runsurge_resolve(path) is t else None
+
+
+def _runsurge_resolve(path):
+    parts = path.split('.')
+    obj = globals().get(parts[0])
+    for part in parts[1:]:
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _runsurge_user_instance(v):
+    t = type(v)
+    if isinstance(v, (_runsurge_enum.Enum, tuple, type)) or _runsurge_user_type(t) is None:
+        return False
+    # Subclasses of builtin containers or scalars would need their own constructor protocol.
+    return not isinstance(v, (int, float, complex, str, bytes, bytearray, list, dict, set, frozenset))
+
+
+def _runsurge_encode(value):
+    """
+    Encodes a value exactly as JSON (the RunSurge partial-results format, `runsurge-partials/1`).
+
+    None, booleans, strings (without lone surrogates), finite floats and ints with |v| <= 2**53 are JSON
+    themselves (Python writes floats with repr, which round-trips exactly, -0.0 included). Everything else is
+    a JSON array whose first element is a tag, so a raw JSON array never appears as a value:
+
+      ["I", hex]            int beyond 2**53 (hex is exempt from int/str digit limits)
+      ["F", "nan"|"inf"|"-inf"]
+      ["U", [code points]]  str holding lone surrogates
+      ["C", re, im]         complex
+      ["L", x, ...]         list            ["T", x, ...]   tuple
+      ["D", k, v, k, v ...] dict, in order, keys of any hashable type
+      ["S", x, ...]         set             ["Z", x, ...]   frozenset
+      ["B", base64]         bytes           ["BA", base64]  bytearray
+      ["Q", num, den]       Fraction        ["M", str]      Decimal
+      ["DT"|"DA"|"TI", isoformat]  datetime / date / time     ["TD", days, seconds, microseconds]
+      ["OD"|"CN", k, v, ...] OrderedDict / Counter   ["DD", factory, k, v, ...] defaultdict
+      ["DQ", maxlen, x, ...] deque
+      ["E", class, member]  enum member of a class of the job
+      ["NT", class, x, ...] tuple subclass (namedtuple) of the job
+      ["O", class, state]   instance of a class of the job; state is the encoded dict of its attributes
+      ["FN", name] / ["BI", name]  a function of the job / a builtin, by name
+      ["N"]                 no value (an accumulator of a chunk that combined nothing)
+      ["R", i]              the i-th mutable object (list, dict, set, bytearray, deque, instance…) of this
+                            same encoding, numbered in order of first appearance: shared and cyclic
+                            structures keep their sharing
+      ["G", i, type]        the i-th mutable object reachable from the job's module-level constants (a walk
+                            in sorted name order, repeated identically by the aggregator): identity with
+                            module constants survives too
+
+    Unsupported values (open iterators, generators, lambdas, objects of other modules) raise TypeError.
+    """
+    memo = {}
+    module = {}
+    for i, obj in enumerate(_runsurge_module_objects()):
+        module[id(obj)] = i
+    keep = []
+
+    def ref(v):
+        i = module.get(id(v))
+        if i is not None:
+            return ['G', i, type(v).__name__]
+        i = memo.get(id(v))
+        if i is not None:
+            return ['R', i]
+        memo[id(v)] = len(memo)
+        keep.append(v)
+        return None
+
+    def items(tag, values):
+        out = [tag]
+        for x in values:
+            out.append(enc(x))
+        return out
+
+    def pairs(tag, d, extra=()):
+        out = [tag]
+        out.extend(extra)
+        for k, v in d.items():
+            out.append(enc(k))
+            out.append(enc(v))
+        return out
+
+    def enc(v):
+        t = type(v)
+        if v is None or t is bool:
+            return v
+        if t is int:
+            return v if -_RUNSURGE_SAFE_INT <= v <= _RUNSURGE_SAFE_INT else ['I', hex(v)]
+        if t is float:
+            if v != v:
+                return ['F', 'nan']
+            if v in (float('inf'), float('-inf')):
+                return ['F', 'inf' if v > 0 else '-inf']
+            return v
+        if t is str:
+            return ['U', [ord(c) for c in v]] if _RUNSURGE_SURROGATE.search(v) else v
+        if t is tuple:
+            return items('T', v)
+        if t is list:
+            return ref(v) or items('L', v)
+        if t is dict:
+            return ref(v) or pairs('D', v)
+        if t is set:
+            return ref(v) or items('S', v)
+        if t is frozenset:
+            return items('Z', v)
+        if t is bytes:
+            return ['B', _runsurge_base64.b64encode(v).decode('ascii')]
+        if t is bytearray:
+            return ref(v) or ['BA', _runsurge_base64.b64encode(bytes(v)).decode('ascii')]
+        if t is complex:
+            return ['C', enc(v.real), enc(v.imag)]
+        if v is _runsurge_NOVALUE:
+            return ['N']
+        if t is _runsurge_fractions.Fraction:
+            return ['Q', enc(v.numerator), enc(v.denominator)]
+        if t is _runsurge_decimal.Decimal:
+            return ['M', str(v)]
+        if t is _runsurge_datetime.datetime:
+            if v.tzinfo is not None and type(v.tzinfo) is not _runsurge_datetime.timezone:
+                raise TypeError('cannot send a datetime with tzinfo %r between tasks' % (v.tzinfo,))
+            return ['DT', v.isoformat(), v.fold]
+        if t is _runsurge_datetime.date:
+            return ['DA', v.isoformat()]
+        if t is _runsurge_datetime.time:
+            if v.tzinfo is not None and type(v.tzinfo) is not _runsurge_datetime.timezone:
+                raise TypeError('cannot send a time with tzinfo %r between tasks' % (v.tzinfo,))
+            return ['TI', v.isoformat(), v.fold]
+        if t is _runsurge_datetime.timedelta:
+            return ['TD', v.days, v.seconds, v.microseconds]
+        if t is _runsurge_collections.OrderedDict:
+            return ref(v) or pairs('OD', v)
+        if t is _runsurge_collections.Counter:
+            return ref(v) or pairs('CN', v)
+        if t is _runsurge_collections.defaultdict:
+            return ref(v) or pairs('DD', v, [enc_callable(v.default_factory)])
+        if t is _runsurge_collections.deque:
+            return ref(v) or items('DQ', [v.maxlen] + list(v))
+        if isinstance(v, _runsurge_enum.Enum):
+            path = _runsurge_user_type(t)
+            if path is not None:
+                return ['E', path, v.name]
+        elif isinstance(v, tuple):
+            path = _runsurge_user_type(t)
+            if path is not None and not hasattr(v, '__dict__'):
+                return items('NT', [path] + list(v))
+        elif _runsurge_user_instance(v):
+            return ref(v) or ['O', _runsurge_user_type(t), enc(_runsurge_state(v))]
+        elif callable(v):
+            return enc_callable(v)
+        raise TypeError('cannot send a value of type %s from a chunk task to the aggregator' % t.__qualname__)
+
+    def enc_callable(f):
+        if f is None:
+            return None
+        name = getattr(f, '__name__', '')
+        if _RUNSURGE_BUILTIN_CALLABLES.get(name) is f:
+            return ['BI', name]
+        if getattr(f, '__module__', None) == __name__ and globals().get(name) is f:
+            return ['FN', name]
+        raise TypeError('cannot send the function %r between tasks' % (f,))
+
+    return enc(value)
+
+
+def _runsurge_state(v):
+    state = dict(vars(v)) if hasattr(v, '__dict__') else {}
+    for klass in type(v).__mro__:
+        slots = klass.__dict__.get('__slots__', ())
+        for name in ([slots] if isinstance(slots, str) else slots):
+            if name not in ('__dict__', '__weakref__') and hasattr(v, name):
+                state[name] = getattr(v, name)
+    return state
+
+
+def _runsurge_decoder():
+    """A decoder for one encoded value (its own numbering of shared objects)."""
+    memo = []
+    module = []
+
+    def register(obj):
+        memo.append(obj)
+        return obj
+
+    def fill(obj, data):
+        for i in range(0, len(data), 2):
+            obj[dec(data[i])] = dec(data[i + 1])
+        return obj
+
+    def dec(x):
+        if type(x) is not list:
+            return x
+        tag = x[0]
+        if tag == 'L':
+            out = register([])
+            out.extend(dec(v) for v in x[1:])
+            return out
+        if tag == 'T':
+            return tuple(dec(v) for v in x[1:])
+        if tag == 'D':
+            return fill(register({}), x[1:])
+        if tag == 'R':
+            return memo[x[1]]
+        if tag == 'G':
+            if not module:
+                module.extend(_runsurge_module_objects())
+            obj = module[x[1]]
+            if type(obj).__name__ != x[2]:
+                raise RuntimeError('module constants differ between the chunk task and the aggregator')
+            return obj
+        if tag == 'I':
+            return int(x[1], 16)
+        if tag == 'F':
+            return float(x[1])
+        if tag == 'U':
+            return ''.join(chr(c) for c in x[1])
+        if tag == 'S':
+            out = register(set())
+            out.update(dec(v) for v in x[1:])
+            return out
+        if tag == 'Z':
+            return frozenset(dec(v) for v in x[1:])
+        if tag == 'B':
+            return _runsurge_base64.b64decode(x[1])
+        if tag == 'BA':
+            return register(bytearray(_runsurge_base64.b64decode(x[1])))
+        if tag == 'C':
+            return complex(dec(x[1]), dec(x[2]))
+        if tag == 'N':
+            return _runsurge_NOVALUE
+        if tag == 'Q':
+            return _runsurge_fractions.Fraction(dec(x[1]), dec(x[2]))
+        if tag == 'M':
+            return _runsurge_decimal.Decimal(x[1])
+        if tag == 'DT':
+            return _runsurge_datetime.datetime.fromisoformat(x[1]).replace(fold=x[2])
+        if tag == 'DA':
+            return _runsurge_datetime.date.fromisoformat(x[1])
+        if tag == 'TI':
+            return _runsurge_datetime.time.fromisoformat(x[1]).replace(fold=x[2])
+        if tag == 'TD':
+            return _runsurge_datetime.timedelta(days=x[1], seconds=x[2], microseconds=x[3])
+        if tag == 'OD':
+            return fill(register(_runsurge_collections.OrderedDict()), x[1:])
+        if tag == 'CN':
+            return fill(register(_runsurge_collections.Counter()), x[1:])
+        if tag == 'DD':
+            out = register(_runsurge_collections.defaultdict())
+            out.default_factory = dec_callable(x[1])
+            return fill(out, x[2:])
+        if tag == 'DQ':
+            out = register(_runsurge_collections.deque(maxlen=x[1]))
+            out.extend(dec(v) for v in x[2:])
+            return out
+        if tag == 'E':
+            return _runsurge_resolve(x[1])[x[2]]
+        if tag == 'NT':
+            return tuple.__new__(_runsurge_resolve(x[1]), [dec(v) for v in x[2:]])
+        if tag == 'O':
+            klass = _runsurge_resolve(x[1])
+            obj = register(klass.__new__(klass))
+            for name, value in dec(x[2]).items():
+                object.__setattr__(obj, name, value)
+            return obj
+        if tag in ('FN', 'BI'):
+            return dec_callable(x)
+        raise ValueError('unknown tag %r in partial results' % (tag,))
+
+    def dec_callable(x):
+        if x is None:
+            return None
+        if x[0] == 'BI':
+            return _RUNSURGE_BUILTIN_CALLABLES[x[1]]
+        return globals()[x[1]]
+
+    return dec
+
+
+def _runsurge_partials(values):
+    """What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept)."""
+    values = [v.partial() if type(v) is _RunsurgeRecorder else v for v in values]
+    return {'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
+
+
+def _runsurge_decode_results(results, count):
+    """Decodes every chunk's partials (in chunk order), releasing each encoded result once decoded."""
+    parts = []
+    for i, result in enumerate(results):
+        if type(result) is not dict or result.get('format') != _RUNSURGE_FORMAT:
+            raise ValueError('chunk %d did not return RunSurge partial results' % i)
+        values = _runsurge_decoder()(result['values'])
+        if len(values) != count:
+            raise ValueError('chunk %d returned %d partial values, expected %d' % (i, len(values), count))
+        parts.append(values)
+        results[i] = None
+    return parts
+
+
+# ---- combining partials, in chunk order ----
+
+def _runsurge_concat(parts, i):
+    pieces = [p[i] for p in parts]
+    kinds = {type(x) for x in pieces}
+    if kinds == {list}:
+        out = []
+        for x in pieces:
+            out.extend(x)
+        return out
+    if kinds == {tuple}:
+        return tuple(v for x in pieces for v in x)
+    raise TypeError('cannot concatenate partial results of types %s' % sorted(k.__name__ for k in kinds))
+
+
+def _runsurge_merge(parts, i):
+    out = {}
+    for p in parts:
+        # Later chunks override earlier ones; a key keeps the position of its first insertion, as sequentially.
+        out.update(p[i])
+    return out
+
+
+def _runsurge_add(parts, i, start):
+    return sum([p[i] for p in parts], start)
+
+
+def _runsurge_fold(parts, i, op, init):
+    apply = {'+': _runsurge_operator.add, '*': _runsurge_operator.mul, '|': _runsurge_operator.or_,
+             '&': _runsurge_operator.and_, '^': _runsurge_operator.xor}[op]
+    acc = init
+    for p in parts:
+        if p[i] is not _runsurge_NOVALUE:
+            acc = apply(acc, p[i])
+    return acc
+
+
+def _runsurge_replay(parts, i, op, init):
+    acc = init
+    pick = min if op == 'min' else max
+    for p in parts:
+        if p[i] is _runsurge_NOVALUE:
+            continue
+        for first, v in p[i][1]:
+            acc = pick(acc, v) if first else pick(v, acc)
+    return acc
+
+
+def _runsurge_pick(parts, i, op):
+    pairs = []
+    for p in parts:
+        if p[i] is not _runsurge_NOVALUE:
+            pairs.extend(p[i][1])
+    if not pairs:
+        return (min if op == 'min' else max)(())
+    best = pairs[0]
+    for pair in pairs[1:]:
+        if (pair[1] < best[1]) if op == 'min' else (pair[1] > best[1]):
+            best = pair
+    return best[0]
+
+
+def _runsurge_decide(parts, i, op):
+    decisive = op == 'any'
+    for p in parts:
+        v = p[i]
+        if v is decisive:
+            return decisive
+        if type(v) is list:
+            raise _RUNSURGE_EXCEPTIONS.get(v[1], RuntimeError)(v[2] if v[1] in _RUNSURGE_EXCEPTIONS else '%s: %s' % (v[1], v[2]))
+    return not decisive
