@@ -64,6 +64,10 @@ export interface JobRecord {
   script: string
   /** Grouped jobs: the aggregation script. Manual jobs that define `aggregate` use their own script. */
   aggregateScript?: string
+  /** Automatic mode: the planner's generated scripts (per-chunk stages, and the aggregator or whole program). */
+  generated?: { chunk?: string, final: string }
+  /** Automatic csv jobs: the header row's chunk, put in front of every chunk task's input but the first part's. */
+  csvHeader?: string
   inputs: JobInput[]
   /** Memory limit of each task (bytes) and its wall-clock limit (ms). */
   taskMemoryBytes: number
@@ -89,7 +93,8 @@ export interface JobMetrics {
   attempts: number
 }
 
-export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled'
+/** `replaced`: a chunk task that ran out of memory, split into two smaller ones (no longer in the job's task list). */
+export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled' | 'replaced'
 
 export interface TaskMetrics {
   wallMs: number
@@ -134,6 +139,8 @@ export interface TaskRecord {
   /** Earning of the attempt that completed, micro-units; billed once. */
   earning?: number
   machineFactor?: number
+  /** How many times this chunk was halved after running out of memory. */
+  splitDepth?: number
 }
 
 /** A contributor's earning for one completed task: `pending` until the job is paid. */

@@ -11,7 +11,8 @@ import { EventEmitter } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { analyze, isBlocking } from '../../../analyzer/src/index.ts'
+import { analyze, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
+import { PlanError, planAuto } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
@@ -21,7 +22,7 @@ import type {
 import type { NodeRegistry, NodeSession } from '../nodes/registry.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { NodeRecord, Store } from '../store/index.ts'
-import type { AnalysisReport } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, InputFormat } from '../../../analyzer/src/index.ts'
 import type { RequestContext } from '../../../protocols/src/index.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -31,6 +32,8 @@ export const MAX_RETRIES = 3
 const SHUN_MS = 30_000
 /** Outcomes that are the task's own failures (not the node's or the mesh's). */
 const OWN_FAILURE = /^(runtime_error|memory_limit|time_limit|process_limit|output_limit|sandbox_error)$/
+/** A chunk task out of memory is halved at most this many times (16 pieces); then it fails like any task. */
+const MAX_SPLIT_DEPTH = 4
 /** Assignments a task may lose to unavailable inputs before that counts as its failure. */
 export const MAX_INPUT_ATTEMPTS = 8
 export const DEFAULT_TASK_MEMORY = 512 * 1024 * 1024
@@ -38,6 +41,11 @@ export const DEFAULT_TASK_TIMEOUT = 10 * 60_000
 /** Inputs are stored as chunks of about this size, cut on line boundaries. */
 export const INPUT_CHUNK_SIZE = 8 * 1024 * 1024
 export const MAX_TASKS = 10_000
+/** Automatic mode: a task gets its estimate × this margin (at least `MIN_AUTO_TASK_MEMORY`, at most its node). */
+const AUTO_MEMORY_MARGIN = 1.5
+const MIN_AUTO_TASK_MEMORY = 128 * 1024 * 1024
+/** Bytes read from the start of an input to sample its elements for the memory estimate. */
+const SAMPLE_BYTES = 256 * 1024
 
 export interface JobServiceOptions {
   store: Store
@@ -215,6 +223,25 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       return job
     }
 
+    if (mode === 'auto') {
+      let planned: Awaited<ReturnType<JobService['planAutomatic']>>
+      try {
+        planned = await this.planAutomatic(submission, base)
+      } catch (err: any) {
+        if (!(err instanceof PlanError)) throw err
+        const job: JobRecord = {
+          ...base, status: 'failed', finishedAt: now, error: { code: 'does_not_fit', message: err.message, line: err.line }, plan: { level: 0, tasks: 0 }
+        }
+        await this.transition(async () => {
+          await this.db.store.batch([this.db.jobs.putOp(job.id, job)])
+          this.jobs.set(job.id, job)
+        })
+        this.emit('job', job)
+        return job
+      }
+      return await this.accept(planned.job, planned.tasks)
+    }
+
     // Input chunks are written (and provided) before the job exists: an accepted job always has its data.
     const parts: Array<{ name: string, cids: string[] }> = []
     const inputs = []
@@ -230,9 +257,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         parts.push({ name: input.name, cids })
       }
     }
-    if (parts.length === 0) parts.push({ name: '', cids: [] })
-    const entry = mode === 'auto' ? 'main' as const : 'process' as const
-    const tasks: TaskRecord[] = parts.map((part, index) => this.newTask(id, index, entry, part.name, part.cids, base))
+    const tasks: TaskRecord[] = parts.map((part, index) => this.newTask(id, index, 'process', part.name, part.cids, base))
     const aggregates = mode === 'grouped' || (mode === 'manual' && definesAggregate(base.script))
     if (aggregates) {
       tasks.push({ ...this.newTask(id, tasks.length, 'aggregate', 'results.json', [], base), status: 'waiting', dependsOn: tasks.map(task => task.id) })
@@ -243,6 +268,97 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       taskIds: tasks.map(task => task.id),
       plan: { level: 1, tasks: tasks.length, mode, processTasks: parts.length, aggregation: aggregates }
     }
+    return await this.accept(job, tasks)
+  }
+
+  /**
+   * Automatic mode: analyzes the job against its input, lets the planner choose the level (whole program on one
+   * node, or a data split of its leading map/reduce chain into K chunk tasks and an aggregator that combines their
+   * partial results and runs the rest of main), and stores the input cut for that plan.
+   */
+  private async planAutomatic (submission: JobSubmission, base: JobRecord): Promise<{ job: JobRecord, tasks: TaskRecord[] }> {
+    const input = submission.inputs[0]
+    const source = base.script
+    const format = input === undefined ? 'text' : plannerFormat(formatOf(input.name))
+    const size = input === undefined ? 0 : (await stat(input.path)).size
+    const elements = input === undefined ? 0 : await countElements(input.path, format)
+    const sample = input === undefined || format === 'json' ? undefined : await readSample(input.path, format)
+    const report = analyze(source, {
+      mode: 'auto',
+      input: { format: analyzerFormat(format), elements, ...(sample !== undefined ? { sample } : {}) }
+    })
+    const nodes = await this.freeMemory()
+    const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
+    const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
+    const memoryFor = (estimate: number): number => submission.taskMemoryBytes ?? Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
+    const planView = {
+      level: plan.level,
+      tasks: plan.chunkTask === undefined ? 1 : plan.chunks + 1,
+      mode: 'auto',
+      chunks: plan.chunks,
+      reasons: plan.reasons,
+      fused: plan.fused,
+      estimate: plan.estimate
+    }
+    if (plan.chunkTask === undefined || input === undefined) {
+      const cids = input === undefined ? [] : (await this.storeSplit(input.path, 1)).flat()
+      const job: JobRecord = {
+        ...base,
+        inputs: input === undefined ? [] : [{ name: input.name, size, cids }],
+        plan: { ...planView, tasks: 1 },
+        ...(plan.finalTask.script !== source ? { generated: { final: plan.finalTask.script } } : {})
+      }
+      const task = this.newTask(base.id, 0, plan.finalTask.entry === 'aggregate' ? 'aggregate' : 'main', input?.name ?? '', cids, job)
+      task.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
+      job.taskIds = [task.id]
+      return { job, tasks: [task] }
+    }
+    // Level 3: K parts on line boundaries; a csv part after the first gets the header row in front.
+    const parts = await this.storeSplit(input.path, plan.chunks)
+    const header = format === 'csv' ? await this.storeHeader(input.path) : undefined
+    const job: JobRecord = {
+      ...base,
+      inputs: [{ name: input.name, size, cids: parts.flat() }],
+      plan: { ...planView, chunks: parts.length, tasks: parts.length + 1 },
+      generated: { chunk: plan.chunkTask.script, final: plan.finalTask.script },
+      ...(header !== undefined ? { csvHeader: header } : {})
+    }
+    const tasks: TaskRecord[] = parts.map((cids, index) => {
+      const task = this.newTask(base.id, index, 'main', input.name, index > 0 && header !== undefined ? [header, ...cids] : cids, job)
+      task.memoryBytes = memoryFor(plan.chunkTask?.memoryBytes ?? 0)
+      return task
+    })
+    const final = { ...this.newTask(base.id, tasks.length, 'aggregate', 'results.json', [], job), status: 'waiting' as const, dependsOn: tasks.map(task => task.id) }
+    final.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
+    tasks.push(final)
+    job.taskIds = tasks.map(task => task.id)
+    return { job, tasks }
+  }
+
+  /** Free memory of each alive node: what it offers minus what its running tasks hold. */
+  private async freeMemory (): Promise<number[]> {
+    const used = this.memoryInUse()
+    return (await this.registry.list()).filter(node => node.status === 'alive').map(node => Math.max(0, node.memoryBytes - (used.get(node.id) ?? 0)))
+  }
+
+  /** The header row of a csv file, stored as its own chunk. */
+  private async storeHeader (path: string): Promise<string> {
+    let header = Buffer.alloc(0)
+    for await (const piece of createReadStream(path, { highWaterMark: 64 * 1024 })) {
+      header = Buffer.concat([header, piece as Buffer])
+      const end = header.indexOf(0x0a)
+      if (end >= 0) {
+        header = header.subarray(0, end + 1)
+        break
+      }
+    }
+    const cid = await this.mesh.chunks.store.put(header)
+    this.mesh.chunks.provide(cid).catch(() => {})
+    return cid.toString()
+  }
+
+  /** Stores an accepted job and its tasks in one batch, then places what can run. */
+  private async accept (job: JobRecord, tasks: TaskRecord[]): Promise<JobRecord> {
     await this.transition(async () => {
       await this.db.store.batch([this.db.jobs.putOp(job.id, job), ...tasks.map(task => this.db.tasks.putOp(task.id, task))])
       this.jobs.set(job.id, job)
@@ -251,7 +367,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         if (task.status === 'queued') this.queue.push(task.id)
       }
     })
-    this.log.info({ job: id, mode, tasks: tasks.length }, 'job accepted')
+    this.log.info({ job: job.id, mode: job.mode, level: job.plan.level, tasks: tasks.length }, 'job accepted')
     this.emit('job', job)
     this.schedule()
     return job
@@ -447,7 +563,9 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private async push (task: TaskRecord, node: NodeRecord): Promise<void> {
     const job = this.jobs.get(task.jobId)
     if (job === undefined) return
-    const script = task.entry === 'aggregate' ? (job.aggregateScript ?? job.script) : job.script
+    const script = task.entry === 'aggregate'
+      ? (job.generated?.final ?? job.aggregateScript ?? job.script)
+      : task.entry === 'main' ? (job.generated?.chunk ?? job.generated?.final ?? job.script) : job.script
     try {
       await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
         taskId: task.id,
@@ -615,6 +733,10 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       await this.requeue(task, code, message, false)
       return
     }
+    if (code === 'memory_limit' && task.entry === 'main' && this.jobs.get(task.jobId)?.generated?.chunk !== undefined && (task.splitDepth ?? 0) < MAX_SPLIT_DEPTH) {
+      // A chunk of a split job that does not fit is split again: two tasks on its halves take its place.
+      if (await this.splitChunkTask(task, message)) return
+    }
     if (task.failures + 1 > MAX_RETRIES) {
       const attempts = closeAttempt(task.attempts, task.attempt, code, message)
       const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts }
@@ -622,6 +744,58 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       return
     }
     await this.requeue(task, code, message, true)
+  }
+
+  /**
+   * Replaces a level-3 chunk task killed for memory by two tasks on the halves of its input (cut on a line
+   * boundary; a csv half gets the header row). The aggregator takes their partial results in the same place, in
+   * order, so the combined result is unchanged. Returns false when the chunk cannot be halved (a single record).
+   */
+  private async splitChunkTask (task: TaskRecord, message: string): Promise<boolean> {
+    const job = this.jobs.get(task.jobId)
+    if (job === undefined) return false
+    const header = job.csvHeader
+    const own = header !== undefined && task.inputCids[0] === header ? task.inputCids.slice(1) : task.inputCids
+    let body = Buffer.concat(await Promise.all(own.map(async cid => await this.mesh.chunks.store.read(parseCid(cid)))))
+    if (header !== undefined && task.inputCids[0] !== header) body = body.subarray(body.indexOf(0x0a) + 1) // the first part holds the header itself
+    const middle = body.indexOf(0x0a, Math.floor(body.byteLength / 2))
+    const cut = middle >= 0 && middle + 1 < body.byteLength ? middle + 1 : body.lastIndexOf(0x0a, Math.floor(body.byteLength / 2) - 1) + 1
+    if (cut <= 0 || cut >= body.byteLength) return false
+    const halves: string[][] = []
+    for (const half of [body.subarray(0, cut), body.subarray(cut)]) {
+      const cids: string[] = []
+      for (let offset = 0; offset < half.byteLength; offset += INPUT_CHUNK_SIZE) {
+        const cid = await this.mesh.chunks.store.put(half.subarray(offset, offset + INPUT_CHUNK_SIZE))
+        this.mesh.chunks.provide(cid).catch(() => {})
+        cids.push(cid.toString())
+      }
+      halves.push(header !== undefined ? [header, ...cids] : cids)
+    }
+    const next = Math.max(...job.taskIds.map(id => this.tasks.get(id)?.index ?? 0), task.index) + 1
+    const parts = halves.map((cids, i): TaskRecord => ({
+      ...this.newTask(job.id, next + i, 'main', '', cids, job),
+      inputName: task.inputName,
+      splitDepth: (task.splitDepth ?? 0) + 1,
+      memoryBytes: task.memoryBytes,
+      timeoutMs: task.timeoutMs
+    }))
+    const replaced: TaskRecord = {
+      ...task, status: 'replaced', attempts: closeAttempt(task.attempts, task.attempt, 'memory_limit', message), error: { code: 'memory_limit', message: `split into tasks ${parts[0]?.index ?? ''} and ${parts[1]?.index ?? ''}` }
+    }
+    const swap = (ids: string[]): string[] => ids.flatMap(id => id === task.id ? parts.map(p => p.id) : [id])
+    const aggregators = this.tasksOf(job).filter(t => t.dependsOn.includes(task.id)).map(t => ({ ...t, dependsOn: swap(t.dependsOn) }))
+    const updatedJob: JobRecord = { ...job, taskIds: swap(job.taskIds), plan: { ...job.plan, tasks: job.taskIds.length + 1, resplit: ((job.plan.resplit as number | undefined) ?? 0) + 1 } }
+    await this.db.store.batch([
+      this.db.tasks.putOp(replaced.id, replaced), ...parts.map(p => this.db.tasks.putOp(p.id, p)), ...aggregators.map(a => this.db.tasks.putOp(a.id, a)),
+      this.db.jobs.putOp(updatedJob.id, updatedJob)
+    ])
+    for (const t of [replaced, ...parts, ...aggregators]) this.tasks.set(t.id, t)
+    this.jobs.set(updatedJob.id, updatedJob)
+    this.queue.push(...parts.map(p => p.id))
+    for (const t of [replaced, ...parts]) this.emit('task', t)
+    this.emit('job', updatedJob)
+    this.log.warn({ task: task.id, into: parts.map(p => p.id) }, 'chunk task out of memory: split in two')
+    return true
   }
 
   /** Back to the queue; `counts` says whether it was the task's own failure (retries are limited) or the node's. */
@@ -785,6 +959,43 @@ export async function * cutParts (source: AsyncIterable<Uint8Array>, size: numbe
     }
     if (start < piece.byteLength) yield { part, bytes: piece.subarray(start) }
     base += piece.byteLength
+  }
+}
+
+type PlannerFormat = 'json' | 'jsonl' | 'csv' | 'text'
+
+function plannerFormat (format: InputFormat): PlannerFormat {
+  return format === 'lines' ? 'text' : format
+}
+
+function analyzerFormat (format: PlannerFormat): InputFormat {
+  return format === 'text' ? 'lines' : format
+}
+
+/** `len(data)` as the runtime would load the file: lines (non-empty for jsonl, minus the header for csv). */
+async function countElements (path: string, format: PlannerFormat): Promise<number | undefined> {
+  if (format === 'json') return undefined
+  let lines = 0
+  let last = 0x0a
+  for await (const piece of createReadStream(path)) {
+    const bytes = piece as Buffer
+    for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) lines++
+    if (bytes.byteLength > 0) last = bytes[bytes.byteLength - 1] ?? last
+  }
+  if (last !== 0x0a) lines++
+  return format === 'csv' ? Math.max(0, lines - 1) : lines
+}
+
+/** The first elements of an input (whole lines of its first 256 KiB), for the analyzer's size estimates. */
+async function readSample (path: string, format: PlannerFormat): Promise<unknown[] | undefined> {
+  let text = ''
+  for await (const piece of createReadStream(path, { start: 0, end: SAMPLE_BYTES - 1, encoding: 'utf8' })) text += piece as string
+  const cut = text.lastIndexOf('\n')
+  if (cut < 0) return undefined
+  try {
+    return sampleInput(text.slice(0, cut + 1), analyzerFormat(format)).sample
+  } catch {
+    return undefined
   }
 }
 

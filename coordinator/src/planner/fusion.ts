@@ -174,7 +174,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
 /** Whole-program reasons not to generate code (name clashes, scoping that a split would change). */
 function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefined {
   const text = layout.lines.join('\n')
-  if (text.includes('_runsurge')) return 'the job uses names starting with _runsurge, which the generated code reserves'
+  if (/_runsurge/i.test(text)) return 'the job uses names starting with _runsurge, which the generated code reserves'
   const masked = layout.masked
   const outside = [...masked.slice(0, layout.defLine - 1), ...masked.slice(layout.endLine)].join('\n')
   const body = masked.slice(layout.defLine, layout.endLine).join('\n')
@@ -213,8 +213,10 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
     return undefined
   }
   const acc = b.accumulators[0]
-  if (b.statements.length !== 1 || b.accumulators.length !== 1 || acc === undefined || !REDUCE_BUILTINS.has(acc.op)) {
-    return `${at}: a reduction through a helper function, whose combining operator is unknown`
+  const called = /=\s*[(\s]*([\p{L}_][\p{L}\p{N}_.]*)\s*\(/u.exec(owner.text)?.[1]
+  if (b.statements.length !== 1 || b.accumulators.length !== 1 || acc === undefined || !REDUCE_BUILTINS.has(acc.op) ||
+    (called !== undefined && called !== acc.op)) {
+    return `${at}: a reduction through ${called !== undefined ? `the helper function ${called}()` : 'a helper function'}, whose combining operator is unknown`
   }
   if (acc.op === 'sum' && !/^-?\d+(\.\d+)?$/.test(acc.init)) return `${at}: sum() with start ${acc.init}`
   if (rewriteStatement(owner, layout, acc, true) === undefined) return `${at}: \`${owner.text}\` is not a plain call of the builtin ${acc.op}()`

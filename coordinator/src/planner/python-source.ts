@@ -124,7 +124,9 @@ export function locateMain (source: string, nodes: DdgNode[], param: string): Ma
   for (const node of nodes) {
     const line = lines[node.line - 1] ?? ''
     if (node.line <= previousEnd) return { reason: `line ${node.line} holds more than one statement of main` }
-    if (!line.startsWith(indent) || !line.slice(indent.length).startsWith(node.text)) {
+    // The analyzer shortens long statements for display ("…" or "...").
+    const shown = node.text.replace(/(\.\.\.|…)$/, '')
+    if (!line.startsWith(indent) || !line.slice(indent.length).startsWith(shown)) {
       return { reason: `line ${node.line}: the statement does not start its line (\`${node.text}\`)` }
     }
     previousEnd = node.endLine

@@ -1,0 +1,127 @@
+/**
+ * The planner's cost model: bytes a task needs (from the analyzer's memory functions) and, when the report
+ * is calibrated, seconds. Every figure includes the Python process itself (`PYTHON_OVERHEAD_BYTES`), which
+ * the analyzer's measurements (tracemalloc) leave out.
+ */
+import { evaluate } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, MemoryFunction } from '../../../analyzer/src/index.ts'
+import type { Split } from './fusion.ts'
+
+const MiB = 1024 * 1024
+
+/** Interpreter, runner and imported modules of one task process (CPython 3.11 starts at ~10 MB RSS). */
+export const PYTHON_OVERHEAD_BYTES = 16 * MiB
+/** Chunks are cut on line boundaries by size, so element counts vary between chunks; size for the fuller ones. */
+export const CHUNK_SKEW = 1.25
+/**
+ * Copies of the partial values in flight, on top of the values themselves: a chunk holds the encoded copy and
+ * its JSON text; the aggregator the parsed encoding and the decoded values (each chunk's encoding is released
+ * once decoded).
+ */
+export const ENCODING_FACTOR = 2
+/** Start-up of a task: assignment, sandbox, interpreter, fetching its chunk (seconds). */
+export const TASK_STARTUP_SECONDS = 0.5
+/** Node-to-node transfer of partial results (bytes per second). */
+export const TRANSFER_BYTES_PER_SECOND = 50 * MiB
+/** Loading input holds a little more than the result while it is built (as the analyzer's static margin). */
+const LOAD_MARGIN = 1.25
+const LOAD_FIXED = 64 * 1024
+/** Extra per element for chunk-side min/max: the recorded values or the items and their keys. */
+const RECORDED_BYTES_PER_ELEMENT = 64
+
+/** A statement and what it needs, for error messages. */
+export interface StatementCost {
+  statement: number
+  line: number
+  text: string
+  bytes: number
+}
+
+function zero (): MemoryFunction {
+  return { fixed: 0, perElement: 0 }
+}
+
+function peakOf (report: AnalysisReport, statement: number): MemoryFunction {
+  return report.memory?.statements[statement]?.peak ?? zero()
+}
+
+/** The whole program on one node. */
+export function sequentialBytes (report: AnalysisReport, n: number): number {
+  return (report.memory === undefined ? 0 : evaluate(report.memory.peak, n)) + PYTHON_OVERHEAD_BYTES
+}
+
+/** The statement with the largest peak among `statements`, evaluated at n elements (plus the process). */
+export function largestStatement (report: AnalysisReport, statements: number[], n: number, dropData = false): StatementCost | undefined {
+  const data = report.memory?.data ?? zero()
+  let best: StatementCost | undefined
+  for (const s of statements) {
+    const node = report.ddg?.nodes[s]
+    if (node === undefined) continue
+    const peak = peakOf(report, s)
+    const f = dropData ? { fixed: peak.fixed, perElement: Math.max(0, peak.perElement - data.perElement) } : peak
+    const bytes = evaluate(f, n) + PYTHON_OVERHEAD_BYTES
+    if (best === undefined || bytes > best.bytes) best = { statement: s, line: node.line, text: node.text, bytes }
+  }
+  return best
+}
+
+/** Bytes of the values the chunks send, for `n` elements in all. */
+function sentBytes (report: AnalysisReport, split: Split, n: number): number {
+  let total = 0
+  for (const o of split.outputs) {
+    if (o.partial.kind === 'concat' || o.partial.kind === 'merge') total += evaluate(report.memory?.statements[o.statement]?.output ?? zero(), n)
+  }
+  return total
+}
+
+/** A chunk task over `c` elements: loading its chunk, the fused statements, encoding its partials. */
+export function chunkBytes (report: AnalysisReport, split: Split, c: number): number {
+  const data = report.memory?.data ?? zero()
+  const load = Math.ceil(evaluate(data, c) * LOAD_MARGIN) + LOAD_FIXED
+  let peak = load
+  for (let s = 0; s < split.fused; s++) peak = Math.max(peak, evaluate(peakOf(report, s), c))
+  const recorded = split.outputs.filter(o => o.partial.kind === 'pick' || o.partial.kind === 'replay').length * RECORDED_BYTES_PER_ELEMENT * c
+  return peak + ENCODING_FACTOR * sentBytes(report, split, c) + recorded + PYTHON_OVERHEAD_BYTES
+}
+
+/** The aggregator: decoding every chunk's partials, then the rest of main (which never holds `data`). */
+export function finalBytes (report: AnalysisReport, split: Split, n: number): { bytes: number, statement?: StatementCost } {
+  const decode = ENCODING_FACTOR * sentBytes(report, split, n) + LOAD_FIXED + PYTHON_OVERHEAD_BYTES
+  const rest = report.ddg?.nodes.slice(split.fused).map(node => node.id) ?? []
+  const largest = largestStatement(report, rest, n, true)
+  if (largest !== undefined && largest.bytes > decode) return { bytes: largest.bytes, statement: largest }
+  return { bytes: decode }
+}
+
+/** Calibrated seconds of the fused part and of the rest, when every block has them. */
+export function seconds (report: AnalysisReport, split: Split, n: number): { fused: number, rest: number } | undefined {
+  const blocks = report.blocks ?? []
+  if (blocks.length === 0 || blocks.some(b => b.seconds === undefined)) return undefined
+  const fusedIds = new Set(split.blocks.map(b => b.id))
+  let fused = 0
+  let rest = 0
+  for (const b of blocks) {
+    // Not evaluate(): it rounds up to whole bytes, here whole seconds.
+    const t = (b.seconds?.fixed ?? 0) + (b.seconds?.perElement ?? 0) * n
+    if (fusedIds.has(b.id)) fused += t
+    else rest += t
+  }
+  return { fused, rest }
+}
+
+/** Estimated completion time of a split run: waves of chunk tasks, transfers, then the aggregator. */
+export function splitSeconds (report: AnalysisReport, split: Split, n: number, chunks: number, nodes: number, times: { fused: number, rest: number }): number {
+  const waves = Math.ceil(chunks / Math.max(1, nodes))
+  const transfer = (ENCODING_FACTOR * sentBytes(report, split, n)) / TRANSFER_BYTES_PER_SECOND
+  return waves * (TASK_STARTUP_SECONDS + times.fused / chunks) + transfer + TASK_STARTUP_SECONDS + times.rest
+}
+
+/** Human-readable bytes. */
+export function formatBytes (bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'unlimited'
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = bytes
+  let u = 0
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
+  return `${u === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[u] ?? ''}`
+}

@@ -1,0 +1,267 @@
+/**
+ * Automatic-mode planner: decides how a plain `main(data)` job runs on the mesh, and generates the Python for
+ * it. Pure: source, analysis report, input size and the nodes' free memory in; a plan out.
+ *
+ * - **Level 1** — the whole program on one node, when its estimated peak fits and splitting would not help
+ *   (small input, one node, calibrated times saying it would not be faster), or when it cannot be split
+ *   exactly (a `.json` input, a first statement the analyzer could not prove element-wise, a later statement
+ *   that reads `data` itself, …).
+ * - **Level 3** — the leading chain of `map`/`reduce` blocks over `data` is fused into one chunk task, run on
+ *   K line-based chunks of the input; each chunk sends partial values (lists, dicts, partial accumulators),
+ *   encoded exactly; one aggregator task combines them in chunk order and runs the rest of `main`. K is the
+ *   smallest count whose chunk fits the largest node, at least one chunk per node when splitting for speed.
+ *
+ * @example
+ * ```ts
+ * const report = analyze(source, { mode: 'auto', input: { format: 'jsonl', elements, sample } })
+ * const plan = planAuto({ source, report, format: 'jsonl', inputBytes, elements, nodes: [{ memoryBytes: 64 << 20 }] })
+ * if (plan.level === 3) runChunks(plan.chunkTask, plan.chunks).then(results => runFinal(plan.finalTask, results))
+ * ```
+ */
+import type { AnalysisReport } from '../../../analyzer/src/index.ts'
+import { evaluate } from '../../../analyzer/src/index.ts'
+import { chunkScript, finalScript } from './codegen.ts'
+import {
+  CHUNK_SKEW, chunkBytes, finalBytes, formatBytes, largestStatement, PYTHON_OVERHEAD_BYTES, seconds, sequentialBytes, splitSeconds
+} from './cost.ts'
+import { findSplit } from './fusion.ts'
+import type { PartialKind, Split } from './fusion.ts'
+
+export { PARTIALS_RUNTIME } from './codegen.ts'
+export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND } from './cost.ts'
+
+/** Below this input size splitting is not worth a second task (bytes). */
+export const SMALL_INPUT_BYTES = 1024 * 1024
+/** Below this many elements splitting is not worth a second task. */
+export const SMALL_INPUT_ELEMENTS = 10_000
+/** A chunk split for speed holds at least this many elements. */
+export const MIN_CHUNK_ELEMENTS = 5_000
+/** Upper bound on the number of chunks of one job. */
+export const MAX_CHUNKS = 256
+/** Element size assumed when the element count is unknown (bytes of input per element; small, so memory leans high). */
+export const ASSUMED_INPUT_BYTES_PER_ELEMENT = 16
+
+/** What the planner needs to know about a job. */
+export interface PlanInput {
+  /** The user's job, already accepted by the analyzer. */
+  source: string
+  /** `analyze(source, { mode: 'auto', input })`: accepted, with blocks and memory. */
+  report: AnalysisReport
+  format: 'json' | 'jsonl' | 'csv' | 'text'
+  inputBytes: number
+  /** Element count (`len(data)`) when known. */
+  elements?: number
+  /** Alive nodes and the memory each offers (free bytes). */
+  nodes: Array<{ memoryBytes: number }>
+}
+
+/** A generated Python task. */
+export interface PlannedTask {
+  script: string
+  memoryBytes: number
+}
+
+/** How an automatic job runs. */
+export interface AutoPlan {
+  level: 1 | 2 | 3
+  /** Human-readable reasons for each decision. */
+  reasons: string[]
+  /** K data chunks (1 for level 1). */
+  chunks: number
+  /**
+   * Level 3: run with entry `main(data)` on each chunk, `data` being that chunk loaded like the whole input
+   * (csv chunks each start with the header row). Returns the chunk's encoded partial values.
+   */
+  chunkTask?: PlannedTask
+  /**
+   * Level 1: the user's script, entry `main`. Level 3: entry `aggregate(results)`, `results[i]` being chunk
+   * i's chunkTask output, in chunk order; it returns what `main(data)` would return.
+   */
+  finalTask: PlannedTask & { entry: 'main' | 'aggregate' }
+  /** Blocks run per chunk, with their lines. */
+  fused: Array<{ block: number, lines: [number, number] }>
+  estimate: { peakBytes: number, perChunkBytes?: number }
+}
+
+/** The program cannot fit on any node, split or not. */
+export class PlanError extends Error {
+  override name = 'PlanError'
+  /** Line of the statement that needs the most memory. */
+  readonly line: number
+  /** Bytes that statement's task needs. */
+  readonly bytes: number
+  /** Bytes the largest node offers. */
+  readonly available: number
+
+  constructor (message: string, details: { line: number, bytes: number, available: number }) {
+    super(message)
+    this.line = details.line
+    this.bytes = details.bytes
+    this.available = details.available
+  }
+}
+
+/**
+ * Plans an automatic-mode job.
+ *
+ * @throws PlanError when no node can run it: the whole program does not fit and it cannot be split, or a
+ *   chunk of the split part, or the aggregator, does not fit even at `MAX_CHUNKS` chunks
+ * @throws TypeError when the report is not an accepted automatic-mode analysis of `source`
+ */
+export function planAuto (input: PlanInput): AutoPlan {
+  const { source, report } = input
+  if (report.status !== 'accepted' || report.mode !== 'auto' || report.ddg === undefined) {
+    throw new TypeError('planAuto needs an accepted automatic-mode analysis report')
+  }
+  if (Buffer.byteLength(source, 'utf8') !== report.source.bytes) throw new TypeError('the report was made for another source')
+  const reasons: string[] = []
+  const n = elementCount(input, reasons)
+  const nodes = input.nodes.map(x => x.memoryBytes)
+  const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
+  if (nodes.length === 0) reasons.push('no alive node reported its memory: planned without a memory limit')
+  const whole = sequentialBytes(report, n)
+  const fits = whole <= largest
+
+  let split: Split | undefined
+  let noSplit: string | undefined
+  if (input.format === 'json') {
+    noSplit = 'the input is one JSON array (.json), which cannot be cut on line boundaries (a .jsonl input can be split)'
+  } else if (report.memory === undefined) {
+    noSplit = 'the report has no memory estimate'
+  } else {
+    const found = findSplit(source, report)
+    if ('reason' in found) noSplit = found.reason
+    else split = found.split
+  }
+
+  const sequential = (why: string[]): AutoPlan => ({
+    level: 1,
+    reasons: [...reasons, ...why],
+    chunks: 1,
+    finalTask: { script: source, entry: 'main', memoryBytes: whole },
+    fused: [],
+    estimate: { peakBytes: whole }
+  })
+  const fitReason = `estimated peak ${formatBytes(whole)} at ${n.toLocaleString('en-US')} elements fits the largest node (${formatBytes(largest)})`
+
+  if (fits) {
+    if (split === undefined) return sequential([fitReason, `runs sequentially: ${noSplit ?? 'not splittable'}`])
+    if (nodes.length < 2) return sequential([fitReason, 'only one node: splitting would not run anything in parallel'])
+    if (input.inputBytes < SMALL_INPUT_BYTES || n < SMALL_INPUT_ELEMENTS) {
+      return sequential([fitReason, `the input is small (${formatBytes(input.inputBytes)}, ${n.toLocaleString('en-US')} elements): splitting would not be faster`])
+    }
+    const chunks = Math.min(nodes.length, Math.floor(n / MIN_CHUNK_ELEMENTS), MAX_CHUNKS)
+    if (chunks < 2) return sequential([fitReason, 'too few elements per node for splitting to pay off'])
+    const plan = splitPlan(input, split, n, largest, chunks, reasons, [
+      fitReason, `${nodes.length} nodes are alive and the input is large: split for speed, at least one chunk per node`
+    ], false)
+    if (!(plan instanceof PlanError)) {
+      const times = seconds(report, split, n)
+      if (times !== undefined) {
+        const alone = times.fused + times.rest
+        const together = splitSeconds(report, split, n, plan.chunks, nodes.length, times)
+        if (together >= alone) {
+          return sequential([fitReason, `splitting would not be faster: ~${together.toFixed(2)} s split vs ~${alone.toFixed(2)} s sequential (calibrated)`])
+        }
+        plan.reasons.push(`calibrated estimate: ~${together.toFixed(2)} s split vs ~${alone.toFixed(2)} s sequential`)
+      }
+      return plan
+    }
+    return sequential([fitReason, `not split: ${plan.message}`])
+  }
+
+  const tooBig = `estimated peak ${formatBytes(whole)} at ${n.toLocaleString('en-US')} elements does not fit the largest node (${formatBytes(largest)})`
+  if (split === undefined) {
+    const worst = largestStatement(report, report.ddg.nodes.map(x => x.id), n)
+    const line = worst?.line ?? 1
+    throw new PlanError(
+      `line ${line}${worst !== undefined ? ` (\`${worst.text}\`)` : ''} needs about ${formatBytes(whole)} at ${n.toLocaleString('en-US')} elements, ` +
+      `but the largest node offers ${formatBytes(largest)}, and the program cannot be split: ${noSplit ?? 'not splittable'}`,
+      { line, bytes: whole, available: largest }
+    )
+  }
+  const plan = splitPlan(input, split, n, largest, Math.min(2, n), reasons, [tooBig], true)
+  if (plan instanceof PlanError) throw plan
+  return plan
+}
+
+function elementCount (input: PlanInput, reasons: string[]): number {
+  const known = input.elements ?? input.report.memory?.elements
+  if (known !== undefined) return Math.max(0, known)
+  const assumed = Math.max(1, Math.ceil(input.inputBytes / ASSUMED_INPUT_BYTES_PER_ELEMENT))
+  reasons.push(`element count unknown: assumed ${assumed.toLocaleString('en-US')} (${ASSUMED_INPUT_BYTES_PER_ELEMENT} bytes of input each)`)
+  return assumed
+}
+
+/** A level-3 plan with at least `minChunks` chunks, or the PlanError saying which part cannot fit. */
+function splitPlan (input: PlanInput, split: Split, n: number, largest: number, minChunks: number, reasons: string[], why: string[], forced: boolean): AutoPlan | PlanError {
+  const { report } = input
+  const chunkSize = (k: number): number => Math.min(n, Math.ceil((n / k) * CHUNK_SKEW))
+  let memoryChunks: number | undefined
+  for (let k = 1; k <= Math.min(MAX_CHUNKS, Math.max(1, n)); k++) {
+    if (chunkBytes(report, split, chunkSize(k)) <= largest) {
+      memoryChunks = k
+      break
+    }
+  }
+  if (memoryChunks === undefined) {
+    const k = Math.min(MAX_CHUNKS, Math.max(1, n))
+    const worst = largestStatement(report, split.nodes.slice(0, split.fused).map(x => x.id), chunkSize(k))
+    const bytes = chunkBytes(report, split, chunkSize(k))
+    const line = worst?.line ?? split.nodes[0]?.line ?? 1
+    return new PlanError(
+      `line ${line}${worst !== undefined ? ` (\`${worst.text}\`)` : ''} needs about ${formatBytes(bytes)} per chunk even at ${k} chunks ` +
+      `of ${chunkSize(k).toLocaleString('en-US')} elements, but the largest node offers ${formatBytes(largest)}`,
+      { line, bytes, available: largest }
+    )
+  }
+  // The report's rule of thumb as a floor: each fused stage's memory over the whole input, per node.
+  const usable = Math.max(1, largest - PYTHON_OVERHEAD_BYTES)
+  const stageChunks = Math.max(1, ...split.blocks.map(b => Math.ceil(evaluate(b.memory.total, n) / usable)))
+  const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.max(1, n), Math.max(memoryChunks, minChunks, Number.isFinite(largest) ? stageChunks : 1)))
+  const final = finalBytes(report, split, n)
+  if (final.bytes > largest) {
+    const line = final.statement?.line ?? split.nodes[split.fused]?.line ?? split.nodes.at(-1)?.line ?? 1
+    const what = final.statement !== undefined ? `line ${line} (\`${final.statement.text}\`)` : `combining the chunks' results (line ${line})`
+    return new PlanError(
+      `${what} needs about ${formatBytes(final.bytes)} at ${n.toLocaleString('en-US')} elements in the aggregator, ` +
+      `which holds the combined results of the split part, but the largest node offers ${formatBytes(largest)}`,
+      { line, bytes: final.bytes, available: largest }
+    )
+  }
+  const perChunk = chunkBytes(report, split, chunkSize(chunks))
+  const first = split.nodes[0]?.line ?? 0
+  const lastFused = split.nodes[split.fused - 1]?.endLine ?? first
+  const rest = split.nodes[split.fused]
+  return {
+    level: 3,
+    reasons: [
+      ...reasons,
+      ...why,
+      `lines ${first}-${lastFused} run on each chunk: ${split.blocks.map(b => `line ${b.startLine} ${b.class} over ${b.source ?? '?'}`).join('; ')}`,
+      ...(split.outputs.length > 0 ? [`the aggregator combines in chunk order: ${split.outputs.map(o => `${o.variable === '_runsurge_result' ? 'the return value' : o.variable} (${describe(o.partial)})`).join(', ')}`] : []),
+      ...(rest !== undefined ? [`line ${rest.line} onwards runs once in the aggregator${split.stop !== undefined ? `: ${split.stop}` : ''}`] : []),
+      forced
+        ? `${chunks} chunks: a chunk of ~${chunkSize(chunks).toLocaleString('en-US')} elements needs ~${formatBytes(perChunk)}, within ${formatBytes(largest)}`
+        : `${chunks} chunks of ~${chunkSize(chunks).toLocaleString('en-US')} elements (~${formatBytes(perChunk)} each)`,
+      `the aggregator needs ~${formatBytes(final.bytes)}`
+    ],
+    chunks,
+    chunkTask: { script: chunkScript(split), memoryBytes: perChunk },
+    finalTask: { script: finalScript(split), entry: 'aggregate', memoryBytes: final.bytes },
+    fused: split.blocks.map(b => ({ block: b.id, lines: [b.startLine, b.endLine] })),
+    estimate: { peakBytes: Math.max(perChunk, final.bytes), perChunkBytes: perChunk }
+  }
+}
+
+function describe (partial: PartialKind): string {
+  switch (partial.kind) {
+    case 'concat': return 'concatenated'
+    case 'merge': return 'dicts merged, later chunks winning'
+    case 'add': return `${partial.init} + sum of partials`
+    case 'pick': return `${partial.op} of the chunks' first best elements`
+    case 'decide': return `${partial.op} over chunks, first decisive chunk wins`
+    case 'fold': return `${partial.init} ${partial.op} partials`
+    case 'replay': return `${partial.op} from ${partial.init} over the chunks' candidates`
+  }
+}

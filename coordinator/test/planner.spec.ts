@@ -1,0 +1,424 @@
+/**
+ * Automatic-mode planner. Every splittable program of the corpus (test/fixtures/auto/) is planned with nodes
+ * too small for it, and the plan is run for real with /usr/bin/python3: the input cut into K line-based
+ * chunks (csv chunks each with the header), the chunk script's main(data) on each chunk, the aggregator on
+ * their JSON outputs, compared with the original main(data) run once (floats within 1e-9 relative).
+ */
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { analyze, formatOf, sampleInput } from '../../analyzer/src/index.ts'
+import type { AnalysisReport } from '../../analyzer/src/index.ts'
+import { MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, planAuto } from '../src/planner/index.ts'
+import type { AutoPlan, PlanInput } from '../src/planner/index.ts'
+
+const run = promisify(execFile)
+const PYTHON = '/usr/bin/python3'
+const FIXTURES = new URL('./fixtures/auto/', import.meta.url)
+const DRIVER = new URL('run-plan.py', FIXTURES).pathname
+const MiB = 1024 * 1024
+
+type Format = PlanInput['format']
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const WORDS = ['alpha', 'beta', 'Gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu', 'über', 'naïve', 'x']
+
+const jsonl = (n: number, seed: number, row: (r: () => number, i: number) => unknown): string => {
+  const r = random(seed)
+  let out = ''
+  for (let i = 0; i < n; i++) out += JSON.stringify(row(r, i)) + '\n'
+  return out
+}
+const lines = (n: number, seed: number, line: (r: () => number, i: number) => string): string => {
+  const r = random(seed)
+  let out = ''
+  for (let i = 0; i < n; i++) out += line(r, i) + '\n'
+  return out
+}
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
+const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
+/** A number that is sometimes an int and sometimes the equal float (5 vs 5.0 decide min/max ties). */
+const intOrFloat = (r: () => number, lo: number, hi: number): string => {
+  const v = int(r, lo, hi)
+  return r() < 0.5 ? `${v}` : `${v}.0`
+}
+
+interface Program {
+  file: string
+  ext: 'jsonl' | 'csv' | 'txt'
+  input: (n: number, seed: number) => string
+  /** Splittable: planned as level 3 when nodes are small, and run. */
+  split: boolean
+}
+
+const CORPUS: Program[] = [
+  { file: '01-squares.py', ext: 'jsonl', split: true, input: (n, s) => lines(n, s, r => r() < 0.2 ? `${int(r, -1e15, 1e15)}` : `${int(r, -1000, 1000)}`) },
+  {
+    file: '02-filter-orders.py',
+    ext: 'jsonl',
+    split: true,
+    input: (n, s) => jsonl(n, s, (r, i) => ({ id: i, status: pick(r, ['paid', 'open', 'void', 'paid']), amount: r() < 0.5 ? int(r, -5, 500) : Math.round(r() * 50000) / 100, region: pick(r, ['n', 's', 'e', 'w']) }))
+  },
+  { file: '03-chain-helpers.py', ext: 'jsonl', split: true, input: (n, s) => jsonl(n, s, r => ({ amount: Math.round(r() * 1e6) / 100, qty: int(r, 0, 30) })) },
+  {
+    file: '04-reductions.py',
+    ext: 'jsonl',
+    split: true,
+    input: (n, s) => jsonl(n, s, (r, i) => ({ id: i, price: r() < 0.001 ? 0 : int(r, 1, 900), qty: int(r, 0, 9), weight: int(r, 0, 20) }))
+  },
+  {
+    file: '05-accumulators.py',
+    ext: 'jsonl',
+    split: true,
+    // The first and last rows hold the extremes as int and as float: which one survives shows the tie rule.
+    input: (n, s) => lines(n, s, (r, i) => `{"ok": ${r() < 0.7 ? 'true' : 'false'}, "amount": ${i === 0 ? '60' : i === 1 ? '1.0' : i === n - 2 ? '1' : i === n - 1 ? '60.0' : intOrFloat(r, 1, 60)}, "qty": ${int(r, 0, 10)}, "mask": ${1 << int(r, 0, 20)}, "code": "${pick(r, WORDS).slice(0, 2)}"}`)
+  },
+  {
+    file: '06-index-setitem.py',
+    ext: 'jsonl',
+    split: true,
+    input: (n, s) => jsonl(n, s, (r, i) => ({ id: i, region: pick(r, ['a', 'b', 'c', 'd', 'e']), year: int(r, 2000, 2012), amount: int(r, 0, 1e6), name: pick(r, WORDS) + i }))
+  },
+  {
+    file: '07-text-words.py',
+    ext: 'txt',
+    split: true,
+    input: (n, s) => lines(n, s, r => r() < 0.05 ? '' : Array.from({ length: int(r, 1, 9) }, () => pick(r, WORDS) + pick(r, ['', '', ',', '.', '!'])).join(' '))
+  },
+  {
+    file: '08-csv-records.py',
+    ext: 'csv',
+    split: true,
+    input: (n, s) => 'id,name,amount,city\n' + lines(n, s, r => `${int(r, 0, n / 2)},"${pick(r, WORDS)} ${pick(r, WORDS)}",${(r() * 1e5).toFixed(2)},${pick(r, ['Oslo', 'Lima', 'Pune', 'Kyiv'])}`)
+  },
+  { file: '09-broadcast-constant.py', ext: 'jsonl', split: true, input: (n, s) => jsonl(n, s, r => ({ amount: Math.round(r() * 20000) / 100, currency: pick(r, ['EUR', 'USD', 'GBP', 'JPY']) })) },
+  {
+    file: '10-opaque-after-chain.py',
+    ext: 'txt',
+    split: true,
+    input: (n, s) => lines(n, s, r => r() < 0.1 ? 'garbage line' : `${pick(r, WORDS)}${int(r, 0, 99)},${int(r, 0, 5000)}`)
+  },
+  { file: '11-prefix-sum.py', ext: 'jsonl', split: false, input: (n, s) => lines(n, s, r => `${int(r, -100, 100)}`) },
+  { file: '12-mean-center.py', ext: 'jsonl', split: false, input: (n, s) => lines(n, s, r => `${int(r, -100, 100)}`) },
+  {
+    file: '13-float-edges.py',
+    ext: 'txt',
+    split: true,
+    input: (n, s) => lines(n, s, r => {
+      const u = r()
+      return u < 0.01 ? 'nan' : u < 0.015 ? 'inf' : u < 0.02 ? '-inf' : u < 0.04 ? '-0.0' : u < 0.06 ? '0.0' : u < 0.5 ? `${int(r, -50, 50)}` : `${(r() * 200 - 100).toFixed(3)}`
+    })
+  },
+  {
+    file: '14-tuples-sets-aliasing.py',
+    ext: 'jsonl',
+    split: true,
+    input: (n, s) => jsonl(n, s, (r, i) => ({ id: i, a: int(r, 0, 9), b: pick(r, WORDS), tags: Array.from({ length: int(r, 0, 3) }, () => pick(r, ['x', 'y', 'z', 'w'])), ok: r() < 0.5 }))
+  },
+  {
+    file: '15-any-all-short-circuit.py',
+    ext: 'jsonl',
+    split: true,
+    // The first element decides any(): the zeros further on would raise ZeroDivisionError if reached.
+    input: (n, s) => '5\n' + lines(n - 1, s, r => r() < 0.01 ? '0' : `${int(r, 11, 500)}`)
+  },
+  { file: '16-records-classes.py', ext: 'jsonl', split: true, input: (n, s) => jsonl(n, s, (r, i) => ({ id: i, w: int(r, 0, 100), x: int(r, -9, 9), y: r() })) },
+  { file: '17-return-reduction.py', ext: 'txt', split: true, input: (n, s) => lines(n, s, r => Array.from({ length: int(r, 0, 6) }, () => pick(r, WORDS)).join(' ')) }
+]
+const SIZES = [1_500, 8_000, 20_000]
+
+const FORMATS: Record<Program['ext'], Format> = { jsonl: 'jsonl', csv: 'csv', txt: 'text' }
+
+let work: string
+
+beforeAll(async () => { work = await mkdtemp(join(tmpdir(), 'runsurge-planner-')) })
+afterAll(async () => { await rm(work, { recursive: true, force: true }) })
+
+async function source (file: string): Promise<string> {
+  return await readFile(new URL(file, FIXTURES), 'utf8')
+}
+
+function analyzeFor (src: string, text: string, ext: Program['ext']): { report: AnalysisReport, elements: number } {
+  const sample = sampleInput(text, formatOf(`input.${ext}`))
+  const report = analyze(src, { mode: 'auto', input: { format: sample.format, elements: sample.elements, sample: sample.sample } })
+  expect(report.status).toBe('accepted')
+  return { report, elements: sample.elements }
+}
+
+/** Plans with nodes offering a fraction of the sequential estimate, the largest fraction (< 1) giving level 3. */
+function forcedPlan (input: Omit<PlanInput, 'nodes'>, nodes = 2): { plan: AutoPlan, memory: number } {
+  const whole = planAuto({ ...input, nodes: [{ memoryBytes: 2 ** 40 }] }).estimate.peakBytes
+  let last: unknown
+  for (const fraction of [0.3, 0.45, 0.6, 0.75, 0.9, 0.97]) {
+    const memory = PYTHON_OVERHEAD_BYTES + Math.floor((whole - PYTHON_OVERHEAD_BYTES) * fraction)
+    try {
+      return { plan: planAuto({ ...input, nodes: Array.from({ length: nodes }, () => ({ memoryBytes: memory })) }), memory }
+    } catch (err) {
+      last = err
+    }
+  }
+  throw last
+}
+
+/** Cuts the input into `k` chunks on line boundaries (csv: the header starts every chunk). */
+function cut (text: string, ext: Program['ext'], k: number, uneven: boolean, seed: number): string[] {
+  const all = text.split('\n')
+  if (all.at(-1) === '') all.pop()
+  const header = ext === 'csv' ? all.shift() : undefined
+  const r = random(seed)
+  const bounds = uneven
+    ? [0, ...Array.from({ length: k - 1 }, () => Math.floor(r() * (all.length + 1))).sort((a, b) => a - b), all.length]
+    : Array.from({ length: k + 1 }, (_, i) => Math.round((i * all.length) / k))
+  return Array.from({ length: k }, (_, i) => {
+    const rows = all.slice(bounds[i], bounds[i + 1])
+    const body = rows.length === 0 ? '' : rows.join('\n') + '\n'
+    return header === undefined ? body : `${header}\n${body}`
+  })
+}
+
+interface Outcome { equal: boolean, where: string | null, sequential: string, split: string, partialBytes: number }
+
+async function execute (name: string, src: string, text: string, ext: Program['ext'], plan: AutoPlan, uneven: boolean): Promise<Outcome> {
+  const dir = join(work, name)
+  await mkdir(dir, { recursive: true })
+  const chunks = cut(text, ext, plan.chunks, uneven, plan.chunks * 7919)
+  const spec = {
+    source: join(dir, 'job.py'),
+    input: join(dir, `input.${ext}`),
+    chunkScript: join(dir, 'chunk.py'),
+    finalScript: join(dir, 'final.py'),
+    chunks: chunks.map((_, i) => join(dir, `chunk-${i}.${ext}`))
+  }
+  await writeFile(spec.source, src)
+  await writeFile(spec.input, text)
+  await writeFile(spec.chunkScript, plan.chunkTask?.script ?? '')
+  await writeFile(spec.finalScript, plan.finalTask.script)
+  await Promise.all(chunks.map(async (c, i) => { await writeFile(spec.chunks[i] as string, c) }))
+  await writeFile(join(dir, 'spec.json'), JSON.stringify(spec))
+  const { stdout } = await run(PYTHON, ['-I', DRIVER, join(dir, 'spec.json')], { maxBuffer: 64 * MiB })
+  return JSON.parse(stdout) as Outcome
+}
+
+describe('planAuto on the corpus, run with python3', () => {
+  for (const program of CORPUS.filter(p => p.split)) {
+    it(`${program.file}: level 3 with small nodes, same result as one sequential run`, async () => {
+      const src = await source(program.file)
+      await Promise.all(SIZES.map(async (n, i) => {
+        const text = program.input(n, 1000 + i)
+        const { report, elements } = analyzeFor(src, text, program.ext)
+        const { plan, memory } = forcedPlan({ source: src, report, format: FORMATS[program.ext], inputBytes: Buffer.byteLength(text), elements })
+        expect(plan.level, plan.reasons.join('\n')).toBe(3)
+        expect(plan.chunks).toBeGreaterThanOrEqual(2)
+        expect(plan.chunks).toBeLessThanOrEqual(MAX_CHUNKS)
+        expect(plan.finalTask.entry).toBe('aggregate')
+        expect(plan.fused.length).toBeGreaterThan(0)
+        expect(plan.chunkTask?.memoryBytes).toBeLessThanOrEqual(memory)
+        expect(plan.finalTask.memoryBytes).toBeLessThanOrEqual(memory)
+        const outcome = await execute(`${program.file}-${n}`, src, text, program.ext, plan, i === SIZES.length - 1)
+        expect(outcome.where, `${program.file} at ${n} elements, ${plan.chunks} chunks:\nsequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+        expect(outcome.equal).toBe(true)
+      }))
+    })
+  }
+
+  it('reductions send partial values, not the lists they reduce', async () => {
+    const src = await source('04-reductions.py')
+    const text = CORPUS[3]?.input(20_000, 7) as string
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    const { plan } = forcedPlan({ source: src, report, format: 'jsonl', inputBytes: Buffer.byteLength(text), elements })
+    const outcome = await execute('reductions-size', src, text, 'jsonl', plan, false)
+    expect(outcome.equal).toBe(true)
+    // A few hundred bytes per chunk, whatever the input size.
+    expect(outcome.partialBytes).toBeLessThan(plan.chunks * 400)
+  })
+
+  it('splits for speed when several idle nodes have room and the input is large', async () => {
+    const src = await source('04-reductions.py')
+    const text = CORPUS[3]?.input(30_000, 11) as string
+    expect(Buffer.byteLength(text)).toBeGreaterThan(MiB)
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    const plan = planAuto({ source: src, report, format: 'jsonl', inputBytes: Buffer.byteLength(text), elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }] })
+    expect(plan.level).toBe(3)
+    expect(plan.chunks).toBe(3)
+    expect(plan.reasons.join('\n')).toMatch(/split for speed/)
+    const outcome = await execute('speed', src, text, 'jsonl', plan, false)
+    expect(outcome.equal).toBe(true)
+  })
+})
+
+describe('cost model', () => {
+  it('splits for speed only when calibrated times say the split finishes sooner', async () => {
+    const src = await source('04-reductions.py')
+    const text = CORPUS[3]?.input(30_000, 13) as string
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    const timed = (perElement: number): AnalysisReport => ({ ...report, blocks: report.blocks?.map(b => ({ ...b, seconds: { fixed: 0.001, perElement } })) })
+    const input = { source: src, format: 'jsonl' as const, inputBytes: Buffer.byteLength(text), elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }] }
+    const slow = planAuto({ ...input, report: timed(1e-4) })
+    expect(slow.level).toBe(3)
+    expect(slow.reasons.join('\n')).toMatch(/calibrated estimate: ~[\d.]+ s split vs ~[\d.]+ s sequential/)
+    const quick = planAuto({ ...input, report: timed(1e-8) })
+    expect(quick.level).toBe(1)
+    expect(quick.reasons.join('\n')).toMatch(/splitting would not be faster/)
+  })
+})
+
+describe('planAuto keeps level 1', () => {
+  const plan = async (file: string, n: number, options: Partial<PlanInput> = {}): Promise<AutoPlan> => {
+    const program = CORPUS.find(p => p.file === file) as Program
+    const src = await source(file)
+    const text = program.input(n, 3)
+    const { report, elements } = analyzeFor(src, text, program.ext)
+    return planAuto({ source: src, report, format: FORMATS[program.ext], inputBytes: Buffer.byteLength(text), elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }], ...options })
+  }
+
+  it('when the input is small', async () => {
+    const p = await plan('04-reductions.py', 2_000)
+    expect(p.level).toBe(1)
+    expect(p.chunks).toBe(1)
+    expect(p.finalTask.entry).toBe('main')
+    expect(p.chunkTask).toBeUndefined()
+    expect(p.reasons.join('\n')).toMatch(/small/)
+  })
+
+  it('when there is only one node and the program fits it', async () => {
+    const p = await plan('04-reductions.py', 30_000, { nodes: [{ memoryBytes: 2 ** 32 }] })
+    expect(p.level).toBe(1)
+    expect(p.reasons.join('\n')).toMatch(/only one node/)
+  })
+
+  it('for a .json input, which cannot be cut on line boundaries', async () => {
+    const src = await source('04-reductions.py')
+    const text = JSON.stringify(Array.from({ length: 30_000 }, (_, i) => ({ id: i, price: i % 7, qty: 1, weight: i % 5 })))
+    const sample = sampleInput(text, 'json')
+    const report = analyze(src, { mode: 'auto', input: { format: 'json', elements: sample.elements, sample: sample.sample } })
+    const p = planAuto({ source: src, report, format: 'json', inputBytes: text.length, elements: sample.elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }] })
+    expect(p.level).toBe(1)
+    expect(p.reasons.join('\n')).toMatch(/JSON array/)
+  })
+
+  it('for prefix sums, which the analyzer cannot prove element-wise', async () => {
+    const p = await plan('11-prefix-sum.py', 30_000)
+    expect(p.level).toBe(1)
+    expect(p.reasons.join('\n')).toMatch(/runs sequentially: line 5/)
+  })
+
+  it('when a later statement reads data itself (a mean broadcast into a map of data)', async () => {
+    const p = await plan('12-mean-center.py', 30_000)
+    expect(p.level).toBe(1)
+    expect(p.reasons.join('\n')).toMatch(/line 8 reads data itself/)
+  })
+
+  it('when the job defines a name the generated code needs', async () => {
+    const src = 'def aggregate(xs):\n    return sum(xs)\n\n\ndef main(data):\n    total = sum(data)\n    return aggregate([total])\n'
+    const text = lines(30_000, 1, r => `${int(r, 0, 9)}`)
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    const p = planAuto({ source: src, report, format: 'jsonl', inputBytes: 2 * MiB, elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }] })
+    expect(p.level).toBe(1)
+    expect(p.reasons.join('\n')).toMatch(/aggregate/)
+  })
+
+  it('when a reduction goes through a helper, whose combining operator is unknown', async () => {
+    const src = 'def largest(xs):\n    return max(xs)\n\n\ndef main(data):\n    top = largest(data)\n    return top\n'
+    const text = lines(30_000, 1, r => `${int(r, 0, 9)}`)
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    const p = planAuto({ source: src, report, format: 'jsonl', inputBytes: 2 * MiB, elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }] })
+    expect(p.level).toBe(1)
+    expect(p.reasons.join('\n')).toMatch(/helper function/)
+  })
+})
+
+describe('PlanError', () => {
+  it('names the statement and the memory when a program that cannot be split does not fit', async () => {
+    const program = CORPUS.find(p => p.file === '11-prefix-sum.py') as Program
+    const src = await source(program.file)
+    const text = program.input(20_000, 5)
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    let error: unknown
+    try {
+      planAuto({ source: src, report, format: 'jsonl', inputBytes: Buffer.byteLength(text), elements, nodes: [{ memoryBytes: 17 * MiB }, { memoryBytes: 17 * MiB }] })
+    } catch (err) { error = err }
+    expect(error).toBeInstanceOf(PlanError)
+    const e = error as PlanError
+    expect(e.name).toBe('PlanError')
+    expect(e.message).toMatch(/^line (5|6|7|8|9|10) \(`.+`\) needs about [\d.]+ MiB at 20,000 elements/)
+    expect(e.message).toMatch(/cannot be split/)
+    expect(e.bytes).toBeGreaterThan(17 * MiB)
+    expect(e.available).toBe(17 * MiB)
+  })
+
+  it('names the aggregator statement when the split part fits but the rest needs everything at once', async () => {
+    const program = CORPUS.find(p => p.file === '10-opaque-after-chain.py') as Program
+    const src = await source(program.file)
+    const text = program.input(20_000, 5)
+    const { report, elements } = analyzeFor(src, text, 'txt')
+    expect(() => planAuto({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements, nodes: [{ memoryBytes: 18 * MiB }] }))
+      .toThrow(/^line 1[6-9] \(`.+`\) needs about [\d.]+ MiB .* in the aggregator/)
+  })
+})
+
+describe('generated code', () => {
+  it('round-trips values exactly through the partial-results encoding', async () => {
+    const script = [
+      'import collections, dataclasses, datetime, decimal, enum, fractions, json, math, sys',
+      'sys.set_int_max_str_digits(0)',
+      'P = collections.namedtuple("P", "x y")',
+      'class Color(enum.Enum):',
+      '    RED = 1',
+      '@dataclasses.dataclass',
+      'class Box:',
+      '    w: int',
+      '    tags: list',
+      'TABLE = {"k": [1, 2]}',
+      PARTIALS_RUNTIME,
+      'shared = [1, 2]',
+      'cycle = []',
+      'cycle.append(cycle)',
+      'values = [None, True, 7, 2 ** 200, -2 ** 60, 1.5, -0.0, float("nan"), float("inf"), float("-inf"), "x\\ud800y", "héllo",',
+      '          (1, (2, 3)), [shared, shared], {(1, 2): "a", 3: [4], None: 1, frozenset({1}): 2}, {1, 2}, frozenset({3}),',
+      '          b"\\x00\\xff", bytearray(b"ab"), 3 + 4j, fractions.Fraction(1, 3), decimal.Decimal("-0.00"),',
+      '          datetime.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc), datetime.date(2020, 5, 6),',
+      '          datetime.timedelta(days=1, microseconds=5), collections.OrderedDict(a=1), collections.Counter("abca"),',
+      '          collections.defaultdict(list, {"a": [1]}), collections.deque([1, 2], maxlen=3), P(1, [2]), Color.RED,',
+      '          Box(3, ["t"]), cycle, TABLE["k"], len, Box]',
+      'text = json.dumps(_runsurge_partials([values]), allow_nan=False)',
+      'back = _runsurge_decode_results([json.loads(text)], 1)[0][0]',
+      'same = all(repr(a) == repr(b) and type(a) is type(b) for a, b in zip(values, back)) and len(values) == len(back)',
+      'print(json.dumps([same, back[13][0] is back[13][1], back[32][0] is back[32], back[33] is TABLE["k"],',
+      '                  math.copysign(1, back[6]), math.isnan(back[7]), back[34] is len, back[35] is Box]))'
+    ].join('\n')
+    const path = join(work, 'encoding.py')
+    await writeFile(path, script)
+    const { stdout } = await run(PYTHON, ['-I', path])
+    expect(JSON.parse(stdout)).toEqual([true, true, true, true, -1, true, true, true])
+  })
+
+  it('keeps the user module (line numbers included) and leaves nothing of main but the fused lines', async () => {
+    const src = await source('05-accumulators.py')
+    const text = CORPUS[4]?.input(8_000, 1) as string
+    const { report, elements } = analyzeFor(src, text, 'jsonl')
+    const { plan } = forcedPlan({ source: src, report, format: 'jsonl', inputBytes: Buffer.byteLength(text), elements })
+    const chunk = plan.chunkTask?.script as string
+    const final = plan.finalTask.script
+    expect(chunk.split('\n')[0]).toBe(src.split('\n')[0])
+    expect(chunk).toContain("    low = _RunsurgeRecorder('min')\n    for r in data:\n        low = min(low, r[\"amount\"])")
+    expect(chunk).toContain('    total = _runsurge_NOVALUE')
+    expect(final).toContain('    total = _runsurge_fold(_runsurge_parts, ')
+    expect(final).toContain("'+', (0.0))")
+    expect(final).toMatch(/def aggregate\(_runsurge_results\):[\s\S]*return \{"total": total/)
+    expect(final).not.toMatch(/def main\(/)
+  })
+})
