@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ register: (program: Command) => v
   result: async () => await import('./commands/jobs.ts'),
   coordinator: async () => await import('./commands/coordinator.ts'),
   node: async () => await import('./commands/node.ts'),
+  lab: async () => await import('./commands/lab.ts'),
   keygen: async () => await import('./commands/keygen.ts'),
   analyze: async () => await import('./commands/analyze.ts'),
   sandbox: async () => await import('./commands/sandbox.ts')

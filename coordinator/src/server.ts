@@ -14,6 +14,7 @@ import { JobService } from './jobs/service.ts'
 import { createMesh } from './plugins/mesh.ts'
 import { Store, tokenKey } from './store/index.ts'
 import type { LivenessOptions } from './nodes/registry.ts'
+import type { CalibrationRunner } from '../../analyzer/src/index.ts'
 import type { AppOptions } from './app.ts'
 import type { Mesh } from './plugins/mesh.ts'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -41,6 +42,8 @@ export interface CoordinatorOptions {
   unitRate?: number
   /** Largest input file of a job (bytes). Default 1 GiB. */
   maxInputBytes?: number
+  /** Sandboxed runner for the analyzer's calibration of automatic jobs (see `JobServiceOptions`). */
+  calibrationRunner?: CalibrationRunner
 }
 
 /** What `DATA/coordinator.json` holds, so scripts and the embedded mesh can drive the coordinator. */
@@ -87,7 +90,14 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
       }
     })
     const fastify = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance
-    const jobs = new JobService({ store, mesh, registry, log: fastify.log, ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}) })
+    const jobs = new JobService({
+      store,
+      mesh,
+      registry,
+      log: fastify.log,
+      ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}),
+      ...(options.calibrationRunner !== undefined ? { calibrationRunner: options.calibrationRunner } : {})
+    })
     late.jobs = jobs
     fastify.addHook('onClose', async () => { jobs.close() })
     await fastify.register(app, {

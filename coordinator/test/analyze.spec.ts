@@ -1,6 +1,6 @@
 /** POST /api/analyze: the submit page's verdict before a job is sent, through the real app. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ASSUMED_BYTES_PER_SECOND, ASSUMED_TASK_STARTUP_MS } from '../src/routes/api/analyze/index.ts'
+import { ASSUMED_BYTES_PER_SECOND, ASSUMED_INTERPRETER_BYTES, ASSUMED_TASK_STARTUP_MS } from '../src/routes/api/analyze/index.ts'
 import { jobCost, taskEarning } from '../src/jobs/billing.ts'
 import { startTestApi } from './helpers/api.ts'
 import type { TestApi } from './helpers/api.ts'
@@ -56,8 +56,10 @@ describe('POST /api/analyze', () => {
     expect(body.blocks.length).toBeGreaterThanOrEqual(2)
     expect(body.blocks[1].dependsOn).toContain(body.blocks[0].id)
     const wall = Math.round(ASSUMED_TASK_STARTUP_MS + inputBytes / ASSUMED_BYTES_PER_SECOND * 1000)
-    const cost = jobCost(1000, [taskEarning(1000, wall, 1, body.memory.peakBytes)])
-    expect(body.estimate).toMatchObject({ tasks: 1, taskWallMs: wall, taskMemoryBytes: body.memory.peakBytes, machineFactor: 1, price: cost.price, contributors: cost.contributors, platform: cost.platform })
+    const memory = body.memory.peakBytes + ASSUMED_INTERPRETER_BYTES
+    const cost = jobCost(1000, [taskEarning(1000, wall, 1, memory)])
+    expect(cost.price).toBeGreaterThan(0)
+    expect(body.estimate).toMatchObject({ tasks: 1, taskWallMs: wall, taskMemoryBytes: memory, machineFactor: 1, price: cost.price, contributors: cost.contributors, platform: cost.platform })
     expect(body.estimate.basis).toMatch(/assumed/)
   })
 

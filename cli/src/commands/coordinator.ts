@@ -1,5 +1,6 @@
 import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { readSwarmKey } from '../../../protocols/src/index.ts'
+import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
 import { parseHostPort, parseMs, parseSize } from '../options.ts'
 import { onShutdown } from '../shutdown.ts'
@@ -49,6 +50,7 @@ export function register (program: Command): void {
         },
         ...(flags.unitRate != null ? { unitRate: flags.unitRate } : {}),
         ...(flags.maxInput != null ? { maxInputBytes: flags.maxInput } : {}),
+        calibrationRunner: localCalibrationRunner(logger),
         logger
       })
       console.log(JSON.stringify({ http: coordinator.info.http, multiaddrs: coordinator.info.multiaddrs, info: `${flags.data}/coordinator.json` }))

@@ -12,6 +12,7 @@ import { analyze } from '../../../analyzer/src/index.ts'
 import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
 import { UsageError, connection, submitJob } from '../client.ts'
+import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
 import { parseSize } from '../options.ts'
 import { renderOutcome } from '../outcome.ts'
@@ -113,7 +114,7 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger })
+    coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger, calibrationRunner: localCalibrationRunner(logger) })
     const alive = waitForNodes(coordinator, count)
     const sandbox = sandboxArgs(flags)
     for (let i = 0; i < count; i++) {

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { analyze, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
+import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
 import { PlanError, planAuto } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
@@ -22,7 +22,7 @@ import type {
 import type { NodeRegistry, NodeSession } from '../nodes/registry.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { NodeRecord, Store } from '../store/index.ts'
-import type { AnalysisReport, InputFormat } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, CalibrationRunner, InputFormat } from '../../../analyzer/src/index.ts'
 import type { RequestContext } from '../../../protocols/src/index.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -46,6 +46,10 @@ const AUTO_MEMORY_MARGIN = 1.5
 const MIN_AUTO_TASK_MEMORY = 128 * 1024 * 1024
 /** Bytes read from the start of an input to sample its elements for the memory estimate. */
 const SAMPLE_BYTES = 256 * 1024
+/** Automatic jobs with fewer elements are not calibrated: a split could not pay for the measurement. */
+const CALIBRATE_MIN_ELEMENTS = 1000
+/** Calibration at submission runs on this many elements: enough for time per element, short enough to wait for. */
+const CALIBRATION_ELEMENTS = 400
 
 export interface JobServiceOptions {
   store: Store
@@ -54,6 +58,11 @@ export interface JobServiceOptions {
   log: FastifyBaseLogger
   /** Micro-units per second × GB on a reference machine. */
   unitRate?: number
+  /**
+   * Runs the analyzer's calibration harness in a sandbox (the CLI passes the node's bubblewrap runner). Without
+   * it, automatic jobs are planned on the static estimate.
+   */
+  calibrationRunner?: CalibrationRunner
 }
 
 /** What a submitter sends; input files are already on the coordinator's disk (uploads stream there). */
@@ -87,6 +96,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private readonly registry: NodeRegistry
   private readonly log: FastifyBaseLogger
   private readonly unitRate: number
+  private readonly calibrationRunner: CalibrationRunner | undefined
   private readonly jobs = new Map<string, JobRecord>()
   private readonly tasks = new Map<string, TaskRecord>()
   /** Queued task ids, oldest first. */
@@ -106,6 +116,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     this.registry = options.registry
     this.log = options.log
     this.unitRate = options.unitRate ?? DEFAULT_UNIT_RATE
+    this.calibrationRunner = options.calibrationRunner
   }
 
   /** Loads the state machine from the store, hooks node events and places whatever waits. */
@@ -283,11 +294,23 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const size = input === undefined ? 0 : (await stat(input.path)).size
     const elements = input === undefined ? 0 : await countElements(input.path, format)
     const sample = input === undefined || format === 'json' ? undefined : await readSample(input.path, format)
-    const report = analyze(source, {
-      mode: 'auto',
-      input: { format: analyzerFormat(format), elements, ...(sample !== undefined ? { sample } : {}) }
-    })
+    const options = {
+      mode: 'auto' as const,
+      input: { format: analyzerFormat(format), ...(elements !== undefined ? { elements } : {}), ...(sample !== undefined ? { sample: sample.sample } : {}) }
+    }
+    let report = analyze(source, options)
     const nodes = await this.freeMemory()
+    // Time per element decides whether idle nodes make the job faster: measured on a sample, in the sandbox, when
+    // there is something to decide (several nodes, enough elements).
+    if (this.calibrationRunner !== undefined && report.status === 'accepted' && sample !== undefined && nodes.length >= 2 &&
+        (elements ?? 0) >= CALIBRATE_MIN_ELEMENTS && sample.sample.length > 0) {
+      try {
+        const small = sampleInput(sample.text, analyzerFormat(format), CALIBRATION_ELEMENTS)
+        report = await calibrate(source, { ...options, sampleText: small.text, sampleElements: small.sample.length, runner: this.calibrationRunner })
+      } catch (err: any) {
+        this.log.warn({ err: err?.message }, 'calibration failed; planning on the static estimate')
+      }
+    }
     const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
     const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
     const memoryFor = (estimate: number): number => submission.taskMemoryBytes ?? Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
@@ -987,13 +1010,14 @@ async function countElements (path: string, format: PlannerFormat): Promise<numb
 }
 
 /** The first elements of an input (whole lines of its first 256 KiB), for the analyzer's size estimates. */
-async function readSample (path: string, format: PlannerFormat): Promise<unknown[] | undefined> {
+async function readSample (path: string, format: PlannerFormat): Promise<{ sample: unknown[], text: string } | undefined> {
   let text = ''
   for await (const piece of createReadStream(path, { start: 0, end: SAMPLE_BYTES - 1, encoding: 'utf8' })) text += piece as string
   const cut = text.lastIndexOf('\n')
   if (cut < 0) return undefined
   try {
-    return sampleInput(text.slice(0, cut + 1), analyzerFormat(format)).sample
+    const { sample, text: sampleText } = sampleInput(text.slice(0, cut + 1), analyzerFormat(format))
+    return { sample, text: sampleText }
   } catch {
     return undefined
   }

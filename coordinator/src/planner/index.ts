@@ -147,13 +147,15 @@ export function planAuto (input: PlanInput): AutoPlan {
   if (fits) {
     if (split === undefined) return sequential([fitReason, `runs sequentially: ${noSplit ?? 'not splittable'}`])
     if (nodes.length < 2) return sequential([fitReason, 'only one node: splitting would not run anything in parallel'])
-    if (input.inputBytes < SMALL_INPUT_BYTES || n < SMALL_INPUT_ELEMENTS) {
+    // Calibrated times decide for themselves below; without them, a small input is not worth a split.
+    const calibrated = seconds(report, split, n) !== undefined
+    if (!calibrated && (input.inputBytes < SMALL_INPUT_BYTES || n < SMALL_INPUT_ELEMENTS)) {
       return sequential([fitReason, `the input is small (${formatBytes(input.inputBytes)}, ${n.toLocaleString('en-US')} elements): splitting would not be faster`])
     }
-    const chunks = Math.min(nodes.length, Math.floor(n / MIN_CHUNK_ELEMENTS), MAX_CHUNKS)
+    const chunks = Math.min(nodes.length, calibrated ? n : Math.floor(n / MIN_CHUNK_ELEMENTS), MAX_CHUNKS)
     if (chunks < 2) return sequential([fitReason, 'too few elements per node for splitting to pay off'])
     const plan = splitPlan(input, split, n, largest, chunks, reasons, [
-      fitReason, `${nodes.length} nodes are alive and the input is large: split for speed, at least one chunk per node`
+      fitReason, `${nodes.length} nodes are alive and ${calibrated ? 'the calibrated work is large enough' : 'the input is large'}: split for speed, at least one chunk per node`
     ], false)
     if (!(plan instanceof PlanError)) {
       const times = seconds(report, split, n)

@@ -26,6 +26,8 @@ export interface AnalyzeRoutesOptions {
  */
 export const ASSUMED_TASK_STARTUP_MS = 1_000
 export const ASSUMED_BYTES_PER_SECOND = 16 * 1024 * 1024
+/** The Python interpreter and the task runtime, beside what the job's own values take (the analyzer counts those). */
+export const ASSUMED_INTERPRETER_BYTES = 16 * 1024 * 1024
 /** Without a sample of the input, one element (a line, a record) is assumed to be this many bytes of text. */
 export const ASSUMED_ELEMENT_TEXT_BYTES = 64
 
@@ -125,13 +127,14 @@ function estimate (report: AnalysisReport, body: Body, elements: number | undefi
   const tasks = manual ? (body.tasks ?? 1) : 1
   const taskMemoryBytes = manual
     ? (body.taskMemory ?? DEFAULT_TASK_MEMORY)
-    : (report.memory?.peakBytes ?? evaluate(report.memory?.peak ?? { fixed: 0, perElement: 0 }, elements ?? 0))
+    : ASSUMED_INTERPRETER_BYTES + (report.memory?.peakBytes ?? evaluate(report.memory?.peak ?? { fixed: 0, perElement: 0 }, elements ?? 0))
   const taskWallMs = Math.round(ASSUMED_TASK_STARTUP_MS + (inputBytes / tasks) / ASSUMED_BYTES_PER_SECOND * 1000)
   const earnings = Array.from({ length: tasks }, () => taskEarning(unitRate, taskWallMs, 1, taskMemoryBytes))
   const cost = jobCost(unitRate, earnings)
   const basis = manual
     ? `${tasks} task${tasks > 1 ? 's' : ''} holding ${taskMemoryBytes} bytes each for the whole run`
-    : `one task (plan level 1) holding the analyzer's static peak for the whole run${elements !== undefined ? ` at ${elements} input elements` : ''}`
+    : `one task (plan level 1) holding the analyzer's static peak${elements !== undefined ? ` at ${elements} input elements` : ''} ` +
+      `and ${ASSUMED_INTERPRETER_BYTES / 1024 / 1024} MiB for the Python interpreter for the whole run`
   return {
     ...(elements !== undefined ? { elements } : {}),
     tasks,

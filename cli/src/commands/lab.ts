@@ -1,0 +1,248 @@
+/**
+ * `runsurge lab` (what `npm start` runs): a lab mesh in a box. Builds the web UI when its sources changed, starts a
+ * coordinator (state in ./.runsurge, HTTP on 127.0.0.1:8080 or $PORT) and three `runsurge node` processes exactly as
+ * contributors start them, creates a demo account that owns those nodes, prints its credentials, and stops it all on
+ * Ctrl-C. Restarting keeps the state: the same account, nodes and jobs.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
+import { InvalidArgumentError } from 'commander'
+import { startCoordinator } from '../../../coordinator/src/index.ts'
+import { tokenKey } from '../../../coordinator/src/store/index.ts'
+import { createExecutor } from '../../../node/src/executors/index.ts'
+import { randomToken } from '../../../protocols/src/index.ts'
+import { buildUi } from '../../../ui/build.ts'
+import { createLogger } from '../log.ts'
+import { parseHostPort, parseSize } from '../options.ts'
+import { benchmarkCacheFile, machineFactor } from './node.ts'
+import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
+import type { Coordinator } from '../../../coordinator/src/index.ts'
+import type { SandboxCliOptions } from './sandbox.ts'
+import type { ChildProcess } from 'node:child_process'
+import type { Command } from 'commander'
+import type { Logger } from 'pino'
+
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'runsurge.js')
+const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples')
+/** How long the nodes may take to join (ms): the first start of a machine measures its factor. */
+const JOIN_TIMEOUT = 120_000
+/** A node gets this long to stop after SIGTERM before it is killed (ms). */
+const STOP_GRACE = 5_000
+const DEMO_NAME = 'demo'
+
+interface LabFlags extends SandboxCliOptions {
+  data: string
+  http: { host: string, port: number }
+  nodes: number
+  nodeMemory: number
+  build: boolean
+}
+
+/** What the lab keeps between starts, beside the coordinator's own state (0600). */
+interface LabState {
+  name: string
+  password: string
+  enrollToken: string
+}
+
+interface NodeProcess { child: ChildProcess, stderr: string[], index: number }
+
+function count (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('a whole number from 0 to 64')
+  return n
+}
+
+function defaultHttp (): { host: string, port: number } {
+  const port = Number(process.env.PORT ?? 8080)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`PORT=${process.env.PORT ?? ''} is not a port`)
+  return { host: '127.0.0.1', port }
+}
+
+export function register (program: Command): void {
+  const command = program.command('lab')
+    .description('a lab mesh in a box: coordinator + web UI, three nodes and a demo account; Ctrl-C stops it all')
+    .option('--data <dir>', 'state directory (coordinator, nodes, demo account)', '.runsurge')
+    .option('--http <host:port>', 'where the web UI and API listen (default 127.0.0.1:8080, or $PORT)', parseHostPort, defaultHttp())
+    .option('--nodes <n>', 'node processes to start', count, 3)
+    .option('--node-memory <size>', 'memory each node offers to tasks', parseSize, 1024 ** 3)
+    .option('--no-build', 'serve ui/dist as it is, without rebuilding the web UI')
+  addSandboxOptions(command)
+    .action(async (flags: LabFlags) => {
+      try {
+        await runLab(flags)
+      } catch (err: any) {
+        process.stderr.write(`runsurge lab: ${String(err?.message ?? err)}\n`)
+        process.exit(1)
+      }
+    })
+}
+
+async function runLab (flags: LabFlags): Promise<void> {
+  const say = (line: string): void => { process.stdout.write(`${line}\n`) }
+  const logger = createLogger('lab', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
+  const data = resolve(flags.data)
+  await mkdir(data, { recursive: true, mode: 0o700 })
+
+  if (flags.build) {
+    say('runsurge lab: checking the web UI build…')
+    try {
+      const { built, ms } = await buildUi()
+      if (built) say(`runsurge lab: built the web UI into ui/dist in ${(ms / 1000).toFixed(1)} s`)
+    } catch (err: any) {
+      say(`runsurge lab: the web UI could not be built (${String(err?.message ?? err)}); the API still runs, and the page at / says how to build it`)
+    }
+  }
+
+  // The machine factor is measured once, before the nodes start, so they share it.
+  const executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } })
+  const benchmarkFile = benchmarkCacheFile()
+  try {
+    say(`runsurge lab: machine factor ${await machineFactor(executor, benchmarkFile, logger)} (tasks run in: ${executor.describe()})`)
+  } finally {
+    await executor.close()
+  }
+
+  let coordinator: Coordinator
+  try {
+    coordinator = await startCoordinator({ dataDir: join(data, 'coordinator'), httpHost: flags.http.host, httpPort: flags.http.port, logger })
+  } catch (err: any) {
+    if (err?.code === 'EADDRINUSE') throw new Error(`${flags.http.host}:${flags.http.port} is in use: stop what listens there, or start with PORT=8081 npm start`)
+    throw err
+  }
+  const nodes: NodeProcess[] = []
+  let stopping = false
+  const stop = async (): Promise<void> => {
+    stopping = true
+    await Promise.all(nodes.map(async ({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE)
+      await exited
+      clearTimeout(timer)
+    }))
+    await coordinator.close()
+  }
+  let signals = 0
+  const onSignal = (): void => {
+    // A second Ctrl-C does not wait for the nodes.
+    if (++signals > 1) process.exit(130)
+    say('\nrunsurge lab: stopping the nodes and the coordinator…')
+    stop().then(() => { say('runsurge lab: stopped'); process.exit(0) }, (err: unknown) => {
+      logger.error({ err }, 'the lab did not stop cleanly')
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  try {
+    const demo = await demoAccount(coordinator, join(data, 'lab.json'), logger)
+    const address = coordinator.info.multiaddrs[0]
+    if (address === undefined) throw new Error('the coordinator has no libp2p address for the nodes')
+    const joined = waitForNodes(coordinator, flags.nodes)
+    for (let i = 0; i < flags.nodes; i++) {
+      nodes.push(startNode(i, address, demo.enrollToken, join(data, `node-${i}`), flags, benchmarkFile, () => stopping, say))
+    }
+    await Promise.race([joined, ...nodes.map(async ({ child, stderr, index }) => {
+      const [code] = await once(child, 'exit') as [number | null]
+      throw new Error(`node ${index} exited (${String(code)}) before joining: ${stderr.join('').trim().slice(-1500)}`)
+    })])
+    const url = coordinator.info.http
+    const where = (path: string): string => {
+      const near = relative(process.cwd(), path)
+      return near === '' ? '.' : near.startsWith('..') ? path : near
+    }
+    say('')
+    say('RunSurge lab mesh is up')
+    say(`  web UI        ${url}`)
+    say(`  demo account  ${demo.name} / ${demo.password}   (its nodes and earnings are on the Nodes page)`)
+    say(`  nodes         ${flags.nodes} × runsurge node, ${Math.round(flags.nodeMemory / 1024 ** 2)} MiB each, state in ${where(join(data, 'node-*'))}`)
+    say(`  examples      ${where(EXAMPLES)}/ (see its README): submit them from the UI`)
+    say(`  API           ${url}/docs`)
+    say('Ctrl-C stops everything.')
+  } catch (err) {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await stop()
+    throw err
+  }
+}
+
+/** Starts one node process as a contributor would; reports if it dies while the lab runs. */
+function startNode (index: number, coordinator: string, token: string, dataDir: string, flags: LabFlags, benchmarkFile: string, stopping: () => boolean, say: (line: string) => void): NodeProcess {
+  const child = spawn(process.execPath, [
+    BIN, 'node', '--coordinator', coordinator, `--token=${token}`, '--data', dataDir,
+    '--memory', String(flags.nodeMemory), '--benchmark-file', benchmarkFile, ...sandboxArgs(flags)
+  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
+  const stderr: string[] = []
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    stderr.push(text)
+    if (stderr.length > 50) stderr.shift()
+  })
+  child.on('exit', (code, signal) => {
+    if (!stopping()) say(`runsurge lab: node ${index} exited (${signal ?? String(code)}): ${stderr.join('').trim().slice(-800)}`)
+  })
+  return { child, stderr, index }
+}
+
+/**
+ * The demo account and the enrollment token its nodes use, made through the HTTP API as a person would, and kept in
+ * `lab.json` so a restart signs in with the same password. Made anew when the coordinator's state no longer knows them.
+ */
+async function demoAccount (coordinator: Coordinator, file: string, logger: Logger): Promise<LabState> {
+  const api = async (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>, cookie?: string): Promise<{ status: number, body: any, cookie?: string }> => {
+    const response = await coordinator.app.inject({ method, url, ...(payload !== undefined ? { payload } : {}), ...(cookie !== undefined ? { headers: { cookie } } : {}) })
+    const session = response.cookies.find(c => c.name === 'runsurge_session')
+    return { status: response.statusCode, body: response.body === '' ? undefined : response.json(), ...(session !== undefined ? { cookie: `${session.name}=${session.value}` } : {}) }
+  }
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as LabState
+    const login = await api('POST', '/api/auth/login', { name: saved.name, password: saved.password })
+    const token = await coordinator.store.tokens.get(tokenKey(saved.enrollToken))
+    if (login.status === 200 && token?.kind === 'enroll' && token.account === login.body.account.id) return saved
+  } catch {}
+  const password = randomToken(12)
+  let name = DEMO_NAME
+  let registered = await api('POST', '/api/auth/register', { name, password })
+  if (registered.status === 409) {
+    // The state holds a demo account whose password was lost with lab.json: make another.
+    name = `${DEMO_NAME}-${Date.now().toString(36)}`
+    registered = await api('POST', '/api/auth/register', { name, password })
+  }
+  if (registered.status !== 201) throw new Error(`the demo account could not be created: ${String(registered.body?.message)}`)
+  const login = await api('POST', '/api/auth/login', { name, password })
+  const enroll = await api('POST', '/api/nodes/enroll', { label: 'lab nodes' }, login.cookie)
+  if (enroll.status !== 201) throw new Error(`no enrollment token for the demo account: ${String(enroll.body?.message)}`)
+  const state: LabState = { name, password, enrollToken: enroll.body.token }
+  const temporary = `${file}.${process.pid}.tmp`
+  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+  await rename(temporary, file)
+  logger.info({ account: registered.body.account.id }, 'demo account created')
+  return state
+}
+
+/** Resolves once `wanted` nodes are alive. */
+async function waitForNodes (coordinator: Coordinator, wanted: number): Promise<void> {
+  const alive = async (): Promise<number> => (await coordinator.registry.list()).filter(node => node.status === 'alive').length
+  if (wanted === 0 || await alive() >= wanted) return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { done(); reject(new Error(`fewer than ${wanted} nodes joined within ${JOIN_TIMEOUT / 1000} s`)) }, JOIN_TIMEOUT)
+    const onAlive = (): void => { alive().then(n => { if (n >= wanted) { done(); resolve() } }, reject) }
+    const done = (): void => { clearTimeout(timer); coordinator.registry.off('node:alive', onAlive) }
+    coordinator.registry.on('node:alive', onAlive)
+  })
+}
+
+function sandboxArgs (flags: SandboxCliOptions): string[] {
+  const args: string[] = []
+  if (flags.sandbox !== undefined) args.push('--sandbox', flags.sandbox)
+  if (flags.ssh !== undefined) args.push('--ssh', flags.ssh)
+  if (flags.sshKey !== undefined) args.push('--ssh-key', flags.sshKey)
+  if (flags.sshFingerprint !== undefined) args.push('--ssh-fingerprint', flags.sshFingerprint)
+  if (flags.unsafeNoSandbox === true) args.push('--unsafe-no-sandbox')
+  return args
+}
