@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what RunSurge needs from Debian: bubblewrap (the default sandbox), a real python3 for tasks,
-# OpenSSH server and client (the SSH executor and its tests). Idempotent and quiet when all is present.
+# OpenSSH server and client (the SSH executor and its tests), Chromium (the UI's browser tests, driven by
+# playwright-core). Idempotent and quiet when all is present. `setup.sh runtime` (what `npm start` runs) installs
+# only what a coordinator and its nodes need: no SSH server, no browser.
 set -euo pipefail
+tests=true
+[ "${1:-}" = runtime ] && tests=false
 
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ -x /usr/bin/python3 ] || need+=(python3)
-[ -x /usr/sbin/sshd ] || need+=(openssh-server)
-command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+if $tests; then
+  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+  command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "runsurge setup: installing Debian packages: ${need[*]}"

@@ -14,7 +14,10 @@ export const TaskView = Type.Object({
   nodeId: Type.Optional(Type.String()),
   metrics: Type.Optional(Type.Object({}, { additionalProperties: true })),
   error: Type.Optional(JobError),
-  earning: Type.Optional(Type.Integer())
+  earning: Type.Optional(Type.Integer()),
+  memoryBytes: Type.Optional(Type.Integer()),
+  dependsOn: Type.Optional(Type.Array(Type.String())),
+  attempts: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true })))
 })
 
 /** A job as its submitter sees it (the script and chunk ids stay on the coordinator). */

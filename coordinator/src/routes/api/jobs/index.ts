@@ -250,7 +250,10 @@ export function taskView (task: TaskRecord): Record<string, unknown> {
     ...(task.nodeId !== undefined ? { nodeId: task.nodeId } : {}),
     ...(task.metrics !== undefined ? { metrics: task.metrics } : {}),
     ...(task.error !== undefined ? { error: task.error } : {}),
-    ...(task.earning !== undefined ? { earning: task.earning } : {})
+    ...(task.earning !== undefined ? { earning: task.earning } : {}),
+    memoryBytes: task.memoryBytes,
+    dependsOn: task.dependsOn,
+    attempts: task.attempts
   }
 }
 

@@ -1,0 +1,98 @@
+/**
+ * The API's shapes as the UI reads them: from the coordinator's TypeBox schemas (types only; nothing server-side is
+ * bundled), with the open objects (`plan`, `metrics`, `cost`) spelled out as far as the UI relies on them.
+ */
+import type { Static } from 'typebox'
+import type { AccountView } from '../../../coordinator/src/schemas/accounts.ts'
+import type { AnalyzeBody, AnalyzeReply } from '../../../coordinator/src/schemas/analyze.ts'
+import type {
+  Earning as EarningSchema, EarningList as EarningListSchema, JobView, Payment as PaymentSchema, PaymentList as PaymentListSchema,
+  Stats as StatsSchema, TaskView
+} from '../../../coordinator/src/schemas/jobs.ts'
+import type { MeshInfo as MeshInfoSchema, NodeView } from '../../../coordinator/src/schemas/nodes.ts'
+import type { CreatedToken as CreatedTokenSchema } from '../../../coordinator/src/schemas/tokens.ts'
+
+export type Account = Static<typeof AccountView>
+export type Stats = Static<typeof StatsSchema>
+export type Payment = Static<typeof PaymentSchema>
+export type PaymentList = Static<typeof PaymentListSchema>
+export type Earning = Static<typeof EarningSchema>
+export type EarningList = Static<typeof EarningListSchema>
+export type NodeInfo = Static<typeof NodeView>
+export type MeshInfo = Static<typeof MeshInfoSchema>
+export type CreatedToken = Static<typeof CreatedTokenSchema>
+export type AnalyzeRequest = Static<typeof AnalyzeBody>
+export type Analysis = Static<typeof AnalyzeReply>
+export type AnalysisFinding = Analysis['findings'][number]
+export type AnalysisBlock = NonNullable<Analysis['blocks']>[number]
+
+export type JobStatus = 'rejected' | 'queued' | 'running' | 'pending_aggregation' | 'completed' | 'failed' | 'cancelled'
+export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+export const FINAL_JOB_STATUSES: readonly string[] = ['rejected', 'completed', 'failed', 'cancelled']
+export const FINAL_TASK_STATUSES: readonly string[] = ['completed', 'failed', 'cancelled']
+
+export interface TaskMetrics {
+  wallMs: number
+  cpuMs: number
+  peakMemoryBytes: number
+  avgMemoryBytes: number
+}
+
+/** One assignment of a task to a node, when the API reports them. */
+export interface TaskAttempt {
+  attempt: number
+  nodeId: string
+  assignedAt: number
+  endedAt?: number
+  outcome?: string
+}
+
+/** A task as the API sends it; the optional extras are read when the API includes them. */
+export type Task = Omit<Static<typeof TaskView>, 'metrics'> & {
+  metrics?: TaskMetrics
+  dependsOn?: string[]
+  memoryBytes?: number
+  attempts?: TaskAttempt[]
+}
+
+export interface JobMetrics {
+  wallMs: number
+  cpuMs: number
+  taskWallMs: number
+  peakMemoryBytes: number
+  attempts: number
+}
+
+export interface JobCost {
+  contributors: number
+  price: number
+  platform: number
+  unitRate: number
+}
+
+export interface JobFinding {
+  rule: string
+  message: string
+  line: number
+  column?: number
+  severity?: string
+}
+
+/**
+ * The job's plan. `level` and `tasks` are always there; the rest depends on how the job was planned (manual and
+ * grouped jobs: `mode`, `processTasks`, `aggregation`; automatic jobs may carry `blocks` and `stages`).
+ */
+export interface Plan {
+  level: number
+  tasks: number | unknown[]
+  [key: string]: unknown
+}
+
+export type Job = Omit<Static<typeof JobView>, 'plan' | 'metrics' | 'cost' | 'tasks' | 'findings'> & {
+  plan: Plan
+  metrics?: JobMetrics
+  cost?: JobCost
+  findings: JobFinding[]
+  tasks?: Task[]
+}

@@ -1,0 +1,86 @@
+/**
+ * How the UI writes numbers: money (the API counts integer micro-units of the currency), bytes, durations,
+ * counts and times. Pure functions, one locale (the app's text is English), so what a test reads is what a user reads.
+ */
+
+export const LOCALE = 'en-US'
+export const CURRENCY = 'USD'
+export const MICRO_PER_UNIT = 1_000_000
+
+const counts = new Intl.NumberFormat(LOCALE)
+
+/** A count with digit grouping: 12,345. */
+export function formatNumber (value: number): string {
+  return counts.format(value)
+}
+
+/**
+ * An amount of micro-units as currency. Task earnings are often fractions of a cent, so small amounts keep the
+ * digits that make them non-zero (up to the micro-unit): $0.000015, $0.0123, $12.35.
+ */
+export function formatMoney (micro: number): string {
+  const units = micro / MICRO_PER_UNIT
+  const abs = Math.abs(micro)
+  const digits = abs === 0 || abs >= MICRO_PER_UNIT ? 2 : abs >= 10_000 ? 4 : 6
+  return new Intl.NumberFormat(LOCALE, { style: 'currency', currency: CURRENCY, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(units)
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+
+/** Bytes in binary units with three significant digits: 512 B, 1.50 KiB, 12.3 MiB, 1.00 GiB. */
+export function formatBytes (bytes: number): string {
+  if (!Number.isFinite(bytes)) return '–'
+  const sign = bytes < 0 ? '-' : ''
+  let value = Math.abs(bytes)
+  let unit = 0
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  if (unit === 0) return `${sign}${Math.round(value)} B`
+  const digits = (v: number): string => v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)
+  // 1023.7 KiB rounds to "1024 KiB": say 1.00 MiB instead.
+  if (Number(digits(value)) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${sign}${digits(value)} ${BYTE_UNITS[unit]}`
+}
+
+/** A duration: 420 ms, 4.2 s, 3 min 05 s, 2 h 03 min. */
+export function formatDuration (ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`
+  const seconds = Math.floor(ms / 1000)
+  if (seconds < 60) return `${seconds} s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `${minutes} min ${String(seconds % 60).padStart(2, '0')} s`
+  const hours = Math.floor(minutes / 60)
+  return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`
+}
+
+const dateTimes = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeStyle: 'short' })
+
+/** A moment (ms since the epoch) in the reader's time zone. */
+export function formatDateTime (ms: number): string {
+  return dateTimes.format(new Date(ms))
+}
+
+/** A machine factor: ×1.25 (1.0 is the reference machine). */
+export function formatFactor (factor: number): string {
+  return `×${factor.toFixed(2)}`
+}
+
+/** A share as a percentage: 0.423 → 42%. */
+export function formatPercent (ratio: number): string {
+  return `${Math.round(ratio * 100)}%`
+}
+
+/** Parses a size the way the CLI does: 512M, 1.5G, 64MiB, 1000 (bytes). Undefined when it is not a size. */
+export function parseSize (text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(text)
+  if (match === null) return undefined
+  const power = ['', 'k', 'm', 'g', 't'].indexOf((match[2] ?? '').toLowerCase())
+  return Math.round(Number(match[1]) * 1024 ** power)
+}
