@@ -119,9 +119,44 @@ async function analyzer (): Promise<void> {
   rows.push({ benchmark: `analysis of ${last?.[0] ?? '?'} lines`, figure: `${ms.toFixed(0)} ms`, target: '< 1000 ms', verdict: verdict(ms < 1000) })
 }
 
+/** CPU-bound automatic job: sequential, runsurge cold and warm, multiprocessing.Pool, Dask when installed. */
+async function speedup (): Promise<void> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'speedup.ts'), '--runs', String(values.quick ? 1 : 3)], { cwd: ROOT, maxBuffer: 1 << 22 })
+  const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+    nodes: number,
+    elements: number,
+    runs: number,
+    dask: string,
+    plan: { level: number, tasks: number }
+    medianMs: Record<string, number | null>,
+    ratios: Record<string, number | null>
+  }
+  const ms = (value: number | null | undefined): string => value == null ? 'n/a' : `${value} ms`
+  sections.push([
+    `## Speedup: CPU-bound automatic job, ${out.elements.toLocaleString('en-US')} elements, ${out.nodes} nodes (median of ${out.runs})`,
+    '',
+    '| how | wall time |',
+    '| --- | ---: |',
+    `| sequential python3 | ${ms(out.medianMs.sequential)} |`,
+    `| multiprocessing.Pool(${out.nodes}) | ${ms(out.medianMs.pool)} |`,
+    `| runsurge, warm mesh (submit → result; plan level ${out.plan?.level ?? '?'}, ${out.plan?.tasks ?? '?'} tasks) | ${ms(out.medianMs.warm)} |`,
+    `| \`runsurge run --nodes ${out.nodes}\`, cold (mesh started and stopped) | ${ms(out.medianMs.cold)} |`,
+    `| Dask LocalCluster, cold | ${out.medianMs.dask == null ? out.dask : ms(out.medianMs.dask)} |`,
+    ''
+  ].join('\n'))
+  const warmVsPool = out.ratios.warmVsPool
+  rows.push({ benchmark: 'runsurge warm ÷ multiprocessing.Pool', figure: String(warmVsPool), target: '≤ 1.15', verdict: verdict(warmVsPool != null && warmVsPool <= 1.15) })
+  rows.push({
+    benchmark: 'runsurge run cold ÷ Dask LocalCluster cold',
+    figure: out.ratios.coldVsDask == null ? 'n/a' : String(out.ratios.coldVsDask),
+    target: '≤ 0.8',
+    verdict: out.ratios.coldVsDask == null ? 'not measured: Dask not installed' : verdict(out.ratios.coldVsDask <= 0.8)
+  })
+}
+
 async function main (): Promise<void> {
   const started = new Date()
-  for (const [name, fn] of [['task overhead', overhead], ['transfer', transfer], ['analyzer', analyzer]] as const) {
+  for (const [name, fn] of [['task overhead', overhead], ['speedup', speedup], ['transfer', transfer], ['analyzer', analyzer]] as const) {
     process.stderr.write(`bench: ${name}…\n`)
     await fn()
   }
