@@ -15,6 +15,7 @@ import { createExecutor } from '../../../node/src/executors/index.ts'
 import { randomToken } from '../../../protocols/src/index.ts'
 import { buildUi } from '../../../ui/build.ts'
 import { createLogger } from '../log.ts'
+import { sandboxArgs, waitForNodes } from '../mesh.ts'
 import { parseHostPort, parseSize } from '../options.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
@@ -143,7 +144,7 @@ async function runLab (flags: LabFlags): Promise<void> {
     const demo = await demoAccount(coordinator, join(data, 'lab.json'), logger)
     const address = coordinator.info.multiaddrs[0]
     if (address === undefined) throw new Error('the coordinator has no libp2p address for the nodes')
-    const joined = waitForNodes(coordinator, flags.nodes)
+    const joined = waitForNodes(coordinator, flags.nodes, JOIN_TIMEOUT)
     for (let i = 0; i < flags.nodes; i++) {
       nodes.push(startNode(i, address, demo.enrollToken, join(data, `node-${i}`), flags, benchmarkFile, () => stopping, say))
     }
@@ -223,26 +224,4 @@ async function demoAccount (coordinator: Coordinator, file: string, logger: Logg
   await rename(temporary, file)
   logger.info({ account: registered.body.account.id }, 'demo account created')
   return state
-}
-
-/** Resolves once `wanted` nodes are alive. */
-async function waitForNodes (coordinator: Coordinator, wanted: number): Promise<void> {
-  const alive = async (): Promise<number> => (await coordinator.registry.list()).filter(node => node.status === 'alive').length
-  if (wanted === 0 || await alive() >= wanted) return
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { done(); reject(new Error(`fewer than ${wanted} nodes joined within ${JOIN_TIMEOUT / 1000} s`)) }, JOIN_TIMEOUT)
-    const onAlive = (): void => { alive().then(n => { if (n >= wanted) { done(); resolve() } }, reject) }
-    const done = (): void => { clearTimeout(timer); coordinator.registry.off('node:alive', onAlive) }
-    coordinator.registry.on('node:alive', onAlive)
-  })
-}
-
-function sandboxArgs (flags: SandboxCliOptions): string[] {
-  const args: string[] = []
-  if (flags.sandbox !== undefined) args.push('--sandbox', flags.sandbox)
-  if (flags.ssh !== undefined) args.push('--ssh', flags.ssh)
-  if (flags.sshKey !== undefined) args.push('--ssh-key', flags.sshKey)
-  if (flags.sshFingerprint !== undefined) args.push('--ssh-fingerprint', flags.sshFingerprint)
-  if (flags.unsafeNoSandbox === true) args.push('--unsafe-no-sandbox')
-  return args
 }

@@ -14,6 +14,7 @@ import { createExecutor } from '../../../node/src/executors/index.ts'
 import { UsageError, connection, submitJob } from '../client.ts'
 import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
+import { sandboxArgs, waitForNodes } from '../mesh.ts'
 import { parseSize } from '../options.ts'
 import { renderOutcome } from '../outcome.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
@@ -115,7 +116,7 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
   process.once('SIGTERM', interrupt)
   try {
     coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger, calibrationRunner: localCalibrationRunner(logger) })
-    const alive = waitForNodes(coordinator, count)
+    const alive = waitForNodes(coordinator, count, MESH_START_TIMEOUT)
     const sandbox = sandboxArgs(flags)
     for (let i = 0; i < count; i++) {
       const child = spawn(process.execPath, [
@@ -163,26 +164,4 @@ async function rejectEarly (script: string, flags: RunFlags): Promise<number | u
   const printed = renderOutcome(view, undefined, flags.json === true)
   process.stdout.write(printed.stdout)
   return printed.exitCode
-}
-
-/** Resolves once `count` nodes are alive in the registry. */
-async function waitForNodes (coordinator: Awaited<ReturnType<typeof startCoordinator>>, count: number): Promise<void> {
-  const alive = async (): Promise<number> => (await coordinator.registry.list()).filter(node => node.status === 'alive').length
-  if (await alive() >= count) return
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { done(); reject(new Error(`the embedded mesh did not start: fewer than ${count} nodes joined within ${MESH_START_TIMEOUT / 1000} s`)) }, MESH_START_TIMEOUT)
-    const onAlive = (): void => { alive().then(n => { if (n >= count) { done(); resolve() } }, reject) }
-    const done = (): void => { clearTimeout(timer); coordinator.registry.off('node:alive', onAlive) }
-    coordinator.registry.on('node:alive', onAlive)
-  })
-}
-
-function sandboxArgs (flags: SandboxCliOptions): string[] {
-  const args: string[] = []
-  if (flags.sandbox !== undefined) args.push('--sandbox', flags.sandbox)
-  if (flags.ssh !== undefined) args.push('--ssh', flags.ssh)
-  if (flags.sshKey !== undefined) args.push('--ssh-key', flags.sshKey)
-  if (flags.sshFingerprint !== undefined) args.push('--ssh-fingerprint', flags.sshFingerprint)
-  if (flags.unsafeNoSandbox === true) args.push('--unsafe-no-sandbox')
-  return args
 }
