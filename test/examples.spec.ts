@@ -60,7 +60,7 @@ describe('examples/', () => {
   })
 
   it('runs the manual example in chunks and aggregates them', async () => {
-    const log = await readFile(join(EXAMPLES, 'manual/server.log'), 'utf8')
+    const log = await readFile(join(EXAMPLES, 'manual/server-log.txt'), 'utf8')
     const lines = log.trimEnd().split('\n')
     const chunks = [lines.slice(0, 1500), lines.slice(1500, 2600), lines.slice(2600)].map(part => part.join('\n') + '\n')
     const script = join(EXAMPLES, 'manual/log_levels.py')
