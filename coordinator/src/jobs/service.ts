@@ -299,7 +299,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       input: { format: analyzerFormat(format), ...(elements !== undefined ? { elements } : {}), ...(sample !== undefined ? { sample: sample.sample } : {}) }
     }
     let report = analyze(source, options)
-    const nodes = await this.freeMemory()
+    // Fit is decided against what nodes offer, not what they have free now: a busy mesh queues the tasks.
+    const nodes = (await this.registry.list()).filter(node => node.status === 'alive').map(node => node.memoryBytes)
     // Time per element decides whether idle nodes make the job faster: measured on a sample, in the sandbox, when
     // there is something to decide (several nodes, enough elements).
     if (this.calibrationRunner !== undefined && report.status === 'accepted' && sample !== undefined && nodes.length >= 2 &&
@@ -356,12 +357,6 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     tasks.push(final)
     job.taskIds = tasks.map(task => task.id)
     return { job, tasks }
-  }
-
-  /** Free memory of each alive node: what it offers minus what its running tasks hold. */
-  private async freeMemory (): Promise<number[]> {
-    const used = this.memoryInUse()
-    return (await this.registry.list()).filter(node => node.status === 'alive').map(node => Math.max(0, node.memoryBytes - (used.get(node.id) ?? 0)))
   }
 
   /** The header row of a csv file, stored as its own chunk. */
@@ -760,6 +755,26 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       // A chunk of a split job that does not fit is split again: two tasks on its halves take its place.
       if (await this.splitChunkTask(task, message)) return
     }
+    if (code === 'memory_limit' && this.jobs.get(task.jobId)?.mode === 'auto') {
+      // The whole program or the aggregator: retrying on a node that offers no more memory cannot help.
+      const offered = (await this.registry.list()).filter(node => node.status === 'alive').map(node => node.memoryBytes)
+      const largest = Math.max(0, ...offered)
+      if (largest > task.memoryBytes) {
+        // A node offers more: the task runs again with twice the memory (at most that node's), not as a failure.
+        await this.requeue({ ...task, memoryBytes: Math.min(largest, task.memoryBytes * 2) }, code, message, false)
+        return
+      }
+      {
+        const attempts = closeAttempt(task.attempts, task.attempt, code, message)
+        const what = task.entry === 'aggregate' ? 'the aggregator (combining the chunks\' results and the rest of main)' : 'the whole program'
+        const error = {
+          code: 'does_not_fit',
+          message: `${what} ran out of memory at its limit of ${formatMiB(task.memoryBytes)}, and no node offers more; the analyzer's estimate was too low. ${message.split('\n')[0] ?? ''}`
+        }
+        await this.failJob({ ...task, status: 'failed', failures: task.failures + 1, error, attempts }, error)
+        return
+      }
+    }
     if (task.failures + 1 > MAX_RETRIES) {
       const attempts = closeAttempt(task.attempts, task.attempt, code, message)
       const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts }
@@ -1021,6 +1036,10 @@ async function readSample (path: string, format: PlannerFormat): Promise<{ sampl
   } catch {
     return undefined
   }
+}
+
+function formatMiB (bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
 function closeAttempt (attempts: TaskAttempt[], attempt: number, outcome: string, message?: string): TaskAttempt[] {

@@ -74,13 +74,18 @@ function sentBytes (report: AnalysisReport, split: Split, n: number): number {
   return total
 }
 
+/** The min/max partials' recording over `c` elements. */
+function recordedBytes (split: Split, c: number): number {
+  return split.outputs.filter(o => o.partial.kind === 'pick' || o.partial.kind === 'replay').length * RECORDED_BYTES_PER_ELEMENT * c
+}
+
 /** A chunk task over `c` elements: loading its chunk, the fused statements, encoding its partials. */
 export function chunkBytes (report: AnalysisReport, split: Split, c: number): number {
   const data = report.memory?.data ?? zero()
   const load = Math.ceil(evaluate(data, c) * LOAD_MARGIN) + LOAD_FIXED
   let peak = load
   for (let s = 0; s < split.fused; s++) peak = Math.max(peak, evaluate(peakOf(report, s), c))
-  const recorded = split.outputs.filter(o => o.partial.kind === 'pick' || o.partial.kind === 'replay').length * RECORDED_BYTES_PER_ELEMENT * c
+  const recorded = recordedBytes(split, c)
   return peak + ENCODING_FACTOR * sentBytes(report, split, c) + recorded + PYTHON_OVERHEAD_BYTES
 }
 

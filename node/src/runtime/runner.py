@@ -56,11 +56,17 @@ def load_input(path, mode):
     if lower.endswith('.csv'):
         with open(path, encoding='utf-8', newline='') as f:
             return list(csv.DictReader(f))
-    with open(path, encoding='utf-8', newline='') as f:
-        lines = f.read().split('\n')
-    if lines and lines[-1] == '':
-        lines.pop()
-    return [line[:-1] if line.endswith('\r') else line for line in lines]
+    # Line by line (split on '\n' only, like str.split('\n') minus a final empty line): never the whole file as
+    # one string next to its lines, which would double the memory of loading.
+    lines = []
+    with open(path, encoding='utf-8', newline='\n') as f:
+        for line in f:
+            if line.endswith('\n'):
+                line = line[:-1]
+            if line.endswith('\r'):
+                line = line[:-1]
+            lines.append(line)
+    return lines
 
 
 def load_function(script, name):

@@ -1,0 +1,460 @@
+/**
+ * Automatic mode end to end (issue 6, "Done when" 1 and 2): every program of test/fixtures/auto-corpus/ runs on a
+ * real coordinator process and two real `runsurge node` processes offering 48 MiB each (Python under bubblewrap),
+ * submitted over HTTP as `runsurge run --coordinator` / `submit` send it, at 200 elements and at a few MiB, large
+ * enough that the splittable programs must run at level 3; once more through `runsurge run --nodes 2` itself. Each
+ * result must be the one plain /usr/bin/python3 gives running `main(data)` once on the same file: the same JSON
+ * text, or where python3's result holds floats, the same structure with floats within 1e-9 relative. A second mesh
+ * whose nodes offer 64 MiB runs 10–12 MiB inputs at level 3 with no task above its node's memory, and refuses the
+ * programs that cannot fit with does_not_fit. The last tests of each mesh are known product bugs, failing today.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { openAsBlob } from 'node:fs'
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CORPUS, NAN_MIN_LOOP, SEQUENTIAL_DRIVER, inputOfSize, program, programPath } from '../fixtures/auto-corpus/corpus.ts'
+import type { CorpusProgram } from '../fixtures/auto-corpus/corpus.ts'
+import { BIN, ROOT, kill, runsurge, serverSentEvents, tempDir } from '../helpers/index.ts'
+import type { RunsurgeProcess } from '../helpers/index.ts'
+
+const PYTHON = '/usr/bin/python3'
+const MiB = 1024 * 1024
+/** Small input: level 1 (too small to be worth splitting). */
+const SMALL_ELEMENTS = 200
+/** Large input: at least this many elements, and the size its corpus entry gives. */
+const LARGE_ELEMENTS = 20_000
+/** One job's bound; a hang fails here instead of at the test timeout. */
+const JOB_DEADLINE = 120_000
+/** What each node of the low-memory mesh offers. */
+const LOW_MEMORY = 64 * MiB
+const FINAL = new Set(['completed', 'failed', 'rejected', 'cancelled'])
+
+const execFileAsync = promisify(execFile)
+
+interface TaskView {
+  id: string
+  index: number
+  entry: string
+  status: string
+  nodeId?: string
+  metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
+  error?: { code: string, message: string }
+}
+interface JobView {
+  id: string
+  status: string
+  error?: { code: string, message: string, line?: number }
+  plan: { level: number, tasks: number, chunks?: number, reasons?: string[] }
+  tasks?: TaskView[]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exact comparison of JSON results
+
+/** A JSON number kept as its text: Python's ints have any size and its floats always show `.` or `e`. */
+class JsonNumber {
+  constructor (readonly source: string) {}
+  get isFloat (): boolean { return /[.eE]/.test(this.source) }
+}
+
+/** Parses JSON keeping every number's source text (JSON.parse source access, Node.js 21+). */
+function parseExact (text: string): unknown {
+  return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
+    typeof value === 'number' ? new JsonNumber(context?.source ?? String(value)) : value)
+}
+
+function hasFloat (value: unknown): boolean {
+  if (value instanceof JsonNumber) return value.isFloat
+  if (Array.isArray(value)) return value.some(hasFloat)
+  if (value !== null && typeof value === 'object') return Object.values(value).some(hasFloat)
+  return false
+}
+
+/**
+ * Where `actual` differs from `expected` (a path and both values), or undefined when they are the same: same
+ * types (int vs float included), same key order, ints and strings exactly, floats within 1e-9 relative.
+ */
+function difference (expected: unknown, actual: unknown, path = 'result'): string | undefined {
+  const show = (v: unknown): string => (v instanceof JsonNumber ? v.source : JSON.stringify(v) ?? String(v)).slice(0, 200)
+  const differs = `${path}: python3 ${show(expected)}, runsurge ${show(actual)}`
+  if (expected instanceof JsonNumber || actual instanceof JsonNumber) {
+    if (!(expected instanceof JsonNumber) || !(actual instanceof JsonNumber) || expected.isFloat !== actual.isFloat) return differs
+    if (!expected.isFloat) return expected.source === actual.source ? undefined : differs
+    const a = Number(expected.source)
+    const b = Number(actual.source)
+    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) ? undefined : differs
+  }
+  if (Array.isArray(expected) || Array.isArray(actual)) {
+    if (!Array.isArray(expected) || !Array.isArray(actual)) return differs
+    if (expected.length !== actual.length) return `${path}: python3 has ${expected.length} elements, runsurge ${actual.length}`
+    for (const [i, item] of expected.entries()) {
+      const where = difference(item, actual[i], `${path}[${i}]`)
+      if (where !== undefined) return where
+    }
+    return undefined
+  }
+  if (expected !== null && typeof expected === 'object' && actual !== null && typeof actual === 'object') {
+    const keys = Object.keys(expected)
+    if (JSON.stringify(keys) !== JSON.stringify(Object.keys(actual))) return `${path}: python3 keys ${show(keys)}, runsurge keys ${show(Object.keys(actual))}`
+    for (const key of keys) {
+      const where = difference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${path}[${JSON.stringify(key)}]`)
+      if (where !== undefined) return where
+    }
+    return undefined
+  }
+  return expected === actual ? undefined : differs
+}
+
+/** Asserts that runsurge's result text is python3's: the same text when python3's has no float, else `difference`. */
+function expectSameResult (expectedText: string, actualText: string, what: string): void {
+  const expected = parseExact(expectedText)
+  const where = difference(expected, parseExact(actualText))
+  expect(where, what).toBeUndefined()
+  if (!hasFloat(expected)) expect(actualText === expectedText, `${what}: the JSON text differs`).toBe(true)
+}
+
+/** `main(data)` once, in plain python3, on the whole file: the result JSON text. */
+async function sequential (file: string, input: string): Promise<string> {
+  const { stdout } = await execFileAsync(PYTHON, [SEQUENTIAL_DRIVER, programPath(file), input], { maxBuffer: 256 * MiB })
+  return stdout
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A mesh of real processes, and jobs over HTTP
+
+interface Mesh {
+  http: string
+  token: string
+}
+
+/**
+ * A coordinator and two nodes offering `memory` each; the first node measures the machine factor into `benchmark`.
+ * Every process started goes into `children`, so that a failed start leaves nothing behind.
+ */
+async function startMesh (dir: string, memory: string, benchmark: string, children: RunsurgeProcess[]): Promise<Mesh> {
+  const coordinator = runsurge(['coordinator', '--data', join(dir, 'coordinator'), '--http', '127.0.0.1:0'])
+  children.push(coordinator)
+  await coordinator.waitForLine(/^\{"http"/)
+  const info = JSON.parse(await readFile(join(dir, 'coordinator', 'coordinator.json'), 'utf8')) as { http: string, adminToken: string }
+  const node = async (name: string): Promise<void> => {
+    const child = runsurge(['node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, name), '--memory', memory, '--benchmark-file', benchmark])
+    children.push(child)
+    await child.waitForLine(/registered with the coordinator/)
+  }
+  await node('node-0')
+  await node('node-1')
+  return { http: info.http, token: info.adminToken }
+}
+
+async function stopAll (children: RunsurgeProcess[]): Promise<void> {
+  await Promise.all(children.map(async child => { await kill(child, 'SIGTERM') }))
+}
+
+async function getJson<T> (mesh: Mesh, path: string): Promise<T> {
+  const response = await fetch(`${mesh.http}${path}`, { headers: { authorization: `Bearer ${mesh.token}` } })
+  const text = await response.text()
+  expect(response.status, `GET ${path}: ${text}`).toBe(200)
+  return JSON.parse(text) as T
+}
+
+interface Run {
+  job: JobView
+  /** The result's JSON text, when the job completed. */
+  result?: string
+  ms: number
+}
+
+/** Submits a job as the CLI does (multipart: name, mode and other fields, the script file, the input file). */
+async function submit (mesh: Mesh, script: { name: string, blob: Blob }, input: string, fields: Record<string, string> = { mode: 'auto' }): Promise<JobView> {
+  const form = new FormData()
+  form.set('name', script.name)
+  for (const [name, value] of Object.entries(fields)) form.set(name, value)
+  form.set('script', script.blob, script.name)
+  form.append('input', await openAsBlob(input), basename(input))
+  const response = await fetch(`${mesh.http}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${mesh.token}` }, body: form })
+  const text = await response.text()
+  expect(response.status, text).toBe(201)
+  return JSON.parse(text) as JobView
+}
+
+/**
+ * Reads a job's server-sent events, calling `onEvent` with each, until the job ends (or `onEvent` returns true);
+ * then returns the job as GET /api/jobs/:id shows it, with its result text when it completed.
+ */
+async function follow (mesh: Mesh, submitted: JobView, onEvent: (event: string, data: JobView & TaskView) => boolean = () => false): Promise<Run> {
+  const started = Date.now()
+  if (!FINAL.has(submitted.status)) {
+    const auth = { authorization: `Bearer ${mesh.token}` }
+    const events = await fetch(`${mesh.http}/api/jobs/${submitted.id}/events`, { headers: auth, signal: AbortSignal.timeout(JOB_DEADLINE) })
+    expect(events.status).toBe(200)
+    for await (const { event, data } of serverSentEvents(events)) {
+      const parsed = JSON.parse(data) as JobView & TaskView
+      if (onEvent(event, parsed) || (event === 'job' && FINAL.has(parsed.status))) break
+    }
+  }
+  const job = await getJson<JobView>(mesh, `/api/jobs/${submitted.id}`)
+  if (job.status !== 'completed') return { job, ms: Date.now() - started }
+  const result = await fetch(`${mesh.http}/api/jobs/${job.id}/result`, { headers: { authorization: `Bearer ${mesh.token}` } })
+  expect(result.status).toBe(200)
+  return { job, result: await result.text(), ms: Date.now() - started }
+}
+
+/** Runs a corpus program on an input file in automatic mode, to its end. */
+async function runJob (mesh: Mesh, file: string, input: string): Promise<Run> {
+  const started = Date.now()
+  const run = await follow(mesh, await submit(mesh, { name: file, blob: await openAsBlob(programPath(file)) }, input))
+  return { ...run, ms: Date.now() - started }
+}
+
+const describeJob = (job: JobView): string =>
+  `job ${job.id} ${job.status}${job.error !== undefined ? ` (${job.error.code}: ${job.error.message})` : ''}, level ${job.plan.level}, ${job.plan.tasks} tasks\n` +
+  (job.plan.reasons ?? []).join('\n')
+
+/** Writes `program`'s input of at least `minElements` elements and `mib` MiB to DIR/NAME.EXT. */
+async function writeInput (dir: string, name: string, program: CorpusProgram, minElements: number, mib: number, seed: number): Promise<{ path: string, elements: number, bytes: number }> {
+  const { text, elements } = inputOfSize(program, minElements, mib * MiB, seed)
+  const path = join(dir, `${name}.${program.ext}`)
+  await writeFile(path, text)
+  return { path, elements, bytes: Buffer.byteLength(text) }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+let tmp: Awaited<ReturnType<typeof tempDir>>
+/** One machine benchmark for every node of this file. */
+let benchmark: string
+
+beforeAll(async () => {
+  tmp = await tempDir('runsurge-auto-')
+  benchmark = join(tmp.path, 'benchmark.json')
+})
+afterAll(async () => { await tmp?.remove() })
+
+/**
+ * Nodes this small make the large inputs (a few MiB, ~20,000 to 700,000 elements) too big for one node, so the
+ * splittable programs must run at level 3. On nodes with room to spare they would run at level 1: these programs
+ * are cheap, and the calibrated cost model rightly finds one task faster than several.
+ */
+describe('the corpus on a coordinator and two nodes offering 48 MiB each, against python3', () => {
+  let mesh: Mesh
+  let inputs: string
+  const children: RunsurgeProcess[] = []
+  const observed: Array<{ file: string, size: string, elements: number, bytes: number, level: number, tasks: number, ms: number }> = []
+
+  beforeAll(async () => {
+    mesh = await startMesh(join(tmp.path, 'mesh'), '48M', benchmark, children)
+    inputs = join(tmp.path, 'inputs')
+    await mkdir(inputs)
+  })
+  afterAll(async () => { await stopAll(children) })
+
+  // One job at a time: the planner plans against the nodes' free memory (see the last describe block).
+  for (const [i, p] of CORPUS.entries()) {
+    it(`${p.file}: ${SMALL_ELEMENTS} elements at level 1, ${p.large.mib} MiB at level ${p.large.level}, python3's result`, async () => {
+      const small = { path: join(inputs, `${p.file}-small.${p.ext}`), elements: SMALL_ELEMENTS, bytes: 0 }
+      const text = p.input(SMALL_ELEMENTS, 100 + i)
+      small.bytes = Buffer.byteLength(text)
+      await writeFile(small.path, text)
+      const large = await writeInput(inputs, `${p.file}-large`, p, LARGE_ELEMENTS, p.large.mib, 200 + i)
+      for (const [size, input, level] of [['small', small, 1], ['large', large, p.large.level]] as const) {
+        const [{ job, result, ms }, expected] = await Promise.all([runJob(mesh, p.file, input.path), sequential(p.file, input.path)])
+        const what = `${p.file} at ${input.elements.toLocaleString('en-US')} elements (${(input.bytes / MiB).toFixed(2)} MiB): ${describeJob(job)}`
+        expect(job.status, what).toBe('completed')
+        expectSameResult(expected, result ?? '', what)
+        if (level === 1 && (size === 'small' || !p.splittable)) {
+          expect(job.plan, what).toMatchObject({ level: 1, tasks: 1 })
+        } else if (level === 1) {
+          // It fits one node: level 1, unless calibrated times say a split is faster (the result must be the same).
+          expect([1, 3], what).toContain(job.plan.level)
+          if (job.plan.level === 1) expect(job.plan.tasks, what).toBe(1)
+        } else {
+          expect(job.plan.level, what).toBe(3)
+          expect(job.plan.tasks, what).toBeGreaterThan(2)
+          expect(job.tasks?.filter(t => t.entry === 'main' && t.status === 'completed').length, what).toBeGreaterThanOrEqual(2)
+          expect(job.tasks?.filter(t => t.entry === 'aggregate').map(t => t.status), what).toEqual(['completed'])
+        }
+        observed.push({ file: p.file, size, elements: input.elements, bytes: input.bytes, level: job.plan.level, tasks: job.plan.tasks, ms })
+      }
+      expect(large.bytes).toBeGreaterThanOrEqual(p.large.mib * MiB)
+      if (!p.splittable) expect(p.large.level).toBe(1)
+    }, 120_000)
+  }
+
+  it('covered at least 25 programs at two sizes, at least 15 split at level 3 and the unsplittable ones at level 1', () => {
+    const large = observed.filter(o => o.size === 'large')
+    expect(new Set(observed.map(o => o.file)).size).toBeGreaterThanOrEqual(25)
+    expect(large.filter(o => o.level === 3 && o.tasks > 2).length).toBeGreaterThanOrEqual(15)
+    const unsplittable = CORPUS.filter(p => !p.splittable).map(p => p.file)
+    expect(unsplittable).toEqual(['11-prefix-sum.py', '12-mean-center.py', '28-running-max.py', '29-differences.py'])
+    expect(large.filter(o => unsplittable.includes(o.file)).map(o => o.level)).toEqual([1, 1, 1, 1])
+    if (process.env.RUNSURGE_TEST_SUMMARY !== undefined) {
+      for (const o of observed) {
+        process.stdout.write(`${o.file.padEnd(30)} ${o.size.padEnd(5)} ${String(o.elements).padStart(7)} el ${(o.bytes / MiB).toFixed(2).padStart(5)} MiB  level ${o.level} tasks ${String(o.tasks).padStart(2)}  ${o.ms} ms\n`)
+      }
+    }
+  })
+
+  // A known product bug (see the report of issue 6's tests): this fails today.
+  it('21-text-char-stats.py at 6 MiB: python3\'s result, or refused as does_not_fit, not killed for memory at level 1', async () => {
+    // Planned at level 1 on an estimate of ~40 MiB; loading a text input holds the whole file as one string next
+    // to the list of its lines (~1.6 times the lines alone here, the file having non-Latin-1 characters), and the
+    // task peaks near 47 MiB: the 48 MiB address-space limit kills it at every attempt.
+    const p = program('21-text-char-stats.py')
+    const input = await writeInput(inputs, `${p.file}-6M`, p, 0, 6, 9)
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh, p.file, input.path), sequential(p.file, input.path)])
+    const what = `${p.file} at ${input.elements.toLocaleString('en-US')} elements: ${describeJob(job)}`
+    if (job.status === 'completed') expectSameResult(expected, result ?? '', what)
+    else expect(job.error?.code, what).toBe('does_not_fit')
+  }, 120_000)
+})
+
+describe('runsurge run --nodes 2 --node-memory 48M --json (the CLI\'s embedded mesh)', () => {
+  it('splits a large input at level 3 and prints python3\'s result, big ints exact', async () => {
+    const p = program('18-big-int-powers.py')
+    const dir = join(tmp.path, 'cli')
+    await mkdir(join(dir, 'cache', 'runsurge'), { recursive: true })
+    // The machine factor the first mesh measured, where the CLI looks for it: it is not measured again.
+    await copyFile(benchmark, join(dir, 'cache', 'runsurge', 'benchmark.json'))
+    const input = await writeInput(dir, 'numbers', p, LARGE_ELEMENTS, p.large.mib, 31)
+    const env: Record<string, string | undefined> = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') }
+    delete env.RUNSURGE_COORDINATOR
+    delete env.RUNSURGE_TOKEN
+    const child = spawn(process.execPath, [BIN, 'run', programPath(p.file), '--input', input.path, '--nodes', '2', '--node-memory', '48M', '--json'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    const [[code], expected] = await Promise.all([once(child, 'exit') as Promise<[number | null]>, sequential(p.file, input.path)])
+    expect(code, stderr).toBe(0)
+    const out = parseExact(stdout) as { status: string, result: unknown, plan: { level: JsonNumber, tasks: JsonNumber } }
+    expect(out.status).toBe('completed')
+    expect(difference(parseExact(expected), out.result)).toBeUndefined()
+    // The result is spliced into the output as the job wrote it.
+    expect(stdout).toContain(`"result":${expected},`)
+    expect(out.plan.level.source, stdout.slice(stdout.indexOf('"plan"'))).toBe('3')
+    expect(Number(out.plan.tasks.source)).toBeGreaterThan(2)
+  }, 120_000)
+})
+
+describe('nodes offering 64 MiB, inputs several times that', () => {
+  let mesh: Mesh
+  let inputs: string
+  let offered: Map<string, number>
+  const children: RunsurgeProcess[] = []
+
+  beforeAll(async () => {
+    mesh = await startMesh(join(tmp.path, 'small-mesh'), '64M', benchmark, children)
+    inputs = join(tmp.path, 'low-memory')
+    await mkdir(inputs)
+    const { nodes } = await getJson<{ nodes: Array<{ id: string, memoryBytes: number }> }>(mesh, '/api/nodes')
+    offered = new Map(nodes.map(node => [node.id, node.memoryBytes]))
+  })
+  afterAll(async () => { await stopAll(children) })
+
+  it('has two nodes offering 64 MiB each', () => {
+    expect([...offered.values()]).toEqual([LOW_MEMORY, LOW_MEMORY])
+  })
+
+  for (const [file, mib] of [['04-reductions.py', 12], ['17-return-reduction.py', 10], ['19-jsonl-events.py', 10], ['27-nested-records-flatten.py', 10], ['31-csv-accumulate.py', 12]] as const) {
+    it(`${file}: ${mib} MiB of input at level 3 with several tasks, each within its node's 64 MiB, python3's result`, async () => {
+      const p = program(file)
+      const input = await writeInput(inputs, file, p, 0, mib, 500 + mib)
+      const [{ job, result }, expected] = await Promise.all([runJob(mesh, file, input.path), sequential(file, input.path)])
+      const what = `${file} at ${input.elements.toLocaleString('en-US')} elements (${(input.bytes / MiB).toFixed(1)} MiB): ${describeJob(job)}`
+      expect(job.status, what).toBe('completed')
+      expect(job.plan.level, what).toBe(3)
+      expect(job.plan.tasks, what).toBeGreaterThan(2)
+      const tasks = job.tasks ?? []
+      // Tasks halved after running out of memory are 'replaced'; every other one completed.
+      expect(tasks.filter(t => t.status !== 'replaced').every(t => t.status === 'completed'), what).toBe(true)
+      for (const task of tasks.filter(t => t.status === 'completed')) {
+        const peak = task.metrics?.peakMemoryBytes ?? NaN
+        expect(peak, `${what}\ntask ${task.index}`).toBeGreaterThan(0)
+        expect(peak, `${what}\ntask ${task.index} on ${task.nodeId ?? '?'}`).toBeLessThanOrEqual(offered.get(task.nodeId ?? '') ?? 0)
+      }
+      expectSameResult(expected, result ?? '', what)
+      if (process.env.RUNSURGE_TEST_SUMMARY !== undefined) {
+        const peaks = tasks.filter(t => t.status === 'completed').map(t => ((t.metrics?.peakMemoryBytes ?? 0) / MiB).toFixed(1))
+        process.stdout.write(`${file} ${(input.bytes / MiB).toFixed(1)} MiB ${input.elements} el: level ${job.plan.level}, ${job.plan.tasks} tasks, peaks ${peaks.join(' ')} MiB\n`)
+      }
+    }, 120_000)
+  }
+
+  it('fails programs that cannot fit anywhere with does_not_fit, naming the statement\'s line and the memory it needs', async () => {
+    // keys.sort() (line 6) needs every mapped line at once, in the aggregator; the prefix sums cannot be split.
+    for (const [file, line] of [['30-sort-everything.py', 6], ['11-prefix-sum.py', 10]] as const) {
+      const input = await writeInput(inputs, file, program(file), 0, 10, 77)
+      const { job } = await runJob(mesh, file, input.path)
+      expect(job.status, describeJob(job)).toBe('failed')
+      expect(job.plan).toMatchObject({ level: 0, tasks: 0 })
+      expect(job.error?.code).toBe('does_not_fit')
+      expect(job.error?.line).toBe(line)
+      expect(job.error?.message).toMatch(new RegExp(`\\(line ${line}\\)|^line ${line} `))
+      const needed = Number(/needs about ([\d.]+) MiB/.exec(job.error?.message ?? '')?.[1])
+      expect(needed, job.error?.message).toBeGreaterThan(64)
+      expect(job.error?.message).toContain('the largest node offers 64.0 MiB')
+    }
+    const source = (await readFile(programPath('30-sort-everything.py'), 'utf8')).split('\n')
+    expect(source[5]).toBe('    keys.sort()')
+  })
+  // Known product bugs (see the report of issue 6's tests): each of these fails today.
+
+  it('26-broadcast-bands.py at 6 MiB: runs to python3\'s result at level 3 (or is refused as does_not_fit), its aggregator never killed for memory', async () => {
+    // The chunks send `labels`, a list of references to five constant strings (~8 bytes an element where they are
+    // made); decoded in the aggregator every element is a string object of its own (~55 bytes): the aggregator
+    // needs about seven times the planner's estimate of it, and is killed for memory at every attempt.
+    await expectRunsOrDoesNotFit(program('26-broadcast-bands.py'), 6)
+  }, 120_000)
+
+  it('a min() accumulator over floats with nan at 6 MiB: python3\'s result (or does_not_fit), its aggregator never killed for memory', async () => {
+    // With a nan among the values a chunk cannot keep only its best value: it sends every value it compared, so
+    // the aggregator receives the whole input; the planner counts those partial values as nothing.
+    await expectRunsOrDoesNotFit(NAN_MIN_LOOP, 6)
+  }, 120_000)
+
+  it('runs a job submitted while both nodes are busy once they are free, instead of failing it as does_not_fit', async () => {
+    // Two manual tasks of 64 MiB spinning for a while hold all the memory of both nodes.
+    const spin = 'def process(input_data):\n    spin = 0\n    for i in range(30000000):\n        spin = (spin + i) % 7\n    return {"spin": spin}\n'
+    const numbers = join(inputs, 'two-lines.txt')
+    await writeFile(numbers, '1\n2\n')
+    const busy = await submit(mesh, { name: 'spin.py', blob: new Blob([spin]) }, numbers, { mode: 'manual', tasks: '2', taskMemory: String(LOW_MEMORY) })
+    const holding = new Set<string>()
+    await follow(mesh, busy, (event, data) => {
+      for (const task of event === 'task' ? [data] : (data.tasks ?? [])) {
+        if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) holding.add(task.nodeId)
+      }
+      return holding.size === 2
+    })
+    expect(holding.size).toBe(2)
+    // A 200-element job needs ~17 MiB: it fits either node as soon as it is free.
+    const p = program('04-reductions.py')
+    const input = join(inputs, 'while-busy.jsonl')
+    await writeFile(input, p.input(SMALL_ELEMENTS, 5))
+    const [waiting, expected] = await Promise.all([runJob(mesh, p.file, input), sequential(p.file, input)])
+    const spun = await follow(mesh, busy)
+    expect(spun.job.status).toBe('completed')
+    expect(waiting.job.status, describeJob(waiting.job)).toBe('completed')
+    expectSameResult(expected, waiting.result ?? '', describeJob(waiting.job))
+  }, 120_000)
+
+  /** Runs `p` on `mib` MiB: it completes with python3's result, or is refused at submission as does_not_fit. */
+  async function expectRunsOrDoesNotFit (p: CorpusProgram, mib: number): Promise<void> {
+    const input = await writeInput(inputs, p.file, p, 0, mib, 900 + mib)
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh, p.file, input.path), sequential(p.file, input.path)])
+    const what = `${p.file} at ${input.elements.toLocaleString('en-US')} elements (${(input.bytes / MiB).toFixed(1)} MiB): ${describeJob(job)}\n` +
+      (job.tasks ?? []).map(t => `task ${t.index} ${t.entry} ${t.status} peak ${((t.metrics?.peakMemoryBytes ?? 0) / MiB).toFixed(1)} MiB${t.error !== undefined ? ` ${t.error.code}` : ''}`).join('\n')
+    if (job.status === 'completed') {
+      expectSameResult(expected, result ?? '', what)
+    } else {
+      // Refused at planning, or — when the estimate was too low — ended at the first out-of-memory run with a clear
+      // does_not_fit (never retried into memory_limit on nodes that offer no more).
+      expect(job.error?.code, what).toBe('does_not_fit')
+      expect(job.error?.message, what).toMatch(/MiB/)
+    }
+  }
+})
