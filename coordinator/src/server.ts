@@ -76,6 +76,13 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     const tokens = await bootstrapAdmin(store)
     const liveness = { ...DEFAULT_LIVENESS, ...options.liveness }
     const registry = new NodeRegistry(store, liveness)
+    // Before the mesh listens: a node's first heartbeat after a restart must find its session (re-attach), not an
+    // empty registry that tells it to register again.
+    const log = options.logger
+    registry.on('node:alive', node => { log.info({ node: node.id, peer: node.peerId }, 'node registered') })
+    registry.on('node:reattached', session => { log.info({ node: session.nodeId, peer: session.peerId }, 'node re-attached') })
+    registry.on('node:dead', node => { log.warn({ node: node.id, peer: node.peerId }, 'node declared dead') })
+    await registry.recover()
     // The report handler is needed to create the mesh, the job service needs the mesh: bound once both exist.
     const late: { jobs?: JobService } = {}
     mesh = await createMesh({

@@ -15,10 +15,7 @@ declare module 'fastify' {
 export default fp(async function livenessPlugin (app: FastifyInstance, options: { registry: NodeRegistry, deadAfter: number }) {
   const { registry } = options
   app.decorate('registry', registry)
-  registry.on('node:alive', node => { app.log.info({ node: node.id, peer: node.peerId }, 'node registered') })
-  registry.on('node:reattached', session => { app.log.info({ node: session.nodeId, peer: session.peerId }, 'node re-attached') })
-  registry.on('node:dead', node => { app.log.warn({ node: node.id, peer: node.peerId }, 'node declared dead') })
-  await registry.recover()
+  // The registry was recovered (and its events logged) before the mesh started: see server.ts.
   const period = Math.max(50, Math.floor(options.deadAfter / 10))
   const timer = setInterval(() => {
     registry.sweep().catch(err => { app.log.error({ err }, 'liveness sweep failed') })
