@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jobCost, taskEarning } from '../src/jobs/billing.ts'
-import { cutParts } from '../src/jobs/service.ts'
+import { cutParts } from '../../protocols/src/index.ts'
 
 async function * pieces (text: string, size: number): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text)

@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
 import { PlanError, planAuto } from '../planner/index.ts'
-import { ReportRequest, ReportResponse, parseCid } from '../../../protocols/src/index.ts'
+import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
 import type {
@@ -370,8 +370,13 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         break
       }
     }
-    const cid = await this.mesh.chunks.store.put(header)
-    this.mesh.chunks.provide(cid).catch(() => {})
+    return await this.storeChunk(header)
+  }
+
+  /** Stores one input chunk and announces it in the DHT (in the background: an announcement may take a while). */
+  private async storeChunk (bytes: Uint8Array): Promise<string> {
+    const cid = await this.mesh.chunks.store.put(bytes)
+    this.mesh.chunks.provide(cid).catch(err => { this.log.warn({ err: err?.message, cid: cid.toString() }, 'could not provide an input chunk') })
     return cid.toString()
   }
 
@@ -422,9 +427,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     let current = -1
     const flush = async (): Promise<void> => {
       if (pendingBytes === 0) return
-      const cid = await this.mesh.chunks.store.put(Buffer.concat(pending))
-      this.mesh.chunks.provide(cid).catch(err => { this.log.warn({ err: err?.message, cid: cid.toString() }, 'could not provide an input chunk') })
-      stored[current]?.push(cid.toString())
+      stored[current]?.push(await this.storeChunk(Buffer.concat(pending)))
       pending = []
       pendingBytes = 0
     }
@@ -802,11 +805,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const halves: string[][] = []
     for (const half of [body.subarray(0, cut), body.subarray(cut)]) {
       const cids: string[] = []
-      for (let offset = 0; offset < half.byteLength; offset += INPUT_CHUNK_SIZE) {
-        const cid = await this.mesh.chunks.store.put(half.subarray(offset, offset + INPUT_CHUNK_SIZE))
-        this.mesh.chunks.provide(cid).catch(() => {})
-        cids.push(cid.toString())
-      }
+      for (let offset = 0; offset < half.byteLength; offset += INPUT_CHUNK_SIZE) cids.push(await this.storeChunk(half.subarray(offset, offset + INPUT_CHUNK_SIZE)))
       halves.push(header !== undefined ? [header, ...cids] : cids)
     }
     const next = Math.max(...job.taskIds.map(id => this.tasks.get(id)?.index ?? 0), task.index) + 1
@@ -973,30 +972,6 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const run = this.serial.then(fn, fn)
     this.serial = run.catch(() => {})
     return await run
-  }
-}
-
-/**
- * Cuts a byte stream of `size` bytes into `parts` parts: part k ends at the first newline at or after k/parts of
- * the size. Yields each piece of input with the part it belongs to.
- */
-export async function * cutParts (source: AsyncIterable<Uint8Array>, size: number, parts: number): AsyncGenerator<{ part: number, bytes: Uint8Array }> {
-  let part = 0
-  let base = 0
-  const targetOf = (k: number): number => Math.ceil(size * (k + 1) / parts)
-  let target = targetOf(0)
-  for await (const piece of source) {
-    let start = 0
-    while (part < parts - 1) {
-      const cut = piece.indexOf(0x0a, Math.max(start, target - 1 - base))
-      if (cut < 0) break
-      yield { part, bytes: piece.subarray(start, cut + 1) }
-      start = cut + 1
-      part++
-      target = Math.max(targetOf(part), base + start + 1)
-    }
-    if (start < piece.byteLength) yield { part, bytes: piece.subarray(start) }
-    base += piece.byteLength
   }
 }
 

@@ -23,7 +23,7 @@ import type { CID } from 'multiformats/cid'
 
 export { ChunkStore, cidOf, parseCid } from './store.ts'
 export type { ChunkInfo, PutOptions } from './store.ts'
-export { splitRecords } from './split.ts'
+export { cutParts, splitRecords } from './split.ts'
 export { ChunkIntegrityError, ChunkNotFoundError, NoProviderError } from './errors.ts'
 export { ChunkRequest, ChunkResponse } from './pb/chunk.ts'
 export {

@@ -29,3 +29,27 @@ export async function * splitRecords (
   }
   if (pendingSize > 0) yield Buffer.concat(pending)
 }
+
+/**
+ * Cuts a byte stream of `size` bytes into `parts` parts: part k ends at the first newline at or after k/parts of
+ * the size. Yields each piece of input with the part it belongs to.
+ */
+export async function * cutParts (source: AsyncIterable<Uint8Array>, size: number, parts: number): AsyncGenerator<{ part: number, bytes: Uint8Array }> {
+  let part = 0
+  let base = 0
+  const targetOf = (k: number): number => Math.ceil(size * (k + 1) / parts)
+  let target = targetOf(0)
+  for await (const piece of source) {
+    let start = 0
+    while (part < parts - 1) {
+      const cut = piece.indexOf(0x0a, Math.max(start, target - 1 - base))
+      if (cut < 0) break
+      yield { part, bytes: piece.subarray(start, cut + 1) }
+      start = cut + 1
+      part++
+      target = Math.max(targetOf(part), base + start + 1)
+    }
+    if (start < piece.byteLength) yield { part, bytes: piece.subarray(start) }
+    base += piece.byteLength
+  }
+}
