@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option } from 'commander'
 import { ApiError, FINAL_STATUSES, UsageError, connection, followJob, getJob, getResultText, submitJob } from '../client.ts'
 import { parseSize } from '../options.ts'
 import { progressLine, renderOutcome } from '../outcome.ts'
-import type { Connection, JobView } from '../client.ts'
+import type { Connection, JobView, Submission } from '../client.ts'
 import type { Command } from 'commander'
 
 export interface JobFlags {
@@ -74,16 +74,41 @@ export async function printOutcome (conn: Connection, job: JobView, json: boolea
   return printed.exitCode
 }
 
-async function guard (json: boolean | undefined, fn: () => Promise<number>): Promise<void> {
+/**
+ * Runs a command's body and sets the exit code: its own, or 2 for an unusable command line (with `--json`, a
+ * `rejected` object), 1 for anything else (`failed`, with `failureCode`).
+ */
+export async function guard (json: boolean | undefined, fn: () => Promise<number>, options: { prefix?: string, failureCode?: string } = {}): Promise<void> {
   try {
     process.exitCode = await fn()
   } catch (err: any) {
-    const usage = err instanceof UsageError || (err instanceof ApiError && err.status === 400)
+    const usage = err instanceof UsageError || err?.name === 'UnsafeSandboxError' || (err instanceof ApiError && err.status === 400)
     const code = usage ? 2 : 1
-    if (json === true) process.stdout.write(JSON.stringify({ status: usage ? 'rejected' : 'failed', error: { code: usage ? 'usage' : 'coordinator', message: err.message } }) + '\n')
-    else process.stderr.write(`runsurge: ${String(err?.message ?? err)}\n`)
+    if (json === true) process.stdout.write(JSON.stringify({ status: usage ? 'rejected' : 'failed', error: { code: usage ? 'usage' : (options.failureCode ?? 'coordinator'), message: String(err?.message ?? err) } }) + '\n')
+    else process.stderr.write(`${options.prefix ?? 'runsurge'}: ${String(err?.message ?? err)}\n`)
     process.exitCode = code
   }
+}
+
+/** The submission a command line describes; `defaults` fill what the flags leave open. */
+export function submissionOf (script: string, flags: JobFlags, defaults: { taskMemoryBytes?: number } = {}): Submission {
+  const taskMemoryBytes = flags.taskMemory ?? defaults.taskMemoryBytes
+  return {
+    script,
+    inputs: flags.input ?? [],
+    mode: modeOf(flags),
+    ...(flags.tasks !== undefined ? { tasks: flags.tasks } : {}),
+    ...(taskMemoryBytes !== undefined ? { taskMemoryBytes } : {}),
+    ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
+    ...(flags.aggregate !== undefined ? { aggregate: flags.aggregate } : {})
+  }
+}
+
+/** Submits and, unless the scanner rejected it, waits for the job's end; prints the outcome, returns the exit code. */
+export async function submitAndWait (conn: Connection, submission: Submission, json: boolean): Promise<number> {
+  const job = await submitJob(conn, submission)
+  if (job.status === 'rejected') return await printOutcome(conn, job, json)
+  return await printOutcome(conn, await waitForJob(conn, job.id, json), json)
 }
 
 export function register (program: Command): void {
@@ -95,18 +120,9 @@ export function register (program: Command): void {
     .action(async (script: string, flags: JobFlags & ConnectionFlags & { wait?: boolean }) => {
       await guard(flags.json, async () => {
         const conn = await connection(flags)
-        const mode = modeOf(flags)
-        const job = await submitJob(conn, {
-          script,
-          inputs: flags.input ?? [],
-          mode,
-          ...(flags.tasks !== undefined ? { tasks: flags.tasks } : {}),
-          ...(flags.taskMemory !== undefined ? { taskMemoryBytes: flags.taskMemory } : {}),
-          ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
-          ...(flags.aggregate !== undefined ? { aggregate: flags.aggregate } : {})
-        })
+        if (flags.wait === true) return await submitAndWait(conn, submissionOf(script, flags), flags.json === true)
+        const job = await submitJob(conn, submissionOf(script, flags))
         if (job.status === 'rejected') return await printOutcome(conn, job, flags.json === true)
-        if (flags.wait === true) return await printOutcome(conn, await waitForJob(conn, job.id, flags.json === true), flags.json === true)
         process.stdout.write(flags.json === true ? JSON.stringify(job) + '\n' : `${job.id}\n`)
         return 0
       })

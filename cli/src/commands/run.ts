@@ -10,15 +10,16 @@ import { availableParallelism, freemem, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { analyze } from '../../../analyzer/src/index.ts'
 import { startCoordinator } from '../../../coordinator/src/index.ts'
+import { rejectionOf } from '../../../coordinator/src/jobs/service.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
-import { UsageError, connection, submitJob } from '../client.ts'
+import { UsageError, connection } from '../client.ts'
 import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
 import { sandboxArgs, waitForNodes } from '../mesh.ts'
 import { parseSize } from '../options.ts'
 import { renderOutcome } from '../outcome.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
-import { addJobOptions, modeOf, positiveInteger, printOutcome, waitForJob } from './jobs.ts'
+import { addJobOptions, guard, modeOf, positiveInteger, submissionOf, submitAndWait } from './jobs.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
 import type { Connection, JobView } from '../client.ts'
 import type { JobFlags } from './jobs.ts'
@@ -47,38 +48,10 @@ export function register (program: Command): void {
     .option('--token <token>', 'with --coordinator: API token')
   addSandboxOptions(addJobOptions(command))
     .action(async (script: string, flags: RunFlags) => {
-      const json = flags.json === true
-      try {
-        process.exitCode = flags.coordinator !== undefined || process.env.RUNSURGE_COORDINATOR !== undefined
-          ? await runOn(await connection(flags), script, flags)
-          : await runEmbedded(script, flags)
-      } catch (err: any) {
-        const usage = err instanceof UsageError || err?.name === 'UnsafeSandboxError' || (err?.name === 'ApiError' && err.status === 400)
-        if (json) process.stdout.write(JSON.stringify({ status: usage ? 'rejected' : 'failed', error: { code: usage ? 'usage' : 'mesh', message: String(err?.message ?? err) } }) + '\n')
-        else process.stderr.write(`runsurge run: ${String(err?.message ?? err)}\n`)
-        process.exitCode = usage ? 2 : 1
-      }
+      await guard(flags.json, async () => flags.coordinator !== undefined || process.env.RUNSURGE_COORDINATOR !== undefined
+        ? await submitAndWait(await connection(flags), submissionOf(script, flags), flags.json === true)
+        : await runEmbedded(script, flags), { prefix: 'runsurge run', failureCode: 'mesh' })
     })
-}
-
-async function runOn (conn: Connection, script: string, flags: RunFlags, defaults: { taskMemoryBytes?: number } = {}): Promise<number> {
-  const json = flags.json === true
-  const taskMemoryBytes = flags.taskMemory ?? defaults.taskMemoryBytes
-  const job = await submitJob(conn, {
-    script,
-    inputs: flags.input ?? [],
-    mode: modeOf(flags),
-    ...(flags.tasks !== undefined ? { tasks: flags.tasks } : {}),
-    ...(taskMemoryBytes !== undefined ? { taskMemoryBytes } : {}),
-    ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
-    ...(flags.aggregate !== undefined ? { aggregate: flags.aggregate } : {})
-  })
-  if (job.status === 'rejected') {
-    const printed = renderOutcome(job, undefined, json)
-    process.stdout.write(printed.stdout)
-    return printed.exitCode
-  }
-  return await printOutcome(conn, await waitForJob(conn, job.id, json), json)
 }
 
 async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
@@ -132,7 +105,7 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
       throw new Error(`node ${i} exited (${String(code)}) before joining: ${stderr.join('').trim().slice(-1000)}`)
     })])
     const conn: Connection = { url: coordinator.info.http, token: coordinator.info.adminToken }
-    return await runOn(conn, script, flags, { taskMemoryBytes: nodeMemory })
+    return await submitAndWait(conn, submissionOf(script, flags, { taskMemoryBytes: nodeMemory }), flags.json === true)
   } finally {
     process.off('SIGINT', interrupt)
     process.off('SIGTERM', interrupt)
@@ -150,17 +123,8 @@ async function rejectEarly (script: string, flags: RunFlags): Promise<number | u
   const mode = modeOf(flags)
   const report = analyze(source, { mode: mode === 'auto' ? 'auto' : 'manual' })
   if (report.status !== 'rejected') return undefined
-  const findings = report.findings.map(f => ({ rule: f.ruleId, message: f.message, line: f.line, severity: f.severity }))
-  const view: JobView = {
-    id: '',
-    name: script,
-    mode,
-    status: 'rejected',
-    findings,
-    plan: {},
-    progress: { total: 0, completed: 0, running: 0, failed: 0 },
-    error: { code: report.error?.code ?? 'REJECTED', message: report.error?.message ?? 'rejected', ...(report.error?.line !== undefined ? { line: report.error.line } : {}) }
-  }
+  const { error, findings } = rejectionOf(report)
+  const view: JobView = { id: '', name: script, mode, status: 'rejected', findings, plan: {}, progress: { total: 0, completed: 0, running: 0, failed: 0 }, error }
   const printed = renderOutcome(view, undefined, flags.json === true)
   process.stdout.write(printed.stdout)
   return printed.exitCode

@@ -1033,7 +1033,8 @@ function jobMetrics (job: JobRecord, tasks: TaskRecord[], now: number): JobRecor
   }
 }
 
-function rejectionOf (report: AnalysisReport): { error: JobError, findings: Finding[] } {
+/** A rejected analysis as a job's error and findings (the API's and the CLI's shape). */
+export function rejectionOf (report: AnalysisReport): { error: JobError, findings: Finding[] } {
   const findings = report.findings.map(f => ({ rule: f.ruleId, message: f.message, line: f.line, severity: f.severity }))
   const error: JobError = {
     code: report.error?.code ?? 'REJECTED',
