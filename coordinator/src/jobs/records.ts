@@ -4,6 +4,10 @@
  * or the state after, never half of it.
  */
 import { Repository } from '../store/index.ts'
+import type {
+  JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, TaskAttempt as TaskAttemptSchema, TaskMetrics as TaskMetricsSchema
+} from '../schemas/jobs.ts'
+import type { Static } from 'typebox'
 import type { Store } from '../store/index.ts'
 
 export type JobMode = 'auto' | 'manual' | 'grouped'
@@ -42,15 +46,11 @@ export interface Finding {
   severity?: string
 }
 
-export interface JobCost {
-  /** Sum of the contributors' earnings, micro-units. */
-  contributors: number
-  /** What the submitter pays: 1.2 × contributors, rounded. */
-  price: number
-  /** price − contributors. */
-  platform: number
-  unitRate: number
-}
+/** The shapes the API shows as they are stored: one definition, in the schemas. */
+export type JobCost = Static<typeof JobCostSchema>
+export type JobMetrics = Static<typeof JobMetricsSchema>
+export type TaskMetrics = Static<typeof TaskMetricsSchema>
+export type TaskAttempt = Static<typeof TaskAttemptSchema>
 
 export interface JobRecord {
   id: string
@@ -84,33 +84,8 @@ export interface JobRecord {
   metrics?: JobMetrics
 }
 
-export interface JobMetrics {
-  wallMs: number
-  /** Sum over the tasks' winning attempts. */
-  cpuMs: number
-  taskWallMs: number
-  peakMemoryBytes: number
-  attempts: number
-}
-
 /** `replaced`: a chunk task that ran out of memory, split into two smaller ones (no longer in the job's task list). */
 export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled' | 'replaced'
-
-export interface TaskMetrics {
-  wallMs: number
-  cpuMs: number
-  peakMemoryBytes: number
-  avgMemoryBytes: number
-}
-
-export interface TaskAttempt {
-  attempt: number
-  nodeId: string
-  assignedAt: number
-  endedAt?: number
-  outcome?: string
-  message?: string
-}
 
 export interface TaskRecord {
   id: string

@@ -4,6 +4,41 @@ export const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength
 
 export const JobError = Type.Object({ code: Type.String(), message: Type.String(), line: Type.Optional(Type.Integer()) })
 
+/** Measurements of a task's completed attempt; memory is the whole process tree's. */
+export const TaskMetrics = Type.Object({
+  wallMs: Type.Number(),
+  cpuMs: Type.Number(),
+  peakMemoryBytes: Type.Number(),
+  avgMemoryBytes: Type.Number()
+})
+
+/** One assignment of a task to a node. */
+export const TaskAttempt = Type.Object({
+  attempt: Type.Integer(),
+  nodeId: Type.String(),
+  assignedAt: Type.Number(),
+  endedAt: Type.Optional(Type.Number()),
+  outcome: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String())
+})
+
+/** Micro-units: what contributors earn, what the submitter pays (1.2 × that, rounded half up), the platform's share. */
+export const JobCost = Type.Object({
+  contributors: Type.Integer(),
+  price: Type.Integer(),
+  platform: Type.Integer(),
+  unitRate: Type.Number()
+})
+
+export const JobMetrics = Type.Object({
+  wallMs: Type.Number(),
+  /** Sum over the tasks' winning attempts. */
+  cpuMs: Type.Number(),
+  taskWallMs: Type.Number(),
+  peakMemoryBytes: Type.Number(),
+  attempts: Type.Integer()
+})
+
 export const TaskView = Type.Object({
   id: Type.String(),
   index: Type.Integer(),
@@ -12,12 +47,12 @@ export const TaskView = Type.Object({
   attempt: Type.Integer(),
   failures: Type.Integer(),
   nodeId: Type.Optional(Type.String()),
-  metrics: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  metrics: Type.Optional(TaskMetrics),
   error: Type.Optional(JobError),
   earning: Type.Optional(Type.Integer()),
   memoryBytes: Type.Optional(Type.Integer()),
   dependsOn: Type.Optional(Type.Array(Type.String())),
-  attempts: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true })))
+  attempts: Type.Optional(Type.Array(TaskAttempt))
 })
 
 /** A job as its submitter sees it (the script and chunk ids stay on the coordinator). */
@@ -33,9 +68,9 @@ export const JobView = Type.Object({
   findings: Type.Array(Type.Object({}, { additionalProperties: true })),
   inputs: Type.Array(Type.Object({ name: Type.String(), size: Type.Number(), chunks: Type.Integer() })),
   plan: Type.Object({}, { additionalProperties: true }),
-  cost: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  cost: Type.Optional(JobCost),
   payment: Type.Optional(Type.String()),
-  metrics: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  metrics: Type.Optional(JobMetrics),
   progress: Type.Object({ total: Type.Integer(), completed: Type.Integer(), running: Type.Integer(), failed: Type.Integer() }),
   tasks: Type.Optional(Type.Array(TaskView))
 })

@@ -6,8 +6,9 @@ import type { Static } from 'typebox'
 import type { AccountView } from '../../../coordinator/src/schemas/accounts.ts'
 import type { AnalyzeBody, AnalyzeReply } from '../../../coordinator/src/schemas/analyze.ts'
 import type {
-  Earning as EarningSchema, EarningList as EarningListSchema, JobView, Payment as PaymentSchema, PaymentList as PaymentListSchema,
-  Stats as StatsSchema, TaskView
+  Earning as EarningSchema, EarningList as EarningListSchema, JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, JobView,
+  Payment as PaymentSchema, PaymentList as PaymentListSchema, Stats as StatsSchema, TaskAttempt as TaskAttemptSchema,
+  TaskMetrics as TaskMetricsSchema, TaskView
 } from '../../../coordinator/src/schemas/jobs.ts'
 import type { MeshInfo as MeshInfoSchema, NodeView } from '../../../coordinator/src/schemas/nodes.ts'
 import type { CreatedToken as CreatedTokenSchema } from '../../../coordinator/src/schemas/tokens.ts'
@@ -32,44 +33,12 @@ export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'comple
 export const FINAL_JOB_STATUSES: readonly string[] = ['rejected', 'completed', 'failed', 'cancelled']
 export const FINAL_TASK_STATUSES: readonly string[] = ['completed', 'failed', 'cancelled']
 
-export interface TaskMetrics {
-  wallMs: number
-  cpuMs: number
-  peakMemoryBytes: number
-  avgMemoryBytes: number
-}
-
-/** One assignment of a task to a node, when the API reports them. */
-export interface TaskAttempt {
-  attempt: number
-  nodeId: string
-  assignedAt: number
-  endedAt?: number
-  outcome?: string
-}
-
-/** A task as the API sends it; the optional extras are read when the API includes them. */
-export type Task = Omit<Static<typeof TaskView>, 'metrics'> & {
-  metrics?: TaskMetrics
-  dependsOn?: string[]
-  memoryBytes?: number
-  attempts?: TaskAttempt[]
-}
-
-export interface JobMetrics {
-  wallMs: number
-  cpuMs: number
-  taskWallMs: number
-  peakMemoryBytes: number
-  attempts: number
-}
-
-export interface JobCost {
-  contributors: number
-  price: number
-  platform: number
-  unitRate: number
-}
+export type TaskMetrics = Static<typeof TaskMetricsSchema>
+export type TaskAttempt = Static<typeof TaskAttemptSchema>
+export type JobMetrics = Static<typeof JobMetricsSchema>
+export type JobCost = Static<typeof JobCostSchema>
+/** A task as the API sends it. */
+export type Task = Static<typeof TaskView>
 
 export interface JobFinding {
   rule: string
@@ -89,10 +58,7 @@ export interface Plan {
   [key: string]: unknown
 }
 
-export type Job = Omit<Static<typeof JobView>, 'plan' | 'metrics' | 'cost' | 'tasks' | 'findings'> & {
+export type Job = Omit<Static<typeof JobView>, 'plan' | 'findings'> & {
   plan: Plan
-  metrics?: JobMetrics
-  cost?: JobCost
   findings: JobFinding[]
-  tasks?: Task[]
 }
