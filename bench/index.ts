@@ -4,19 +4,16 @@
  *
  *   npm run bench [-- --quick]
  */
-import { execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
-import { startCoordinator } from '../coordinator/src/index.ts'
 import { createExecutor } from '../node/src/executors/index.ts'
-import { pino } from 'pino'
+import { startWarmMesh } from './mesh.ts'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
-const BIN = join(ROOT, 'bin', 'runsurge.js')
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const RUNS = values.quick ? 3 : 7
 
@@ -54,30 +51,16 @@ async function overhead (): Promise<void> {
   await executor.close()
 
   // A warm mesh: a coordinator in this process and two node processes, as contributors start them.
-  const logger = pino({ level: 'silent' })
-  const coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger })
-  const nodes = [0, 1].map(i => spawn(process.execPath, [BIN, 'node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, `node-${i}`), '--memory', '1G'], {
-    stdio: 'ignore', env: { ...process.env, RUNSURGE_LOG_LEVEL: 'warn' }
-  }))
-  while ((await coordinator.registry.list()).filter(n => n.status === 'alive').length < 2) await once(coordinator.registry, 'node:alive')
-  const auth = { authorization: `Bearer ${coordinator.info.adminToken}` }
+  const mesh = await startWarmMesh(dir, 2, { nodeArgs: ['--memory', '1G'] })
   const latencies: number[] = []
   for (let i = 0; i < RUNS * 2; i++) {
     latencies.push(await timed(async () => {
-      const form = new FormData()
-      form.set('script', new Blob(['def main(data):\n    return len(data)\n']), 'trivial.py')
-      form.append('input', new Blob(['a\nb\nc\n']), 'in.txt')
-      const job = await (await fetch(`${coordinator.info.http}/api/jobs`, { method: 'POST', body: form, headers: auth })).json() as { id: string }
-      const events = await fetch(`${coordinator.info.http}/api/jobs/${job.id}/events`, { headers: auth })
-      await events.text() // the stream ends when the job does
-      const result = await (await fetch(`${coordinator.info.http}/api/jobs/${job.id}/result`, { headers: auth })).text()
+      const { result } = await mesh.run('def main(data):\n    return len(data)\n', 'a\nb\nc\n', 'in.txt')
       if (result !== '3') throw new Error(`trivial job returned ${result}`)
     }))
   }
   const trivial = median(latencies)
-  for (const node of nodes) node.kill('SIGTERM')
-  await Promise.all(nodes.map(async node => await once(node, 'exit')))
-  await coordinator.close()
+  await mesh.stop()
   await rm(dir, { recursive: true, force: true })
 
   const target = Math.max(150, 4 * sandboxed)

@@ -6,16 +6,14 @@
  *
  *   node --import tsx bench/speedup.ts [--nodes N] [--runs R] [--elements E]   → one JSON object on stdout
  */
-import { execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
-import { pino } from 'pino'
-import { startCoordinator } from '../coordinator/src/index.ts'
 import { sandboxCalibrationRunner } from '../node/src/calibration.ts'
 import { createExecutor } from '../node/src/executors/index.ts'
+import { startWarmMesh } from './mesh.ts'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
@@ -111,22 +109,12 @@ async function main (): Promise<void> {
   const hasDask = await run(PYTHON, ['-c', 'import distributed']).then(() => true, () => false)
 
   // Warm mesh: a coordinator in this process and N node processes, started once.
-  const logger = pino({ level: 'silent' })
-  const coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger, calibrationRunner: sandboxCalibrationRunner(createExecutor({ kind: 'bwrap' })) })
-  const nodes = Array.from({ length: NODES }, (_, i) => spawn(process.execPath, [BIN, 'node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, `node-${i}`)], {
-    stdio: 'ignore', env: { ...process.env, RUNSURGE_LOG_LEVEL: 'warn' }
-  }))
-  while ((await coordinator.registry.list()).filter(n => n.status === 'alive').length < NODES) await once(coordinator.registry, 'node:alive')
-  const auth = { authorization: `Bearer ${coordinator.info.adminToken}` }
+  const mesh = await startWarmMesh(dir, NODES, { calibrationRunner: sandboxCalibrationRunner(createExecutor({ kind: 'bwrap' })) })
   let plan: unknown
   const warm = async (): Promise<string> => {
-    const form = new FormData()
-    form.set('script', new Blob([JOB]), 'job.py')
-    form.append('input', new Blob([lines.join('\n') + '\n']), 'numbers.txt')
-    const job = await (await fetch(`${coordinator.info.http}/api/jobs`, { method: 'POST', body: form, headers: auth })).json() as { id: string }
-    await (await fetch(`${coordinator.info.http}/api/jobs/${job.id}/events`, { headers: auth })).text()
-    plan = (await (await fetch(`${coordinator.info.http}/api/jobs/${job.id}`, { headers: auth })).json() as { plan: unknown }).plan
-    return await (await fetch(`${coordinator.info.http}/api/jobs/${job.id}/result`, { headers: auth })).text()
+    const { id, result } = await mesh.run(JOB, lines.join('\n') + '\n', 'numbers.txt')
+    plan = (await mesh.job(id)).plan
+    return result
   }
 
   for (let r = 0; r < RUNS; r++) {
@@ -148,9 +136,7 @@ async function main (): Promise<void> {
       results.dask?.push(dask.ms)
     }
   }
-  for (const node of nodes) node.kill('SIGTERM')
-  await Promise.all(nodes.map(async node => await once(node, 'exit')))
-  await coordinator.close()
+  await mesh.stop()
   await rm(dir, { recursive: true, force: true })
 
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.length > 0 ? Math.round(median(v)) : null])) as Record<string, number | null>
