@@ -39,6 +39,8 @@ export interface DdgNode {
   inputs: string[]
   /** The statement may end the function early (return/raise not at the end). */
   exits: boolean
+  /** Effects beyond binding and mutating locals (impure or unknown calls, `global`…); empty when none. */
+  sideEffects: string[]
 }
 
 /** Dependency kinds, see the module comment. */
@@ -200,7 +202,8 @@ export function buildDdg (fn: FunctionDef, ctx: EffectContext): DdgWithSyntax {
       writes,
       mutates: writes.filter(w => eff.mutated.has(w)),
       inputs: reads.filter(r => params.has(r)),
-      exits
+      exits,
+      sideEffects: [...new Set(eff.impure)]
     })
   })
   edges.sort((a, b) => a.to - b.to || a.from - b.from || a.key.localeCompare(b.key) || a.kind.localeCompare(b.kind))

@@ -272,7 +272,7 @@ describe('cost model', () => {
     expect(slow.reasons.join('\n')).toMatch(/calibrated estimate: ~[\d.]+ s split vs ~[\d.]+ s sequential/)
     const quick = planAuto({ ...input, report: timed(1e-8) })
     expect(quick.level).toBe(1)
-    expect(quick.reasons.join('\n')).toMatch(/splitting would not be faster/)
+    expect(quick.reasons.join('\n')).toMatch(/splitting by data would not be faster/)
   })
 })
 
@@ -313,7 +313,7 @@ describe('planAuto keeps level 1', () => {
   it('for prefix sums, which the analyzer cannot prove element-wise', async () => {
     const p = await plan('11-prefix-sum.py', 30_000)
     expect(p.level).toBe(1)
-    expect(p.reasons.join('\n')).toMatch(/runs sequentially: line 5/)
+    expect(p.reasons.join('\n')).toMatch(/not split by data: line 5/)
   })
 
   it('when a later statement reads data itself (a mean broadcast into a map of data)', async () => {

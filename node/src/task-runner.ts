@@ -9,10 +9,13 @@ import { extname, join } from 'node:path'
 import { RUNTIME_DIR } from './executors/common.ts'
 import type { Executor, RunOptions, TaskLimits, TaskOutcome } from './executors/index.ts'
 
-/** `auto`: `main(data)`; `manual`: `process(chunk_text)`; `aggregate`: `aggregate(results)`. */
-export type PythonTaskMode = 'auto' | 'manual' | 'aggregate'
+/**
+ * `auto`: `main(data)`; `manual`: `process(chunk_text)`; `aggregate`: `aggregate(results)`; `segment`:
+ * `segment(data, results)`, part of an automatic job's main with the data (if it reads it) and earlier parts' values.
+ */
+export type PythonTaskMode = 'auto' | 'manual' | 'aggregate' | 'segment'
 
-const DEFAULT_FUNCTION: Record<PythonTaskMode, string> = { auto: 'main', manual: 'process', aggregate: 'aggregate' }
+const DEFAULT_FUNCTION: Record<PythonTaskMode, string> = { auto: 'main', manual: 'process', aggregate: 'aggregate', segment: '_runsurge_segment' }
 
 /** Cap on the traceback kept in an outcome's error message. */
 const MAX_ERROR_MESSAGE_CHARS = 16 * 1024
@@ -28,6 +31,8 @@ export interface PythonTaskInit {
    * .csv, else text lines), or bytes with a file name. Absent: `main([])` / `process('')`.
    */
   input?: { path: string } | { name: string, data: Uint8Array | string }
+  /** `segment` mode: the JSON array of earlier tasks' results, its second argument. */
+  results?: string
   /** Default `auto`. */
   mode?: PythonTaskMode
   /** Function to call; default `main`, `process` or `aggregate` by mode. */
@@ -76,6 +81,7 @@ export async function runPythonTask (init: PythonTaskInit, options: RunOptions =
       if ('path' in init.input) await linkOrCopy(init.input.path, join(dir, inputName))
       else await writeFile(join(dir, inputName), init.input.data)
     }
+    if (init.results !== undefined) await writeFile(join(dir, 'results.json'), init.results)
     await writeFile(join(dir, 'job.py'), init.script)
     await copyFile(join(RUNTIME_DIR, 'runner.py'), join(dir, 'runner.py'))
     await writeFile(join(dir, 'runsurge-task.json'), JSON.stringify({
@@ -83,6 +89,7 @@ export async function runPythonTask (init: PythonTaskInit, options: RunOptions =
       function: init.function ?? DEFAULT_FUNCTION[mode],
       mode,
       input: inputName,
+      ...(init.results !== undefined ? { results: 'results.json' } : {}),
       result: 'result.json',
       error: 'error.json'
     }))

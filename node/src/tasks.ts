@@ -11,7 +11,7 @@ import type { AssignRequest, ChunkExchange } from '../../protocols/src/index.ts'
 import type { PeerId } from '@libp2p/interface'
 
 /** The entry a task calls, and how its input is handed to it (DESIGN.md's job contract). */
-const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate' }
+const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate', segment: 'segment' }
 
 export interface SandboxTasksInit {
   executor: Executor
@@ -24,11 +24,15 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
   return async (task, { chunks, signal, coordinator }) => {
     const mode = MODES[task.entry]
     if (mode === undefined) {
-      return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process or aggregate` }
+      return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process, aggregate or segment` }
+    }
+    if (task.resultInputs > task.inputCids.length || (mode !== 'segment' && task.resultInputs > 0)) {
+      return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `result_inputs ${task.resultInputs} does not fit ${task.inputCids.length} input chunks of a ${task.entry} task` }
     }
     let input: PythonTaskInit['input']
+    let results: string | undefined
     try {
-      input = await loadInput(task, mode, chunks, coordinator, signal)
+      ({ input, results } = await loadInput(task, mode, chunks, coordinator, signal))
     } catch (err: any) {
       if (signal.aborted) throw err
       return { state: 'failed', errorCode: 'input_unavailable', errorMessage: `could not get the task's input: ${String(err?.message ?? err)}` }
@@ -40,6 +44,7 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
       taskId: task.taskId,
       limits: { memoryBytes: task.memoryBytes, ...(task.timeoutMs > 0 ? { timeoutMs: task.timeoutMs } : {}) },
       ...(input === undefined ? {} : { input }),
+      ...(results === undefined ? {} : { results }),
       ...(init.workDir === undefined ? {} : { workDir: init.workDir })
     }
     const outcome = await runPythonTask(run, { signal })
@@ -65,9 +70,10 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
 /**
  * The task's input as the runtime expects it: for `aggregate` a JSON array of the results in the input chunks
  * (each chunk holds one result exactly as Python wrote it), otherwise the chunks' bytes in order, under
- * `inputName` so the loader matches the original file's type.
+ * `inputName` so the loader matches the original file's type. A `segment` task has both: its last
+ * `resultInputs` chunks are results, the ones before them the data.
  */
-async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: ChunkExchange, coordinator: PeerId, signal: AbortSignal): Promise<PythonTaskInit['input']> {
+async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: ChunkExchange, coordinator: PeerId, signal: AbortSignal): Promise<{ input?: PythonTaskInit['input'], results?: string }> {
   const cids = task.inputCids.map(text => parseCid(text))
   // Through the DHT; when no provider is known (e.g. the coordinator just restarted and has not announced its
   // chunks again), straight from the coordinator, which holds every input it split.
@@ -78,10 +84,11 @@ async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: Chu
     })
   }))
   const parts = await Promise.all(cids.map(async cid => await chunks.store.read(cid)))
-  if (mode === 'aggregate') {
-    const decoder = new TextDecoder()
-    return { name: 'results.json', data: `[${parts.map(part => decoder.decode(part)).join(',')}]` }
-  }
-  if (parts.length === 0) return undefined
-  return { name: task.inputName === '' ? 'input.txt' : task.inputName, data: Buffer.concat(parts) }
+  const decoder = new TextDecoder()
+  const resultsOf = (texts: Uint8Array[]): string => `[${texts.map(part => decoder.decode(part)).join(',')}]`
+  if (mode === 'aggregate') return { input: { name: 'results.json', data: resultsOf(parts) } }
+  const dataParts = mode === 'segment' ? parts.slice(0, parts.length - task.resultInputs) : parts
+  const results = mode === 'segment' ? resultsOf(parts.slice(parts.length - task.resultInputs)) : undefined
+  const input = dataParts.length === 0 ? undefined : { name: task.inputName === '' ? 'input.txt' : task.inputName, data: Buffer.concat(dataParts) }
+  return { ...(input !== undefined ? { input } : {}), ...(results !== undefined ? { results } : {}) }
 }

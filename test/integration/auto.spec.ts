@@ -40,6 +40,8 @@ interface TaskView {
   entry: string
   status: string
   nodeId?: string
+  dependsOn?: string[]
+  attempts?: Array<{ attempt: number, nodeId: string, assignedAt: number, endedAt?: number, outcome?: string }>
   metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
   error?: { code: string, message: string }
 }
@@ -297,6 +299,26 @@ describe('the corpus on a coordinator and two nodes offering 48 MiB each, agains
     }
   })
 
+  it('32-fork-join.py, two CPU-heavy independent steps: level 2, the two steps on the two nodes at the same time, python3\'s result', async () => {
+    const input = join(inputs, 'fork-join.txt')
+    await writeFile(input, Array.from({ length: LARGE_ELEMENTS }, (_, i) => String((i * 7919) % 100_003)).join('\n') + '\n')
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh, '32-fork-join.py', input), sequential('32-fork-join.py', input)])
+    const what = describeJob(job)
+    expect(job.status, what).toBe('completed')
+    expectSameResult(expected, result ?? '', what)
+    expect(job.plan.level, what).toBe(2)
+    const parts = (job.tasks ?? []).filter(t => t.entry === 'segment')
+    expect(parts.length, what).toBeGreaterThanOrEqual(3)
+    // The two parts that depend only on the head ran at the same time, on different nodes.
+    const [first, second] = parts.filter(t => (t.dependsOn ?? []).length === 1 && parts.some(o => o.id === t.dependsOn?.[0] && (o.dependsOn ?? []).length === 0))
+    expect(first?.nodeId, what).toBeDefined()
+    expect(second?.nodeId, what).not.toBe(first?.nodeId)
+    const span = (t: TaskView | undefined): [number, number] => [t?.attempts?.at(-1)?.assignedAt ?? NaN, t?.attempts?.at(-1)?.endedAt ?? NaN]
+    const [a0, a1] = span(first)
+    const [b0, b1] = span(second)
+    expect(Math.max(a0, b0), `${what}\nparts ran ${a0}-${a1} and ${b0}-${b1}`).toBeLessThan(Math.min(a1, b1))
+  }, 120_000)
+
   // A known product bug (see the report of issue 6's tests): this fails today.
   it('21-text-char-stats.py at 6 MiB: python3\'s result, or refused as does_not_fit, not killed for memory at level 1', async () => {
     // Planned at level 1 on an estimate of ~40 MiB; loading a text input holds the whole file as one string next
@@ -384,6 +406,21 @@ describe('nodes offering 64 MiB, inputs several times that', () => {
       }
     }, 120_000)
   }
+
+  it('33-two-stages.py at 20 MiB, too big for one node and not splittable by data: level 2, parts each within 64 MiB, python3\'s result', async () => {
+    const input = join(inputs, 'two-stages.txt')
+    await writeFile(input, Array.from({ length: LARGE_ELEMENTS }, (_, i) => 'x'.repeat(900 + (i * 7919) % 200)).join('\n') + '\n')
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh, '33-two-stages.py', input), sequential('33-two-stages.py', input)])
+    const what = describeJob(job)
+    expect(job.status, what).toBe('completed')
+    expectSameResult(expected, result ?? '', what)
+    expect(job.plan.level, what).toBe(2)
+    expect(job.plan.tasks, what).toBeGreaterThanOrEqual(2)
+    for (const task of job.tasks ?? []) {
+      expect(task.status, what).toBe('completed')
+      expect(task.metrics?.peakMemoryBytes ?? NaN, `${what}\ntask ${task.index}`).toBeLessThanOrEqual(offered.get(task.nodeId ?? '') ?? 0)
+    }
+  }, 120_000)
 
   it('fails programs that cannot fit anywhere with does_not_fit, naming the statement\'s line and the memory it needs', async () => {
     // keys.sort() (line 6) needs every mapped line at once, in the aggregator; the prefix sums cannot be split.

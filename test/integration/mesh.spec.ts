@@ -22,7 +22,7 @@ const HEARTBEAT = 200
 const DEAD_AFTER = 1_500
 
 function task (taskId: string): AssignRequest {
-  return { taskId, jobId: 'job-1', script: 'def main(data):\n    return len(data)\n', inputCids: [], memoryBytes: 64 * 1024 * 1024, timeoutMs: 10_000, entry: 'main', attempt: 1, inputName: '' }
+  return { taskId, jobId: 'job-1', script: 'def main(data):\n    return len(data)\n', inputCids: [], memoryBytes: 64 * 1024 * 1024, timeoutMs: 10_000, entry: 'main', attempt: 1, inputName: '', resultInputs: 0 }
 }
 
 describe('a coordinator and five nodes on loopback', () => {

@@ -64,8 +64,11 @@ export interface JobRecord {
   script: string
   /** Grouped jobs: the aggregation script. Manual jobs that define `aggregate` use their own script. */
   aggregateScript?: string
-  /** Automatic mode: the planner's generated scripts (per-chunk stages, and the aggregator or whole program). */
-  generated?: { chunk?: string, final: string }
+  /**
+   * Automatic mode: the planner's generated scripts (per-chunk stages, and the aggregator or whole program; for
+   * level 2, one script per part of main, task i running `segments[i]`).
+   */
+  generated?: { chunk?: string, final: string, segments?: string[] }
   /** Automatic csv jobs: the header row's chunk, put in front of every chunk task's input but the first part's. */
   csvHeader?: string
   inputs: JobInput[]
@@ -91,11 +94,14 @@ export interface TaskRecord {
   id: string
   jobId: string
   index: number
-  /** What the node calls: `main` (auto), `process` (manual, grouped) or `aggregate`. */
-  entry: 'main' | 'process' | 'aggregate'
+  /** What the node calls: `main` (auto), `process` (manual, grouped), `aggregate`, or `segment` (auto level 2). */
+  entry: 'main' | 'process' | 'aggregate' | 'segment'
   /** File name handed to the runtime; its extension picks the loader in auto mode. */
   inputName: string
-  /** Input chunks, or, for a task that depends on others, filled from their outputs when they complete. */
+  /**
+   * Input chunks, or, for a task that depends on others, filled from their outputs when they complete (a segment
+   * keeps its data chunks first and gets one output of each task it depends on after them).
+   */
   inputCids: string[]
   /** Tasks whose outputs are this task's inputs, in order. */
   dependsOn: string[]

@@ -13,6 +13,7 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
 import { PlanError, planAuto } from '../planner/index.ts'
+import type { Segment } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
@@ -317,12 +318,34 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const memoryFor = (estimate: number): number => submission.taskMemoryBytes ?? Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
     const planView = {
       level: plan.level,
-      tasks: plan.chunkTask === undefined ? 1 : plan.chunks + 1,
+      tasks: plan.segments?.length ?? (plan.chunkTask === undefined ? 1 : plan.chunks + 1),
       mode: 'auto',
       chunks: plan.chunks,
       reasons: plan.reasons,
       fused: plan.fused,
       estimate: plan.estimate
+    }
+    if (plan.segments !== undefined) {
+      // Level 2: one task per part of main, the one returning the result last; parts that read the input get it whole.
+      const order = [...plan.segments.keys()].sort((a, b) => Number(plan.segments?.[a]?.final) - Number(plan.segments?.[b]?.final))
+      const position = new Map(order.map((segment, i) => [segment, i]))
+      const cids = input === undefined || !plan.segments.some(seg => seg.readsData) ? [] : (await this.storeSplit(input.path, 1)).flat()
+      const job: JobRecord = {
+        ...base,
+        inputs: input === undefined ? [] : [{ name: input.name, size, cids }],
+        plan: { ...planView, tasks: order.length, parts: order.map(i => ({ lines: plan.segments?.[i]?.lines, dependsOn: plan.segments?.[i]?.dependsOn.map(d => position.get(d)) })) },
+        generated: { final: plan.finalTask.script, segments: order.map(i => plan.segments?.[i]?.script ?? '') }
+      }
+      const tasks = order.map((segment, i) => {
+        const seg = plan.segments?.[segment] as Segment
+        const task = this.newTask(base.id, i, 'segment', input?.name ?? '', seg.readsData ? cids : [], job)
+        task.memoryBytes = memoryFor(seg.memoryBytes)
+        task.dependsOn = seg.dependsOn.map(d => `${base.id}.${position.get(d) ?? -1}`)
+        if (task.dependsOn.length > 0) task.status = 'waiting'
+        return task
+      })
+      job.taskIds = tasks.map(task => task.id)
+      return { job, tasks }
     }
     if (plan.chunkTask === undefined || input === undefined) {
       const cids = input === undefined ? [] : (await this.storeSplit(input.path, 1)).flat()
@@ -584,9 +607,11 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private async push (task: TaskRecord, node: NodeRecord): Promise<void> {
     const job = this.jobs.get(task.jobId)
     if (job === undefined) return
-    const script = task.entry === 'aggregate'
-      ? (job.generated?.final ?? job.aggregateScript ?? job.script)
-      : task.entry === 'main' ? (job.generated?.chunk ?? job.generated?.final ?? job.script) : job.script
+    const script = task.entry === 'segment'
+      ? (job.generated?.segments?.[task.index] ?? '')
+      : task.entry === 'aggregate'
+        ? (job.generated?.final ?? job.aggregateScript ?? job.script)
+        : task.entry === 'main' ? (job.generated?.chunk ?? job.generated?.final ?? job.script) : job.script
     try {
       await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
         taskId: task.id,
@@ -597,7 +622,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         timeoutMs: task.timeoutMs,
         entry: task.entry,
         attempt: task.attempt,
-        inputName: task.inputName
+        inputName: task.inputName,
+        resultInputs: task.entry === 'segment' ? task.dependsOn.length : 0
       })
       this.log.info({ task: task.id, node: node.id, attempt: task.attempt }, 'task assigned')
     } catch (err: any) {
@@ -660,8 +686,9 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private async pullOutputs (task: TaskRecord, cids: string[], context: RequestContext): Promise<void> {
     const job = this.jobs.get(task.jobId)
     if (job === undefined) return
+    // An automatic job's result is its last task's output; other jobs aggregate, or combine every task's result.
     const aggregated = job.taskIds.some(id => this.tasks.get(id)?.entry === 'aggregate')
-    if (aggregated && task.entry !== 'aggregate') return
+    if (job.mode === 'auto' ? task.id !== job.taskIds.at(-1) : (aggregated && task.entry !== 'aggregate')) return
     for (const text of cids) {
       const cid = parseCid(text)
       if (await this.mesh.chunks.store.has(cid)) continue
@@ -692,16 +719,22 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       const tasks = this.tasksOf(job)
       const aggregate = tasks.find(t => t.entry === 'aggregate')
       const processTasks = tasks.filter(t => t.entry !== 'aggregate')
-      if (aggregate !== undefined && aggregate.status === 'waiting' && processTasks.every(t => t.status === 'completed')) {
-        const ready: TaskRecord = { ...aggregate, status: 'queued', inputCids: aggregate.dependsOn.flatMap(id => this.tasks.get(id)?.outputCids ?? []) }
-        ops.push(this.db.tasks.putOp(ready.id, ready))
-        changed.push(ready)
-        this.tasks.set(ready.id, ready)
+      // Tasks waiting for others (the aggregator, parts of main) are queued once all they depend on completed,
+      // with those tasks' outputs as their last inputs.
+      const ready = tasks
+        .filter(t => t.status === 'waiting' && t.dependsOn.every(id => this.tasks.get(id)?.status === 'completed'))
+        .map((t): TaskRecord => ({ ...t, status: 'queued', inputCids: [...t.inputCids, ...t.dependsOn.flatMap(id => this.tasks.get(id)?.outputCids ?? [])] }))
+      for (const t of ready) {
+        ops.push(this.db.tasks.putOp(t.id, t))
+        changed.push(t)
+        this.tasks.set(t.id, t)
+      }
+      if (aggregate !== undefined && ready.some(t => t.id === aggregate.id)) {
         updatedJob = { ...job, status: 'pending_aggregation' }
       } else if (tasks.every(t => t.status === 'completed')) {
         const resultCid = aggregate !== undefined
           ? aggregate.outputCids[0]
-          : (processTasks.length === 1 && job.mode === 'auto' ? processTasks[0]?.outputCids[0] : await this.combine(processTasks))
+          : (job.mode === 'auto' ? tasks.at(-1)?.outputCids[0] : await this.combine(processTasks))
         const cost = jobCost(this.unitRate, tasks.map(t => t.earning ?? 0))
         const now = Date.now()
         updatedJob = {
@@ -769,7 +802,9 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       }
       {
         const attempts = closeAttempt(task.attempts, task.attempt, code, message)
-        const what = task.entry === 'aggregate' ? 'the aggregator (combining the chunks\' results and the rest of main)' : 'the whole program'
+        const what = task.entry === 'aggregate'
+          ? 'the aggregator (combining the chunks\' results and the rest of main)'
+          : task.entry === 'segment' ? `part ${task.index + 1} of main` : 'the whole program'
         const error = {
           code: 'does_not_fit',
           message: `${what} ran out of memory at its limit of ${formatMiB(task.memoryBytes)}, and no node offers more; the analyzer's estimate was too low. ${message.split('\n')[0] ?? ''}`

@@ -19,8 +19,12 @@ export const CHUNK_SKEW = 1.25
  * once decoded).
  */
 export const ENCODING_FACTOR = 2
-/** Start-up of a task: assignment, sandbox, interpreter, fetching its chunk (seconds). */
-export const TASK_STARTUP_SECONDS = 0.5
+/**
+ * Start-up of a task: assignment, sandbox, interpreter, fetching its chunk (seconds). Measured on a warm 2-node
+ * mesh (BENCHMARKS.md): a whole trivial job, submission to result, takes about 0.2 s, of which the sandboxed
+ * interpreter is 0.09 s.
+ */
+export const TASK_STARTUP_SECONDS = 0.2
 /** Node-to-node transfer of partial results (bytes per second). */
 export const TRANSFER_BYTES_PER_SECOND = 50 * MiB
 /** Loading input holds a little more than the result while it is built (as the analyzer's static margin). */

@@ -172,7 +172,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
 }
 
 /** Whole-program reasons not to generate code (name clashes, scoping that a split would change). */
-function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefined {
+export function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefined {
   const text = layout.lines.join('\n')
   if (/_runsurge/i.test(text)) return 'the job uses names starting with _runsurge, which the generated code reserves'
   const masked = layout.masked

@@ -6,6 +6,9 @@
  *   (small input, one node, calibrated times saying it would not be faster), or when it cannot be split
  *   exactly (a `.json` input, a first statement the analyzer could not prove element-wise, a later statement
  *   that reads `data` itself, …).
+ * - **Level 2** — main cut into parts (segments.ts) that run as separate tasks, receiving the values they read from
+ *   the parts that computed them: for memory, when the whole does not fit and cannot be split by data; for time,
+ *   when calibrated times say that independent parts running at the same time finish sooner than one run.
  * - **Level 3** — the leading chain of `map`/`reduce` blocks over `data` is fused into one chunk task, run on
  *   K line-based chunks of the input; each chunk sends partial values (lists, dicts, partial accumulators),
  *   encoded exactly; one aggregator task combines them in chunk order and runs the rest of `main`. K is the
@@ -26,8 +29,12 @@ import {
 } from './cost.ts'
 import { findSplit } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
+import { planSegments } from './segments.ts'
+import type { Segment } from './segments.ts'
 
 export { PARTIALS_RUNTIME } from './codegen.ts'
+export { SEGMENT_FUNCTION } from './segments.ts'
+export type { Segment } from './segments.ts'
 export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND } from './cost.ts'
 
 /** Below this input size splitting is not worth a second task (bytes). */
@@ -75,9 +82,15 @@ export interface AutoPlan {
   chunkTask?: PlannedTask
   /**
    * Level 1: the user's script, entry `main`. Level 3: entry `aggregate(results)`, `results[i]` being chunk
-   * i's chunkTask output, in chunk order; it returns what `main(data)` would return.
+   * i's chunkTask output, in chunk order; it returns what `main(data)` would return. Level 2: the segment that
+   * returns the result (also in `segments`).
    */
-  finalTask: PlannedTask & { entry: 'main' | 'aggregate' }
+  finalTask: PlannedTask & { entry: 'main' | 'aggregate' | 'segment' }
+  /**
+   * Level 2: main's statements as a graph of tasks, each calling `_runsurge_segment(data, results)` with the input
+   * (when it reads it) and the values of the segments it depends on, in `dependsOn` order.
+   */
+  segments?: Segment[]
   /** Blocks run per chunk, with their lines. */
   fused: Array<{ block: number, lines: [number, number] }>
   estimate: { peakBytes: number, perChunkBytes?: number }
@@ -143,9 +156,16 @@ export function planAuto (input: PlanInput): AutoPlan {
     estimate: { peakBytes: whole }
   })
   const fitReason = `estimated peak ${formatBytes(whole)} at ${n.toLocaleString('en-US')} elements fits the largest node (${formatBytes(largest)})`
+  /** Level 2 when main cuts into independent parts that finish sooner, else level 1 with `why`. */
+  const parallelOrSequential = (why: string[]): AutoPlan => {
+    if (nodes.length < 2) return sequential(why)
+    const parts = planSegments(source, report, n, largest, 'time')
+    if ('reason' in parts) return sequential([...why, `not cut into parts: ${parts.reason}`])
+    return segmented(parts.segments, [...reasons, ...why, 'parts of main that do not need each other run at the same time', ...parts.reasons])
+  }
 
   if (fits) {
-    if (split === undefined) return sequential([fitReason, `runs sequentially: ${noSplit ?? 'not splittable'}`])
+    if (split === undefined) return parallelOrSequential([fitReason, `not split by data: ${noSplit ?? 'not splittable'}`])
     if (nodes.length < 2) return sequential([fitReason, 'only one node: splitting would not run anything in parallel'])
     // Calibrated times decide for themselves below; without them, a small input is not worth a split.
     const calibrated = seconds(report, split, n) !== undefined
@@ -163,7 +183,7 @@ export function planAuto (input: PlanInput): AutoPlan {
         const alone = times.fused + times.rest
         const together = splitSeconds(report, split, n, plan.chunks, nodes.length, times)
         if (together >= alone) {
-          return sequential([fitReason, `splitting would not be faster: ~${together.toFixed(2)} s split vs ~${alone.toFixed(2)} s sequential (calibrated)`])
+          return parallelOrSequential([fitReason, `splitting by data would not be faster: ~${together.toFixed(2)} s split vs ~${alone.toFixed(2)} s sequential (calibrated)`])
         }
         plan.reasons.push(`calibrated estimate: ~${together.toFixed(2)} s split vs ~${alone.toFixed(2)} s sequential`)
       }
@@ -174,17 +194,35 @@ export function planAuto (input: PlanInput): AutoPlan {
 
   const tooBig = `estimated peak ${formatBytes(whole)} at ${n.toLocaleString('en-US')} elements does not fit the largest node (${formatBytes(largest)})`
   if (split === undefined) {
+    const parts = planSegments(source, report, n, largest, 'memory')
+    if (!('reason' in parts)) {
+      return segmented(parts.segments, [...reasons, tooBig, `not split by data: ${noSplit ?? 'not splittable'}`, 'main is cut into parts that each fit a node, run one after another where they depend on each other', ...parts.reasons])
+    }
     const worst = largestStatement(report, report.ddg.nodes.map(x => x.id), n)
     const line = worst?.line ?? 1
     throw new PlanError(
       `line ${line}${worst !== undefined ? ` (\`${worst.text}\`)` : ''} needs about ${formatBytes(whole)} at ${n.toLocaleString('en-US')} elements, ` +
-      `but the largest node offers ${formatBytes(largest)}, and the program cannot be split: ${noSplit ?? 'not splittable'}`,
+      `but the largest node offers ${formatBytes(largest)}, and the program cannot be split: ${noSplit ?? 'not splittable'}; nor cut into parts: ${parts.reason}`,
       { line, bytes: whole, available: largest }
     )
   }
   const plan = splitPlan(input, split, n, largest, Math.min(2, n), reasons, [tooBig], true)
   if (plan instanceof PlanError) throw plan
   return plan
+}
+
+/** A level-2 plan from its segments (the one returning the result is the final task). */
+function segmented (segments: Segment[], reasons: string[]): AutoPlan {
+  const final = segments.find(seg => seg.final) as Segment
+  return {
+    level: 2,
+    reasons,
+    chunks: 1,
+    segments,
+    finalTask: { script: final.script, entry: 'segment', memoryBytes: final.memoryBytes },
+    fused: [],
+    estimate: { peakBytes: Math.max(...segments.map(seg => seg.memoryBytes)) }
+  }
 }
 
 function elementCount (input: PlanInput, reasons: string[]): number {

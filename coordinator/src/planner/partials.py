@@ -494,6 +494,17 @@ def _runsurge_decode_results(results, count):
     return parts
 
 
+def _runsurge_decode_inputs(results, counts):
+    """A segment's inputs: each earlier segment's values (counts[i] of them), decoded, in the plan's order."""
+    if len(results) != len(counts):
+        raise ValueError('a segment received %d results, expected %d' % (len(results), len(counts)))
+    parts = []
+    for i, count in enumerate(counts):
+        parts.append(_runsurge_decode_results([results[i]], count)[0])
+        results[i] = None
+    return parts
+
+
 # ---- combining partials, in chunk order ----
 
 def _runsurge_concat(parts, i):

@@ -7,6 +7,7 @@ auto       function(data): data loaded by extension (.json parsed, .jsonl list o
            .csv list of dicts from the header row, anything else list of text lines; no input: []).
 manual     function(text): the chunk's text, whole.
 aggregate  function(results): the input is a JSON array of task results.
+segment    function(data, results): data loaded as in auto mode, results a JSON array (the "results" file).
 The returned value is written as JSON (exact: big ints as digits, floats as the shortest repr that
 round-trips) to `result`. On failure a JSON object {"code", "type", "message", "traceback"} goes to
 `error`, the traceback to stderr, and the exit code says why (the executor maps it to a status):
@@ -136,8 +137,14 @@ def fail(spec, error):
 def run(spec):
     sys.path.insert(0, os.getcwd())
     fn = load_function(spec['script'], spec.get('function') or 'main')
-    data = load_input(spec.get('input'), spec.get('mode', 'auto'))
-    result = fn(data)
+    mode = spec.get('mode', 'auto')
+    data = load_input(spec.get('input'), 'auto' if mode == 'segment' else mode)
+    if mode == 'segment':
+        with open(spec['results'], encoding='utf-8') as f:
+            results = json.load(f)
+        result = fn(data, results)
+    else:
+        result = fn(data)
     try:
         text = json.dumps(result, allow_nan=False, ensure_ascii=False, separators=(',', ':'))
     except (TypeError, ValueError) as error:

@@ -12,6 +12,7 @@ export interface AssignRequest {
   entry: string
   attempt: number
   inputName: string
+  resultInputs: number
 }
 
 export namespace AssignRequest {
@@ -71,6 +72,11 @@ export namespace AssignRequest {
           w.string(obj.inputName)
         }
 
+        if ((obj.resultInputs != null && obj.resultInputs !== 0)) {
+          w.uint32(80)
+          w.uint32(obj.resultInputs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -84,7 +90,8 @@ export namespace AssignRequest {
           timeoutMs: 0,
           entry: '',
           attempt: 0,
-          inputName: ''
+          inputName: '',
+          resultInputs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -131,6 +138,10 @@ export namespace AssignRequest {
             }
             case 9: {
               obj.inputName = reader.string()
+              break
+            }
+            case 10: {
+              obj.resultInputs = reader.uint32()
               break
             }
             default: {
@@ -223,6 +234,13 @@ export namespace AssignRequest {
               }
               break
             }
+            case 10: {
+              yield {
+                field: `${prefix}.resultInputs`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -281,6 +299,11 @@ export namespace AssignRequest {
     value: string
   }
 
+  export interface AssignRequestResultInputsFieldEvent {
+    field: '$.resultInputs'
+    value: number
+  }
+
   export function encode (obj: Partial<AssignRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AssignRequest.codec())
   }
@@ -289,7 +312,7 @@ export namespace AssignRequest {
     return decodeMessage(buf, AssignRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AssignRequest>): Generator<AssignRequestTaskIdFieldEvent | AssignRequestJobIdFieldEvent | AssignRequestScriptFieldEvent | AssignRequestInputCidsFieldEvent | AssignRequestMemoryBytesFieldEvent | AssignRequestTimeoutMsFieldEvent | AssignRequestEntryFieldEvent | AssignRequestAttemptFieldEvent | AssignRequestInputNameFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AssignRequest>): Generator<AssignRequestTaskIdFieldEvent | AssignRequestJobIdFieldEvent | AssignRequestScriptFieldEvent | AssignRequestInputCidsFieldEvent | AssignRequestMemoryBytesFieldEvent | AssignRequestTimeoutMsFieldEvent | AssignRequestEntryFieldEvent | AssignRequestAttemptFieldEvent | AssignRequestInputNameFieldEvent | AssignRequestResultInputsFieldEvent> {
     return streamMessage(buf, AssignRequest.codec(), opts)
   }
 }
