@@ -36,6 +36,22 @@ describe('the plan as a graph', () => {
     expect(listed.nodes.every(n => n.status === undefined)).toBe(true)
   })
 
+  it('draws a level-2 job\'s parts of main with their lines and what each waits for', () => {
+    const parts = [{ lines: [[10, 11], [14, 14]], dependsOn: [] }, { lines: [[12, 12]], dependsOn: [0] }, { lines: [[13, 13]], dependsOn: [0] }, { lines: [[15, 15]], dependsOn: [0, 1, 2] }]
+    const auto = job({ mode: 'auto', plan: { level: 2, tasks: 4, parts }, inputs: [{ name: 'numbers.txt', size: 10, chunks: 1 }] })
+    const tasks = [
+      task(0, { entry: 'segment', status: 'completed' }),
+      task(1, { entry: 'segment', status: 'running', dependsOn: ['job-1.0'] }),
+      task(2, { entry: 'segment', status: 'running', dependsOn: ['job-1.0'] }),
+      task(3, { entry: 'segment', status: 'waiting', dependsOn: ['job-1.0', 'job-1.1', 'job-1.2'] })
+    ]
+    const graph = buildPlanGraph({ ...auto, tasks })
+    expect(graph.nodes.filter(n => n.kind === 'task').map(n => [n.label, n.detail])).toEqual([
+      ['part 1 of main', 'lines 10-11, 14'], ['part 2 of main', 'lines 12'], ['part 3 of main', 'lines 13'], ['part 4 of main', 'lines 15']
+    ])
+    expect(edgesOf(graph)).toEqual(['in0>t0', 't0>t1', 't0>t2', 't0>t3', 't1>t3', 't2>t3', 't3>result'])
+  })
+
   it('collapses a wide layer of parallel tasks into one node with their most pressing status', () => {
     const count = MAX_PARALLEL_NODES + 5
     const tasks = Array.from({ length: count }, (_, i) => task(i, { status: i === 3 ? 'failed' : 'completed' }))

@@ -225,6 +225,7 @@ function placeholder (index: number, entry: string): Task {
 
 function taskLabel (task: Task, siblings: number): string {
   if (task.entry === 'main') return siblings > 1 ? `main() #${task.index}` : 'main(data)'
+  if (task.entry === 'segment') return `part ${task.index + 1} of main`
   return `${task.entry}() #${task.index}`
 }
 
@@ -236,6 +237,12 @@ function detailOf (task: Task, job: JobLike, siblings: number): { detail?: strin
   if (job.mode === 'grouped') {
     const input = job.inputs[task.index]
     return input !== undefined ? { detail: input.name } : {}
+  }
+  if (task.entry === 'segment') {
+    // Level 2: plan.parts[i].lines holds the [first, last] line runs part i runs.
+    const lines = records(job.plan.parts)[task.index]?.lines
+    const runs = Array.isArray(lines) ? lines.filter(Array.isArray).map(run => run.map(num)) : []
+    return runs.length > 0 ? { detail: `lines ${runs.map(([a, b]) => a === b || b === undefined ? `${a ?? '?'}` : `${a ?? '?'}-${b}`).join(', ')}` } : {}
   }
   if (job.mode === 'manual' || siblings > 1) return { detail: `chunk ${task.index + 1}` }
   return {}
