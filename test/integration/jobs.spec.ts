@@ -26,6 +26,7 @@ interface TaskView {
   attempt: number
   failures: number
   nodeId?: string
+  attempts?: Array<{ attempt: number, nodeId: string, outcome?: string }>
   metrics?: TaskMetrics
   error?: { code: string, message: string }
   earning?: number
@@ -84,6 +85,15 @@ def process(input_data: str) -> dict:
         spin = (spin + i) % 7
     return {'first': numbers[0], 'last': numbers[-1], 'count': len(numbers), 'sum': sum(numbers), 'spin': spin}
 `
+/** Same contract as RANGE_SCRIPT, spinning for about half a second a chunk. */
+const SPIN_SCRIPT = `
+def process(input_data: str) -> dict:
+    numbers = [int(line) for line in input_data.split('\\n') if line.strip() != '']
+    spin = 0
+    for i in range(8000000):
+        spin = (spin + i) % 7
+    return {'first': numbers[0], 'last': numbers[-1], 'count': len(numbers), 'sum': sum(numbers), 'spin': spin}
+`
 const FAILING_SCRIPT = `
 def process(input_data: str) -> dict:
     raise ValueError('boom: this chunk is cursed')
@@ -114,6 +124,34 @@ function numbers (count: number, seed: number): number[] {
     return (x % 200_001) - 100_000
   })
 }
+/** The processes running a task in a sandbox: their command line carries `--task ID` (node/src/task-runner.ts). */
+async function processesOfTask (taskId: string, signal: AbortSignal): Promise<number[]> {
+  for (;;) {
+    signal.throwIfAborted()
+    const pids: number[] = []
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+      const args = cmdline.split('\0')
+      if (args.some((arg, i) => arg === '--task' && args[i + 1] === taskId)) pids.push(Number(entry))
+    }
+    if (pids.length > 0) return pids
+    await new Promise(resolve => setTimeout(resolve, 20)) // polling /proc: no event says a process started
+  }
+}
+
+/** Resolves once none of `pids` runs any more (gone, or a zombie waiting to be reaped). */
+async function gone (pids: number[], signal: AbortSignal): Promise<void> {
+  const running = async (pid: number): Promise<boolean> => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+    return stat !== '' && !/^\d+ \(.*\) Z/s.test(stat)
+  }
+  while ((await Promise.all(pids.map(running))).some(Boolean)) {
+    signal.throwIfAborted()
+    await new Promise(resolve => setTimeout(resolve, 20)) // polling /proc: no event says a process ended
+  }
+}
+
 const lines = (values: number[]): string => values.map(v => `${v}\n`).join('')
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0)
@@ -478,6 +516,37 @@ describe('jobs on a coordinator and three node processes', () => {
     expect(latin1.error).toMatchObject({ code: 'BINARY_SOURCE', line: 2 })
   })
 
+  it('runs a copy of a straggling task on an idle node, takes the first result, and stops the straggler', async () => {
+    const sequence = range(1, 600)
+    const { id } = await submitted(http, alice, { script: SPIN_SCRIPT, inputs: [{ name: 'seq.txt', data: lines(sequence) }], fields: { mode: 'manual', tasks: '3', taskMemory: String(256 * 1024 * 1024) } })
+    // The first task to run is frozen (SIGSTOP on its sandboxed processes): its node stays alive and heartbeats, the
+    // task just makes no progress, like one on an overloaded machine.
+    let frozen: { taskId: string, nodeId: string, pids: number[] } | undefined
+    const onEvent = async (event: Event): Promise<void> => {
+      if (frozen !== undefined) return
+      const task = tasksOf(event).find(t => (t.status === 'assigned' || t.status === 'running') && t.entry === 'process' && t.nodeId !== undefined)
+      if (task === undefined) return
+      const pids = await processesOfTask(task.id, AbortSignal.timeout(10_000))
+      for (const pid of pids) process.kill(pid, 'SIGSTOP')
+      frozen = { taskId: task.id, nodeId: task.nodeId as string, pids }
+    }
+    const { job } = await untilEnd(http, alice, id, onEvent)
+    expect(frozen).toBeDefined()
+    expect(job.status).toBe('completed')
+    expectChunksInOrder(await result(http, alice, id), sequence, 3)
+    const task = job.tasks?.find(t => t.id === frozen?.taskId)
+    expect(task?.status).toBe('completed')
+    expect(task?.nodeId).not.toBe(frozen?.nodeId)
+    expect(task?.failures).toBe(0)
+    const attempts = task?.attempts ?? []
+    expect(attempts.find(a => a.nodeId === frozen?.nodeId)).toMatchObject({ outcome: 'superseded' })
+    expect(attempts.find(a => a.nodeId === task?.nodeId)).toMatchObject({ outcome: 'completed' })
+    // The node of the straggler was never declared dead, and was told to stop it: its processes are gone.
+    const { nodes } = await getJson<{ nodes: Array<{ id: string, status: string }> }>(`${http}/api/nodes`, admin)
+    expect(nodes.find(n => n.id === frozen?.nodeId)?.status).toBe('alive')
+    await gone(frozen?.pids ?? [], AbortSignal.timeout(10_000))
+  })
+
   // Last in this block: it takes one of the three nodes away.
   it('re-queues the task of a node killed mid-task on another node, and the job still completes correctly', async () => {
     const sequence = range(1, 900)
@@ -499,8 +568,12 @@ describe('jobs on a coordinator and three node processes', () => {
     expectChunksInOrder(await result(http, alice, id), sequence, 3)
 
     const task = job.tasks?.find(t => t.id === victim!.taskId)
-    expect(task).toMatchObject({ status: 'completed', attempt: 2, failures: 0 })
+    expect(task).toMatchObject({ status: 'completed', failures: 0 })
     expect(task?.nodeId).not.toBe(victim!.nodeId)
+    // Its first attempt ended with the node; a later one (the re-queued task, or a copy of it if that one straggled
+    // on a busy node) completed elsewhere.
+    expect(task?.attempts?.[0]).toMatchObject({ attempt: 1, nodeId: victim!.nodeId, outcome: 'node_dead' })
+    expect(task?.attempts?.find(a => a.attempt === task.attempt)).toMatchObject({ outcome: 'completed' })
     expect(events.some(e => e.event === 'task' && e.data.id === victim!.taskId && e.data.status === 'queued')).toBe(true)
     // Every task, and so every earning of the job, is another node's.
     expect(job.tasks?.every(t => t.nodeId !== victim!.nodeId && t.earning !== undefined)).toBe(true)

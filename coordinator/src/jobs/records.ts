@@ -122,6 +122,11 @@ export interface TaskRecord {
   machineFactor?: number
   /** How many times this chunk was halved after running out of memory. */
   splitDepth?: number
+  /**
+   * A second copy of a straggling task, running on another node at the same time (speculative execution): the
+   * first of the two to report a result wins, the other is cancelled.
+   */
+  backup?: { attempt: number, nodeId: string, assignedAt: number }
 }
 
 /** A contributor's earning for one completed task: `pending` until the job is paid. */

@@ -45,6 +45,14 @@ export const MAX_TASKS = 10_000
 /** Automatic mode: a task gets its estimate × this margin (at least `MIN_AUTO_TASK_MEMORY`, at most its node). */
 const AUTO_MEMORY_MARGIN = 1.5
 const MIN_AUTO_TASK_MEMORY = 128 * 1024 * 1024
+/**
+ * Speculative execution: a running task is a straggler once it has run this many times the median wall time of its
+ * job's completed tasks of the same kind (and at least `STRAGGLER_MIN_MS`); an idle node then runs a copy of it.
+ */
+const STRAGGLER_FACTOR = 1.5
+const STRAGGLER_MIN_MS = 1_000
+/** How often running tasks are checked for stragglers (ms). */
+const STRAGGLER_CHECK_MS = 500
 /** Bytes read from the start of an input to sample its elements for the memory estimate. */
 const SAMPLE_BYTES = 256 * 1024
 /** Automatic jobs with fewer elements are not calibrated: a split could not pay for the measurement. */
@@ -108,6 +116,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private rescheduling = false
   private closed = false
   private retryTimer: NodeJS.Timeout | undefined
+  private stragglerTimer: NodeJS.Timeout | undefined
 
   constructor (options: JobServiceOptions) {
     super()
@@ -135,6 +144,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     this.registry.on('node:heartbeat', session => { this.reconcile(session) })
     this.registry.on('node:dead', node => { this.transition(async () => { await this.nodeDied(node) }).catch(err => { this.log.error({ err }, 'requeueing a dead node\'s tasks failed') }) })
     this.reprovide()
+    this.stragglerTimer = setInterval(() => { if (this.queue.length === 0 && this.stragglers().length > 0) this.schedule() }, STRAGGLER_CHECK_MS)
+    this.stragglerTimer.unref()
     const running = [...this.tasks.values()].filter(task => task.status === 'assigned' || task.status === 'running').length
     this.log.info({ jobs: this.jobs.size, queued: this.queue.length, running }, 'job state loaded')
     this.schedule()
@@ -161,6 +172,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   close (): void {
     this.closed = true
     clearTimeout(this.retryTimer)
+    clearInterval(this.stragglerTimer)
   }
 
   job (id: string): JobRecord | undefined {
@@ -518,7 +530,10 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   }
 
   private async placeAll (): Promise<void> {
-    if (this.queue.length === 0) return
+    if (this.queue.length === 0) {
+      await this.speculate()
+      return
+    }
     const nodes = (await this.registry.list()).filter(node => node.status === 'alive')
     if (nodes.length === 0) return
     const pushes: Array<Promise<void>> = []
@@ -538,7 +553,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         }
         used.set(node.id, (used.get(node.id) ?? 0) + task.memoryBytes)
         load.set(node.id, (load.get(node.id) ?? 0) + 1)
-        const attempt: TaskAttempt = { attempt: task.attempt + 1, nodeId: node.id, assignedAt: Date.now() }
+        const attempt: TaskAttempt = { attempt: nextAttempt(task), nodeId: node.id, assignedAt: Date.now() }
         const updated: TaskRecord = { ...task, status: 'assigned', attempt: attempt.attempt, nodeId: node.id, attempts: [...task.attempts, attempt] }
         ops.push(this.db.tasks.putOp(updated.id, updated))
         placed.push(updated)
@@ -590,7 +605,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private memoryInUse (): Map<string, number> {
     const used = new Map<string, number>()
     for (const task of this.tasks.values()) {
-      if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) used.set(task.nodeId, (used.get(task.nodeId) ?? 0) + task.memoryBytes)
+      if (task.status !== 'assigned' && task.status !== 'running') continue
+      for (const nodeId of nodesOf(task)) used.set(nodeId, (used.get(nodeId) ?? 0) + task.memoryBytes)
     }
     return used
   }
@@ -598,13 +614,64 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private tasksPerNode (): Map<string, number> {
     const load = new Map<string, number>()
     for (const task of this.tasks.values()) {
-      if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) load.set(task.nodeId, (load.get(task.nodeId) ?? 0) + 1)
+      if (task.status !== 'assigned' && task.status !== 'running') continue
+      for (const nodeId of nodesOf(task)) load.set(nodeId, (load.get(nodeId) ?? 0) + 1)
     }
     return load
   }
 
-  /** Pushes one assignment; a refusal or an unreachable node puts the task back in the queue for another node. */
-  private async push (task: TaskRecord, node: NodeRecord): Promise<void> {
+  /**
+   * Running tasks that take far longer than their completed siblings (same job, same kind), without a copy yet:
+   * most overdue first.
+   */
+  private stragglers (): TaskRecord[] {
+    const now = Date.now()
+    const overdue: Array<{ task: TaskRecord, ratio: number }> = []
+    for (const task of this.tasks.values()) {
+      if ((task.status !== 'assigned' && task.status !== 'running') || task.backup !== undefined) continue
+      const job = this.jobs.get(task.jobId)
+      if (job === undefined || (job.status !== 'running' && job.status !== 'pending_aggregation')) continue
+      const times = this.tasksOf(job).filter(t => t.entry === task.entry && t.status === 'completed' && t.metrics !== undefined).map(t => t.metrics?.wallMs ?? 0)
+      if (times.length === 0) continue
+      const typical = median(times)
+      const elapsed = now - (task.attempts.find(a => a.attempt === task.attempt)?.assignedAt ?? now)
+      if (elapsed >= Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * typical)) overdue.push({ task, ratio: elapsed / Math.max(1, typical) })
+    }
+    return overdue.sort((a, b) => b.ratio - a.ratio).map(o => o.task)
+  }
+
+  /**
+   * Speculative execution: when nothing waits in the queue, a straggler gets a copy on an idle node that fits it
+   * (one that has not failed it); the first copy to report a result wins.
+   */
+  private async speculate (): Promise<void> {
+    if (this.stragglers().length === 0) return
+    const nodes = (await this.registry.list()).filter(node => node.status === 'alive')
+    let pushed: { task: TaskRecord, node: NodeRecord, attempt: number } | undefined
+    await this.transition(async () => {
+      if (this.queue.length > 0) return
+      const load = this.tasksPerNode()
+      const idle = nodes.filter(node => (load.get(node.id) ?? 0) === 0)
+      for (const task of this.stragglers()) {
+        const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'superseded').map(a => a.nodeId))
+        const node = idle.filter(n => n.id !== task.nodeId && !failedOn.has(n.id) && n.memoryBytes >= task.memoryBytes).sort((a, b) => a.memoryBytes - b.memoryBytes)[0]
+        if (node === undefined) continue
+        const attempt = nextAttempt(task)
+        const assignedAt = Date.now()
+        await this.saveTask({ ...task, backup: { attempt, nodeId: node.id, assignedAt }, attempts: [...task.attempts, { attempt, nodeId: node.id, assignedAt }] })
+        this.log.info({ task: task.id, node: node.id, attempt, straggling: task.nodeId }, 'straggler: a copy runs on an idle node')
+        pushed = { task: this.tasks.get(task.id) as TaskRecord, node, attempt }
+        return
+      }
+    })
+    if (pushed !== undefined) await this.push(pushed.task, pushed.node, pushed.attempt)
+  }
+
+  /**
+   * Pushes one assignment (the task's attempt, or its backup copy's); a refusal or an unreachable node puts the task
+   * back in the queue for another node, or drops the copy.
+   */
+  private async push (task: TaskRecord, node: NodeRecord, attempt = task.attempt): Promise<void> {
     const job = this.jobs.get(task.jobId)
     if (job === undefined) return
     const script = task.entry === 'segment'
@@ -621,17 +688,22 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         memoryBytes: task.memoryBytes,
         timeoutMs: task.timeoutMs,
         entry: task.entry,
-        attempt: task.attempt,
+        attempt,
         inputName: task.inputName,
         resultInputs: task.entry === 'segment' ? task.dependsOn.length : 0
       })
-      this.log.info({ task: task.id, node: node.id, attempt: task.attempt }, 'task assigned')
+      this.log.info({ task: task.id, node: node.id, attempt }, 'task assigned')
     } catch (err: any) {
       this.log.warn({ task: task.id, node: node.id, err: err?.message }, 'assignment not accepted; the task goes back to the queue')
+      const outcome = err?.name === 'RefusedError' ? 'refused' : 'unreachable'
       await this.transition(async () => {
         const current = this.tasks.get(task.id)
-        if (current === undefined || current.status !== 'assigned' || current.attempt !== task.attempt) return
-        await this.requeue(current, err?.name === 'RefusedError' ? 'refused' : 'unreachable', String(err?.message ?? err), false)
+        if (current?.backup?.attempt === attempt) {
+          await this.dropBackup(current, outcome, String(err?.message ?? err))
+          return
+        }
+        if (current === undefined || current.status !== 'assigned' || current.attempt !== attempt) return
+        await this.requeue(current, outcome, String(err?.message ?? err), false)
       })
       // A refusal (e.g. the node is full) waits for the next event; an unreachable node is swept as dead.
       if (err?.name !== 'RefusedError') this.schedule()
@@ -646,9 +718,13 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const refused = (error: string): ReportResponse => ({ status: ReportResponse.Status.REFUSED, error })
     const task = this.tasks.get(report.taskId)
     if (task === undefined) return refused(`no task ${report.taskId}`)
-    const node = task.nodeId !== undefined ? await this.db.store.nodes.get(task.nodeId) : undefined
+    // The task's current attempt, or the copy of it running as a backup.
+    const copy = task.backup !== undefined && report.attempt === task.backup.attempt
+    const nodeId = copy ? task.backup?.nodeId : task.nodeId
+    const node = nodeId !== undefined ? await this.db.store.nodes.get(nodeId) : undefined
     if (node === undefined || node.peerId !== context.peer.toString()) return refused(`task ${report.taskId} is not assigned to this node`)
-    if (report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
+    if (!copy && report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
+    if (copy && report.state === ReportRequest.State.RUNNING) return { status: ReportResponse.Status.OK, error: '' }
     if (report.state === ReportRequest.State.RUNNING) {
       if (task.status === 'assigned') {
         await this.transition(async () => {
@@ -672,12 +748,34 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         return { status: ReportResponse.Status.ERROR, error: `the coordinator could not fetch the output: ${String(err?.message ?? err)}` }
       }
     }
+    const losers: Array<{ task: TaskRecord, nodeId: string }> = []
     await this.transition(async () => {
-      const current = this.tasks.get(task.id)
-      if (current === undefined || (current.status !== 'assigned' && current.status !== 'running') || current.attempt !== report.attempt) return
+      let current = this.tasks.get(task.id)
+      if (current === undefined || (current.status !== 'assigned' && current.status !== 'running')) return
+      const backup = current.backup
+      const fromCopy = backup !== undefined && backup.attempt === report.attempt && backup.nodeId === node.id
+      if (!fromCopy && current.attempt !== report.attempt) return
+      if (report.state !== ReportRequest.State.COMPLETED && backup !== undefined) {
+        // One of two copies failed: the other carries on alone (if it fails the same way, that one counts).
+        const code = report.errorCode === '' ? 'runtime_error' : report.errorCode
+        if (fromCopy) await this.dropBackup(current, code, report.errorMessage)
+        else await this.promoteBackup(current, code, report.errorMessage)
+        return
+      }
+      if (fromCopy && backup !== undefined) {
+        // The copy finished first: it becomes the task's attempt; the straggler is superseded.
+        if (current.nodeId !== undefined) losers.push({ task: current, nodeId: current.nodeId })
+        current = { ...current, attempt: backup.attempt, nodeId: backup.nodeId, attempts: closeAttempt(current.attempts, current.attempt, 'superseded', 'a copy on another node finished first') }
+        delete current.backup
+      } else if (backup !== undefined) {
+        losers.push({ task: current, nodeId: backup.nodeId })
+        current = { ...current, attempts: closeAttempt(current.attempts, backup.attempt, 'superseded', 'the original finished first') }
+        delete current.backup
+      }
       if (report.state === ReportRequest.State.COMPLETED) await this.completed(current, report, node)
       else await this.failed(current, report)
     })
+    for (const { task: loser, nodeId: where } of losers) this.cancelOn(loser.id, where, 'a copy on another node finished first')
     this.schedule()
     return { status: ReportResponse.Status.OK, error: '' }
   }
@@ -870,6 +968,23 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     return true
   }
 
+  /** Ends a task's backup copy (it failed, or its node is gone); the original runs on. */
+  private async dropBackup (task: TaskRecord, outcome: string, message: string): Promise<void> {
+    if (task.backup === undefined) return
+    const updated: TaskRecord = { ...task, attempts: closeAttempt(task.attempts, task.backup.attempt, outcome, message) }
+    delete updated.backup
+    await this.saveTask(updated)
+  }
+
+  /** The original attempt failed or is lost while a backup copy runs: the copy becomes the task's attempt. */
+  private async promoteBackup (task: TaskRecord, outcome: string, message: string): Promise<void> {
+    const backup = task.backup
+    if (backup === undefined) return
+    const updated: TaskRecord = { ...task, attempt: backup.attempt, nodeId: backup.nodeId, attempts: closeAttempt(task.attempts, task.attempt, outcome, message) }
+    delete updated.backup
+    await this.saveTask(updated)
+  }
+
   /** Back to the queue; `counts` says whether it was the task's own failure (retries are limited) or the node's. */
   private async requeue (task: TaskRecord, outcome: string, message: string, counts: boolean): Promise<void> {
     const attempts = closeAttempt(task.attempts, task.attempt, outcome, message)
@@ -923,13 +1038,17 @@ export class JobService extends EventEmitter<JobServiceEvents> {
 
   private cancelOnNodes (tasks: TaskRecord[]): void {
     for (const task of tasks) {
-      if (task.nodeId === undefined || (task.status !== 'assigned' && task.status !== 'running')) continue
-      const nodeId = task.nodeId
-      this.db.store.nodes.get(nodeId).then(async node => {
-        if (node === undefined) return
-        await this.mesh.libp2p.services.cancel.call(peerIdFromString(node.peerId), { taskId: task.id, reason: 'the job ended' })
-      }).catch(err => { this.log.debug({ task: task.id, err: err?.message }, 'cancel not delivered') })
+      if (task.status !== 'assigned' && task.status !== 'running') continue
+      for (const nodeId of nodesOf(task)) this.cancelOn(task.id, nodeId, 'the job ended')
     }
+  }
+
+  /** Tells one node to stop running a task (best effort: a node that does not hear it reports into the void). */
+  private cancelOn (taskId: string, nodeId: string, reason: string): void {
+    this.db.store.nodes.get(nodeId).then(async node => {
+      if (node === undefined) return
+      await this.mesh.libp2p.services.cancel.call(peerIdFromString(node.peerId), { taskId, reason })
+    }).catch(err => { this.log.debug({ task: taskId, err: err?.message }, 'cancel not delivered') })
   }
 
   /** Pays a completed job: its payment and every earning of its tasks become `paid` in one batch. */
@@ -959,8 +1078,14 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   // Liveness
 
   private async nodeDied (node: NodeRecord): Promise<void> {
-    const lost = [...this.tasks.values()].filter(task => task.nodeId === node.id && (task.status === 'assigned' || task.status === 'running'))
-    for (const task of lost) await this.requeue(task, 'node_dead', `node ${node.id} stopped answering`, false)
+    const message = `node ${node.id} stopped answering`
+    const open = [...this.tasks.values()].filter(task => task.status === 'assigned' || task.status === 'running')
+    for (const task of open.filter(t => t.backup?.nodeId === node.id)) await this.dropBackup(task, 'node_dead', message)
+    const lost = open.map(t => this.tasks.get(t.id) as TaskRecord).filter(task => task.nodeId === node.id)
+    for (const task of lost) {
+      if (task.backup !== undefined) await this.promoteBackup(task, 'node_dead', message)
+      else await this.requeue(task, 'node_dead', message, false)
+    }
     if (lost.length > 0) {
       this.log.warn({ node: node.id, tasks: lost.map(t => t.id) }, 'node dead: its tasks are re-queued')
       this.schedule()
@@ -976,15 +1101,21 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const grace = 3 * this.registry.heartbeatInterval
     const now = Date.now()
     const running = new Set(session.runningTasks)
-    const lost = [...this.tasks.values()].filter(task =>
-      task.nodeId === session.nodeId && (task.status === 'assigned' || task.status === 'running') && !running.has(task.id) &&
-      now - (task.attempts.at(-1)?.assignedAt ?? now) > grace)
-    if (lost.length === 0) return
+    const open = [...this.tasks.values()].filter(task => (task.status === 'assigned' || task.status === 'running') && !running.has(task.id))
+    const lost = open.filter(task => task.nodeId === session.nodeId && now - (task.attempts.find(a => a.attempt === task.attempt)?.assignedAt ?? now) > grace)
+    const lostCopies = open.filter(task => task.backup?.nodeId === session.nodeId && now - (task.backup?.assignedAt ?? now) > grace)
+    if (lost.length === 0 && lostCopies.length === 0) return
+    const message = `node ${session.nodeId} is not running it`
     this.transition(async () => {
+      for (const task of lostCopies) {
+        const current = this.tasks.get(task.id)
+        if (current?.backup !== undefined && current.backup.attempt === task.backup?.attempt) await this.dropBackup(current, 'lost', message)
+      }
       for (const task of lost) {
         const current = this.tasks.get(task.id)
         if (current === undefined || current.attempt !== task.attempt || (current.status !== 'assigned' && current.status !== 'running')) continue
-        await this.requeue(current, 'lost', `node ${session.nodeId} is not running it`, false)
+        if (current.backup !== undefined) await this.promoteBackup(current, 'lost', message)
+        else await this.requeue(current, 'lost', message, false)
       }
     }).then(() => { this.schedule() }, err => { this.log.error({ err }, 'reconciling a node\'s tasks failed') })
   }
@@ -1050,6 +1181,21 @@ async function readSample (path: string, format: PlannerFormat): Promise<{ sampl
 
 function formatMiB (bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}
+
+/** The attempt number a new assignment of the task gets (after its current one and any backup copy's). */
+function nextAttempt (task: TaskRecord): number {
+  return Math.max(task.attempt, task.backup?.attempt ?? 0, ...task.attempts.map(a => a.attempt)) + 1
+}
+
+/** The nodes a task runs on: its node, and its backup copy's. */
+function nodesOf (task: TaskRecord): string[] {
+  return [...(task.nodeId !== undefined ? [task.nodeId] : []), ...(task.backup !== undefined ? [task.backup.nodeId] : [])]
+}
+
+function median (xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
 function closeAttempt (attempts: TaskAttempt[], attempt: number, outcome: string, message?: string): TaskAttempt[] {
