@@ -56,6 +56,11 @@ export interface HarnessOptions {
   statements: Array<[number, number]>
   /** Prefix sizes to run, ascending. */
   sizes: number[]
+  /**
+   * Seconds the measured runs may take, as the warm-up run's pace predicts them: the smallest sizes that fit (at
+   * least two) are run, the larger ones left out. Unlimited when absent.
+   */
+  budgetSeconds?: number
 }
 
 /**
@@ -84,6 +89,7 @@ ENTRY = ${py(options.entry)}
 FORMAT = ${py(options.format)}
 STATEMENTS = ${py(options.statements)}
 SIZES = ${py(options.sizes)}
+BUDGET = ${options.budgetSeconds === undefined ? 'None' : py(options.budgetSeconds)}
 
 def split_units(text):
     if FORMAT == 'json':
@@ -193,15 +199,24 @@ def run():
     entry = namespace[ENTRY]
     units = split_units(sys.stdin.read())
     total = len(units) - (1 if FORMAT == 'csv' else 0)
+    warm = None
     try:
-        measure(entry, units, min(16, total))  # warm caches (imports, regex cache, interned names) first
+        warm = measure(entry, units, min(16, total))  # warm caches (imports, regex cache, interned names) first
     except Exception:
         pass  # a tiny prefix may lack what the job expects (no odd number for max(odds)); the real runs decide
+    sizes = [k for k in SIZES if k <= total]
+    if BUDGET is not None and warm is not None and warm['n'] > 0:
+        # A traced run and a plain run per size, each at most the traced warm-up's pace per element.
+        pace = warm['seconds'] / warm['n']
+        chosen = []
+        for k in sizes:
+            if len(chosen) >= 2 and 2 * pace * (sum(chosen) + k) > BUDGET:
+                break
+            chosen.append(k)
+        sizes = chosen
     runs = []
     skipped = []
-    for k in SIZES:
-        if k > total:
-            continue
+    for k in sizes:
         try:
             measured = measure(entry, units, k)
             # Tracing and tracemalloc slow the job several times over: the statements' shares of the time come
@@ -218,8 +233,8 @@ def run():
             sys.settrace(None)
             if tracemalloc.is_tracing():
                 tracemalloc.stop()
-            # Only the whole sample must run; smaller prefixes may fail the same way the warm-up may.
-            if k == max(SIZES):
+            # Only the largest prefix must run; smaller ones may fail the same way the warm-up may.
+            if k == max(sizes):
                 raise
             skipped.append({'n': k, 'error': type(error).__name__ + ': ' + str(error)})
     return {'version': 1, 'python': sys.version.split()[0], 'runs': runs, 'skipped': skipped}

@@ -61,6 +61,8 @@ export interface CalibrateOptions extends AnalyzeOptions {
   /** Runs the harness (the CLI uses `python3 -I`; the coordinator a sandboxed node). */
   runner: CalibrationRunner
   signal?: AbortSignal
+  /** Seconds the harness's measured runs may take (see `HarnessOptions.budgetSeconds`); unlimited when absent. */
+  budgetSeconds?: number
   /** Progress: `analyzed`, then `calibrating`, then `done`. */
   onProgress?: (event: { stage: 'analyzed' | 'calibrating' | 'done' }) => void
 }
@@ -84,7 +86,8 @@ export async function calibrate (source: string | Uint8Array, options: Calibrate
     entry: 'main',
     format: options.input?.format ?? 'json',
     statements: graph.statements.map(s => [lineOf(s), endLineOf(s)]),
-    sizes
+    sizes,
+    ...(options.budgetSeconds !== undefined ? { budgetSeconds: options.budgetSeconds } : {})
   })
   options.signal?.throwIfAborted()
   options.onProgress?.({ stage: 'calibrating' })

@@ -122,6 +122,25 @@ describe('calibration', () => {
   })
 })
 
+describe('calibration within a time budget', () => {
+  // About 0.1 ms an element: the four prefixes of 800 (1,500 elements, traced and plain) take ~0.3 s or more.
+  const source = 'def spin(x):\n    acc = x\n    for i in range(400):\n        acc = (acc * 31 + i) % 1000003\n    return acc\n\n\ndef main(data):\n    return sum(spin(x) for x in data)\n'
+  const sample = sampleInput(JSON.stringify(Array.from({ length: 800 }, (_, i) => i)), 'json')
+  const options = { input: { format: 'json' as const, sample: sample.sample, elements: 800 }, sampleText: sample.text, sampleElements: 800, runner: pythonRunner }
+
+  it('measures every prefix size without a budget', async () => {
+    expect((await calibrate(source, options)).memory?.calibration?.sizes).toEqual([100, 200, 400, 800])
+  })
+
+  it('measures only the smallest sizes its warm-up pace says fit a budget, and never fewer than two', async () => {
+    const tight = await calibrate(source, { ...options, budgetSeconds: 0.000_001 })
+    expect(tight.memory?.calibration?.sizes).toEqual([100, 200])
+    for (const block of tight.blocks ?? []) expect(block.seconds?.perElement).toBeGreaterThan(0)
+    const roomy = await calibrate(source, { ...options, budgetSeconds: 60 })
+    expect(roomy.memory?.calibration?.sizes).toEqual([100, 200, 400, 800])
+  })
+})
+
 describe('calibration on awkward samples', () => {
   it('skips small prefixes the job cannot run on, as long as the whole sample runs', async () => {
     // The first 300 numbers are even: max() of the odd ones fails on the 1/8 and 1/4 prefixes.

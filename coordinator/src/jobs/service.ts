@@ -59,6 +59,11 @@ const SAMPLE_BYTES = 256 * 1024
 const CALIBRATE_MIN_ELEMENTS = 1000
 /** Calibration at submission runs on this many elements: enough for time per element, short enough to wait for. */
 const CALIBRATION_ELEMENTS = 400
+/**
+ * Seconds the calibration's measured runs may take at submission: a CPU-heavy job is measured on fewer elements
+ * (at least two prefix sizes) rather than delaying its start.
+ */
+const CALIBRATION_BUDGET_SECONDS = 0.2
 
 export interface JobServiceOptions {
   store: Store
@@ -320,7 +325,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         (elements ?? 0) >= CALIBRATE_MIN_ELEMENTS && sample.sample.length > 0) {
       try {
         const small = sampleInput(sample.text, analyzerFormat(format), CALIBRATION_ELEMENTS)
-        report = await calibrate(source, { ...options, sampleText: small.text, sampleElements: small.sample.length, runner: this.calibrationRunner })
+        report = await calibrate(source, { ...options, sampleText: small.text, sampleElements: small.sample.length, runner: this.calibrationRunner, budgetSeconds: CALIBRATION_BUDGET_SECONDS })
       } catch (err: any) {
         this.log.warn({ err: err?.message }, 'calibration failed; planning on the static estimate')
       }
