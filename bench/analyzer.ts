@@ -1,14 +1,24 @@
 /**
- * Analyzer benchmark (a script, not a test): time to analyze generated jobs of ~100, 1,000 and 5,000 lines.
- * Run: `npx tsx bench/analyzer.ts`. Target: under 1 s for 5,000 lines.
+ * Analyzer benchmark (a script, not a test): time to analyze generated jobs of ~100, 1,000 and 5,000 lines, and the
+ * tightness of the calibrated memory estimate (estimate ÷ measured tracemalloc peak) on every program of the
+ * analyzer's corpus at three input sizes. Run: `node --import tsx bench/analyzer.ts`. Targets: under 1 s for 5,000
+ * lines; every estimate between 1.0× and 2.0× the measured peak.
  *
  * The generated jobs look like real ones scaled up: about four fifths helper functions (pure element
  * functions, map and reduce helpers) and one fifth a `main` that chains maps, filters, reductions,
  * accumulator loops and opaque steps over the input.
  */
-import { analyze } from '../analyzer/src/index.ts'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { analyze, calibrate, evaluate, sampleInput } from '../analyzer/src/index.ts'
 import { parsePython } from '../analyzer/src/parse.ts'
 import { scan } from '../analyzer/src/scan.ts'
+import { CORPUS, FIXTURES, inputText } from '../analyzer/test/helpers/corpus.ts'
+import { measurePeaks, pythonRunner } from '../analyzer/test/helpers/python.ts'
+import { CORPUS as AUTO_CORPUS, programPath } from '../test/fixtures/auto-corpus/corpus.ts'
+import type { InputFormat } from '../analyzer/src/index.ts'
 
 function helper (i: number): string[] {
   switch (i % 4) {
@@ -87,3 +97,42 @@ for (const target of [100, 1000, 5000]) {
   const lineCount = source.split('\n').length - 1
   console.log(`| ${lineCount} | ${report.ddg?.nodes.length ?? 0} | ${report.blocks?.length ?? 0} | ${parse.toFixed(1)} | ${parseScan.toFixed(1)} | ${full.toFixed(1)} |`)
 }
+
+/** Input sizes (elements) at which estimates are compared with measured peaks, and the calibration sample's size. */
+const TIGHTNESS_SIZES = [2_500, 10_000, 40_000]
+const SAMPLE = 1_000
+
+console.log('')
+console.log(`| corpus program | measured peak at ${TIGHTNESS_SIZES.map(n => n.toLocaleString('en-US')).join(' / ')} elements | calibrated estimate ÷ measured |`)
+console.log('| --- | ---: | ---: |')
+const dir = await mkdtemp(join(tmpdir(), 'runsurge-bench-memory-'))
+const ratios: number[] = []
+/** Every program of the analyzer's corpus and of automatic mode's end-to-end corpus, with its input generator. */
+const programs: Array<{ name: string, path: string, format: InputFormat, input: (n: number) => string }> = [
+  ...CORPUS.map(job => ({ name: job.file, path: join(FIXTURES, job.file), format: job.format, input: (n: number) => inputText(job, n) })),
+  ...AUTO_CORPUS.map((p, i) => ({
+    name: `auto-corpus/${p.file}`,
+    path: programPath(p.file),
+    format: (p.ext === 'txt' ? 'lines' : p.ext) as InputFormat,
+    input: (n: number) => p.input(n, 300 + i)
+  }))
+]
+for (const program of programs) {
+  const paths: string[] = []
+  for (const n of TIGHTNESS_SIZES) {
+    const path = join(dir, `${program.name.replace('/', '-')}.${n}.${program.format}`)
+    await writeFile(path, program.input(n))
+    paths.push(path)
+  }
+  const measured = await measurePeaks(program.path, program.format, paths)
+  const sample = sampleInput(program.input(TIGHTNESS_SIZES.at(-1) ?? 0), program.format, SAMPLE)
+  const report = await calibrate(readFileSync(program.path, 'utf8'), {
+    input: { format: program.format, elements: sample.elements, sample: sample.sample }, sampleText: sample.text, sampleElements: sample.sample.length, runner: pythonRunner
+  })
+  const peak = report.memory?.peak ?? { fixed: 0, perElement: 0 }
+  const own = TIGHTNESS_SIZES.map((n, i) => evaluate(peak, n) / (measured[i] ?? 1))
+  ratios.push(...own)
+  console.log(`| ${program.name} | ${measured.map(b => `${(b / 1024 / 1024).toFixed(2)} MiB`).join(' / ')} | ${own.map(r => r.toFixed(2)).join(' / ')} |`)
+}
+await rm(dir, { recursive: true, force: true })
+console.log(`\ntightness: ${Math.min(...ratios).toFixed(2)} ${Math.max(...ratios).toFixed(2)} ${programs.length}`)

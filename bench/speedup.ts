@@ -19,15 +19,17 @@ const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'runsurge.js')
 const PYTHON = '/usr/bin/python3'
-const { values } = parseArgs({ options: { nodes: { type: 'string' }, runs: { type: 'string', default: '3' }, elements: { type: 'string', default: '40000' } } })
+const { values } = parseArgs({ options: { nodes: { type: 'string' }, runs: { type: 'string', default: '3' }, elements: { type: 'string', default: '40000' }, work: { type: 'string', default: '3000' } } })
 const NODES = Number(values.nodes ?? availableParallelism())
 const RUNS = Number(values.runs)
 const ELEMENTS = Number(values.elements)
+/** Loop iterations per element: 3,000 make about 8 s of sequential work, enough that spreading it is worth it. */
+const WORK = Number(values.work)
 
 /** The job: a pure, CPU-heavy function mapped over the input, then reduced. */
 const JOB = `def heavy(x):
     acc = x
-    for i in range(400):
+    for i in range(${WORK}):
         acc = (acc * 31 + i) % 1000003
     return acc
 
@@ -144,6 +146,7 @@ async function main (): Promise<void> {
   console.log(JSON.stringify({
     nodes: NODES,
     elements: ELEMENTS,
+    work: WORK,
     runs: RUNS,
     medianMs: m,
     plan,

@@ -2,14 +2,20 @@
 # Installs what RunSurge needs from Debian: bubblewrap (the default sandbox), a real python3 for tasks,
 # OpenSSH server and client (the SSH executor and its tests), Chromium (the UI's browser tests, driven by
 # playwright-core). Idempotent and quiet when all is present. `setup.sh runtime` (what `npm start` runs) installs
-# only what a coordinator and its nodes need: no SSH server, no browser.
+# only what a coordinator and its nodes need: no SSH server, no browser. `setup.sh bench` (what `npm run bench` runs)
+# adds Debian's python3-distributed, so the speedup benchmark can compare with a Dask LocalCluster.
 set -euo pipefail
 tests=true
+bench=false
 [ "${1:-}" = runtime ] && tests=false
+[ "${1:-}" = bench ] && { tests=false; bench=true; }
 
 need=()
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 [ -x /usr/bin/python3 ] || need+=(python3)
+if $bench; then
+  /usr/bin/python3 -c 'import distributed' >/dev/null 2>&1 || need+=(python3-distributed)
+fi
 if $tests; then
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
