@@ -407,6 +407,20 @@ describe('nodes offering 64 MiB, inputs several times that', () => {
     }, 120_000)
   }
 
+  it('04-reductions.py on a .json array of 10 MiB: split at level 3 like a .jsonl input, python3\'s result from the .json file', async () => {
+    const p = program('04-reductions.py')
+    const lines = p.input(inputOfSize(p, 0, 10 * MiB, 41).elements, 41).split('\n').filter(line => line.trim() !== '')
+    const path = join(inputs, 'reductions.json')
+    // Pretty-printed, as people save JSON: an element per line, indented.
+    await writeFile(path, `[\n  ${lines.join(',\n  ')}\n]\n`)
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh, p.file, path), sequential(p.file, path)])
+    const what = describeJob(job)
+    expect(job.status, what).toBe('completed')
+    expect(job.plan.level, what).toBe(3)
+    expect(job.plan.tasks, what).toBeGreaterThan(2)
+    expectSameResult(expected, result ?? '', what)
+  }, 120_000)
+
   it('33-two-stages.py at 20 MiB, too big for one node and not splittable by data: level 2, parts each within 64 MiB, python3\'s result', async () => {
     const input = join(inputs, 'two-stages.txt')
     await writeFile(input, Array.from({ length: LARGE_ELEMENTS }, (_, i) => 'x'.repeat(900 + (i * 7919) % 200)).join('\n') + '\n')

@@ -9,13 +9,14 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
 import { PlanError, planAuto } from '../planner/index.ts'
 import type { Segment } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
+import { NotAJsonArrayError, jsonArrayToLines } from './json-lines.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
 import type {
   EarningRecord, Finding, JobError, JobMode, JobRecord, PaymentRecord, TaskAttempt, TaskMetrics, TaskRecord
@@ -306,8 +307,10 @@ export class JobService extends EventEmitter<JobServiceEvents> {
    * partial results and runs the rest of main), and stores the input cut for that plan.
    */
   private async planAutomatic (submission: JobSubmission, base: JobRecord): Promise<{ job: JobRecord, tasks: TaskRecord[] }> {
-    const input = submission.inputs[0]
+    const uploaded = submission.inputs[0]
     const source = base.script
+    // A .json array runs as JSON Lines (the same list in Python, and cut on lines); any other .json stays whole.
+    const input = uploaded === undefined ? undefined : await asJsonLines(uploaded)
     const format = input === undefined ? 'text' : plannerFormat(formatOf(input.name))
     const size = input === undefined ? 0 : (await stat(input.path)).size
     const elements = input === undefined ? 0 : await countElements(input.path, format)
@@ -349,7 +352,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       const cids = input === undefined || !plan.segments.some(seg => seg.readsData) ? [] : (await this.storeSplit(input.path, 1)).flat()
       const job: JobRecord = {
         ...base,
-        inputs: input === undefined ? [] : [{ name: input.name, size, cids }],
+        inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
         plan: { ...planView, tasks: order.length, parts: order.map(i => ({ lines: plan.segments?.[i]?.lines, dependsOn: plan.segments?.[i]?.dependsOn.map(d => position.get(d)) })) },
         generated: { final: plan.finalTask.script, segments: order.map(i => plan.segments?.[i]?.script ?? '') }
       }
@@ -368,7 +371,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       const cids = input === undefined ? [] : (await this.storeSplit(input.path, 1)).flat()
       const job: JobRecord = {
         ...base,
-        inputs: input === undefined ? [] : [{ name: input.name, size, cids }],
+        inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
         plan: { ...planView, tasks: 1 },
         ...(plan.finalTask.script !== source ? { generated: { final: plan.finalTask.script } } : {})
       }
@@ -382,7 +385,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const header = format === 'csv' ? await this.storeHeader(input.path) : undefined
     const job: JobRecord = {
       ...base,
-      inputs: [{ name: input.name, size, cids: parts.flat() }],
+      inputs: [{ name: uploaded?.name ?? input.name, size, cids: parts.flat() }],
       plan: { ...planView, chunks: parts.length, tasks: parts.length + 1 },
       generated: { chunk: plan.chunkTask.script, final: plan.finalTask.script },
       ...(header !== undefined ? { csvHeader: header } : {})
@@ -1147,6 +1150,23 @@ export class JobService extends EventEmitter<JobServiceEvents> {
 }
 
 type PlannerFormat = 'json' | 'jsonl' | 'csv' | 'text'
+
+/**
+ * A `.json` upload whose top level is an array, rewritten beside it as JSON Lines (`NAME.jsonl`): every task then
+ * loads the same list, and the input can be split. Anything else is returned as it is.
+ */
+async function asJsonLines (input: { name: string, path: string }): Promise<{ name: string, path: string }> {
+  if (formatOf(input.name) !== 'json') return input
+  const path = `${input.path}.jsonl`
+  try {
+    await jsonArrayToLines(input.path, path)
+    return { name: `${input.name}.jsonl`, path }
+  } catch (err) {
+    await rm(path, { force: true })
+    if (err instanceof NotAJsonArrayError) return input
+    throw err
+  }
+}
 
 function plannerFormat (format: InputFormat): PlannerFormat {
   return format === 'lines' ? 'text' : format
