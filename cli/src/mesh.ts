@@ -1,4 +1,5 @@
 /** What the commands that start a local mesh (`run`, `lab`) share: waiting for nodes, passing sandbox options on. */
+import { freemem } from 'node:os'
 import type { Coordinator } from '../../coordinator/src/index.ts'
 import type { SandboxCliOptions } from './commands/sandbox.ts'
 
@@ -23,4 +24,9 @@ export function sandboxArgs (flags: SandboxCliOptions): string[] {
   if (flags.sshFingerprint !== undefined) args.push('--ssh-fingerprint', flags.sshFingerprint)
   if (flags.unsafeNoSandbox === true) args.push('--unsafe-no-sandbox')
   return args
+}
+
+/** What each node of an embedded mesh offers by default: a share of 80% of the free memory, 64 MiB to 4 GiB. */
+export function defaultNodeMemory (nodes: number): number {
+  return Math.max(64 * 1024 ** 2, Math.floor(Math.min(freemem() * 0.8 / nodes, 4 * 1024 ** 3)))
 }

@@ -69,8 +69,28 @@ describe('runsurge analyze', () => {
     expect(code).toBe(0)
     const report = JSON.parse(stdout)
     expect(report.status).toBe('accepted')
-    expect(report.memory).toMatchObject({ basis: 'calibrated', format: 'json', elements: 3000 })
+    // A .json array is analyzed as the JSON Lines the coordinator gives its tasks.
+    expect(report.memory).toMatchObject({ basis: 'calibrated', format: 'jsonl', elements: 3000 })
     expect(report.blocks.map((b: { class: string }) => b.class)).toEqual(['opaque', 'map'])
+    expect(report.plan).toMatchObject({ level: 1, tasks: 1 })
+  })
+
+  it('plans an automatic job for --nodes nodes offering --node-memory, as the coordinator would', async () => {
+    const job = join(dir, 'squares.py')
+    const input = join(dir, 'numbers.txt')
+    await writeFile(job, 'def main(data):\n    squares = [int(x) ** 2 for x in data]\n    return sum(squares)\n')
+    await writeFile(input, Array.from({ length: 200_000 }, (_, i) => String(i * 7)).join('\n') + '\n')
+    const roomy = JSON.parse((await run(job, '--input', input, '--nodes', '2', '--node-memory', '4G', '--json', '--no-calibrate')).stdout)
+    expect(roomy.plan).toMatchObject({ level: 3, mesh: { nodes: 2, nodeMemoryBytes: 4 * 1024 ** 3 } })
+    const small = JSON.parse((await run(job, '--input', input, '--nodes', '3', '--node-memory', '24M', '--json', '--no-calibrate')).stdout)
+    expect(small.plan.level).toBe(3)
+    expect(small.plan.chunks).toBeGreaterThan(2)
+    expect(small.plan.tasks).toBe(small.plan.chunks + 1)
+    expect(small.plan.reasons.join('\n')).toMatch(/does not fit the largest node \(24.0 MiB\)/)
+    const tiny = await run(job, '--input', input, '--nodes', '2', '--node-memory', '1M', '--no-calibrate')
+    expect(tiny.code).toBe(0)
+    expect(tiny.stdout).toContain('Plan on 2 nodes offering 1.0 MiB each:')
+    expect(tiny.stdout).toMatch(/does not fit: line \d+ \(`.*`\) needs about [\d.]+ MiB per chunk even at 256 chunks/)
   })
 
   it('prints a readable report by default', async () => {

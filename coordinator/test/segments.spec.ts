@@ -93,6 +93,7 @@ async function runParts (segments: Segment[], name: string, input: string): Prom
     }))
   }
   expect(segments.filter(seg => seg.final)).toHaveLength(1)
+  expect(segments.at(-1)?.final).toBe(true)
   return result as string
 }
 

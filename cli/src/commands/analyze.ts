@@ -1,12 +1,21 @@
 /**
- * `runsurge analyze JOB.py [--input FILE] [--mode auto|manual] [--json]`: scanner findings, function classes,
- * DDG, blocks and memory. With --input, memory is calibrated by running the job on a sample of the input —
- * in the same sandbox a node uses (`--sandbox`, default bubblewrap), since the job is code like any other.
+ * `runsurge analyze JOB.py [--input FILE] [--mode auto|manual] [--nodes N] [--node-memory SIZE] [--json]`: scanner
+ * findings, function classes, DDG, blocks and memory. With --input, memory is calibrated by running the job on a
+ * sample of the input — in the same sandbox a node uses (`--sandbox`, default bubblewrap), since the job is code like
+ * any other — and an automatic job is planned as the coordinator would plan it on N nodes offering SIZE each
+ * (default: `runsurge run`'s embedded mesh on this machine): level, tasks, chunks, parts and the reason for each choice.
  */
-import { readFile } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import type { Command } from 'commander'
 import { analyze, calibrate, evaluate, formatOf, sampleInput } from '../../../analyzer/src/index.ts'
+import { NotAJsonArrayError, jsonArrayToLines } from '../../../coordinator/src/jobs/json-lines.ts'
+import { PlanError, formatBytes, planAuto, planView } from '../../../coordinator/src/planner/index.ts'
+import type { PlanView } from '../../../coordinator/src/planner/index.ts'
+import { defaultNodeMemory } from '../mesh.ts'
+import { parseSize } from '../options.ts'
+import { positiveInteger } from './jobs.ts'
 import { sandboxCalibrationRunner } from '../../../node/src/calibration.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
@@ -21,7 +30,13 @@ interface AnalyzeFlags extends SandboxCliOptions {
   mode: string
   json?: boolean
   calibrate: boolean
+  nodes?: number
+  nodeMemory?: number
 }
+
+/** The plan of an automatic job, or why it cannot run anywhere. */
+type PlanOutput = (PlanView & { mesh: { nodes: number, nodeMemoryBytes: number } }) |
+  { level: 0, tasks: 0, mesh: { nodes: number, nodeMemoryBytes: number }, error: { code: 'does_not_fit', message: string, line: number } }
 
 export function register (program: Command): void {
   const command = program.command('analyze')
@@ -30,6 +45,8 @@ export function register (program: Command): void {
     .option('-i, --input <file>', 'input file (.json, .jsonl, .csv, or text lines): sizes the memory estimate and calibrates it on a sample')
     .option('-m, --mode <mode>', 'auto (main(data)) or manual (process(input_data))', 'auto')
     .option('--no-calibrate', 'with --input, keep the static estimate instead of running the job on a sample')
+    .option('--nodes <n>', 'with --input: plan for this many nodes (default: the number of cores, like runsurge run)', positiveInteger)
+    .option('--node-memory <size>', 'with --input: plan for nodes offering this much memory each, e.g. 64M', parseSize)
     .option('--json', 'print the report as JSON')
   addSandboxOptions(command)
     .action(async (job: string, flags: AnalyzeFlags) => {
@@ -47,11 +64,28 @@ async function runAnalyze (job: string, flags: AnalyzeFlags): Promise<number> {
     return usage(`cannot read ${job}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, flags)
   }
   let sample: InputSample | undefined
+  let inputBytes = 0
+  let scratch: string | undefined
   if (flags.input !== undefined) {
     try {
-      sample = sampleInput(await readFile(flags.input, 'utf8'), formatOf(flags.input))
+      // As the coordinator does: a .json array is read as the JSON Lines its tasks would get.
+      let path = flags.input
+      if (formatOf(path) === 'json') {
+        scratch = await mkdtemp(join(tmpdir(), 'runsurge-analyze-'))
+        const lines = join(scratch, `${basename(path)}.jsonl`)
+        try {
+          await jsonArrayToLines(path, lines)
+          path = lines
+        } catch (err) {
+          if (!(err instanceof NotAJsonArrayError)) throw err
+        }
+      }
+      inputBytes = (await stat(path)).size
+      sample = sampleInput(await readFile(path, 'utf8'), formatOf(path))
     } catch (err) {
       return usage(`cannot use ${flags.input} as input: ${(err as Error).message}`, flags)
+    } finally {
+      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
     }
   }
   const options: AnalyzeOptions = {
@@ -72,15 +106,37 @@ async function runAnalyze (job: string, flags: AnalyzeFlags): Promise<number> {
       await executor?.close()
     }
   }
+  const plan = report.status === 'accepted' && mode === 'auto' && sample !== undefined ? planFor(source.toString('utf8'), report, sample, inputBytes, flags) : undefined
   if (flags.json === true) {
     const out = report.status === 'rejected'
       ? { status: report.status, error: report.error, findings: report.findings }
-      : { ...report, ...(warnings.length > 0 ? { warnings } : {}) }
+      : { ...report, ...(plan !== undefined ? { plan } : {}), ...(warnings.length > 0 ? { warnings } : {}) }
     process.stdout.write(JSON.stringify(out, null, 2) + '\n')
   } else {
-    process.stdout.write(formatReport(report, basename(job), warnings))
+    process.stdout.write(formatReport(report, basename(job), warnings, plan))
   }
   return report.status === 'rejected' ? 2 : 0
+}
+
+/** The coordinator's plan for this job on `--nodes` nodes offering `--node-memory` each. */
+function planFor (source: string, report: AnalysisReport, sample: InputSample, inputBytes: number, flags: AnalyzeFlags): PlanOutput {
+  const nodes = flags.nodes ?? availableParallelism()
+  const nodeMemoryBytes = flags.nodeMemory ?? defaultNodeMemory(nodes)
+  const mesh = { nodes, nodeMemoryBytes }
+  try {
+    const plan = planAuto({
+      source,
+      report,
+      format: sample.format === 'lines' ? 'text' : sample.format,
+      inputBytes,
+      elements: sample.elements,
+      nodes: Array.from({ length: nodes }, () => ({ memoryBytes: nodeMemoryBytes }))
+    })
+    return { ...planView(plan), mesh }
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err
+    return { level: 0, tasks: 0, mesh, error: { code: 'does_not_fit', message: err.message, line: err.line } }
+  }
 }
 
 function usage (message: string, flags: AnalyzeFlags): number {
@@ -89,7 +145,18 @@ function usage (message: string, flags: AnalyzeFlags): number {
   return 2
 }
 
-function formatReport (report: AnalysisReport, name: string, warnings: string[]): string {
+function formatPlan (plan: PlanOutput): string[] {
+  const lines = ['', `Plan on ${plan.mesh.nodes} node${plan.mesh.nodes === 1 ? '' : 's'} offering ${formatBytes(plan.mesh.nodeMemoryBytes)} each:`]
+  if ('error' in plan) {
+    lines.push(`  does not fit: ${plan.error.message}`)
+    return lines
+  }
+  lines.push(`  level ${plan.level}, ${plan.tasks} task${plan.tasks === 1 ? '' : 's'}${plan.level === 3 ? ` (${plan.chunks} chunks and an aggregator)` : ''}`)
+  for (const reason of plan.reasons) lines.push(`  - ${reason}`)
+  return lines
+}
+
+function formatReport (report: AnalysisReport, name: string, warnings: string[], plan?: PlanOutput): string {
   const lines: string[] = []
   lines.push(`${name}: ${report.status.toUpperCase()} (${report.mode} mode, ${report.source.lines} lines)`)
   if (report.error !== undefined) lines.push(`  ${report.error.code}: ${report.error.message}`)
@@ -143,6 +210,7 @@ function formatReport (report: AnalysisReport, name: string, warnings: string[])
         : `  job peak:   at most ${formula}`)
     }
   }
+  if (plan !== undefined) lines.push(...formatPlan(plan))
   for (const w of warnings) lines.push('', `warning: ${w}`)
   return lines.join('\n') + '\n'
 }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { availableParallelism, freemem, tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { analyze } from '../../../analyzer/src/index.ts'
 import { startCoordinator } from '../../../coordinator/src/index.ts'
@@ -15,7 +15,7 @@ import { createExecutor } from '../../../node/src/executors/index.ts'
 import { UsageError, connection } from '../client.ts'
 import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
-import { sandboxArgs, waitForNodes } from '../mesh.ts'
+import { defaultNodeMemory, sandboxArgs, waitForNodes } from '../mesh.ts'
 import { parseSize } from '../options.ts'
 import { renderOutcome } from '../outcome.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
@@ -59,7 +59,7 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
   const early = await rejectEarly(script, flags)
   if (early !== undefined) return early
   const count = flags.nodes ?? availableParallelism()
-  const nodeMemory = flags.nodeMemory ?? Math.max(64 * 1024 ** 2, Math.floor(Math.min(freemem() * 0.8 / count, 4 * 1024 ** 3)))
+  const nodeMemory = flags.nodeMemory ?? defaultNodeMemory(count)
   const logger = createLogger('run', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
   // The machine factor is measured once per machine and executor, before the nodes start, so they share it.
   const executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } })

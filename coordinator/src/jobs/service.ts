@@ -12,8 +12,7 @@ import { createReadStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
-import { PlanError, planAuto } from '../planner/index.ts'
-import type { Segment } from '../planner/index.ts'
+import { PlanError, planAuto, planView } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { NotAJsonArrayError, jsonArrayToLines } from './json-lines.ts'
@@ -336,31 +335,21 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
     const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
     const memoryFor = (estimate: number): number => submission.taskMemoryBytes ?? Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
-    const planView = {
-      level: plan.level,
-      tasks: plan.segments?.length ?? (plan.chunkTask === undefined ? 1 : plan.chunks + 1),
-      mode: 'auto',
-      chunks: plan.chunks,
-      reasons: plan.reasons,
-      fused: plan.fused,
-      estimate: plan.estimate
-    }
+    const view = { ...planView(plan), mode: 'auto' }
     if (plan.segments !== undefined) {
-      // Level 2: one task per part of main, the one returning the result last; parts that read the input get it whole.
-      const order = [...plan.segments.keys()].sort((a, b) => Number(plan.segments?.[a]?.final) - Number(plan.segments?.[b]?.final))
-      const position = new Map(order.map((segment, i) => [segment, i]))
-      const cids = input === undefined || !plan.segments.some(seg => seg.readsData) ? [] : (await this.storeSplit(input.path, 1)).flat()
+      // Level 2: one task per part of main (the one returning the result last); parts that read the input get it whole.
+      const segments = plan.segments
+      const cids = input === undefined || !segments.some(seg => seg.readsData) ? [] : (await this.storeSplit(input.path, 1)).flat()
       const job: JobRecord = {
         ...base,
         inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
-        plan: { ...planView, tasks: order.length, parts: order.map(i => ({ lines: plan.segments?.[i]?.lines, dependsOn: plan.segments?.[i]?.dependsOn.map(d => position.get(d)) })) },
-        generated: { final: plan.finalTask.script, segments: order.map(i => plan.segments?.[i]?.script ?? '') }
+        plan: view,
+        generated: { final: plan.finalTask.script, segments: segments.map(seg => seg.script) }
       }
-      const tasks = order.map((segment, i) => {
-        const seg = plan.segments?.[segment] as Segment
+      const tasks = segments.map((seg, i) => {
         const task = this.newTask(base.id, i, 'segment', input?.name ?? '', seg.readsData ? cids : [], job)
         task.memoryBytes = memoryFor(seg.memoryBytes)
-        task.dependsOn = seg.dependsOn.map(d => `${base.id}.${position.get(d) ?? -1}`)
+        task.dependsOn = seg.dependsOn.map(d => `${base.id}.${d}`)
         if (task.dependsOn.length > 0) task.status = 'waiting'
         return task
       })
@@ -372,7 +361,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       const job: JobRecord = {
         ...base,
         inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
-        plan: { ...planView, tasks: 1 },
+        plan: { ...view, tasks: 1 },
         ...(plan.finalTask.script !== source ? { generated: { final: plan.finalTask.script } } : {})
       }
       const task = this.newTask(base.id, 0, plan.finalTask.entry === 'aggregate' ? 'aggregate' : 'main', input?.name ?? '', cids, job)
@@ -386,7 +375,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const job: JobRecord = {
       ...base,
       inputs: [{ name: uploaded?.name ?? input.name, size, cids: parts.flat() }],
-      plan: { ...planView, chunks: parts.length, tasks: parts.length + 1 },
+      plan: { ...view, chunks: parts.length, tasks: parts.length + 1 },
       generated: { chunk: plan.chunkTask.script, final: plan.finalTask.script },
       ...(header !== undefined ? { csvHeader: header } : {})
     }

@@ -35,7 +35,7 @@ import type { Segment } from './segments.ts'
 export { PARTIALS_RUNTIME } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
 export type { Segment } from './segments.ts'
-export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND } from './cost.ts'
+export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes } from './cost.ts'
 
 /** Below this input size splitting is not worth a second task (bytes). */
 export const SMALL_INPUT_BYTES = 1024 * 1024
@@ -94,6 +94,32 @@ export interface AutoPlan {
   /** Blocks run per chunk, with their lines. */
   fused: Array<{ block: number, lines: [number, number] }>
   estimate: { peakBytes: number, perChunkBytes?: number }
+}
+
+/** A plan as it is stored with its job and printed by `runsurge analyze`. */
+export interface PlanView {
+  level: 1 | 2 | 3
+  tasks: number
+  chunks: number
+  reasons: string[]
+  fused: AutoPlan['fused']
+  estimate: AutoPlan['estimate']
+  /** Level 2: each part's line runs and the parts it waits for (indices into this list; the last one returns the result). */
+  parts?: Array<{ lines: Array<[number, number]>, dependsOn: number[], memoryBytes: number, seconds?: number }>
+}
+
+export function planView (plan: AutoPlan): PlanView {
+  return {
+    level: plan.level,
+    tasks: plan.segments?.length ?? (plan.chunkTask === undefined ? 1 : plan.chunks + 1),
+    chunks: plan.chunks,
+    reasons: plan.reasons,
+    fused: plan.fused,
+    estimate: plan.estimate,
+    ...(plan.segments !== undefined
+      ? { parts: plan.segments.map(seg => ({ lines: seg.lines, dependsOn: seg.dependsOn, memoryBytes: seg.memoryBytes, ...(seg.seconds !== undefined ? { seconds: seg.seconds } : {}) })) }
+      : {})
+  }
 }
 
 /** The program cannot fit on any node, split or not. */
@@ -211,9 +237,9 @@ export function planAuto (input: PlanInput): AutoPlan {
   return plan
 }
 
-/** A level-2 plan from its segments (the one returning the result is the final task). */
+/** A level-2 plan from its segments (the one returning the result comes last). */
 function segmented (segments: Segment[], reasons: string[]): AutoPlan {
-  const final = segments.find(seg => seg.final) as Segment
+  const final = segments.at(-1) as Segment
   return {
     level: 2,
     reasons,

@@ -423,12 +423,16 @@ class Graph {
     return received + data + Math.max(own, bound + sent) + PYTHON_OVERHEAD_BYTES
   }
 
-  /** The segments of `clusters` (each a list of statement lists), ordered by first statement, with their code. */
+  /**
+   * The segments of `clusters` (each a list of statement lists) with their code: ordered by first statement, except
+   * the one that runs main's last statement (and returns the result), which comes last.
+   */
   segments (clusters: number[][][]): Segment[] {
-    const sets = clusters.map(c => c.flat().sort((a, b) => a - b)).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))
+    const last = this.nodes.length - 1
+    const sets = clusters.map(c => c.flat().sort((a, b) => a - b))
+      .sort((a, b) => Number(a.includes(last)) - Number(b.includes(last)) || (a[0] ?? 0) - (b[0] ?? 0))
     const owner = new Map<number, number>()
     sets.forEach((set, i) => { for (const s of set) owner.set(s, i) })
-    const last = this.nodes.length - 1
     // What each segment sends: the variables others receive from it, in first-needed order.
     const sends: string[][] = sets.map(() => [])
     const receives = sets.map(set => {
