@@ -26,7 +26,7 @@ beforeAll(async () => { dir = await tempDir() })
 afterAll(async () => { await dir?.remove() })
 
 describe('runsurge run (embedded mesh)', () => {
-  it('runs an automatic job on two node processes and prints the exact result as JSON', async () => {
+  it('runs an automatic job on an embedded mesh of two nodes and prints the exact result as JSON', async () => {
     const job = join(dir.path, 'auto.py')
     await writeFile(job, 'def main(data):\n    return {"n": len(data), "total": sum(int(x) for x in data), "big": 3 ** 80, "third": 1 / 3}\n')
     const input = join(dir.path, 'numbers.txt')

@@ -1,21 +1,24 @@
 /**
  * `runsurge run JOB.py --input F …`: with `--coordinator`, submits and waits (like `submit --wait`). Without, starts
- * an embedded mesh — a coordinator in this process and N separate `runsurge node` processes on loopback, exactly as
- * contributors start them, state in a temporary directory — runs the job, prints the result, and tears it all down.
+ * an embedded mesh — a coordinator and N worker nodes in this process, each node with its own libp2p peer on
+ * loopback, its own chunk store and its own sandbox executor, as `runsurge node` builds them, state in a temporary
+ * directory — runs the job, prints the result, and tears it all down. Nodes in this process start in milliseconds
+ * instead of the seconds a process of its own takes to load; tasks still run in their sandboxes, one process each.
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { analyze } from '../../../analyzer/src/index.ts'
 import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { rejectionOf } from '../../../coordinator/src/jobs/service.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
+import { createWorker, sandboxTasks } from '../../../node/src/index.ts'
+import type { Executor } from '../../../node/src/executors/index.ts'
+import type { Worker } from '../../../node/src/index.ts'
 import { UsageError, connection } from '../client.ts'
 import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
-import { defaultNodeMemory, sandboxArgs, waitForNodes } from '../mesh.ts'
+import { defaultNodeMemory, waitForNodes } from '../mesh.ts'
 import { parseSize } from '../options.ts'
 import { renderOutcome } from '../outcome.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
@@ -24,10 +27,8 @@ import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
 import type { Connection, JobView } from '../client.ts'
 import type { JobFlags } from './jobs.ts'
 import type { SandboxCliOptions } from './sandbox.ts'
-import type { ChildProcess } from 'node:child_process'
 import type { Command } from 'commander'
 
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'runsurge.js')
 /** How long the embedded mesh may take to have every node registered (ms). */
 const MESH_START_TIMEOUT = 60_000
 
@@ -40,9 +41,9 @@ interface RunFlags extends JobFlags, SandboxCliOptions {
 
 export function register (program: Command): void {
   const command = program.command('run')
-    .description('run a job and print its result: on an embedded local mesh (a coordinator and --nodes node processes), or on --coordinator')
+    .description('run a job and print its result: on an embedded local mesh (a coordinator and --nodes worker nodes, each its own libp2p peer), or on --coordinator')
     .argument('<job>', 'the Python file (main(data); process(input_data) with --mode manual)')
-    .option('--nodes <n>', 'embedded mesh: number of node processes (default: the number of cores)', positiveInteger)
+    .option('--nodes <n>', 'embedded mesh: number of worker nodes (default: the number of cores)', positiveInteger)
     .option('--node-memory <size>', 'embedded mesh: memory each node offers, e.g. 512M', parseSize)
     .option('--coordinator <url>', 'run on this coordinator instead of an embedded mesh')
     .option('--token <token>', 'with --coordinator: API token')
@@ -62,24 +63,21 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
   const nodeMemory = flags.nodeMemory ?? defaultNodeMemory(count)
   const logger = createLogger('run', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
   // The machine factor is measured once per machine and executor, before the nodes start, so they share it.
-  const executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } })
-  const benchmarkFile = benchmarkCacheFile()
+  const executorConfig = { ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } }
+  const probe = createExecutor(executorConfig)
+  let benchmark: number
   try {
-    await machineFactor(executor, benchmarkFile, logger)
+    benchmark = await machineFactor(probe, benchmarkCacheFile(), logger)
   } finally {
-    await executor.close()
+    await probe.close()
   }
   const dir = await mkdtemp(join(tmpdir(), 'runsurge-run-'))
-  const nodes: Array<{ child: ChildProcess, stderr: string[] }> = []
+  const nodes: Array<{ worker?: Worker, executor: Executor }> = []
   let coordinator: Awaited<ReturnType<typeof startCoordinator>> | undefined
   const stop = async (): Promise<void> => {
-    await Promise.all(nodes.map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
+    await Promise.all(nodes.map(async ({ worker, executor }) => {
+      await worker?.stop()
+      await executor.close()
     }))
     await coordinator?.close()
     await rm(dir, { recursive: true, force: true })
@@ -89,22 +87,25 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
   process.once('SIGTERM', interrupt)
   try {
     coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger, calibrationRunner: localCalibrationRunner(logger) })
+    const info = coordinator.info
     const alive = waitForNodes(coordinator, count, MESH_START_TIMEOUT)
-    const sandbox = sandboxArgs(flags)
-    for (let i = 0; i < count; i++) {
-      const child = spawn(process.execPath, [
-        BIN, 'node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, `node-${i}`),
-        '--memory', String(nodeMemory), '--benchmark-file', benchmarkFile, ...sandbox
-      ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
-      const stderr: string[] = []
-      child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr.push(text); if (stderr.length > 50) stderr.shift() })
-      nodes.push({ child, stderr })
-    }
-    await Promise.race([alive, ...nodes.map(async ({ child, stderr }, i) => {
-      const [code] = await once(child, 'exit') as [number | null]
-      throw new Error(`node ${i} exited (${String(code)}) before joining: ${stderr.join('').trim().slice(-1000)}`)
-    })])
-    const conn: Connection = { url: coordinator.info.http, token: coordinator.info.adminToken }
+    await Promise.all(Array.from({ length: count }, async (_, i) => {
+      const node: { worker?: Worker, executor: Executor } = { executor: createExecutor(executorConfig) }
+      nodes.push(node)
+      const data = join(dir, `node-${i}`)
+      await mkdir(join(data, 'tasks'), { recursive: true })
+      node.worker = await createWorker({
+        dataDir: data,
+        coordinator: info.multiaddrs[0] ?? '',
+        token: info.nodeToken,
+        memoryBytes: nodeMemory,
+        benchmark,
+        runTask: sandboxTasks({ executor: node.executor, workDir: join(data, 'tasks') }),
+        log: logger.child({ node: i })
+      })
+    }))
+    await alive
+    const conn: Connection = { url: info.http, token: info.adminToken }
     return await submitAndWait(conn, submissionOf(script, flags, { taskMemoryBytes: nodeMemory }), flags.json === true)
   } finally {
     process.off('SIGINT', interrupt)
