@@ -44,6 +44,11 @@ export interface CalibrationMeasurements {
   runs: CalibrationRun[]
   /** Prefixes smaller than the sample on which the job raised (e.g. `max()` of an empty filter). */
   skipped: Array<{ n: number, error: string }>
+  /**
+   * Locals of main that held, between two of its statements, a value that cannot be copied exactly to another
+   * process (a function, a generator, an iterator, an open file, a module…): they must stay in one task.
+   */
+  unencodable: string[]
 }
 
 /** Options of {@link buildHarness}. */
@@ -114,6 +119,35 @@ def load(text):
         return list(csv.DictReader(io.StringIO(text)))
     return text.splitlines()
 
+SCALARS = (type(None), bool, int, float, complex, str, bytes, bytearray)
+CONTAINERS = (list, tuple, set, frozenset)
+VALUE_MODULES = ('fractions', 'decimal', 'datetime', 'collections', 'enum')
+unencodable = set()
+
+def encodable(v, depth=0):
+    # What the partial-results encoding copies exactly (planner/partials.py), checked on up to 20 elements a level.
+    t = type(v)
+    if t in SCALARS or depth > 4:
+        return True
+    if isinstance(v, CONTAINERS):
+        return all(encodable(x, depth + 1) for x, _ in zip(v, range(20)))
+    if isinstance(v, dict):
+        if getattr(v, 'default_factory', None) not in (None, list, int, float, str, set, frozenset, dict, tuple, bool, bytes):
+            return False
+        return all(encodable(k, depth + 1) and encodable(x, depth + 1) for (k, x), _ in zip(v.items(), range(20)))
+    module = getattr(t, '__module__', '') or ''
+    if module.split('.')[0] in VALUE_MODULES and not callable(v):
+        return True
+    if module == 'runsurge_job' and not callable(v) and not isinstance(v, type):
+        state = getattr(v, '__dict__', None)
+        return state is None or all(encodable(x, depth + 1) for x, _ in zip(state.values(), range(20)))
+    return False
+
+def note_locals(frame):
+    for name, value in frame.f_locals.items():
+        if name not in unencodable and not encodable(value):
+            unencodable.add(name)
+
 def measure(entry, units, k):
     stmt_of_line = {}
     for i, (first, last) in enumerate(STATEMENTS):
@@ -136,6 +170,7 @@ def measure(entry, units, k):
         if running >= 0 and peak > peaks[running]:
             peaks[running] = peak
         if event == 'return':
+            note_locals(frame)
             if running >= 0:
                 after[running] = current
                 seconds[running] += now - state[1]
@@ -143,6 +178,7 @@ def measure(entry, units, k):
         else:
             i = stmt_of_line.get(frame.f_lineno, -1)
             if i >= 0 and i != running:
+                note_locals(frame)
                 if running >= 0:
                     after[running] = current
                     seconds[running] += now - state[1]
@@ -237,7 +273,7 @@ def run():
             if k == max(sizes):
                 raise
             skipped.append({'n': k, 'error': type(error).__name__ + ': ' + str(error)})
-    return {'version': 1, 'python': sys.version.split()[0], 'runs': runs, 'skipped': skipped}
+    return {'version': 1, 'python': sys.version.split()[0], 'runs': runs, 'skipped': skipped, 'unencodable': sorted(unencodable)}
 
 try:
     output = run()
@@ -270,7 +306,8 @@ export function parseMeasurements (stdout: string, statementCount: number): Cali
   }
   if (runs.length === 0) throw new CalibrationError('the calibration sample is empty')
   const skipped = Array.isArray(r.skipped) ? r.skipped as CalibrationMeasurements['skipped'] : []
-  return { version: 1, python: String(r.python ?? ''), runs, skipped }
+  const unencodable = Array.isArray(r.unencodable) ? (r.unencodable as unknown[]).filter((v): v is string => typeof v === 'string') : []
+  return { version: 1, python: String(r.python ?? ''), runs, skipped, unencodable }
 }
 
 /**

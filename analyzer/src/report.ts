@@ -87,7 +87,13 @@ export interface MemoryReport {
   elements?: number
   peakBytes?: number
   /** Python version, prefix sizes measured, and prefixes on which the job raised (skipped). */
-  calibration?: { python: string, sizes: number[], skipped: Array<{ n: number, error: string }> }
+  calibration?: {
+    python: string
+    sizes: number[]
+    skipped: Array<{ n: number, error: string }>
+    /** Locals of main seen holding values that cannot be copied to another task (functions, generators, files…). */
+    unencodable: string[]
+  }
 }
 
 /** Everything the analyzer found out about a job. */
@@ -263,6 +269,6 @@ export function applyCalibration (analysis: Analysis, measurements: CalibrationM
   // A statement that did not run on the sample (after an early return) keeps its static estimate.
   const statements = fitted.statements.map((s, i) => s ?? report.memory?.statements[i] as StatementMemory)
   const memory = memoryReport('calibrated', report.memory.format, fitted.data, fitted.load, statements, report.memory.elements)
-  memory.calibration = { python: measurements.python, sizes, skipped: measurements.skipped }
+  memory.calibration = { python: measurements.python, sizes, skipped: measurements.skipped, unencodable: measurements.unencodable }
   return { ...report, memory, blocks: assembleBlocks(graph.ddg, report.classes, memory, fitted.seconds, fitted.dataPart) }
 }

@@ -62,10 +62,15 @@ function numbers (n: number): string {
   return Array.from({ length: n }, (_, i) => String((i * 7919) % 10007 - 5000)).join('\n') + '\n'
 }
 
-/** The analysis of `source` for `input`, with each block's calibrated seconds per element set from `perElement` (by first line). */
-function report (source: string, input: string, perElement?: (line: number) => number): AnalysisReport {
+/**
+ * The analysis of `source` for `input`, calibrated on a sample of it with python3 as the coordinator does (which
+ * also tells the planner which values can be copied between tasks), and with each block's seconds per element
+ * then set from `perElement` (by first line), so a test decides what is heavy.
+ */
+async function report (source: string, input: string, perElement?: (line: number) => number): Promise<AnalysisReport> {
   const lines = input.split('\n').filter(Boolean)
-  const analysis = analyze(source, { mode: 'auto', input: { format: 'lines', elements: lines.length, sample: lines.slice(0, 200) } })
+  const sample = sampleInput(input.slice(0, 64 * 1024), 'lines', 400)
+  const analysis = await calibrate(source, { mode: 'auto', input: { format: 'lines', elements: lines.length, sample: sample.sample }, sampleText: sample.text, sampleElements: sample.sample.length, runner: pythonRunner })
   expect(analysis.status, JSON.stringify(analysis.findings)).toBe('accepted')
   if (perElement !== undefined) for (const b of analysis.blocks ?? []) b.seconds = { fixed: 0, perElement: perElement(b.startLine) }
   return analysis
@@ -133,7 +138,7 @@ describe('task parallelism from calibrated times', () => {
   const heavy = (lines: number[]) => (line: number) => lines.includes(line) ? (2 * TASK_STARTUP_SECONDS) / 1000 : 1e-8
 
   it('runs two heavy independent statements in parts of their own, after the head, and joins them: python3\'s result', async () => {
-    const segments = plan(FORK_JOIN, report(FORK_JOIN, input, heavy([11, 12])), 3000, 1024 * MiB, 'time')
+    const segments = plan(FORK_JOIN, await report(FORK_JOIN, input, heavy([11, 12])), 3000, 1024 * MiB, 'time')
     expect(segments.length).toBeGreaterThanOrEqual(3)
     const withA = segments.findIndex(seg => seg.lines.some(([a, b]) => a <= 11 && b >= 11))
     const withB = segments.findIndex(seg => seg.lines.some(([a, b]) => a <= 12 && b >= 12))
@@ -148,13 +153,43 @@ describe('task parallelism from calibrated times', () => {
     expect(await runParts(segments, 'fork-join', input)).toBe(await sequential(FORK_JOIN, 'fork-join', input))
   })
 
-  it('keeps everything in one run when the statements are too light to pay for task start-ups', () => {
-    const planned = planSegments(FORK_JOIN, report(FORK_JOIN, input, () => 1e-8), 3000, 1024 * MiB, 'time')
+  it('keeps everything in one run when the statements are too light to pay for task start-ups', async () => {
+    const planned = planSegments(FORK_JOIN, await report(FORK_JOIN, input, () => 1e-8), 3000, 1024 * MiB, 'time')
     expect(planned).toMatchObject({ reason: expect.stringMatching(/worth running at the same time|would not be faster/) })
   })
 
-  it('needs calibrated times to cut for time', () => {
-    expect(planSegments(FORK_JOIN, report(FORK_JOIN, input), 3000, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringContaining('calibrated') })
+  it('needs a calibrated analysis to cut at all', () => {
+    const lines = input.split('\n').filter(Boolean)
+    const uncalibrated = analyze(FORK_JOIN, { mode: 'auto', input: { format: 'lines', elements: lines.length, sample: lines.slice(0, 200) } })
+    expect(planSegments(FORK_JOIN, uncalibrated, 3000, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringContaining('not calibrated') })
+    expect(planSegments(FORK_JOIN, uncalibrated, 3000, 1024 * MiB, 'memory')).toMatchObject({ reason: expect.stringContaining('not calibrated') })
+  })
+
+  it('keeps a value that cannot be copied to another task (a function, an iterator) in the part that made it', async () => {
+    const early = `def spin(xs, k):
+    return sum((x * k) % 11 for x in xs)
+
+
+def main(data):
+    values = (int(x) for x in data)
+    rest = sorted(values)
+    a = spin(rest, 3)
+    b = spin(rest, 5)
+    return [rest[0], a, b]
+`
+    const rep = await report(early, input, heavy([8, 9]))
+    expect(rep.memory?.calibration?.unencodable).toEqual(['values'])
+    const segments = plan(early, rep, 3000, 1024 * MiB, 'time')
+    expect(segments.length).toBeGreaterThanOrEqual(3)
+    // The generator is made and consumed in the head; only the list it gave travels.
+    expect(segments.find(seg => seg.statements.includes(0))?.statements).toEqual(expect.arrayContaining([0, 1]))
+    for (const seg of segments) expect(seg.receives.flat()).not.toContain('values')
+    expect(await runParts(segments, 'uncopyable', input)).toBe(await sequential(early, 'uncopyable', input))
+
+    const late = early.replace('    return [rest[0], a, b]', '    pairs = zip(rest, rest)\n    return [rest[0], a, b, len(list(pairs))]')
+    const lateReport = await report(late, input, heavy([8, 9]))
+    expect(lateReport.memory?.calibration?.unencodable).toEqual(['pairs', 'values'])
+    expect(planSegments(late, lateReport, 3000, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringMatching(/uses pairs, which held a value that cannot be copied to another task/) })
   })
 
   it('gives parts that read the input the input, and parts that do not, none', async () => {
@@ -167,7 +202,7 @@ def main(data):
     b = spin(data, 5)
     return [a, b, a - b]
 `
-    const segments = plan(source, report(source, input, heavy([6, 7])), 3000, 1024 * MiB, 'time')
+    const segments = plan(source, await report(source, input, heavy([6, 7])), 3000, 1024 * MiB, 'time')
     expect(segments).toHaveLength(3)
     expect(segments.filter(seg => seg.readsData)).toHaveLength(2)
     expect(segments.find(seg => seg.final)?.readsData).toBe(false)
@@ -185,7 +220,7 @@ def main(data):
     frozen = frozenset(nums[:4])
     return repr([big, pairs, keyed, tupled, odd, sorted(frozen), type(pairs).__name__, type(frozen).__name__])
 `
-    const segments = plan(source, report(source, input, () => (2 * TASK_STARTUP_SECONDS) / 1000), 3000, 1024 * MiB, 'time')
+    const segments = plan(source, await report(source, input, () => (2 * TASK_STARTUP_SECONDS) / 1000), 3000, 1024 * MiB, 'time')
     expect(segments.length).toBeGreaterThanOrEqual(3)
     expect(await runParts(segments, 'exact', input)).toBe(await sequential(source, 'exact', input))
   })
@@ -205,7 +240,7 @@ describe('what stays in one part', () => {
     b = max(ys)
     return [a, b, len(xs)]
 `
-    const segments = plan(source, report(source, input, heavyLines([5, 6])), 500, 1024 * MiB, 'time')
+    const segments = plan(source, await report(source, input, heavyLines([5, 6])), 500, 1024 * MiB, 'time')
     const head = segments.find(seg => seg.statements.includes(0))
     expect(head?.statements).toEqual(expect.arrayContaining([0, 1, 2]))
     expect(await runParts(segments, 'alias', input)).toBe(await sequential(source, 'alias', input))
@@ -220,12 +255,12 @@ describe('what stays in one part', () => {
     c = max(xs)
     return [a, b, c]
 `
-    const segments = plan(source, report(source, input, heavyLines([5, 6])), 500, 1024 * MiB, 'time')
+    const segments = plan(source, await report(source, input, heavyLines([5, 6])), 500, 1024 * MiB, 'time')
     expect(segments.find(seg => seg.statements.includes(0))?.statements).toEqual(expect.arrayContaining([0, 1, 2]))
     expect(await runParts(segments, 'rebind', input)).toBe(await sequential(source, 'rebind', input))
   })
 
-  it('a program that may return early is not cut', () => {
+  it('a program that may return early is not cut', async () => {
     const source = `def main(data):
     xs = [int(x) for x in data]
     if not xs:
@@ -234,10 +269,10 @@ describe('what stays in one part', () => {
     b = max(xs)
     return [a, b]
 `
-    expect(planSegments(source, report(source, input, allHeavy), 500, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringContaining('may end main early') })
+    expect(planSegments(source, await report(source, input, allHeavy), 500, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringContaining('may end main early') })
   })
 
-  it('a program whose in-place changes reach its last statement is not cut', () => {
+  it('a program whose in-place changes reach its last statement is not cut', async () => {
     const source = `def main(data):
     out = []
     for x in data:
@@ -245,7 +280,7 @@ describe('what stays in one part', () => {
     out.sort()
     return out
 `
-    expect(planSegments(source, report(source, input, allHeavy), 500, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringMatching(/changes out in place|nothing after/) })
+    expect(planSegments(source, await report(source, input, allHeavy), 500, 1024 * MiB, 'time')).toMatchObject({ reason: expect.stringMatching(/changes out in place|nothing after/) })
   })
 })
 

@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
-import { PlanError, planAuto, planView } from '../planner/index.ts'
+import { PlanError, planAuto, planView, sequentialBytes } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { NotAJsonArrayError, jsonArrayToLines } from './json-lines.ts'
@@ -321,9 +321,11 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     let report = analyze(source, options)
     // Fit is decided against what nodes offer, not what they have free now: a busy mesh queues the tasks.
     const nodes = (await this.registry.list()).filter(node => node.status === 'alive').map(node => node.memoryBytes)
-    // Time per element decides whether idle nodes make the job faster: measured on a sample, in the sandbox, when
-    // there is something to decide (several nodes, enough elements).
-    if (this.calibrationRunner !== undefined && report.status === 'accepted' && sample !== undefined && nodes.length >= 2 &&
+    // Time per element decides whether idle nodes make the job faster, and a run on a sample which values can be
+    // copied between tasks: measured in the sandbox when there is something to decide (several nodes, or a job too
+    // big for the largest one, and enough elements).
+    const tooBig = report.status === 'accepted' && nodes.length > 0 && sequentialBytes(report, elements ?? 0) > Math.max(...nodes)
+    if (this.calibrationRunner !== undefined && report.status === 'accepted' && sample !== undefined && (nodes.length >= 2 || tooBig) &&
         (elements ?? 0) >= CALIBRATE_MIN_ELEMENTS && sample.sample.length > 0) {
       try {
         const small = sampleInput(sample.text, analyzerFormat(format), CALIBRATION_ELEMENTS)

@@ -35,7 +35,7 @@ import type { Segment } from './segments.ts'
 export { PARTIALS_RUNTIME } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
 export type { Segment } from './segments.ts'
-export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes } from './cost.ts'
+export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
 
 /** Below this input size splitting is not worth a second task (bytes). */
 export const SMALL_INPUT_BYTES = 1024 * 1024

@@ -87,9 +87,12 @@ export function planSegments (source: string, report: AnalysisReport, n: number,
   const early = nodes.find(node => node.exits)
   if (early !== undefined) return { reason: `line ${early.line} may end main early, so every statement after it depends on it` }
 
+  // Which locals held values that cannot be copied to another task is only known from running the job.
+  const calibration = report.memory.calibration
+  if (calibration === undefined) return { reason: 'the job was not calibrated on a sample, so which of its values can be copied between tasks is unknown' }
   const blockOf: number[] = []
   for (const b of blocks) for (const s of b.statements) blockOf[s] = b.id
-  const head = headLength(nodes, blocks.map(b => b.statements), blockOf)
+  const head = headLength(nodes, blocks.map(b => b.statements), blockOf, new Set(calibration.unencodable))
   if (head.length >= nodes.length) return { reason: head.why ?? 'nothing after the last in-place change to cut' }
   const sideEffects = nodes.slice(0, head.length).find(node => node.sideEffects.length > 0)
   if (sideEffects !== undefined) return { reason: `line ${sideEffects.line} ${sideEffects.sideEffects[0] ?? 'has side effects'}, which later statements in other processes would not see` }
@@ -147,21 +150,24 @@ export function planSegments (source: string, report: AnalysisReport, n: number,
  * Statements `[0, length)` run together: up to the last one that changes a value in place, rebinds a name, has
  * effects beyond its locals or is of a kind the tail excludes — never ending inside a block.
  */
-function headLength (nodes: DdgNode[], blockStatements: number[][], blockOf: number[]): { length: number, why?: string } {
+function headLength (nodes: DdgNode[], blockStatements: number[][], blockOf: number[], pinned: Set<string>): { length: number, why?: string } {
   const writers = new Map<string, number>()
   for (const node of nodes) for (const w of node.writes) writers.set(w, (writers.get(w) ?? 0) + 1)
   let length = 0
   let why: string | undefined
   nodes.forEach((node, i) => {
-    const reason = node.mutates.length > 0
-      ? `line ${node.line} changes ${node.mutates.join(', ')} in place`
-      : node.sideEffects.length > 0
-        ? `line ${node.line} ${node.sideEffects[0] ?? 'has side effects'}`
-        : HEAD_ONLY_KINDS.has(node.kind)
-          ? `line ${node.line} is a ${node.kind.replace('_statement', '')} statement`
-          : node.writes.some(w => (writers.get(w) ?? 0) > 1)
-            ? `line ${node.line} binds ${node.writes.filter(w => (writers.get(w) ?? 0) > 1).join(', ')}, which main binds more than once`
-            : undefined
+    const uncopyable = [...node.reads, ...node.writes].filter(v => pinned.has(v))
+    const reason = uncopyable.length > 0
+      ? `line ${node.line} uses ${[...new Set(uncopyable)].join(', ')}, which held a value that cannot be copied to another task (a function, generator, iterator, file…)`
+      : node.mutates.length > 0
+        ? `line ${node.line} changes ${node.mutates.join(', ')} in place`
+        : node.sideEffects.length > 0
+          ? `line ${node.line} ${node.sideEffects[0] ?? 'has side effects'}`
+          : HEAD_ONLY_KINDS.has(node.kind)
+            ? `line ${node.line} is a ${node.kind.replace('_statement', '')} statement`
+            : node.writes.some(w => (writers.get(w) ?? 0) > 1)
+              ? `line ${node.line} binds ${node.writes.filter(w => (writers.get(w) ?? 0) > 1).join(', ')}, which main binds more than once`
+              : undefined
     if (reason !== undefined) {
       length = i + 1
       why = reason
