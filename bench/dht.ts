@@ -67,8 +67,10 @@ async function main (): Promise<void> {
       peers.push(await createHost({ privateKey: await loadOrCreateIdentity(join(dir, `peer-${i}.key`)), bootstrap }))
     }
     // Nodes meet each other by looking themselves up through the hub (kad-dht's initial self-query): wait until each
-    // is connected to as many peers as a provide reaches, or to all of them.
-    const reach = Math.min(PEERS - 1, hub.services.dht.k)
+    // is connected to all the others in a mesh a provide covers whole, to half a bucket's worth in a larger one (whose
+    // self-queries need not connect everyone to k peers).
+    const k = hub.services.dht.k
+    const reach = PEERS - 1 <= k ? PEERS - 1 : Math.ceil(k / 2)
     await until(() => peers.every(peer => peer.getPeers().length >= reach), 'the mesh to connect')
 
     const provider = peers[1] as Libp2p<BaseServices>
