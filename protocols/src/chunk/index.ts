@@ -1,5 +1,5 @@
 /**
- * `/runsurge/chunk/1.0.0` and the data plane: a content-addressed store on every peer, chunks announced with DHT
+ * `/runsurge/chunk/2.0.0` and the data plane: a content-addressed store on every peer, chunks announced with DHT
  * `provide`, found with `findProviders` and pulled directly from a provider, verified against their CID.
  *
  * @module
@@ -231,7 +231,8 @@ class DefaultChunkExchange implements ChunkExchange {
           if (received > expected) throw new ChunkIntegrityError(`peer sent more than the ${expected} bytes it announced`)
           flow.consumed(piece.byteLength)
           idle.touch()
-          yield piece.subarray()
+          // A piece spans several received messages: hand their buffers on rather than joining them (a copy).
+          yield * piece
         }
       }
       await this.store.put(pieces(), { expected: cid, signal: idle.signal })

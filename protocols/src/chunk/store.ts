@@ -17,6 +17,13 @@ import { MAX_CHUNK_SIZE } from './constants.ts'
 import { ChunkIntegrityError, ChunkNotFoundError } from './errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
 
+/**
+ * How many bytes `put` queues for the disk before it stops pulling from its source. Received pieces arrive as several
+ * buffers; with the default 16 KiB every buffer waited for its own write, with room for a few pieces they are written
+ * together (one `writev`) while the next ones arrive.
+ */
+const WRITE_BUFFER = 4 * 1024 * 1024
+
 /** What the index keeps of a chunk. */
 export interface ChunkInfo {
   cid: string
@@ -82,7 +89,7 @@ export class ChunkStore {
           hash.update(piece)
           yield piece
         }
-      }, createWriteStream(incoming), { signal: options.signal })
+      }, createWriteStream(incoming, { highWaterMark: WRITE_BUFFER }), { signal: options.signal })
       const cid = CID.createV1(raw.code, Digest.create(sha256.code, hash.digest()))
       if (options.expected != null && !cid.equals(options.expected)) {
         throw new ChunkIntegrityError(`received bytes hash to ${cid.toString()}, not ${options.expected.toString()}`)
