@@ -62,8 +62,9 @@ export interface HarnessOptions {
   /** Prefix sizes to run, ascending. */
   sizes: number[]
   /**
-   * Seconds the measured runs may take, as the warm-up run's pace predicts them: the smallest sizes that fit (at
-   * least two) are run, the larger ones left out. Unlimited when absent.
+   * Seconds the measured runs may take, as the warm-up run's pace predicts them: the smallest sizes that fit are run,
+   * the larger ones left out; when even the two smallest do not fit, two smaller prefixes that do (at least 4 and 8
+   * elements). Unlimited when absent.
    */
   budgetSeconds?: number
 }
@@ -249,6 +250,10 @@ def run():
             if len(chosen) >= 2 and 2 * pace * (sum(chosen) + k) > BUDGET:
                 break
             chosen.append(k)
+        if len(chosen) == 2 and 2 * pace * sum(chosen) > BUDGET:
+            # Even the two smallest are too slow: two smaller prefixes (k and 2k) that fit, at least 4 and 8 elements.
+            k = max(4, int(BUDGET / (6 * pace)))
+            chosen = [k, 2 * k] if 2 * k < chosen[1] else chosen
         sizes = chosen
     runs = []
     skipped = []
