@@ -16,6 +16,7 @@ import { PlanError, planAuto } from '../planner/index.ts'
 import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
+import { TaskTable } from './task-table.ts'
 import type {
   EarningRecord, Finding, JobError, JobMode, JobRecord, PaymentRecord, TaskAttempt, TaskMetrics, TaskRecord
 } from './records.ts'
@@ -98,7 +99,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private readonly unitRate: number
   private readonly calibrationRunner: CalibrationRunner | undefined
   private readonly jobs = new Map<string, JobRecord>()
-  private readonly tasks = new Map<string, TaskRecord>()
+  private readonly tasks = new TaskTable()
   /** Queued task ids, oldest first. */
   private readonly queue: string[] = []
   /** Transitions run one at a time, in order. */
@@ -566,17 +567,13 @@ export class JobService extends EventEmitter<JobServiceEvents> {
 
   private memoryInUse (): Map<string, number> {
     const used = new Map<string, number>()
-    for (const task of this.tasks.values()) {
-      if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) used.set(task.nodeId, (used.get(task.nodeId) ?? 0) + task.memoryBytes)
-    }
+    for (const task of this.tasks.active()) used.set(task.nodeId, (used.get(task.nodeId) ?? 0) + task.memoryBytes)
     return used
   }
 
   private tasksPerNode (): Map<string, number> {
     const load = new Map<string, number>()
-    for (const task of this.tasks.values()) {
-      if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) load.set(task.nodeId, (load.get(task.nodeId) ?? 0) + 1)
-    }
+    for (const task of this.tasks.active()) load.set(task.nodeId, (load.get(task.nodeId) ?? 0) + 1)
     return load
   }
 
@@ -924,7 +921,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   // Liveness
 
   private async nodeDied (node: NodeRecord): Promise<void> {
-    const lost = [...this.tasks.values()].filter(task => task.nodeId === node.id && (task.status === 'assigned' || task.status === 'running'))
+    const lost = this.tasks.activeOn(node.id)
     for (const task of lost) await this.requeue(task, 'node_dead', `node ${node.id} stopped answering`, false)
     if (lost.length > 0) {
       this.log.warn({ node: node.id, tasks: lost.map(t => t.id) }, 'node dead: its tasks are re-queued')
@@ -941,9 +938,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const grace = 3 * this.registry.heartbeatInterval
     const now = Date.now()
     const running = new Set(session.runningTasks)
-    const lost = [...this.tasks.values()].filter(task =>
-      task.nodeId === session.nodeId && (task.status === 'assigned' || task.status === 'running') && !running.has(task.id) &&
-      now - (task.attempts.at(-1)?.assignedAt ?? now) > grace)
+    const lost = this.tasks.activeOn(session.nodeId).filter(task => !running.has(task.id) && now - (task.attempts.at(-1)?.assignedAt ?? now) > grace)
     if (lost.length === 0) return
     this.transition(async () => {
       for (const task of lost) {

@@ -1,0 +1,54 @@
+/**
+ * The job service's tasks by id, with the tasks each node holds now (assigned or running) indexed beside them.
+ * The table keeps every task in the store, finished ones included, while heartbeats (hundreds a second with a
+ * thousand nodes), dead nodes and every placement pass ask only what runs where: without the index each of those
+ * scanned the whole history.
+ */
+import type { TaskRecord } from './records.ts'
+
+function holdsNode (task: TaskRecord | undefined): task is TaskRecord & { nodeId: string } {
+  return task?.nodeId !== undefined && (task.status === 'assigned' || task.status === 'running')
+}
+
+export class TaskTable extends Map<string, TaskRecord> {
+  private readonly byNode = new Map<string, Map<string, TaskRecord>>()
+
+  override set (id: string, task: TaskRecord): this {
+    this.unindex(id)
+    if (holdsNode(task)) {
+      let held = this.byNode.get(task.nodeId)
+      if (held === undefined) this.byNode.set(task.nodeId, held = new Map())
+      held.set(id, task)
+    }
+    return super.set(id, task)
+  }
+
+  override delete (id: string): boolean {
+    this.unindex(id)
+    return super.delete(id)
+  }
+
+  override clear (): void {
+    this.byNode.clear()
+    super.clear()
+  }
+
+  /** The tasks assigned to or running on `nodeId`. */
+  activeOn (nodeId: string): TaskRecord[] {
+    return [...(this.byNode.get(nodeId)?.values() ?? [])]
+  }
+
+  /** Every task assigned to or running on a node. */
+  * active (): Generator<TaskRecord & { nodeId: string }> {
+    for (const held of this.byNode.values()) yield * held.values() as Iterable<TaskRecord & { nodeId: string }>
+  }
+
+  private unindex (id: string): void {
+    // `byNode` is undefined while Map's constructor runs (it sets nothing without an iterable; be safe anyway).
+    const previous = this.byNode === undefined ? undefined : super.get(id)
+    if (!holdsNode(previous)) return
+    const held = this.byNode.get(previous.nodeId)
+    held?.delete(id)
+    if (held?.size === 0) this.byNode.delete(previous.nodeId)
+  }
+}
