@@ -76,6 +76,8 @@ export async function stopSimulatedProcess (sim: SimulatedProcess): Promise<void
   await exited
 }
 
+const MAX_REPORTS = 16
+
 type SimServices = { identify: unknown, register: RegisterService, heartbeat: HeartbeatService, report: ReportService, assign: AssignService }
 
 async function simulate (): Promise<void> {
@@ -99,11 +101,23 @@ async function simulate (): Promise<void> {
 
   async function startPeer (): Promise<(typeof peers)[number]> {
     const peer: (typeof peers)[number] = { nodeId: '' } as any
+    // Reports in flight at once, as a node running at most this many tasks at a time would send them; the rest
+    // wait their turn (libp2p resets a peer's streams of one protocol past 32 open at once).
+    let reporting = 0
+    const backlog: Array<() => void> = []
+    /** Accepted and not reported yet: listed in heartbeats as running, as a real node lists them. */
+    const unreported = new Set<string>()
     const onAssign = async (task: AssignRequest): Promise<AssignResponse> => {
       if (answer === undefined) return { status: AssignResponse.Status.REFUSED, error: 'a simulated node runs no tasks' }
       stats.assigned++
+      unreported.add(task.taskId)
       // The task "runs" after the answer, as a real node's does; it succeeds at once.
       setImmediate(() => {
+        const send = (): void => { reporting++; report() }
+        if (reporting < MAX_REPORTS) send()
+        else backlog.push(send)
+      })
+      const report = (): void => {
         peer.libp2p.services.report.call(coordinator, {
           taskId: task.taskId,
           nodeId: peer.nodeId,
@@ -113,8 +127,12 @@ async function simulate (): Promise<void> {
           outputCids: [answer],
           metrics: { wallMs: 1, cpuMs: 1, peakMemoryBytes: 1 << 20, avgMemoryBytes: 1 << 20 },
           attempt: task.attempt
-        }).then(() => { stats.reports++ }, () => { stats.reportFailures++ })
-      })
+        }).then(() => { stats.reports++ }, () => { stats.reportFailures++ }).finally(() => {
+          unreported.delete(task.taskId)
+          reporting--
+          backlog.shift()?.()
+        })
+      }
       return { status: AssignResponse.Status.ACCEPTED, error: '' }
     }
     peer.libp2p = await createLibp2p<SimServices>({
@@ -151,7 +169,7 @@ async function simulate (): Promise<void> {
     const beat = async (): Promise<void> => {
       try {
         await peer.libp2p.services.heartbeat.call(coordinator, {
-          nodeId: peer.nodeId, cpuLoad: 0.1, memoryUsedBytes: 0, memoryFreeBytes: memoryBytes, runningTasks: []
+          nodeId: peer.nodeId, cpuLoad: 0.1, memoryUsedBytes: 0, memoryFreeBytes: memoryBytes, runningTasks: [...unreported]
         })
         stats.heartbeats++
       } catch {

@@ -40,4 +40,17 @@ describe('TaskTable', () => {
     expect([...table.active()]).toEqual([])
     expect(table.size).toBe(3)
   })
+
+  it('counts the completed tasks of each job', () => {
+    const table = new TaskTable()
+    table.set('a', task('a', 'running', 'n1'))
+    table.set('b', task('b', 'completed', 'n1'))
+    expect(table.completedIn('job')).toBe(1)
+    table.set('a', task('a', 'completed', 'n1'))
+    table.set('a', task('a', 'completed', 'n1'))
+    expect(table.completedIn('job')).toBe(2)
+    table.delete('b')
+    expect(table.completedIn('job')).toBe(1)
+    expect(table.completedIn('other')).toBe(0)
+  })
 })

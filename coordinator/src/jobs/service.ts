@@ -31,6 +31,11 @@ import type { FastifyBaseLogger } from 'fastify'
 export const MAX_RETRIES = 3
 /** A node that refused a task or could not be reached for it is not offered that task again for this long (ms). */
 const SHUN_MS = 30_000
+/**
+ * Assignments pushed to one node at once. libp2p resets a peer's streams of one protocol past 32 open at once, and a
+ * reset assignment counts as an unreachable node; a node offering much memory can take hundreds of small tasks.
+ */
+const MAX_PUSHES_PER_NODE = 16
 /** Outcomes that are the task's own failures (not the node's or the mesh's). */
 const OWN_FAILURE = /^(runtime_error|memory_limit|time_limit|process_limit|output_limit|sandbox_error)$/
 /** A chunk task out of memory is halved at most this many times (16 pieces); then it fails like any task. */
@@ -108,6 +113,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private rescheduling = false
   private closed = false
   private retryTimer: NodeJS.Timeout | undefined
+  /** Per node: assignments in flight, and the pushes waiting for one of them to end. */
+  private readonly pushSlots = new Map<string, { active: number, waiting: Array<() => void> }>()
 
   constructor (options: JobServiceOptions) {
     super()
@@ -497,7 +504,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
 
   private async placeAll (): Promise<void> {
     if (this.queue.length === 0) return
-    const nodes = (await this.registry.list()).filter(node => node.status === 'alive')
+    const nodes = this.registry.alive()
     if (nodes.length === 0) return
     const pushes: Array<Promise<void>> = []
     await this.transition(async () => {
@@ -585,7 +592,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       ? (job.generated?.final ?? job.aggregateScript ?? job.script)
       : task.entry === 'main' ? (job.generated?.chunk ?? job.generated?.final ?? job.script) : job.script
     try {
-      await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
+      await this.inPushSlot(node.id, async () => await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
         taskId: task.id,
         jobId: task.jobId,
         script,
@@ -595,7 +602,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         entry: task.entry,
         attempt: task.attempt,
         inputName: task.inputName
-      })
+      }))
       this.log.info({ task: task.id, node: node.id, attempt: task.attempt }, 'task assigned')
     } catch (err: any) {
       this.log.warn({ task: task.id, node: node.id, err: err?.message }, 'assignment not accepted; the task goes back to the queue')
@@ -609,6 +616,22 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     }
   }
 
+  /** Runs `fn` once fewer than `MAX_PUSHES_PER_NODE` pushes to the node are in flight. */
+  private async inPushSlot<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
+    let slots = this.pushSlots.get(nodeId)
+    if (slots === undefined) this.pushSlots.set(nodeId, slots = { active: 0, waiting: [] })
+    if (slots.active >= MAX_PUSHES_PER_NODE) await new Promise<void>(resolve => slots.waiting.push(resolve))
+    slots.active++
+    try {
+      return await fn()
+    } finally {
+      slots.active--
+      const next = slots.waiting.shift()
+      if (next !== undefined) next()
+      else if (slots.active === 0) this.pushSlots.delete(nodeId)
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Reports from nodes
 
@@ -617,7 +640,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const refused = (error: string): ReportResponse => ({ status: ReportResponse.Status.REFUSED, error })
     const task = this.tasks.get(report.taskId)
     if (task === undefined) return refused(`no task ${report.taskId}`)
-    const node = task.nodeId !== undefined ? await this.db.store.nodes.get(task.nodeId) : undefined
+    const node = task.nodeId !== undefined ? this.registry.record(task.nodeId) ?? await this.db.store.nodes.get(task.nodeId) : undefined
     if (node === undefined || node.peerId !== context.peer.toString()) return refused(`task ${report.taskId} is not assigned to this node`)
     if (report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
     if (report.state === ReportRequest.State.RUNNING) {
@@ -657,7 +680,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private async pullOutputs (task: TaskRecord, cids: string[], context: RequestContext): Promise<void> {
     const job = this.jobs.get(task.jobId)
     if (job === undefined) return
-    const aggregated = job.taskIds.some(id => this.tasks.get(id)?.entry === 'aggregate')
+    // The aggregation task, when there is one, is the job's last (records.ts).
+    const aggregated = this.tasks.get(job.taskIds.at(-1) ?? '')?.entry === 'aggregate'
     if (aggregated && task.entry !== 'aggregate') return
     for (const text of cids) {
       const cid = parseCid(text)
@@ -685,7 +709,9 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const changed: TaskRecord[] = [done]
     this.tasks.set(done.id, done)
     let updatedJob: JobRecord | undefined
-    if (job.status === 'running' || job.status === 'pending_aggregation') {
+    // Only the last completions can start the aggregation or end the job: counted, so that the others do not look
+    // at every task of the job (a 10,000-task job would look at 10^8).
+    if ((job.status === 'running' || job.status === 'pending_aggregation') && job.taskIds.length - this.tasks.completedIn(job.id) <= 1) {
       const tasks = this.tasksOf(job)
       const aggregate = tasks.find(t => t.entry === 'aggregate')
       const processTasks = tasks.filter(t => t.entry !== 'aggregate')

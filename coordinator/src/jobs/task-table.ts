@@ -1,5 +1,6 @@
 /**
- * The job service's tasks by id, with the tasks each node holds now (assigned or running) indexed beside them.
+ * The job service's tasks by id, with the tasks each node holds now (assigned or running) indexed beside them, and
+ * a count of each job's completed tasks.
  * The table keeps every task in the store, finished ones included, while heartbeats (hundreds a second with a
  * thousand nodes), dead nodes and every placement pass ask only what runs where: without the index each of those
  * scanned the whole history.
@@ -12,9 +13,12 @@ function holdsNode (task: TaskRecord | undefined): task is TaskRecord & { nodeId
 
 export class TaskTable extends Map<string, TaskRecord> {
   private readonly byNode = new Map<string, Map<string, TaskRecord>>()
+  /** Completed tasks per job, so a completion need not look at every task of its job to know whether it was the last. */
+  private readonly completed = new Map<string, number>()
 
   override set (id: string, task: TaskRecord): this {
     this.unindex(id)
+    if (task.status === 'completed') this.completed.set(task.jobId, (this.completed.get(task.jobId) ?? 0) + 1)
     if (holdsNode(task)) {
       let held = this.byNode.get(task.nodeId)
       if (held === undefined) this.byNode.set(task.nodeId, held = new Map())
@@ -30,12 +34,18 @@ export class TaskTable extends Map<string, TaskRecord> {
 
   override clear (): void {
     this.byNode.clear()
+    this.completed.clear()
     super.clear()
   }
 
   /** The tasks assigned to or running on `nodeId`. */
   activeOn (nodeId: string): TaskRecord[] {
     return [...(this.byNode.get(nodeId)?.values() ?? [])]
+  }
+
+  /** How many tasks of the job are completed. */
+  completedIn (jobId: string): number {
+    return this.completed.get(jobId) ?? 0
   }
 
   /** Every task assigned to or running on a node. */
@@ -46,6 +56,11 @@ export class TaskTable extends Map<string, TaskRecord> {
   private unindex (id: string): void {
     // `byNode` is undefined while Map's constructor runs (it sets nothing without an iterable; be safe anyway).
     const previous = this.byNode === undefined ? undefined : super.get(id)
+    if (previous?.status === 'completed') {
+      const count = (this.completed.get(previous.jobId) ?? 1) - 1
+      if (count > 0) this.completed.set(previous.jobId, count)
+      else this.completed.delete(previous.jobId)
+    }
     if (!holdsNode(previous)) return
     const held = this.byNode.get(previous.nodeId)
     held?.delete(id)
