@@ -7,9 +7,11 @@
  *
  * Run as a child process (so its CPU is not counted as the coordinator's); prints one JSON line per event:
  *   {"event":"registered","nodes":[{"nodeId","peerId"}…]}   once every peer of the process has registered
- *   {"event":"stats","heartbeats":N,"failures":N,"reports":N} on SIGUSR2 … (and at exit)
+ *   {"event":"offered","memoryBytes":N}                      after SIGUSR1 (offer --memory) or SIGHUP (--initial-memory),
+ *                                                            once every peer has registered again with that offer
+ *   {"event":"stats","heartbeats":N,"failures":N,"reports":N} on SIGUSR2 (and at exit)
  *
- *   node --import tsx bench/simulated-nodes.ts --coordinator MA --token T --nodes N [--memory BYTES] [--answer CID]
+ *   node --import tsx bench/simulated-nodes.ts --coordinator MA --token T --nodes N [--memory BYTES] [--initial-memory BYTES] [--answer CID]
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -23,7 +25,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import {
-  AssignResponse, PROTOCOL_PREFIX, ReportRequest, assignService, heartbeatService, registerService, reportService
+  AssignResponse, PROTOCOL_PREFIX, RegisterResponse, ReportRequest, assignService, heartbeatService, registerService, reportService
 } from '../protocols/src/index.ts'
 import type { AssignRequest, AssignService, HeartbeatService, RegisterService, ReportService } from '../protocols/src/index.ts'
 import type { ChildProcess } from 'node:child_process'
@@ -33,6 +35,11 @@ export interface SimulatedNode { nodeId: string, peerId: string }
 export interface SimulatedProcess {
   child: ChildProcess
   nodes: SimulatedNode[]
+  /**
+   * Makes every peer register again offering `memoryBytes` (`full`) or `initialMemoryBytes`; resolves once the
+   * coordinator took them all.
+   */
+  offer(full: boolean): Promise<void>
 }
 
 export interface SimulationInit {
@@ -42,6 +49,8 @@ export interface SimulationInit {
   nodes: number
   /** Memory each peer offers (bytes). */
   memoryBytes?: number
+  /** Memory each peer offers at first, and after `offer(false)`. */
+  initialMemoryBytes?: number
   /** Report every assigned task completed at once, with this output CID. */
   answer?: string
   /** Registrations per second of one process (libp2p limits inbound connections per address). */
@@ -52,20 +61,30 @@ export interface SimulationInit {
 export async function startSimulatedProcess (init: SimulationInit): Promise<SimulatedProcess> {
   const args = ['--import', 'tsx', import.meta.filename, '--coordinator', init.coordinator, '--token', init.token, '--nodes', String(init.nodes)]
   if (init.memoryBytes !== undefined) args.push('--memory', String(init.memoryBytes))
+  if (init.initialMemoryBytes !== undefined) args.push('--initial-memory', String(init.initialMemoryBytes))
   if (init.answer !== undefined) args.push('--answer', init.answer)
   if (init.registerRate !== undefined) args.push('--rate', String(init.registerRate))
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })
+  const waiting = new Map<string, Array<(message: any) => void>>()
+  lines.on('line', line => {
+    const message = JSON.parse(line) as { event: string }
+    for (const resolve of waiting.get(message.event)?.splice(0) ?? []) resolve(message)
+  })
+  const next = async (event: string): Promise<any> => await new Promise(resolve => {
+    waiting.set(event, [...(waiting.get(event) ?? []), resolve])
+  })
   const exited = once(child, 'exit').then(([code]) => { throw new Error(`simulated nodes exited with ${String(code)} before registering`) })
-  const registered = (async () => {
-    for await (const line of lines) {
-      const message = JSON.parse(line) as { event: string, nodes?: SimulatedNode[] }
-      if (message.event === 'registered') return message.nodes ?? []
+  const registered = await Promise.race([next('registered'), exited]) as { nodes: SimulatedNode[] }
+  return {
+    child,
+    nodes: registered.nodes,
+    async offer (full) {
+      const offered = next('offered')
+      child.kill(full ? 'SIGUSR1' : 'SIGHUP')
+      await offered
     }
-    throw new Error('simulated nodes closed their output')
-  })()
-  const nodes = await Promise.race([registered, exited])
-  return { child, nodes }
+  }
 }
 
 /** Stops a simulated-nodes process (SIGTERM: its peers close their connections) and waits for it. */
@@ -87,17 +106,18 @@ async function simulate (): Promise<void> {
       token: { type: 'string' },
       nodes: { type: 'string', default: '100' },
       memory: { type: 'string', default: String(8 * 1024 ** 3) },
+      'initial-memory': { type: 'string' },
       answer: { type: 'string' },
       rate: { type: 'string', default: '50' }
     }
   })
   const coordinator = multiaddr(values.coordinator ?? '')
   const coordinatorId = coordinator.getComponents().findLast(c => c.name === 'p2p')?.value
-  const memoryBytes = Number(values.memory)
+  let memoryBytes = Number(values['initial-memory'] ?? values.memory)
   const answer = values.answer
   const stats = { heartbeats: 0, failures: 0, reports: 0, reportFailures: 0, assigned: 0 }
   let stopping = false
-  const peers: Array<{ libp2p: Awaited<ReturnType<typeof createLibp2p<SimServices>>>, nodeId: string, timer?: NodeJS.Timeout }> = []
+  const peers: Array<{ libp2p: Awaited<ReturnType<typeof createLibp2p<SimServices>>>, nodeId: string, timer?: NodeJS.Timeout, register(): Promise<RegisterResponse> }> = []
 
   async function startPeer (): Promise<(typeof peers)[number]> {
     const peer: (typeof peers)[number] = { nodeId: '' } as any
@@ -151,19 +171,20 @@ async function simulate (): Promise<void> {
         assign: assignService({ authorize: peerId => peerId.toString() === coordinatorId, handler: onAssign })
       }
     })
-    let response
-    for (let attempt = 0; ; attempt++) {
-      try {
-        response = await peer.libp2p.services.register.call(coordinator, {
-          token: values.token ?? '', cpus: 4, memoryBytes, benchmark: 1, version: 'simulated', executors: []
-        })
-        break
-      } catch (err) {
-        // Inbound connections are rate-limited per address: back off and try again.
-        if (attempt >= 20) throw err
-        await new Promise(resolve => setTimeout(resolve, 200 + Math.random() * 800))
+    peer.register = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await peer.libp2p.services.register.call(coordinator, {
+            token: values.token ?? '', cpus: 4, memoryBytes, benchmark: 1, version: 'simulated', executors: []
+          })
+        } catch (err) {
+          // Inbound connections are rate-limited per address: back off and try again.
+          if (attempt >= 20) throw err
+          await new Promise(resolve => setTimeout(resolve, 200 + Math.random() * 800))
+        }
       }
     }
+    const response = await peer.register()
     peer.nodeId = response.nodeId
     const interval = response.heartbeatIntervalMs
     const beat = async (): Promise<void> => {
@@ -192,6 +213,14 @@ async function simulate (): Promise<void> {
   await Promise.all(starts)
   console.log(JSON.stringify({ event: 'registered', nodes: peers.map(p => ({ nodeId: p.nodeId, peerId: p.libp2p.peerId.toString() })) }))
   process.on('SIGUSR2', () => { console.log(JSON.stringify({ event: 'stats', ...stats })) })
+  const offer = (memory: number): void => {
+    memoryBytes = memory
+    Promise.all(peers.map(async peer => await peer.register())).then(() => {
+      console.log(JSON.stringify({ event: 'offered', memoryBytes }))
+    }, err => { console.error(err) })
+  }
+  process.on('SIGUSR1', () => { offer(Number(values.memory)) })
+  process.on('SIGHUP', () => { offer(Number(values['initial-memory'] ?? values.memory)) })
   await once(process, 'SIGTERM')
   stopping = true
   for (const peer of peers) clearTimeout(peer.timer)
