@@ -82,6 +82,13 @@ describe('NodeRegistry', () => {
     expect((await registry.heartbeat('peer-b', beat(nodeId))).status).toBe(HeartbeatResponse.Status.UNKNOWN_NODE)
   })
 
+  it('enrolls a peer once when its registrations overlap (a retry after a timeout)', async () => {
+    const [first, second] = await Promise.all([registry.register('peer-a', offer), registry.register('peer-a', offer)])
+    expect(second?.nodeId).toBe(first?.nodeId)
+    expect(await registry.list()).toHaveLength(1)
+    expect(registry.alive().map(node => node.id)).toEqual([first?.nodeId])
+  })
+
   it('after a restart, re-attaches nodes that were alive and sweeps the ones that stay silent', async () => {
     const a = await registry.register('peer-a', offer)
     const b = await registry.register('peer-b', offer)

@@ -47,6 +47,11 @@ export interface HostInit<S extends Record<string, unknown>> {
   mdns?: boolean
   /** Extra services (our control protocols). */
   services?: ServiceFactoryMap<S>
+  /**
+   * Connections kept open before libp2p prunes the least valuable ones. Default: libp2p's (300), plenty for a node;
+   * a coordinator holds one connection per node and needs more.
+   */
+  maxConnections?: number
   /** DHT tuning, mainly for tests: how often the DHT refreshes its view of the key space (ms). */
   dht?: { querySelfInterval?: number, initialQuerySelfInterval?: number }
 }
@@ -92,7 +97,8 @@ export async function createHost<S extends Record<string, unknown> = Record<stri
     connectionManager: {
       // libp2p rate-limits inbound connections per IP (5/s by default). On loopback or behind one NAT a whole lab
       // shares an address, and a DHT lookup opens many connections at once.
-      inboundConnectionThreshold: 200
+      inboundConnectionThreshold: 200,
+      ...(init.maxConnections !== undefined ? { maxConnections: init.maxConnections } : {})
     },
     // Liveness is our heartbeat protocol; libp2p's own monitor would ping on the public ping id.
     connectionMonitor: { enabled: false },

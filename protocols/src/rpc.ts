@@ -44,7 +44,21 @@ export interface RpcDefinition<Req, Res extends StatusResponse> {
   refused: string
   /** The status for a failure of the handler, or a malformed request. */
   failed: string
+  /**
+   * Callers keep their streams open and send request after request on them, one exchange at a time per stream,
+   * instead of opening a stream per request; handlers answer until the caller closes. A new stream costs both
+   * sides a yamux open and close and a multistream-select negotiation: six encrypted frames each way, several
+   * times the exchange itself, which is what a coordinator with a thousand nodes mostly spends its CPU on.
+   * Peers that close after one exchange still interoperate: a caller retries once on a new stream when a reused
+   * one turns out closed. Only for idempotent requests (a retry may deliver one twice).
+   */
+  reuseStreams?: boolean
 }
+
+/** Open streams a caller keeps per peer and protocol, idle, for its next requests. */
+const MAX_IDLE_STREAMS = 8
+/** A handler closes a reused stream after this long without a request (ms). */
+const IDLE_TIMEOUT = 120_000
 
 export interface RpcInit<Req, Res> {
   /** Answers a request. Absent on peers that only call the protocol. */
@@ -79,6 +93,8 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
   private readonly log: Logger
   private readonly timeout: number
   private started = false
+  /** Reusable streams not in an exchange now, by peer. */
+  private readonly idle = new Map<string, Array<{ stream: Stream, messages: ReturnType<typeof pbStream<Stream>> }>>()
 
   constructor (components: RpcComponents, definition: RpcDefinition<Req, Res>, init: RpcInit<Req, Res>) {
     this.components = components
@@ -105,6 +121,8 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
     if (this.init.handler != null) {
       await this.components.registrar.unhandle(this.protocol)
     }
+    for (const sessions of this.idle.values()) for (const { stream } of sessions) stream.abort(new Error('the service stopped'))
+    this.idle.clear()
     this.started = false
   }
 
@@ -113,33 +131,49 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
   }
 
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.timeout)
-    setMaxListeners(Infinity, signal)
     const messages = pbStream(stream, { maxDataLength: this.definition.maxMessageSize })
-    const responses = this.definition.response
-    const reply = async (response: Res): Promise<void> => {
-      await messages.write(response, responses, { signal })
-      await stream.close({ signal })
-    }
-    const peer = connection.remotePeer
+    // With reuse, exchange after exchange until the caller closes the stream (or leaves it idle too long).
+    for (let first = true; await this.exchange(stream, messages, connection, first); first = false);
+  }
 
-    if (this.init.authorize != null && !this.init.authorize(peer)) {
+  /** Answers one request; returns whether the stream stays open for another (it is closed when not). */
+  private async exchange (stream: Stream, messages: ReturnType<typeof pbStream<Stream>>, connection: Connection, first: boolean): Promise<boolean> {
+    const peer = connection.remotePeer
+    const reuse = this.definition.reuseStreams === true
+    const exchangeSignal = (): AbortSignal => {
+      const signal = AbortSignal.timeout(this.timeout)
+      setMaxListeners(Infinity, signal)
+      return signal
+    }
+    let signal = exchangeSignal()
+    const reply = async (response: Res, final = !reuse): Promise<boolean> => {
+      await messages.write(response, this.definition.response, { signal })
+      if (final) await stream.close({ signal })
+      return !final
+    }
+
+    if (first && this.init.authorize != null && !this.init.authorize(peer)) {
       this.log.error('refused %s from unauthorized peer %p', this.protocol, peer)
-      await reply(this.failure(this.definition.refused, `peer ${peer.toString()} is not allowed to use ${this.protocol}`))
-      return
+      return await reply(this.failure(this.definition.refused, `peer ${peer.toString()} is not allowed to use ${this.protocol}`), true)
     }
 
     let request: Req
+    const waiting = first ? signal : AbortSignal.timeout(IDLE_TIMEOUT)
     try {
-      request = await messages.read(this.definition.request, { signal })
+      request = await messages.read(this.definition.request, { signal: waiting })
     } catch (err: any) {
-      if (signal.aborted) throw err
+      if (!first && (waiting.aborted || err?.name === 'UnexpectedEOFError')) {
+        // The caller is done with the stream (or forgot it): close our side too.
+        await stream.close({ signal }).catch(closeErr => { stream.abort(closeErr) })
+        return false
+      }
+      if (waiting.aborted) throw err
       // A frame we cannot accept gets a clear answer instead of a silently dropped stream.
       const reason = describeFrameError(err, this.definition.maxMessageSize)
       this.log.error('malformed %s request from %p - %s', this.protocol, peer, reason)
-      await reply(this.failure(this.definition.failed, reason))
-      return
+      return await reply(this.failure(this.definition.failed, reason), true)
     }
+    if (!first) signal = exchangeSignal()
 
     let response: Res
     try {
@@ -148,7 +182,7 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
       this.log.error('%s handler failed for %p - %e', this.protocol, peer, err)
       response = this.failure(this.definition.failed, `the peer failed to handle the request: ${String(err?.message ?? err)}`)
     }
-    await reply(response)
+    return await reply(response)
   }
 
   private failure (status: string, error: string): Res {
@@ -158,19 +192,58 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
 
   async call (peer: PeerId | Multiaddr, request: Req, options: AbortOptions = {}): Promise<Res> {
     const signal = anySignal(options.signal, this.timeout)
+    const response = this.definition.reuseStreams === true ? await this.exchangeOnReused(peer, request, signal) : await this.exchangeOnNew(peer, request, signal)
+    if (response.status === this.definition.ok) return response
+    if (response.status === this.definition.refused) throw new RefusedError(response.error)
+    throw new RemoteError(response.error === '' ? `${this.protocol} failed with status ${response.status}` : response.error)
+  }
+
+  private async exchangeOnNew (peer: PeerId | Multiaddr, request: Req, signal: AbortSignal): Promise<Res> {
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
     try {
       const messages = pbStream(stream, { maxDataLength: this.definition.maxMessageSize })
       await messages.write(request, this.definition.request, { signal })
       const response = await messages.read(this.definition.response, { signal })
       await stream.close({ signal })
-      if (response.status === this.definition.ok) return response
-      if (response.status === this.definition.refused) throw new RefusedError(response.error)
-      throw new RemoteError(response.error === '' ? `${this.protocol} failed with status ${response.status}` : response.error)
+      return response
     } catch (err: any) {
       stream.abort(err)
       throw err
     }
+  }
+
+  /** One exchange on an idle stream to `peer` (or a new one), which goes back to the idle ones after. */
+  private async exchangeOnReused (peer: PeerId | Multiaddr, request: Req, signal: AbortSignal): Promise<Res> {
+    const key = peer.toString()
+    for (;;) {
+      let session = this.idle.get(key)?.pop()
+      const reused = session !== undefined
+      try {
+        if (session === undefined) {
+          const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+          session = { stream, messages: pbStream(stream, { maxDataLength: this.definition.maxMessageSize }) }
+        }
+        await session.messages.write(request, this.definition.request, { signal })
+        const response = await session.messages.read(this.definition.response, { signal })
+        this.keep(key, session)
+        return response
+      } catch (err: any) {
+        session?.stream.abort(err)
+        // A reused stream the other side closed meanwhile (idle too long, restarted, answers once): try another.
+        if (reused && !signal.aborted) continue
+        throw err
+      }
+    }
+  }
+
+  private keep (key: string, session: { stream: Stream, messages: ReturnType<typeof pbStream<Stream>> }): void {
+    let sessions = this.idle.get(key)
+    if (sessions === undefined) this.idle.set(key, sessions = [])
+    if (sessions.length < MAX_IDLE_STREAMS && this.started && session.stream.status === 'open') {
+      sessions.push(session)
+      return
+    }
+    session.stream.close().catch(err => { session.stream.abort(err) })
   }
 }
 

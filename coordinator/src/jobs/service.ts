@@ -17,6 +17,7 @@ import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../prot
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { NotAJsonArrayError, jsonArrayToLines } from './json-lines.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
+import { TaskTable } from './task-table.ts'
 import type {
   EarningRecord, Finding, JobError, JobMode, JobRecord, PaymentRecord, TaskAttempt, TaskMetrics, TaskRecord
 } from './records.ts'
@@ -31,6 +32,11 @@ import type { FastifyBaseLogger } from 'fastify'
 export const MAX_RETRIES = 3
 /** A node that refused a task or could not be reached for it is not offered that task again for this long (ms). */
 const SHUN_MS = 30_000
+/**
+ * Assignments pushed to one node at once. libp2p resets a peer's streams of one protocol past 32 open at once, and a
+ * reset assignment counts as an unreachable node; a node offering much memory can take hundreds of small tasks.
+ */
+const MAX_PUSHES_PER_NODE = 16
 /** Outcomes that are the task's own failures (not the node's or the mesh's). */
 const OWN_FAILURE = /^(runtime_error|memory_limit|time_limit|process_limit|output_limit|sandbox_error)$/
 /** A chunk task out of memory is halved at most this many times (16 pieces); then it fails like any task. */
@@ -112,7 +118,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private readonly unitRate: number
   private readonly calibrationRunner: CalibrationRunner | undefined
   private readonly jobs = new Map<string, JobRecord>()
-  private readonly tasks = new Map<string, TaskRecord>()
+  private readonly tasks = new TaskTable()
   /** Queued task ids, oldest first. */
   private readonly queue: string[] = []
   /** Transitions run one at a time, in order. */
@@ -122,6 +128,8 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private closed = false
   private retryTimer: NodeJS.Timeout | undefined
   private stragglerTimer: NodeJS.Timeout | undefined
+  /** Per node: assignments in flight, and the pushes waiting for one of them to end. */
+  private readonly pushSlots = new Map<string, { active: number, waiting: Array<() => void> }>()
 
   constructor (options: JobServiceOptions) {
     super()
@@ -533,7 +541,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
       await this.speculate()
       return
     }
-    const nodes = (await this.registry.list()).filter(node => node.status === 'alive')
+    const nodes = this.registry.alive()
     if (nodes.length === 0) return
     const pushes: Array<Promise<void>> = []
     await this.transition(async () => {
@@ -603,19 +611,13 @@ export class JobService extends EventEmitter<JobServiceEvents> {
 
   private memoryInUse (): Map<string, number> {
     const used = new Map<string, number>()
-    for (const task of this.tasks.values()) {
-      if (task.status !== 'assigned' && task.status !== 'running') continue
-      for (const nodeId of nodesOf(task)) used.set(nodeId, (used.get(nodeId) ?? 0) + task.memoryBytes)
-    }
+    for (const [nodeId, task] of this.tasks.active()) used.set(nodeId, (used.get(nodeId) ?? 0) + task.memoryBytes)
     return used
   }
 
   private tasksPerNode (): Map<string, number> {
     const load = new Map<string, number>()
-    for (const task of this.tasks.values()) {
-      if (task.status !== 'assigned' && task.status !== 'running') continue
-      for (const nodeId of nodesOf(task)) load.set(nodeId, (load.get(nodeId) ?? 0) + 1)
-    }
+    for (const [nodeId] of this.tasks.active()) load.set(nodeId, (load.get(nodeId) ?? 0) + 1)
     return load
   }
 
@@ -645,7 +647,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
    */
   private async speculate (): Promise<void> {
     if (this.stragglers().length === 0) return
-    const nodes = (await this.registry.list()).filter(node => node.status === 'alive')
+    const nodes = this.registry.alive()
     let pushed: { task: TaskRecord, node: NodeRecord, attempt: number } | undefined
     await this.transition(async () => {
       if (this.queue.length > 0) return
@@ -679,7 +681,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         ? (job.generated?.final ?? job.aggregateScript ?? job.script)
         : task.entry === 'main' ? (job.generated?.chunk ?? job.generated?.final ?? job.script) : job.script
     try {
-      await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
+      await this.inPushSlot(node.id, async () => await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
         taskId: task.id,
         jobId: task.jobId,
         script,
@@ -690,7 +692,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
         attempt,
         inputName: task.inputName,
         resultInputs: task.entry === 'segment' ? task.dependsOn.length : 0
-      })
+      }))
       this.log.info({ task: task.id, node: node.id, attempt }, 'task assigned')
     } catch (err: any) {
       this.log.warn({ task: task.id, node: node.id, err: err?.message }, 'assignment not accepted; the task goes back to the queue')
@@ -709,6 +711,22 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     }
   }
 
+  /** Runs `fn` once fewer than `MAX_PUSHES_PER_NODE` pushes to the node are in flight. */
+  private async inPushSlot<T>(nodeId: string, fn: () => Promise<T>): Promise<T> {
+    let slots = this.pushSlots.get(nodeId)
+    if (slots === undefined) this.pushSlots.set(nodeId, slots = { active: 0, waiting: [] })
+    if (slots.active >= MAX_PUSHES_PER_NODE) await new Promise<void>(resolve => slots.waiting.push(resolve))
+    slots.active++
+    try {
+      return await fn()
+    } finally {
+      slots.active--
+      const next = slots.waiting.shift()
+      if (next !== undefined) next()
+      else if (slots.active === 0) this.pushSlots.delete(nodeId)
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // Reports from nodes
 
@@ -720,7 +738,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     // The task's current attempt, or the copy of it running as a backup.
     const copy = task.backup !== undefined && report.attempt === task.backup.attempt
     const nodeId = copy ? task.backup?.nodeId : task.nodeId
-    const node = nodeId !== undefined ? await this.db.store.nodes.get(nodeId) : undefined
+    const node = nodeId !== undefined ? this.registry.record(nodeId) ?? await this.db.store.nodes.get(nodeId) : undefined
     if (node === undefined || node.peerId !== context.peer.toString()) return refused(`task ${report.taskId} is not assigned to this node`)
     if (!copy && report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
     if (copy && report.state === ReportRequest.State.RUNNING) return { status: ReportResponse.Status.OK, error: '' }
@@ -783,8 +801,9 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private async pullOutputs (task: TaskRecord, cids: string[], context: RequestContext): Promise<void> {
     const job = this.jobs.get(task.jobId)
     if (job === undefined) return
-    // An automatic job's result is its last task's output; other jobs aggregate, or combine every task's result.
-    const aggregated = job.taskIds.some(id => this.tasks.get(id)?.entry === 'aggregate')
+    // An automatic job's result is its last task's output; other jobs aggregate (the aggregation task is the job's
+    // last, records.ts), or combine every task's result.
+    const aggregated = this.tasks.get(job.taskIds.at(-1) ?? '')?.entry === 'aggregate'
     if (job.mode === 'auto' ? task.id !== job.taskIds.at(-1) : (aggregated && task.entry !== 'aggregate')) return
     for (const text of cids) {
       const cid = parseCid(text)
@@ -812,7 +831,11 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const changed: TaskRecord[] = [done]
     this.tasks.set(done.id, done)
     let updatedJob: JobRecord | undefined
-    if (job.status === 'running' || job.status === 'pending_aggregation') {
+    // Only the last completions can start the aggregation or end the job: counted, so that the others do not look
+    // at every task of the job (a 10,000-task job would look at 10^8). The parts of a level-2 job (a handful) wait
+    // for each other in any order: each completion looks.
+    const last = job.taskIds.length - this.tasks.completedIn(job.id) <= 1
+    if ((job.status === 'running' || job.status === 'pending_aggregation') && (last || job.generated?.segments !== undefined)) {
       const tasks = this.tasksOf(job)
       const aggregate = tasks.find(t => t.entry === 'aggregate')
       const processTasks = tasks.filter(t => t.entry !== 'aggregate')
@@ -1078,12 +1101,12 @@ export class JobService extends EventEmitter<JobServiceEvents> {
 
   private async nodeDied (node: NodeRecord): Promise<void> {
     const message = `node ${node.id} stopped answering`
-    const open = [...this.tasks.values()].filter(task => task.status === 'assigned' || task.status === 'running')
-    for (const task of open.filter(t => t.backup?.nodeId === node.id)) await this.dropBackup(task, 'node_dead', message)
-    const lost = open.map(t => this.tasks.get(t.id) as TaskRecord).filter(task => task.nodeId === node.id)
+    const lost = this.tasks.activeOn(node.id)
     for (const task of lost) {
-      if (task.backup !== undefined) await this.promoteBackup(task, 'node_dead', message)
-      else await this.requeue(task, 'node_dead', message, false)
+      const current = this.tasks.get(task.id) as TaskRecord
+      if (current.backup?.nodeId === node.id) await this.dropBackup(current, 'node_dead', message)
+      else if (current.backup !== undefined) await this.promoteBackup(current, 'node_dead', message)
+      else await this.requeue(current, 'node_dead', message, false)
     }
     if (lost.length > 0) {
       this.log.warn({ node: node.id, tasks: lost.map(t => t.id) }, 'node dead: its tasks are re-queued')
@@ -1100,7 +1123,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const grace = 3 * this.registry.heartbeatInterval
     const now = Date.now()
     const running = new Set(session.runningTasks)
-    const open = [...this.tasks.values()].filter(task => (task.status === 'assigned' || task.status === 'running') && !running.has(task.id))
+    const open = this.tasks.activeOn(session.nodeId).filter(task => !running.has(task.id))
     const lost = open.filter(task => task.nodeId === session.nodeId && now - (task.attempts.find(a => a.attempt === task.attempt)?.assignedAt ?? now) > grace)
     const lostCopies = open.filter(task => task.backup?.nodeId === session.nodeId && now - (task.backup?.assignedAt ?? now) > grace)
     if (lost.length === 0 && lostCopies.length === 0) return

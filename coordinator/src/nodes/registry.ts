@@ -46,6 +46,15 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
   private readonly store: Store
   private readonly options: LivenessOptions
   private readonly sessions = new Map<string, NodeSession>()
+  /**
+   * Every node record, mirrored from the store (the registry is the only writer of the nodes bucket): loaded once,
+   * then kept in step with every put. Registration, the sweep and the scheduler read nodes here, never by scanning
+   * LevelDB, which cost a scan of every node per registration and per scheduling pass.
+   */
+  private records: Promise<Map<string, NodeRecord>> | undefined
+  private loaded: Map<string, NodeRecord> | undefined
+  /** Peer id → node id, over the same records. */
+  private readonly byPeer = new Map<string, string>()
   private readonly now: () => number
 
   constructor (store: Store, options: Partial<LivenessOptions> = {}, now: () => number = Date.now) {
@@ -68,7 +77,9 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
     if (!(request.memoryBytes > 0 && request.memoryBytes <= MAX_MEMORY_BYTES)) return refuse('memory offered must be positive and plausible')
     if (!(Number.isFinite(request.benchmark) && request.benchmark > 0 && request.benchmark < 1000)) return refuse('benchmark must be a positive machine factor')
 
-    const existing = await this.findByPeer(peerId)
+    const records = await this.all()
+    const knownId = this.byPeer.get(peerId)
+    const existing = knownId === undefined ? undefined : records.get(knownId)
     if (existing != null && existing.account !== token.account) {
       return refuse('this peer id is enrolled by another account')
     }
@@ -85,6 +96,10 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
       lastSeen: now,
       status: 'alive'
     }
+    // In memory before the write: a second registration of the same peer meanwhile (a retry after a timeout)
+    // finds this record instead of enrolling the peer twice.
+    records.set(record.id, record)
+    this.byPeer.set(peerId, record.id)
     await this.store.nodes.put(record.id, record)
     this.sessions.set(record.id, {
       nodeId: record.id, peerId, lastSeen: now, cpuLoad: 0, memoryFreeBytes: record.memoryBytes, runningTasks: []
@@ -119,9 +134,11 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
     for (const session of [...this.sessions.values()]) {
       if (now - session.lastSeen <= this.options.deadAfter) continue
       this.sessions.delete(session.nodeId)
-      const record = await this.store.nodes.get(session.nodeId)
+      const records = await this.all()
+      const record = records.get(session.nodeId)
       if (record == null) continue
       const updated: NodeRecord = { ...record, status: 'dead', lastSeen: session.lastSeen }
+      records.set(updated.id, updated)
       await this.store.nodes.put(updated.id, updated)
       dead.push(updated)
       this.emit('node:dead', updated)
@@ -135,7 +152,7 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
    */
   async recover (): Promise<void> {
     const now = this.now()
-    for await (const record of this.store.nodes.values()) {
+    for (const record of (await this.all()).values()) {
       if (record.status !== 'alive') continue
       this.sessions.set(record.id, {
         nodeId: record.id, peerId: record.peerId, lastSeen: now, cpuLoad: 0, memoryFreeBytes: record.memoryBytes, runningTasks: [], recovered: true
@@ -151,21 +168,46 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
     return this.sessions.get(nodeId)
   }
 
-  /** Nodes of one account (every node for `undefined`, the admin's view), with their live state. */
+  /** Nodes of one account (every node for `undefined`, the admin's view), with their live state, in id order. */
   async list (account?: string): Promise<Array<NodeRecord & { session?: NodeSession }>> {
     const nodes = []
-    for await (const record of this.store.nodes.values()) {
+    for (const record of (await this.all()).values()) {
       if (account !== undefined && record.account !== account) continue
       const session = this.sessions.get(record.id)
       nodes.push({ ...record, status: session != null ? 'alive' as const : 'dead' as const, ...(session != null ? { session, lastSeen: session.lastSeen } : {}) })
     }
+    return nodes.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  }
+
+  /** The records of the nodes alive now, from memory: what the scheduler places tasks on. */
+  alive (): NodeRecord[] {
+    const nodes: NodeRecord[] = []
+    for (const nodeId of this.sessions.keys()) {
+      const record = this.loaded?.get(nodeId)
+      if (record !== undefined) nodes.push(record)
+    }
     return nodes
   }
 
-  private async findByPeer (peerId: string): Promise<NodeRecord | undefined> {
-    for await (const record of this.store.nodes.values()) {
-      if (record.peerId === peerId) return record
-    }
-    return undefined
+  /** A node's record from memory (alive or dead); undefined for an unknown id or before the registry has loaded. */
+  record (nodeId: string): NodeRecord | undefined {
+    return this.loaded?.get(nodeId)
+  }
+
+  /** Every node record, loaded from the store on first use. */
+  private async all (): Promise<Map<string, NodeRecord>> {
+    this.records ??= (async () => {
+      const records = new Map<string, NodeRecord>()
+      for await (const record of this.store.nodes.values()) {
+        records.set(record.id, record)
+        this.byPeer.set(record.peerId, record.id)
+      }
+      this.loaded = records
+      return records
+    })().catch(err => {
+      this.records = undefined // the next call tries again
+      throw err
+    })
+    return await this.records
   }
 }

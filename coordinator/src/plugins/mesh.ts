@@ -25,6 +25,13 @@ export type CoordinatorServices = BaseServices & {
   chunks: ChunkExchange
 }
 
+/**
+ * Every node keeps one connection to the coordinator for heartbeats, reports and assignments. libp2p's default
+ * limit (300) would prune connections past the 300th node, and each pruned node would then pay a new noise
+ * handshake per heartbeat; the coordinator is measured with 1,000 nodes (BENCHMARKS.md), with room to spare.
+ */
+const MAX_NODE_CONNECTIONS = 5_000
+
 export interface MeshOptions {
   dataDir: string
   /** Multiaddrs to listen on. Default `/ip4/127.0.0.1/tcp/0`. */
@@ -58,6 +65,7 @@ export async function createMesh (options: MeshOptions): Promise<Mesh> {
     listen: options.listen,
     swarmKey: options.swarmKey,
     mdns: options.mdns,
+    maxConnections: MAX_NODE_CONNECTIONS,
     services: {
       register: registerService({ handler: async (request, context) => await registry.register(context.peer.toString(), request) }),
       heartbeat: heartbeatService({ handler: async (request, context) => await registry.heartbeat(context.peer.toString(), request) }),

@@ -20,7 +20,9 @@ export const assignDefinition: RpcDefinition<AssignRequest, AssignResponse> = {
   timeout: TIMEOUT,
   ok: AssignResponse.Status.ACCEPTED,
   refused: AssignResponse.Status.REFUSED,
-  failed: AssignResponse.Status.ERROR
+  failed: AssignResponse.Status.ERROR,
+  // Callers send request after request on streams they keep open (see RpcDefinition.reuseStreams): idempotent.
+  reuseStreams: true
 }
 
 /** Options of the assign service; see {@link RpcInit}. Pass `handler` on the side that answers. */

@@ -20,7 +20,9 @@ export const heartbeatDefinition: RpcDefinition<HeartbeatRequest, HeartbeatRespo
   timeout: TIMEOUT,
   ok: HeartbeatResponse.Status.OK,
   refused: HeartbeatResponse.Status.UNKNOWN_NODE,
-  failed: HeartbeatResponse.Status.ERROR
+  failed: HeartbeatResponse.Status.ERROR,
+  // Callers send request after request on streams they keep open (see RpcDefinition.reuseStreams): idempotent.
+  reuseStreams: true
 }
 
 /** Options of the heartbeat service; see {@link RpcInit}. Pass `handler` on the side that answers. */

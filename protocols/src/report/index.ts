@@ -20,7 +20,9 @@ export const reportDefinition: RpcDefinition<ReportRequest, ReportResponse> = {
   timeout: TIMEOUT,
   ok: ReportResponse.Status.OK,
   refused: ReportResponse.Status.REFUSED,
-  failed: ReportResponse.Status.ERROR
+  failed: ReportResponse.Status.ERROR,
+  // Callers send request after request on streams they keep open (see RpcDefinition.reuseStreams): idempotent.
+  reuseStreams: true
 }
 
 /** Options of the report service; see {@link RpcInit}. Pass `handler` on the side that answers. */
