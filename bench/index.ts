@@ -5,7 +5,7 @@
  *   npm run bench [-- --quick]
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
@@ -271,7 +271,10 @@ async function main (): Promise<void> {
     '| --- | ---: | --- | --- |',
     ...rows.map(row => `| ${row.benchmark} | ${row.figure} | ${row.target} | ${row.verdict} |`),
     '',
-    ...sections
+    ...sections,
+    // What the profiles of the worst ratios showed and changed, before and after (kept by hand).
+    (await readFile(join(ROOT, 'bench', 'profiles.md'), 'utf8')).trimEnd(),
+    ''
   ].join('\n')
   await writeFile(join(ROOT, 'BENCHMARKS.md'), doc)
   process.stdout.write(doc)
