@@ -22,6 +22,9 @@ import type { ServiceFactoryMap } from 'libp2p'
 import type { Ping } from '@libp2p/ping'
 
 /** The DHT protocol of RunSurge meshes: never `/ipfs/kad/1.0.0`, so we cannot join (or be joined by) the public DHT. */
+
+/** How soon after start the DHT's first self-query runs (ms); kad-dht's default is 1,000. */
+const INITIAL_QUERY_SELF_MS = 50
 export const DHT_PROTOCOL = protocolId('kad', '1.0.0')
 
 /** Services every host has. */
@@ -79,7 +82,9 @@ export async function createHost<S extends Record<string, unknown> = Record<stri
       // Every peer of a mesh is dialable by the others, so each serves the DHT from the start.
       clientMode: false,
       querySelfInterval: init.dht?.querySelfInterval,
-      initialQuerySelfInterval: init.dht?.initialQuerySelfInterval
+      // Queries wait for the first self-query (kad-dht's default runs it after 1 s): a node that just joined would
+      // hold its first task's chunk lookup that long. A mesh peer has its bootstrap connection within milliseconds.
+      initialQuerySelfInterval: init.dht?.initialQuerySelfInterval ?? INITIAL_QUERY_SELF_MS
     }),
     ...init.services
   } as unknown as ServiceFactoryMap<BaseServices & S>

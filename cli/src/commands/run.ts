@@ -52,6 +52,9 @@ export function register (program: Command): void {
       await guard(flags.json, async () => flags.coordinator !== undefined || process.env.RUNSURGE_COORDINATOR !== undefined
         ? await submitAndWait(await connection(flags), submissionOf(script, flags), flags.json === true)
         : await runEmbedded(script, flags), { prefix: 'runsurge run', failureCode: 'mesh' })
+      // Everything is stopped and the result printed (stdout is synchronous for files and pipes on Linux), but
+      // timers left by the libp2p stack would keep the process for another second.
+      process.exit()
     })
 }
 
