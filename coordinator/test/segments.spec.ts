@@ -5,6 +5,7 @@
  * Calibrated times are set on the report by hand where a test needs the planner to weigh them.
  */
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -116,32 +117,18 @@ function plan (source: string, rep: AnalysisReport, n: number, largest: number, 
   return planned.segments
 }
 
-const FORK_JOIN = `def score(xs, k):
-    total = 0
-    for x in xs:
-        total += (x * k) % 7
-    return total
-
-
-def main(data):
-    nums = sorted(int(x) for x in data)
-    nums.reverse()
-    a = score(nums, 3)
-    b = score(nums, 5)
-    top = nums[:3]
-    c = max(top) + a
-    return {'a': a, 'b': b, 'c': c, 'top': top}
-`
+/** Two heavy independent checksums of the same sorted numbers (lines 15 and 16), after an in-place reverse. */
+const FORK_JOIN = readFileSync(new URL('../../test/fixtures/auto-corpus/32-fork-join.py', import.meta.url), 'utf8')
 
 describe('task parallelism from calibrated times', () => {
   const input = numbers(3000)
   const heavy = (lines: number[]) => (line: number) => lines.includes(line) ? (2 * TASK_STARTUP_SECONDS) / 1000 : 1e-8
 
   it('runs two heavy independent statements in parts of their own, after the head, and joins them: python3\'s result', async () => {
-    const segments = plan(FORK_JOIN, await report(FORK_JOIN, input, heavy([11, 12])), 3000, 1024 * MiB, 'time')
+    const segments = plan(FORK_JOIN, await report(FORK_JOIN, input, heavy([15, 16])), 3000, 1024 * MiB, 'time')
     expect(segments.length).toBeGreaterThanOrEqual(3)
-    const withA = segments.findIndex(seg => seg.lines.some(([a, b]) => a <= 11 && b >= 11))
-    const withB = segments.findIndex(seg => seg.lines.some(([a, b]) => a <= 12 && b >= 12))
+    const withA = segments.findIndex(seg => seg.lines.some(([a, b]) => a <= 15 && b >= 15))
+    const withB = segments.findIndex(seg => seg.lines.some(([a, b]) => a <= 16 && b >= 16))
     expect(withA).not.toBe(withB)
     // Neither waits for the other.
     expect(segments[withA]?.dependsOn).not.toContain(withB)

@@ -76,24 +76,19 @@ def process(input_data: str) -> dict:
     numbers = [int(line) for line in input_data.split('\\n') if line.strip() != '']
     return {'first': numbers[0], 'last': numbers[-1], 'count': len(numbers), 'sum': sum(numbers)}
 `
-/** Same contract as RANGE_SCRIPT, but every chunk also spins for about two seconds, so a kill lands mid-task. */
-const SLOW_SCRIPT = `
+/** Same contract as RANGE_SCRIPT, spinning `iterations` times a chunk (40,000,000: about two seconds). */
+const spinScript = (iterations: number): string => `
 def process(input_data: str) -> dict:
     numbers = [int(line) for line in input_data.split('\\n') if line.strip() != '']
     spin = 0
-    for i in range(40000000):
+    for i in range(${iterations}):
         spin = (spin + i) % 7
     return {'first': numbers[0], 'last': numbers[-1], 'count': len(numbers), 'sum': sum(numbers), 'spin': spin}
 `
-/** Same contract as RANGE_SCRIPT, spinning for about half a second a chunk. */
-const SPIN_SCRIPT = `
-def process(input_data: str) -> dict:
-    numbers = [int(line) for line in input_data.split('\\n') if line.strip() != '']
-    spin = 0
-    for i in range(8000000):
-        spin = (spin + i) % 7
-    return {'first': numbers[0], 'last': numbers[-1], 'count': len(numbers), 'sum': sum(numbers), 'spin': spin}
-`
+/** Long enough that a kill lands mid-task. */
+const SLOW_SCRIPT = spinScript(40_000_000)
+/** About half a second a chunk. */
+const SPIN_SCRIPT = spinScript(8_000_000)
 const FAILING_SCRIPT = `
 def process(input_data: str) -> dict:
     raise ValueError('boom: this chunk is cursed')

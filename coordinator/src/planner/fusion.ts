@@ -9,7 +9,7 @@
  * fine, they are the same everywhere). Everything after the prefix runs once, in the aggregator, on the
  * combined values; it may not read `data` itself.
  */
-import type { Accumulator, AnalysisReport, Block, DdgNode } from '../../../analyzer/src/index.ts'
+import type { Accumulator, AnalysisReport, Block, Ddg, DdgNode } from '../../../analyzer/src/index.ts'
 import { IDENTIFIER, locateMain, mentions, moduleNames } from './python-source.ts'
 import type { MainLayout } from './python-source.ts'
 
@@ -78,17 +78,11 @@ const INIT_NAMES = new Set(['True', 'False', 'None', 'float', 'int', 'complex', 
  * reason there is none. Conservative: any doubt gives a reason.
  */
 export function findSplit (source: string, report: AnalysisReport): { split: Split } | { reason: string } {
-  const ddg = report.ddg
-  const blocks = report.blocks
-  if (ddg === undefined || blocks === undefined) return { reason: 'the analysis has no blocks' }
-  const param = ddg.params[0]
-  if (param === undefined || ddg.params.length !== 1) return { reason: 'main takes more than one parameter' }
-  const layout = locateMain(source, ddg.nodes, param)
-  if ('reason' in layout) return layout
-  const problem = sourceProblem(layout, ddg.nodes)
-  if (problem !== undefined) return { reason: problem }
+  const main = mainOf(source, report)
+  if ('reason' in main) return main
+  const { blocks, layout, param } = main
 
-  const nodes = ddg.nodes
+  const nodes = main.ddg.nodes
   const blockOf: number[] = []
   for (const b of blocks) for (const s of b.statements) blockOf[s] = b.id
   const lastWriter = (variable: string, before: number): number | undefined => {
@@ -171,8 +165,22 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   return { split: { layout, nodes, fused, blocks: fusedBlocks, outputs, returns, rewrites, inserts, ...(fused < nodes.length && why !== undefined ? { stop: why } : {}) } }
 }
 
+/** Main's analysis and layout, when code can be generated from it at all (see `sourceProblem`). */
+export function mainOf (source: string, report: AnalysisReport): { ddg: Ddg, blocks: Block[], param: string, layout: MainLayout } | { reason: string } {
+  const ddg = report.ddg
+  const blocks = report.blocks
+  if (ddg === undefined || blocks === undefined) return { reason: 'the analysis has no blocks' }
+  const param = ddg.params[0]
+  if (param === undefined || ddg.params.length !== 1) return { reason: 'main takes more than one parameter' }
+  const layout = locateMain(source, ddg.nodes, param)
+  if ('reason' in layout) return layout
+  const problem = sourceProblem(layout, ddg.nodes)
+  if (problem !== undefined) return { reason: problem }
+  return { ddg, blocks, param, layout }
+}
+
 /** Whole-program reasons not to generate code (name clashes, scoping that a split would change). */
-export function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefined {
+function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefined {
   const text = layout.lines.join('\n')
   if (/_runsurge/i.test(text)) return 'the job uses names starting with _runsurge, which the generated code reserves'
   const masked = layout.masked

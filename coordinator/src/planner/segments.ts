@@ -21,8 +21,8 @@ import type { AnalysisReport, DdgNode } from '../../../analyzer/src/index.ts'
 import { evaluate } from '../../../analyzer/src/index.ts'
 import { PARTIALS_RUNTIME } from './codegen.ts'
 import { ENCODING_FACTOR, formatBytes, PYTHON_OVERHEAD_BYTES, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND } from './cost.ts'
-import { sourceProblem } from './fusion.ts'
-import { locateMain, mentions } from './python-source.ts'
+import { mainOf } from './fusion.ts'
+import { mentions } from './python-source.ts'
 import type { MainLayout } from './python-source.ts'
 
 /** The function a segment task calls (names starting with `_runsurge` are reserved, so it cannot clash). */
@@ -74,16 +74,11 @@ interface Unit {
  * does not apply.
  */
 export function planSegments (source: string, report: AnalysisReport, n: number, largest: number, purpose: 'memory' | 'time'): SegmentPlan | { reason: string } {
-  const ddg = report.ddg
-  const blocks = report.blocks
-  if (ddg === undefined || blocks === undefined || report.memory === undefined) return { reason: 'the analysis has no blocks or memory estimate' }
-  const param = ddg.params[0]
-  if (param === undefined || ddg.params.length !== 1) return { reason: 'main takes more than one parameter' }
-  const layout = locateMain(source, ddg.nodes, param)
-  if ('reason' in layout) return layout
-  const problem = sourceProblem(layout, ddg.nodes)
-  if (problem !== undefined) return { reason: problem }
-  const nodes = ddg.nodes
+  if (report.memory === undefined) return { reason: 'the analysis has no memory estimate' }
+  const main = mainOf(source, report)
+  if ('reason' in main) return main
+  const { blocks, layout, param } = main
+  const nodes = main.ddg.nodes
   const early = nodes.find(node => node.exits)
   if (early !== undefined) return { reason: `line ${early.line} may end main early, so every statement after it depends on it` }
 
