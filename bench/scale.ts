@@ -249,6 +249,7 @@ try {
     benchmark: 'coordinator scale',
     simulated: 'nodes are libp2p peers in child processes, each with its own identity, TCP connection and noise session, ' +
       'registering and heartbeating through the real protocols; they run identify but not the DHT',
+    historyTasks: HISTORY,
     ...scale,
     store
   }))

@@ -628,15 +628,23 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   private stragglers (): TaskRecord[] {
     const now = Date.now()
     const overdue: Array<{ task: TaskRecord, ratio: number }> = []
-    for (const task of this.tasks.values()) {
-      if ((task.status !== 'assigned' && task.status !== 'running') || task.backup !== undefined) continue
+    // The median wall time of each job's completed tasks of one kind, computed once per call.
+    const typical = new Map<string, number | undefined>()
+    const seen = new Set<string>()
+    for (const [, task] of this.tasks.active()) {
+      if (seen.has(task.id) || task.backup !== undefined) continue
+      seen.add(task.id)
       const job = this.jobs.get(task.jobId)
       if (job === undefined || (job.status !== 'running' && job.status !== 'pending_aggregation')) continue
-      const times = this.tasksOf(job).filter(t => t.entry === task.entry && t.status === 'completed' && t.metrics !== undefined).map(t => t.metrics?.wallMs ?? 0)
-      if (times.length === 0) continue
-      const typical = median(times)
+      const key = `${task.jobId}\u0000${task.entry}`
+      if (!typical.has(key)) {
+        const times = this.tasksOf(job).filter(t => t.entry === task.entry && t.status === 'completed' && t.metrics !== undefined).map(t => t.metrics?.wallMs ?? 0)
+        typical.set(key, times.length > 0 ? median(times) : undefined)
+      }
+      const usual = typical.get(key)
+      if (usual === undefined) continue
       const elapsed = now - (task.attempts.find(a => a.attempt === task.attempt)?.assignedAt ?? now)
-      if (elapsed >= Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * typical)) overdue.push({ task, ratio: elapsed / Math.max(1, typical) })
+      if (elapsed >= Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * usual)) overdue.push({ task, ratio: elapsed / Math.max(1, usual) })
     }
     return overdue.sort((a, b) => b.ratio - a.ratio).map(o => o.task)
   }
