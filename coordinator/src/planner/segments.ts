@@ -137,7 +137,8 @@ export function planSegments (source: string, report: AnalysisReport, n: number,
   if (purpose === 'time' && parallelTime >= sequential * PARALLEL_GAIN) {
     return { reason: `running parts at the same time would not be faster: ~${parallelTime.toFixed(2)} s vs ~${sequential.toFixed(2)} s in one run (calibrated)` }
   }
-  reasons.push(`calibrated estimate: ~${parallelTime.toFixed(2)} s for the parts vs ~${sequential.toFixed(2)} s in one run`)
+  reasons.push(`calibrated estimate: ~${parallelTime.toFixed(2)} s for the parts vs ~${sequential.toFixed(2)} s in one run` +
+    (purpose === 'memory' ? ' (that one run does not fit any node)' : ''))
   return { segments, reasons, seconds: { parallel: parallelTime, sequential } }
 }
 
