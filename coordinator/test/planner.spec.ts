@@ -14,6 +14,7 @@ import { analyze, formatOf, sampleInput } from '../../analyzer/src/index.ts'
 import type { AnalysisReport } from '../../analyzer/src/index.ts'
 import { MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, planAuto } from '../src/planner/index.ts'
 import type { AutoPlan, PlanInput } from '../src/planner/index.ts'
+import { WORDS, int, intOrFloat, jsonl, lines, pick, random } from '../../test/fixtures/auto-corpus/corpus.ts'
 
 const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
@@ -22,40 +23,6 @@ const DRIVER = new URL('run-plan.py', FIXTURES).pathname
 const MiB = 1024 * 1024
 
 type Format = PlanInput['format']
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const WORDS = ['alpha', 'beta', 'Gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu', 'über', 'naïve', 'x']
-
-const jsonl = (n: number, seed: number, row: (r: () => number, i: number) => unknown): string => {
-  const r = random(seed)
-  let out = ''
-  for (let i = 0; i < n; i++) out += JSON.stringify(row(r, i)) + '\n'
-  return out
-}
-const lines = (n: number, seed: number, line: (r: () => number, i: number) => string): string => {
-  const r = random(seed)
-  let out = ''
-  for (let i = 0; i < n; i++) out += line(r, i) + '\n'
-  return out
-}
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T
-const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
-/** A number that is sometimes an int and sometimes the equal float (5 vs 5.0 decide min/max ties). */
-const intOrFloat = (r: () => number, lo: number, hi: number): string => {
-  const v = int(r, lo, hi)
-  return r() < 0.5 ? `${v}` : `${v}.0`
-}
 
 interface Program {
   file: string
