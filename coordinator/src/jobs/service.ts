@@ -18,7 +18,7 @@ import { ReportRequest, ReportResponse, cutParts, parseCid } from '../../../prot
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from './billing.ts'
 import { NotAJsonArrayError, jsonArrayToLines } from './json-lines.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
-import { TaskTable } from './task-table.ts'
+import { TaskTable, nodesOf } from './task-table.ts'
 import type {
   EarningRecord, Finding, JobError, JobMode, JobRecord, PaymentRecord, TaskAttempt, TaskMetrics, TaskRecord
 } from './records.ts'
@@ -1244,11 +1244,6 @@ function formatMiB (bytes: number): string {
 /** The attempt number a new assignment of the task gets (after its current one and any backup copy's). */
 function nextAttempt (task: TaskRecord): number {
   return Math.max(task.attempt, task.backup?.attempt ?? 0, ...task.attempts.map(a => a.attempt)) + 1
-}
-
-/** The nodes a task runs on: its node, and its backup copy's. */
-function nodesOf (task: TaskRecord): string[] {
-  return [...(task.nodeId !== undefined ? [task.nodeId] : []), ...(task.backup !== undefined ? [task.backup.nodeId] : [])]
 }
 
 function median (xs: number[]): number {

@@ -7,10 +7,15 @@
  */
 import type { TaskRecord } from './records.ts'
 
-/** The nodes a task occupies now: its node, and its backup copy's (speculative execution), while it runs. */
+/** The nodes a task is given to: its node, and its backup copy's (speculative execution). */
+export function nodesOf (task: TaskRecord): string[] {
+  return [...(task.nodeId !== undefined ? [task.nodeId] : []), ...(task.backup !== undefined ? [task.backup.nodeId] : [])]
+}
+
+/** The nodes a task occupies now: those it is given to, while it runs. */
 function nodesHeld (task: TaskRecord | undefined): string[] {
   if (task === undefined || (task.status !== 'assigned' && task.status !== 'running')) return []
-  return [...(task.nodeId !== undefined ? [task.nodeId] : []), ...(task.backup !== undefined ? [task.backup.nodeId] : [])]
+  return nodesOf(task)
 }
 
 export class TaskTable extends Map<string, TaskRecord> {

@@ -85,10 +85,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   const nodes = main.ddg.nodes
   const blockOf: number[] = []
   for (const b of blocks) for (const s of b.statements) blockOf[s] = b.id
-  const lastWriter = (variable: string, before: number): number | undefined => {
-    for (let i = before - 1; i >= 0; i--) if (nodes[i]?.writes.includes(variable) === true) return i
-    return undefined
-  }
+  const lastWriter = (variable: string, before: number): number | undefined => writerBefore(nodes, variable, before)
 
   // Phase 1: blocks that could run per chunk on their own merits.
   const candidate = new Map<number, string | undefined>()
@@ -163,6 +160,12 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
     }
   }
   return { split: { layout, nodes, fused, blocks: fusedBlocks, outputs, returns, rewrites, inserts, ...(fused < nodes.length && why !== undefined ? { stop: why } : {}) } }
+}
+
+/** The last of main's statements before `before` that binds or changes `variable`. */
+export function writerBefore (nodes: DdgNode[], variable: string, before: number): number | undefined {
+  for (let i = before - 1; i >= 0; i--) if (nodes[i]?.writes.includes(variable) === true) return i
+  return undefined
 }
 
 /** Main's analysis and layout, when code can be generated from it at all (see `sourceProblem`). */

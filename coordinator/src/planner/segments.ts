@@ -21,7 +21,7 @@ import type { AnalysisReport, DdgNode } from '../../../analyzer/src/index.ts'
 import { evaluate } from '../../../analyzer/src/index.ts'
 import { PARTIALS_RUNTIME } from './codegen.ts'
 import { ENCODING_FACTOR, formatBytes, PYTHON_OVERHEAD_BYTES, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND } from './cost.ts'
-import { mainOf } from './fusion.ts'
+import { mainOf, writerBefore } from './fusion.ts'
 import { mentions } from './python-source.ts'
 import type { MainLayout } from './python-source.ts'
 
@@ -94,14 +94,8 @@ export function planSegments (source: string, report: AnalysisReport, n: number,
 
   const calibrated = (report.blocks ?? []).every(b => b.seconds !== undefined)
   if (purpose === 'time' && !calibrated) return { reason: 'no calibrated times to weigh task start-ups against' }
-  const blockSeconds = (id: number): number => {
-    const s = blocks[id]?.seconds
-    return s === undefined ? 0 : s.fixed + s.perElement * n
-  }
-  const unitOf = (statements: number[]): Unit => {
-    const ids = new Set(statements.map(s => blockOf[s] ?? -1))
-    return { statements, ...(calibrated ? { seconds: [...ids].reduce((t, id) => t + blockSeconds(id), 0) } : {}) }
-  }
+  const graph = new Graph(nodes, layout, param, report, n)
+  const unitOf = (statements: number[]): Unit => ({ statements, ...(calibrated ? { seconds: graph.secondsOf(statements) } : {}) })
   const units: Unit[] = []
   if (head.length > 0) units.push(unitOf(range(0, head.length)))
   for (let s = head.length; s < nodes.length;) {
@@ -111,7 +105,6 @@ export function planSegments (source: string, report: AnalysisReport, n: number,
     s = Math.max(...members) + 1
   }
 
-  const graph = new Graph(nodes, layout, param, report, n)
   let clusters = purpose === 'memory' ? pipeline(units, graph, largest) : parallel(units, graph, largest)
   clusters = absorbConsumersOfFinal(clusters, graph)
   if (clusters.length < 2) {
@@ -190,7 +183,7 @@ function pipeline (units: Unit[], graph: Graph, largest: number): number[][][] {
   let current: number[][] = []
   for (const unit of units) {
     const merged = [...current, unit.statements]
-    if (current.length === 0 || graph.memory(merged.flat(), new Set(merged.flat())) <= largest) current = merged
+    if (current.length === 0 || graph.memory(merged.flat()) <= largest) current = merged
     else {
       clusters.push(current)
       current = [unit.statements]
@@ -252,7 +245,7 @@ function parallel (units: Unit[], graph: Graph, largest: number): number[][][] {
       const p = [...sources][0] as number
       const consumers = deps.filter(d => d.has(p)).length
       const together = [...(groups[p] as number[]), ...(groups[c] as number[])]
-      if (consumers !== 1 || graph.memory(together, new Set(together)) > largest) continue
+      if (consumers !== 1 || graph.memory(together) > largest) continue
       groups[p] = together.sort((a, b) => a - b)
       groups.splice(c, 1)
       merged = true
@@ -363,8 +356,7 @@ class Graph {
   }
 
   private writer (variable: string, before: number): number | undefined {
-    for (let i = before - 1; i >= 0; i--) if (this.nodes[i]?.writes.includes(variable) === true) return i
-    return undefined
+    return writerBefore(this.nodes, variable, before)
   }
 
   /** Whether any of the statements reads main's parameter (directly or in a nested scope). */
@@ -401,7 +393,8 @@ class Graph {
    * (encoded), and the Python process. The head (statement 0 onwards, holding the input like the original) is
    * sized by the analyzer's whole-process peaks instead.
    */
-  memory (statements: number[], inside: Set<number>, sends: string[] = []): number {
+  memory (statements: number[], sends: string[] = []): number {
+    const inside = new Set(statements)
     const memory = this.report.memory
     if (memory === undefined) return Number.POSITIVE_INFINITY
     const received = [...this.received(statements).values()].reduce((t, w) => t + this.output(w), 0) * ENCODING_FACTOR
@@ -460,7 +453,7 @@ class Graph {
         sends: sends[i] as string[],
         readsData: this.readsData(set),
         final: set.includes(last),
-        memoryBytes: this.memory(set, new Set(set), sends[i]),
+        memoryBytes: this.memory(set, sends[i]),
         ...(seconds !== undefined ? { seconds } : {}),
         script: ''
       }
@@ -469,7 +462,8 @@ class Graph {
     })
   }
 
-  private secondsOf (statements: number[]): number {
+  /** Calibrated seconds of the blocks `statements` belong to. */
+  secondsOf (statements: number[]): number {
     const ids = new Set<number>()
     for (const b of this.report.blocks ?? []) if (b.statements.some(s => statements.includes(s))) ids.add(b.id)
     let t = 0
