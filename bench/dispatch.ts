@@ -20,6 +20,7 @@ import { profiled } from './profile.ts'
 import { startSimulatedProcess, stopSimulatedProcess } from './simulated-nodes.ts'
 import type { Coordinator } from '../coordinator/src/index.ts'
 import type { SimulatedProcess } from './simulated-nodes.ts'
+import type { JobRecord, TaskRecord } from '../coordinator/src/index.ts'
 
 const { values } = parseArgs({
   options: {
@@ -56,8 +57,10 @@ async function runJob (coordinator: Coordinator, dir: string, tasks: number, tas
   let cpuUsed = { user: 0, system: 0 }
   let jobId = ''
   let processTasks = tasks
+  let onTask = (_task: TaskRecord): void => {}
+  let onJob = (_job: JobRecord): void => {}
   const finished = new Promise<string>(resolve => {
-    coordinator.jobs.on('task', task => {
+    onTask = task => {
       if (task.jobId !== jobId && jobId !== '') return
       if (task.status === 'assigned' && firstAssigned === 0) {
         firstAssigned = performance.now()
@@ -67,10 +70,12 @@ async function runJob (coordinator: Coordinator, dir: string, tasks: number, tas
         lastDone = performance.now()
         cpuUsed = process.cpuUsage(cpu)
       }
-    })
-    coordinator.jobs.on('job', job => {
+    }
+    onJob = job => {
       if (job.id === jobId && ['completed', 'failed', 'cancelled'].includes(job.status)) resolve(job.status)
-    })
+    }
+    coordinator.jobs.on('task', onTask)
+    coordinator.jobs.on('job', onJob)
   })
   const submitted = performance.now()
   const job = await coordinator.jobs.submit({
@@ -94,8 +99,8 @@ async function runJob (coordinator: Coordinator, dir: string, tasks: number, tas
     for (const attempt of task.attempts) outcomes[attempt.outcome ?? 'open'] = (outcomes[attempt.outcome ?? 'open'] ?? 0) + 1
   }
   process.stderr.write(`dispatch ${tasks}: ${JSON.stringify({ done, firstAssigned, lastDone, outcomes })}\n`)
-  coordinator.jobs.removeAllListeners('task')
-  coordinator.jobs.removeAllListeners('job')
+  coordinator.jobs.off('task', onTask)
+  coordinator.jobs.off('job', onJob)
   const seconds = (lastDone - firstAssigned) / 1000
   return { seconds, cpuPercent: round(100 * (cpuUsed.user + cpuUsed.system) / 1000 / (lastDone - firstAssigned), 1), submitSeconds: round(submitSeconds, 2), settleSeconds: round(settleSeconds, 1), status }
 }
@@ -116,7 +121,6 @@ async function simulatedDispatch (dir: string): Promise<Record<string, unknown>>
   const processes = Math.min(Number(values.processes), nodes)
   // Jobs and tasks of earlier events must not slow the measured job: the coordinator's events stay on.
   const coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger: pino({ level: 'silent' }) })
-  coordinator.jobs.setMaxListeners(Infinity)
   const sims: SimulatedProcess[] = []
   try {
     // The fake output every simulated task reports: a chunk the coordinator already holds, so the aggregation

@@ -8,3 +8,4 @@ export type { Coordinator, CoordinatorInfo, CoordinatorOptions } from './server.
 export { NodeRegistry, DEFAULT_LIVENESS } from './nodes/registry.ts'
 export type { LivenessOptions, NodeSession } from './nodes/registry.ts'
 export { Store } from './store/index.ts'
+export type { JobRecord, TaskRecord } from './jobs/records.ts'

@@ -1,0 +1,279 @@
+/**
+ * Job intake: a submission checked (usage, then the scanner), planned (automatic mode: analyze, calibrate, let the
+ * planner choose the level) and its input stored as chunks — turned into a job and its tasks, ready to be stored
+ * in one batch. A submission the scanner refuses becomes a `rejected` job, one that cannot fit a `failed` one.
+ */
+import { randomUUID } from 'node:crypto'
+import { stat } from 'node:fs/promises'
+import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
+import { PlanError, planAuto, planView, sequentialBytes } from '../planner/index.ts'
+import { analyzerFormat, asJsonLines, countElements, plannerFormat, readSample } from './input-files.ts'
+import {
+  AUTO_MEMORY_MARGIN, DEFAULT_TASK_MEMORY, DEFAULT_TASK_TIMEOUT, MAX_TASKS, MIN_AUTO_TASK_MEMORY
+} from './policy.ts'
+import { newTask } from './transitions.ts'
+import type { JobChunks } from './chunks.ts'
+import type { Finding, JobError, JobMode, JobRecord, TaskRecord } from './records.ts'
+import type { NodeRegistry } from '../nodes/registry.ts'
+import type { AnalysisReport, CalibrationRunner } from '../../../analyzer/src/index.ts'
+import type { FastifyBaseLogger } from 'fastify'
+
+/** Automatic jobs with fewer elements are not calibrated: a split could not pay for the measurement. */
+const CALIBRATE_MIN_ELEMENTS = 1000
+/** Calibration at submission runs on this many elements: enough for time per element, short enough to wait for. */
+const CALIBRATION_ELEMENTS = 400
+/**
+ * Seconds the calibration's measured runs may take at submission: a CPU-heavy job is measured on fewer elements
+ * (at least two prefix sizes) rather than delaying its start.
+ */
+const CALIBRATION_BUDGET_SECONDS = 0.2
+
+/** What a submitter sends; input files are already on the coordinator's disk (uploads stream there). */
+export interface JobSubmission {
+  account: string
+  name: string
+  mode: JobMode
+  /** The job's source; bytes when they are not valid UTF-8 (the analyzer rejects them). */
+  script: string | Uint8Array
+  aggregateScript?: string | Uint8Array
+  inputs: Array<{ name: string, path: string }>
+  /** Manual mode: number of tasks (chunks of the input). */
+  tasks?: number
+  taskMemoryBytes?: number
+  taskTimeoutMs?: number
+}
+
+/** Raised for a submission that cannot be a job (400): not the scanner's findings, which make a rejected job. */
+export class JobUsageError extends Error {
+  override name = 'JobUsageError'
+}
+
+/** A job as intake made it, with its tasks (none for a job that ended at submission). */
+export interface Intake {
+  job: JobRecord
+  tasks: TaskRecord[]
+}
+
+export interface JobIntakeOptions {
+  chunks: JobChunks
+  registry: NodeRegistry
+  log: FastifyBaseLogger
+  /**
+   * Runs the analyzer's calibration harness in a sandbox (the CLI passes the node's bubblewrap runner). Without
+   * it, automatic jobs are planned on the static estimate.
+   */
+  calibrationRunner?: CalibrationRunner
+}
+
+export class JobIntake {
+  private readonly chunks: JobChunks
+  private readonly registry: NodeRegistry
+  private readonly log: FastifyBaseLogger
+  private readonly calibrationRunner: CalibrationRunner | undefined
+
+  constructor (options: JobIntakeOptions) {
+    this.chunks = options.chunks
+    this.registry = options.registry
+    this.log = options.log
+    this.calibrationRunner = options.calibrationRunner
+  }
+
+  /** Checks, scans, plans and stores the input of a submission. Input chunks exist before the job does. */
+  async prepare (submission: JobSubmission): Promise<Intake> {
+    const { mode } = submission
+    if (submission.inputs.length === 0 && mode !== 'auto') throw new JobUsageError(`a ${mode} job needs at least one input file`)
+    if (mode === 'grouped' && submission.aggregateScript === undefined) throw new JobUsageError('a grouped job needs an aggregation script (--aggregate)')
+    if (mode === 'auto' && submission.inputs.length > 1) throw new JobUsageError('an automatic job takes one input file; use --mode grouped for several')
+    if (mode === 'manual' && submission.inputs.length > 1) throw new JobUsageError('a manual job takes one input file (split into --tasks chunks); use --mode grouped for several')
+    const taskCount = mode === 'manual' ? (submission.tasks ?? 1) : mode === 'grouped' ? submission.inputs.length : 1
+    if (!Number.isInteger(taskCount) || taskCount < 1 || taskCount > MAX_TASKS) throw new JobUsageError(`tasks must be an integer from 1 to ${MAX_TASKS}`)
+
+    const now = Date.now()
+    const base: JobRecord = {
+      id: randomUUID(),
+      account: submission.account,
+      name: submission.name,
+      mode,
+      status: 'queued',
+      createdAt: now,
+      script: typeof submission.script === 'string' ? submission.script : '',
+      ...(typeof submission.aggregateScript === 'string' ? { aggregateScript: submission.aggregateScript } : {}),
+      inputs: [],
+      taskMemoryBytes: submission.taskMemoryBytes ?? DEFAULT_TASK_MEMORY,
+      taskTimeoutMs: submission.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT,
+      taskIds: [],
+      findings: [],
+      plan: { level: 1, tasks: taskCount }
+    }
+
+    const rejection = scan(submission)
+    if (rejection === undefined && (typeof submission.script !== 'string' || (submission.aggregateScript !== undefined && typeof submission.aggregateScript !== 'string'))) {
+      throw new JobUsageError('the scripts must be UTF-8 text')
+    }
+    if (rejection !== undefined) {
+      return { job: { ...base, status: 'rejected', finishedAt: now, findings: rejection.findings, error: rejection.error, plan: { level: 0, tasks: 0 } }, tasks: [] }
+    }
+    if (mode === 'auto') {
+      try {
+        return await this.planAutomatic(submission, base)
+      } catch (err: any) {
+        if (!(err instanceof PlanError)) throw err
+        return { job: { ...base, status: 'failed', finishedAt: now, error: { code: 'does_not_fit', message: err.message, line: err.line }, plan: { level: 0, tasks: 0 } }, tasks: [] }
+      }
+    }
+    const parts: Array<{ name: string, cids: string[] }> = []
+    const inputs = []
+    for (const input of submission.inputs) {
+      const size = (await stat(input.path)).size
+      if (mode === 'manual') {
+        const pieces = await this.chunks.storeSplit(input.path, taskCount)
+        inputs.push({ name: input.name, size, cids: pieces.flat() })
+        for (const piece of pieces) parts.push({ name: input.name, cids: piece })
+      } else {
+        const cids = (await this.chunks.storeSplit(input.path, 1)).flat()
+        inputs.push({ name: input.name, size, cids })
+        parts.push({ name: input.name, cids })
+      }
+    }
+    const tasks: TaskRecord[] = parts.map((part, index) => newTask(base, { index, entry: 'process', inputName: part.name, inputCids: part.cids }))
+    const aggregates = mode === 'grouped' || (mode === 'manual' && definesAggregate(base.script))
+    if (aggregates) {
+      tasks.push({ ...newTask(base, { index: tasks.length, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting', dependsOn: tasks.map(task => task.id) })
+    }
+    const job: JobRecord = {
+      ...base,
+      inputs,
+      taskIds: tasks.map(task => task.id),
+      plan: { level: 1, tasks: tasks.length, mode, processTasks: parts.length, aggregation: aggregates }
+    }
+    return { job, tasks }
+  }
+
+  /**
+   * Automatic mode: analyzes the job against its input, lets the planner choose the level (whole program on one
+   * node, main cut into parts, or a data split of its leading map/reduce chain into K chunk tasks and an aggregator
+   * that combines their partial results and runs the rest of main), and stores the input cut for that plan.
+   */
+  private async planAutomatic (submission: JobSubmission, base: JobRecord): Promise<Intake> {
+    const uploaded = submission.inputs[0]
+    const source = base.script
+    // A .json array runs as JSON Lines (the same list in Python, and cut on lines); any other .json stays whole.
+    const input = uploaded === undefined ? undefined : await asJsonLines(uploaded)
+    const format = input === undefined ? 'text' : plannerFormat(formatOf(input.name))
+    const size = input === undefined ? 0 : (await stat(input.path)).size
+    const elements = input === undefined ? 0 : await countElements(input.path, format)
+    const sample = input === undefined || format === 'json' ? undefined : await readSample(input.path, format)
+    const options = {
+      mode: 'auto' as const,
+      input: { format: analyzerFormat(format), ...(elements !== undefined ? { elements } : {}), ...(sample !== undefined ? { sample: sample.sample } : {}) }
+    }
+    let report = analyze(source, options)
+    // Fit is decided against what nodes offer, not what they have free now: a busy mesh queues the tasks.
+    const nodes = this.registry.alive().map(node => node.memoryBytes)
+    // Time per element decides whether idle nodes make the job faster, and a run on a sample which values can be
+    // copied between tasks: measured in the sandbox when there is something to decide (several nodes, or a job too
+    // big for the largest one, and enough elements).
+    const tooBig = report.status === 'accepted' && nodes.length > 0 && sequentialBytes(report, elements ?? 0) > Math.max(...nodes)
+    if (this.calibrationRunner !== undefined && report.status === 'accepted' && sample !== undefined && (nodes.length >= 2 || tooBig) &&
+        (elements ?? 0) >= CALIBRATE_MIN_ELEMENTS && sample.sample.length > 0) {
+      try {
+        const small = sampleInput(sample.text, analyzerFormat(format), CALIBRATION_ELEMENTS)
+        report = await calibrate(source, { ...options, sampleText: small.text, sampleElements: small.sample.length, runner: this.calibrationRunner, budgetSeconds: CALIBRATION_BUDGET_SECONDS })
+      } catch (err: any) {
+        this.log.warn({ err: err?.message }, 'calibration failed; planning on the static estimate')
+      }
+    }
+    const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
+    const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
+    const memoryFor = (estimate: number): number => submission.taskMemoryBytes ?? Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
+    const view = { ...planView(plan), mode: 'auto' }
+    if (plan.segments !== undefined) {
+      // Level 2: one task per part of main (the one returning the result last); parts that read the input get it whole.
+      const segments = plan.segments
+      const cids = input === undefined || !segments.some(seg => seg.readsData) ? [] : (await this.chunks.storeSplit(input.path, 1)).flat()
+      const job: JobRecord = {
+        ...base,
+        inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
+        plan: view,
+        generated: { final: plan.finalTask.script, segments: segments.map(seg => seg.script) }
+      }
+      const tasks = segments.map((seg, i) => {
+        const task = newTask(job, { index: i, entry: 'segment', inputName: input?.name ?? '', inputCids: seg.readsData ? cids : [] })
+        task.memoryBytes = memoryFor(seg.memoryBytes)
+        task.dependsOn = seg.dependsOn.map(d => `${base.id}.${d}`)
+        if (task.dependsOn.length > 0) task.status = 'waiting'
+        return task
+      })
+      job.taskIds = tasks.map(task => task.id)
+      return { job, tasks }
+    }
+    if (plan.chunkTask === undefined || input === undefined) {
+      const cids = input === undefined ? [] : (await this.chunks.storeSplit(input.path, 1)).flat()
+      const job: JobRecord = {
+        ...base,
+        inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
+        plan: { ...view, tasks: 1 },
+        ...(plan.finalTask.script !== source ? { generated: { final: plan.finalTask.script } } : {})
+      }
+      const task = newTask(job, { index: 0, entry: plan.finalTask.entry === 'aggregate' ? 'aggregate' : 'main', inputName: input?.name ?? '', inputCids: cids })
+      task.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
+      job.taskIds = [task.id]
+      return { job, tasks: [task] }
+    }
+    // Level 3: K parts on line boundaries; a csv part after the first gets the header row in front.
+    const parts = await this.chunks.storeSplit(input.path, plan.chunks)
+    const header = format === 'csv' ? await this.chunks.storeHeader(input.path) : undefined
+    const job: JobRecord = {
+      ...base,
+      inputs: [{ name: uploaded?.name ?? input.name, size, cids: parts.flat() }],
+      plan: { ...view, chunks: parts.length, tasks: parts.length + 1 },
+      generated: { chunk: plan.chunkTask.script, final: plan.finalTask.script },
+      ...(header !== undefined ? { csvHeader: header } : {})
+    }
+    const tasks: TaskRecord[] = parts.map((cids, index) => {
+      const task = newTask(job, { index, entry: 'main', inputName: input.name, inputCids: index > 0 && header !== undefined ? [header, ...cids] : cids })
+      task.memoryBytes = memoryFor(plan.chunkTask?.memoryBytes ?? 0)
+      return task
+    })
+    const final = { ...newTask(job, { index: tasks.length, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting' as const, dependsOn: tasks.map(task => task.id) }
+    final.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
+    tasks.push(final)
+    job.taskIds = tasks.map(task => task.id)
+    return { job, tasks }
+  }
+}
+
+/** Runs the analyzer's scanner and template checks; returns why the job is refused, if it is. */
+function scan (submission: JobSubmission): { error: JobError, findings: Finding[] } | undefined {
+  const report = analyze(submission.script, { mode: submission.mode === 'auto' ? 'auto' : 'manual' })
+  if (report.status === 'rejected') return rejectionOf(report)
+  if (submission.aggregateScript !== undefined) {
+    // The aggregation script defines aggregate(results) and needs no process().
+    const aggregate = analyze(submission.aggregateScript, { mode: 'manual' })
+    const blocking = aggregate.findings.filter(f => isBlocking(f.severity) && f.ruleId !== 'template/process-missing')
+    if (aggregate.status === 'rejected' && (blocking.length > 0 || aggregate.error?.code !== 'TEMPLATE_VIOLATION')) {
+      const rejection = rejectionOf({ ...aggregate, findings: blocking.length > 0 ? blocking : aggregate.findings })
+      return { ...rejection, error: { ...rejection.error, message: `aggregation script: ${rejection.error.message}` } }
+    }
+    if (typeof submission.aggregateScript === 'string' && !definesAggregate(submission.aggregateScript)) {
+      return { error: { code: 'TEMPLATE_VIOLATION', message: 'aggregation script: no aggregate(results) function at module level', line: 1 }, findings: [] }
+    }
+  }
+  return undefined
+}
+
+/** A rejected analysis as a job's error and findings (the API's and the CLI's shape). */
+export function rejectionOf (report: AnalysisReport): { error: JobError, findings: Finding[] } {
+  const findings = report.findings.map(f => ({ rule: f.ruleId, message: f.message, line: f.line, severity: f.severity }))
+  const error: JobError = {
+    code: report.error?.code ?? 'REJECTED',
+    message: report.error?.message ?? 'the job was rejected',
+    ...(report.error?.line !== undefined ? { line: report.error.line } : {})
+  }
+  return { error, findings }
+}
+
+/** Whether a script defines `aggregate` at module level. */
+export function definesAggregate (script: string): boolean {
+  return /^def\s+aggregate\s*\(/m.test(script)
+}

@@ -1,0 +1,106 @@
+/**
+ * Where tasks go: pure functions over the state and the alive nodes. A task goes to the smallest node whose free
+ * memory fits it (ties: fewer running tasks); a straggler gets a copy on an idle node.
+ */
+import { OWN_FAILURE, SHUN_MS, STRAGGLER_FACTOR, STRAGGLER_MIN_MS } from './policy.ts'
+import type { JobRecord, TaskRecord } from './records.ts'
+import type { JobState } from './state.ts'
+import type { TaskTable } from './task-table.ts'
+import type { NodeRecord } from '../store/index.ts'
+
+/** Memory promised and tasks running per node, as the coordinator counts them. */
+export interface NodeLoad {
+  memory: Map<string, number>
+  tasks: Map<string, number>
+}
+
+/** What every node holds now: the tasks assigned to or running on it (a backup copy counts on its own node). */
+export function loadOf (table: TaskTable): NodeLoad {
+  const load: NodeLoad = { memory: new Map(), tasks: new Map() }
+  for (const [nodeId, task] of table.active()) {
+    load.memory.set(nodeId, (load.memory.get(nodeId) ?? 0) + task.memoryBytes)
+    load.tasks.set(nodeId, (load.tasks.get(nodeId) ?? 0) + 1)
+  }
+  return load
+}
+
+/**
+ * The smallest alive node whose free memory fits the task, ties broken by fewer running tasks. Nodes that could not
+ * be reached for it lately are skipped (until the sweep declares them dead or they recover); nodes it failed on come
+ * last, so a retry runs elsewhere when there is an elsewhere.
+ */
+export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad, now: number): NodeRecord | undefined {
+  const shunned = new Set(task.attempts
+    .filter(a => (a.outcome === 'unreachable' || a.outcome === 'refused') && now - (a.endedAt ?? now) < SHUN_MS)
+    .map(a => a.nodeId))
+  const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && OWN_FAILURE.test(a.outcome)).map(a => a.nodeId))
+  const fits = nodes.filter(node => !shunned.has(node.id) && node.memoryBytes - (load.memory.get(node.id) ?? 0) >= task.memoryBytes)
+  const fresh = fits.filter(node => !failedOn.has(node.id))
+  const untried = nodes.filter(node => !shunned.has(node.id) && !failedOn.has(node.id))
+  // Wait for a fresh node to free up rather than retrying where the task already failed, unless every node failed it.
+  const candidates = fresh.length > 0 ? fresh : (untried.length === 0 ? fits : [])
+  candidates.sort((a, b) => a.memoryBytes - b.memoryBytes || (load.tasks.get(a.id) ?? 0) - (load.tasks.get(b.id) ?? 0))
+  return candidates[0]
+}
+
+/** Queued tasks, in queue order, each with the node it goes to; tasks that fit nowhere now stay queued. */
+export function placeQueued (state: JobState, nodes: NodeRecord[], now: number): Array<{ task: TaskRecord, node: NodeRecord }> {
+  const load = loadOf(state.tasks)
+  const placements: Array<{ task: TaskRecord, node: NodeRecord }> = []
+  for (const taskId of state.queue) {
+    const task = state.tasks.get(taskId)
+    if (task?.status !== 'queued') continue
+    const node = pickNode(task, nodes, load, now)
+    if (node === undefined) continue
+    load.memory.set(node.id, (load.memory.get(node.id) ?? 0) + task.memoryBytes)
+    load.tasks.set(node.id, (load.tasks.get(node.id) ?? 0) + 1)
+    placements.push({ task, node })
+  }
+  return placements
+}
+
+/**
+ * Running tasks that take far longer than their completed siblings (same job, same kind), without a copy yet:
+ * most overdue first.
+ */
+export function stragglers (state: JobState, now: number): TaskRecord[] {
+  const overdue: Array<{ task: TaskRecord, ratio: number }> = []
+  // The median wall time of each job's completed tasks of one kind, computed once per call.
+  const typical = new Map<string, number | undefined>()
+  const seen = new Set<string>()
+  for (const [, task] of state.tasks.active()) {
+    if (seen.has(task.id) || task.backup !== undefined) continue
+    seen.add(task.id)
+    const job = state.jobs.get(task.jobId)
+    if (job === undefined || (job.status !== 'running' && job.status !== 'pending_aggregation')) continue
+    const key = `${task.jobId}\u0000${task.entry}`
+    if (!typical.has(key)) typical.set(key, typicalWallMs(state, job, task.entry))
+    const usual = typical.get(key)
+    if (usual === undefined) continue
+    const elapsed = now - (task.attempts.find(a => a.attempt === task.attempt)?.assignedAt ?? now)
+    if (elapsed >= Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * usual)) overdue.push({ task, ratio: elapsed / Math.max(1, usual) })
+  }
+  return overdue.sort((a, b) => b.ratio - a.ratio).map(o => o.task)
+}
+
+function typicalWallMs (state: JobState, job: JobRecord, entry: TaskRecord['entry']): number | undefined {
+  const times = state.tasksOf(job).filter(t => t.entry === entry && t.status === 'completed' && t.metrics !== undefined).map(t => t.metrics?.wallMs ?? 0)
+  return times.length > 0 ? median(times) : undefined
+}
+
+/** The first straggler that an idle node (one it has not failed on) can take a copy of, and that node. */
+export function speculation (state: JobState, nodes: NodeRecord[], now: number): { task: TaskRecord, node: NodeRecord } | undefined {
+  const load = loadOf(state.tasks)
+  const idle = nodes.filter(node => (load.tasks.get(node.id) ?? 0) === 0)
+  for (const task of stragglers(state, now)) {
+    const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'superseded').map(a => a.nodeId))
+    const node = idle.filter(n => n.id !== task.nodeId && !failedOn.has(n.id) && n.memoryBytes >= task.memoryBytes).sort((a, b) => a.memoryBytes - b.memoryBytes)[0]
+    if (node !== undefined) return { task, node }
+  }
+  return undefined
+}
+
+export function median (xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}

@@ -1,0 +1,29 @@
+/**
+ * The numbers that decide how jobs and tasks are treated: retries, memory, splitting, speculation, limits of a
+ * submission. One home, so that intake, placement and the state machine agree.
+ */
+
+/** A task is tried this many times after its first failure, each on another node where one exists. */
+export const MAX_RETRIES = 3
+/** A node that could not be reached for a task is not offered that task again for this long (ms). */
+export const SHUN_MS = 30_000
+/** Outcomes that are the task's own failures (not the node's or the mesh's). */
+export const OWN_FAILURE = /^(runtime_error|memory_limit|time_limit|process_limit|output_limit|sandbox_error)$/
+/** A chunk task out of memory is halved at most this many times (16 pieces); then it fails like any task. */
+export const MAX_SPLIT_DEPTH = 4
+/** Assignments a task may lose to unavailable inputs before that counts as its failure. */
+export const MAX_INPUT_ATTEMPTS = 8
+export const DEFAULT_TASK_MEMORY = 512 * 1024 * 1024
+export const DEFAULT_TASK_TIMEOUT = 10 * 60_000
+/** Inputs are stored as chunks of about this size, cut on line boundaries. */
+export const INPUT_CHUNK_SIZE = 8 * 1024 * 1024
+export const MAX_TASKS = 10_000
+/** Automatic mode: a task gets its estimate × this margin (at least `MIN_AUTO_TASK_MEMORY`, at most its node). */
+export const AUTO_MEMORY_MARGIN = 1.5
+export const MIN_AUTO_TASK_MEMORY = 128 * 1024 * 1024
+/**
+ * Speculative execution: a running task is a straggler once it has run this many times the median wall time of its
+ * job's completed tasks of the same kind (and at least `STRAGGLER_MIN_MS`); an idle node then runs a copy of it.
+ */
+export const STRAGGLER_FACTOR = 1.5
+export const STRAGGLER_MIN_MS = 1_000
