@@ -128,7 +128,7 @@ async function simulate (): Promise<void> {
     /** Accepted and not reported yet: listed in heartbeats as running, as a real node lists them. */
     const unreported = new Set<string>()
     const onAssign = async (task: AssignRequest): Promise<AssignResponse> => {
-      if (answer === undefined) return { status: AssignResponse.Status.REFUSED, error: 'a simulated node runs no tasks' }
+      if (answer === undefined) return { status: AssignResponse.Status.REFUSED, error: 'a simulated node runs no tasks', memoryFreeBytes: 0 }
       stats.assigned++
       unreported.add(task.taskId)
       // The task "runs" after the answer, as a real node's does; it succeeds at once.
@@ -153,7 +153,7 @@ async function simulate (): Promise<void> {
           backlog.shift()?.()
         })
       }
-      return { status: AssignResponse.Status.ACCEPTED, error: '' }
+      return { status: AssignResponse.Status.ACCEPTED, error: '', memoryFreeBytes: 0 }
     }
     peer.libp2p = await createLibp2p<SimServices>({
       privateKey: await generateKeyPair('Ed25519'),

@@ -128,13 +128,15 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   })
 
   async function onAssign (task: AssignRequest, context: RequestContext): Promise<AssignResponse> {
-    const refuse = (error: string): AssignResponse => ({ status: AssignResponse.Status.REFUSED, error })
+    const refuse = (error: string): AssignResponse => ({ status: AssignResponse.Status.REFUSED, error, memoryFreeBytes: 0 })
     if (init.runTask == null) return refuse('this node does not run tasks')
     if (task.taskId === '') return refuse('the task has no id')
-    if (running.has(task.taskId)) return { status: AssignResponse.Status.ACCEPTED, error: '' }
-    const committed = [...reserved.values()].reduce((sum, bytes) => sum + bytes, 0)
-    if (committed + task.memoryBytes > memoryBytes) {
-      return refuse(`not enough memory: the task needs ${task.memoryBytes} bytes, ${memoryBytes - committed} of ${memoryBytes} are free`)
+    if (running.has(task.taskId)) return { status: AssignResponse.Status.ACCEPTED, error: '', memoryFreeBytes: memoryFree() }
+    if (task.memoryBytes > memoryBytes) return refuse(`the task needs ${task.memoryBytes} bytes, more than the ${memoryBytes} this node offers`)
+    const free = memoryFree()
+    if (task.memoryBytes > free) {
+      // Not a failure: the memory is promised to running tasks; the coordinator tries again once some is released.
+      return { status: AssignResponse.Status.BUSY, error: `no room now: the task needs ${task.memoryBytes} bytes, ${free} of ${memoryBytes} are free`, memoryFreeBytes: free }
     }
     reserved.set(task.taskId, task.memoryBytes)
     const controller = new AbortController()
@@ -143,7 +145,14 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
     log.info({ task: task.taskId, job: task.jobId, from: context.peer.toString() }, 'task accepted')
     // The task runs after we answered: the coordinator hears about it through report.
     execute(task, controller).catch(err => { log.error({ err, task: task.taskId }, 'task bookkeeping failed') })
-    return { status: AssignResponse.Status.ACCEPTED, error: '' }
+    return { status: AssignResponse.Status.ACCEPTED, error: '', memoryFreeBytes: memoryFree() }
+  }
+
+  /** Memory offered and not promised to a running task. */
+  function memoryFree (): number {
+    let committed = 0
+    for (const bytes of reserved.values()) committed += bytes
+    return memoryBytes - committed
   }
 
   async function execute (task: AssignRequest, controller: AbortController): Promise<void> {
@@ -246,8 +255,8 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
         await libp2p.services.heartbeat.call(coordinatorAddr, {
           nodeId: nodeId ?? '',
           cpuLoad: (loadavg()[0] ?? 0) / cpuCount,
-          memoryUsedBytes: 0,
-          memoryFreeBytes: memoryBytes,
+          memoryUsedBytes: memoryBytes - memoryFree(),
+          memoryFreeBytes: memoryFree(),
           runningTasks: [...running.keys(), ...unreported]
         })
       } catch (err: any) {

@@ -8,6 +8,20 @@ export class RefusedError extends Error {
   override name = 'RefusedError'
 }
 
+/**
+ * The remote peer has no room for the request now (a node whose memory is promised to other tasks) and may take it
+ * later: not a failure of either side. `response` is the peer's whole answer (it may say what it has free).
+ */
+export class BusyError<Res = unknown> extends Error {
+  override name = 'BusyError'
+  readonly response: Res
+
+  constructor (message: string, response: Res) {
+    super(message)
+    this.response = response
+  }
+}
+
 /** The remote peer answered that it failed while handling the request. */
 export class RemoteError extends Error {
   override name = 'RemoteError'

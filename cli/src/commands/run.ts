@@ -5,32 +5,23 @@
  * directory — runs the job, prints the result, and tears it all down. Nodes in this process start in milliseconds
  * instead of the seconds a process of its own takes to load; tasks still run in their sandboxes, one process each.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { analyze } from '../../../analyzer/src/index.ts'
-import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { rejectionOf } from '../../../coordinator/src/jobs/service.ts'
-import { createExecutor } from '../../../node/src/executors/index.ts'
-import { createWorker, sandboxTasks } from '../../../node/src/index.ts'
-import type { Executor } from '../../../node/src/executors/index.ts'
-import type { Worker } from '../../../node/src/index.ts'
 import { UsageError, connection } from '../client.ts'
-import { localCalibrationRunner } from '../calibration.ts'
+import { embeddedJobDefaults, startEmbeddedMesh } from '../embedded-mesh.ts'
+import type { EmbeddedMesh } from '../embedded-mesh.ts'
 import { createLogger } from '../log.ts'
-import { defaultNodeMemory, waitForNodes } from '../mesh.ts'
+import { defaultNodeMemory } from '../mesh.ts'
 import { parseSize } from '../options.ts'
 import { renderOutcome } from '../outcome.ts'
-import { benchmarkCacheFile, machineFactor } from './node.ts'
 import { addJobOptions, guard, modeOf, positiveInteger, submissionOf, submitAndWait } from './jobs.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
 import type { Connection, JobView } from '../client.ts'
 import type { JobFlags } from './jobs.ts'
 import type { SandboxCliOptions } from './sandbox.ts'
 import type { Command } from 'commander'
-
-/** How long the embedded mesh may take to have every node registered (ms). */
-const MESH_START_TIMEOUT = 60_000
 
 interface RunFlags extends JobFlags, SandboxCliOptions {
   nodes?: number
@@ -65,55 +56,19 @@ async function runEmbedded (script: string, flags: RunFlags): Promise<number> {
   const count = flags.nodes ?? availableParallelism()
   const nodeMemory = flags.nodeMemory ?? defaultNodeMemory(count)
   const logger = createLogger('run', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
-  // The machine factor is measured once per machine and executor, before the nodes start, so they share it.
-  const executorConfig = { ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } }
-  const probe = createExecutor(executorConfig)
-  let benchmark: number
-  try {
-    benchmark = await machineFactor(probe, benchmarkCacheFile(), logger)
-  } finally {
-    await probe.close()
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'runsurge-run-'))
-  const nodes: Array<{ worker?: Worker, executor: Executor }> = []
-  let coordinator: Awaited<ReturnType<typeof startCoordinator>> | undefined
-  const stop = async (): Promise<void> => {
-    await Promise.all(nodes.map(async ({ worker, executor }) => {
-      await worker?.stop()
-      await executor.close()
-    }))
-    await coordinator?.close()
-    await rm(dir, { recursive: true, force: true })
-  }
-  const interrupt = (): void => { stop().then(() => process.exit(130), () => process.exit(130)) }
+  let mesh: EmbeddedMesh | undefined
+  const interrupt = (): void => { (mesh?.stop() ?? Promise.resolve()).then(() => process.exit(130), () => process.exit(130)) }
   process.once('SIGINT', interrupt)
   process.once('SIGTERM', interrupt)
   try {
-    coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger, calibrationRunner: localCalibrationRunner(logger) })
-    const info = coordinator.info
-    const alive = waitForNodes(coordinator, count, MESH_START_TIMEOUT)
-    await Promise.all(Array.from({ length: count }, async (_, i) => {
-      const node: { worker?: Worker, executor: Executor } = { executor: createExecutor(executorConfig) }
-      nodes.push(node)
-      const data = join(dir, `node-${i}`)
-      await mkdir(join(data, 'tasks'), { recursive: true })
-      node.worker = await createWorker({
-        dataDir: data,
-        coordinator: info.multiaddrs[0] ?? '',
-        token: info.nodeToken,
-        memoryBytes: nodeMemory,
-        benchmark,
-        runTask: sandboxTasks({ executor: node.executor, workDir: join(data, 'tasks') }),
-        log: logger.child({ node: i })
-      })
-    }))
-    await alive
+    mesh = await startEmbeddedMesh({ nodes: count, nodeMemory, executor: executorConfigFromOptions(flags), logger })
+    const info = mesh.coordinator.info
     const conn: Connection = { url: info.http, token: info.adminToken }
-    return await submitAndWait(conn, submissionOf(script, flags, { taskMemoryBytes: nodeMemory }), flags.json === true)
+    return await submitAndWait(conn, submissionOf(script, flags, embeddedJobDefaults(modeOf(flags), nodeMemory)), flags.json === true)
   } finally {
     process.off('SIGINT', interrupt)
     process.off('SIGTERM', interrupt)
-    await stop()
+    await mesh?.stop()
   }
 }
 

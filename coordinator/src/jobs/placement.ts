@@ -14,20 +14,27 @@ export interface NodeLoad {
   tasks: Map<string, number>
 }
 
-/** What every node holds now: the tasks assigned to or running on it (a backup copy counts on its own node). */
-export function loadOf (table: TaskTable): NodeLoad {
+/**
+ * What every node holds now: the tasks assigned to or running on it (a backup copy counts on its own node), and the
+ * tasks it was told to stop and has not confirmed stopping (`stopping`: node id and memory, one entry per task) —
+ * until it does, the node still keeps their memory for them and would refuse a task counted into it.
+ */
+export function loadOf (table: TaskTable, stopping: Iterable<[string, number]> = []): NodeLoad {
   const load: NodeLoad = { memory: new Map(), tasks: new Map() }
-  for (const [nodeId, task] of table.active()) {
-    load.memory.set(nodeId, (load.memory.get(nodeId) ?? 0) + task.memoryBytes)
+  const add = (nodeId: string, bytes: number): void => {
+    load.memory.set(nodeId, (load.memory.get(nodeId) ?? 0) + bytes)
     load.tasks.set(nodeId, (load.tasks.get(nodeId) ?? 0) + 1)
   }
+  for (const [nodeId, task] of table.active()) add(nodeId, task.memoryBytes)
+  for (const [nodeId, bytes] of stopping) add(nodeId, bytes)
   return load
 }
 
 /**
- * The smallest alive node whose free memory fits the task, ties broken by fewer running tasks. Nodes that could not
- * be reached for it lately are skipped (until the sweep declares them dead or they recover); nodes it failed on come
- * last, so a retry runs elsewhere when there is an elsewhere.
+ * The smallest alive node whose free memory fits the task, ties broken by fewer running tasks. Nodes that refused it
+ * or could not be reached for it lately are skipped until the sweep declares them dead or they recover (a node that
+ * only had no room for it, `busy`, is not: it gets the task once it frees memory); nodes it failed on come last, so
+ * a retry runs elsewhere when there is an elsewhere.
  */
 export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad, now: number): NodeRecord | undefined {
   const shunned = new Set(task.attempts
@@ -44,8 +51,8 @@ export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad,
 }
 
 /** Queued tasks, in queue order, each with the node it goes to; tasks that fit nowhere now stay queued. */
-export function placeQueued (state: JobState, nodes: NodeRecord[], now: number): Array<{ task: TaskRecord, node: NodeRecord }> {
-  const load = loadOf(state.tasks)
+export function placeQueued (state: JobState, nodes: NodeRecord[], now: number, stopping: Iterable<[string, number]> = []): Array<{ task: TaskRecord, node: NodeRecord }> {
+  const load = loadOf(state.tasks, stopping)
   const placements: Array<{ task: TaskRecord, node: NodeRecord }> = []
   for (const taskId of state.queue) {
     const task = state.tasks.get(taskId)
@@ -89,8 +96,8 @@ function typicalWallMs (state: JobState, job: JobRecord, entry: TaskRecord['entr
 }
 
 /** The first straggler that an idle node (one it has not failed on) can take a copy of, and that node. */
-export function speculation (state: JobState, nodes: NodeRecord[], now: number): { task: TaskRecord, node: NodeRecord } | undefined {
-  const load = loadOf(state.tasks)
+export function speculation (state: JobState, nodes: NodeRecord[], now: number, stopping: Iterable<[string, number]> = []): { task: TaskRecord, node: NodeRecord } | undefined {
+  const load = loadOf(state.tasks, stopping)
   const idle = nodes.filter(node => (load.tasks.get(node.id) ?? 0) === 0)
   for (const task of stragglers(state, now)) {
     const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'superseded').map(a => a.nodeId))

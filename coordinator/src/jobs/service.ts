@@ -65,6 +65,13 @@ export class JobService {
   private closed = false
   private retryTimer: NodeJS.Timeout | undefined
   private stragglerTimer: NodeJS.Timeout | undefined
+  /**
+   * Per node, the tasks it was told to stop (a superseded copy, a cancelled job's task) and has not confirmed
+   * stopping, with their memory: the node keeps that memory for them until then, so the coordinator counts it too.
+   */
+  private readonly stopping = new Map<string, Map<string, number>>()
+  /** Nodes that answered an assignment with "no room now": nothing more goes there until they send news. */
+  private readonly busy = new Set<string>()
 
   constructor (options: JobServiceOptions) {
     this.state = new JobState(options.store)
@@ -104,6 +111,8 @@ export class JobService {
     this.registry.on('node:reattached', session => { this.reconcile(session) })
     this.registry.on('node:heartbeat', session => { this.reconcile(session) })
     this.registry.on('node:dead', node => {
+      this.stopping.delete(node.id)
+      this.busy.delete(node.id)
       this.commit(async () => nodeDied(this.state, node, Date.now()))
         .then(() => { this.schedule() }, err => { this.log.error({ err }, 'requeueing a dead node\'s tasks failed') })
     })
@@ -206,6 +215,8 @@ export class JobService {
     const nodeId = copy ? task.backup?.nodeId : task.nodeId
     const node = nodeId !== undefined ? this.registry.record(nodeId) ?? await this.state.db.store.nodes.get(nodeId) : undefined
     if (node === undefined || node.peerId !== context.peer.toString()) return refused(`task ${report.taskId} is not assigned to this node`)
+    // A node reports after releasing the task's memory: news that it may have room again.
+    this.heardFrom(node.id)
     if (!copy && report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
     if (report.state === ReportRequest.State.RUNNING) {
       if (!copy) await this.commit(async () => started(this.state.tasks.get(task.id), report.attempt))
@@ -276,11 +287,11 @@ export class JobService {
       await this.speculate()
       return
     }
-    const nodes = this.registry.alive()
+    const nodes = this.registry.alive().filter(node => !this.busy.has(node.id))
     if (nodes.length === 0) return
     const pushes: Array<{ task: TaskRecord, node: NodeRecord }> = []
     await this.commit(async () => {
-      const placements = placeQueued(this.state, nodes, Date.now())
+      const placements = placeQueued(this.state, nodes, Date.now(), this.stoppingTasks())
       const change = placed(this.state, placements.map(({ task, node }) => ({ task, nodeId: node.id })), Date.now())
       for (const task of change.tasks ?? []) {
         const node = nodes.find(n => n.id === task.nodeId)
@@ -297,11 +308,11 @@ export class JobService {
    */
   private async speculate (): Promise<void> {
     if (stragglers(this.state, Date.now()).length === 0) return
-    const nodes = this.registry.alive()
+    const nodes = this.registry.alive().filter(node => !this.busy.has(node.id))
     let pushed: { task: TaskRecord, node: NodeRecord } | undefined
     await this.commit(async () => {
       if (this.state.queue.size > 0) return {}
-      const found = speculation(this.state, nodes, Date.now())
+      const found = speculation(this.state, nodes, Date.now(), this.stoppingTasks())
       if (found === undefined) return {}
       const change = speculated(found.task, found.node.id, Date.now())
       pushed = { task: change.tasks?.[0] ?? found.task, node: found.node }
@@ -311,8 +322,10 @@ export class JobService {
   }
 
   /**
-   * Pushes one assignment (the task's attempt, or its backup copy's); a refusal or an unreachable node puts the task
-   * back in the queue for another node, or drops the copy.
+   * Pushes one assignment (the task's attempt, or its backup copy's). A node without room now (`busy`) gets nothing
+   * more until it sends news (a heartbeat, a report, a confirmed cancel), and the task waits in the queue without
+   * counting it as a failure and without avoiding that node; a refusal or an unreachable node puts the task back in
+   * the queue for another node, or drops the copy.
    */
   private async push (task: TaskRecord, node: NodeRecord, attempt = task.attempt): Promise<void> {
     const job = this.state.jobs.get(task.jobId)
@@ -321,12 +334,27 @@ export class JobService {
       await this.dispatcher.assign(job, task, node, attempt)
       this.log.info({ task: task.id, node: node.id, attempt }, 'task assigned')
     } catch (err: any) {
-      this.log.warn({ task: task.id, node: node.id, err: err?.message }, 'assignment not accepted; the task goes back to the queue')
-      const outcome = err?.name === 'RefusedError' ? 'refused' : 'unreachable'
+      const outcome = err?.name === 'BusyError' ? 'busy' : err?.name === 'RefusedError' ? 'refused' : 'unreachable'
+      if (outcome === 'busy') {
+        this.busy.add(node.id)
+        this.log.info({ task: task.id, node: node.id, reason: err?.message }, 'the node has no room for the task now; it waits for the node to free memory')
+      } else {
+        this.log.warn({ task: task.id, node: node.id, err: err?.message }, 'assignment not accepted; the task goes back to the queue')
+      }
       await this.commit(async () => assignmentFailed(this.state.tasks.get(task.id), attempt, outcome, String(err?.message ?? err), Date.now()))
-      // A refusal (e.g. the node is full) waits for the next event; an unreachable node is swept as dead.
-      if (err?.name !== 'RefusedError') this.schedule()
+      // A busy node or a refusal waits for the next event; an unreachable node is swept as dead, others may take it.
+      if (outcome === 'unreachable') this.schedule()
     }
+  }
+
+  /** Tasks nodes were told to stop and have not confirmed: node id and memory, one entry per task. */
+  private * stoppingTasks (): Generator<[string, number]> {
+    for (const [nodeId, tasks] of this.stopping) for (const bytes of tasks.values()) yield [nodeId, bytes]
+  }
+
+  /** News from a node (a heartbeat, a report, an answered cancel): one that had no room may have some now. */
+  private heardFrom (nodeId: string): void {
+    if (this.busy.delete(nodeId)) this.schedule()
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -334,6 +362,14 @@ export class JobService {
 
   /** Re-queues what a node's heartbeat says it does not run (`reconciled`). */
   private reconcile (session: NodeSession): void {
+    // Tasks the node was told to stop and no longer lists are stopped, whether or not the cancel's answer arrived.
+    const stopping = this.stopping.get(session.nodeId)
+    if (stopping !== undefined) {
+      const running = new Set(session.runningTasks)
+      for (const taskId of stopping.keys()) if (!running.has(taskId)) stopping.delete(taskId)
+      if (stopping.size === 0) this.stopping.delete(session.nodeId)
+    }
+    this.heardFrom(session.nodeId)
     const grace = 3 * this.registry.heartbeatInterval
     // Most heartbeats change nothing: look before queueing a transition.
     if (reconciled(this.state, session, grace, Date.now()).tasks?.length === 0) return
@@ -359,6 +395,10 @@ export class JobService {
     const change = await this.state.transition(async () => {
       const change = await compute()
       await this.state.apply(change)
+      // Before the next transition can place anything: the memory of tasks being stopped is not free yet.
+      for (const effect of change.effects ?? []) {
+        if (effect.type === 'cancel') this.markStopping(effect.nodeId, effect.taskId)
+      }
       return change
     })
     for (const note of change.log ?? []) this.log[note.level](note.data, note.message)
@@ -368,11 +408,32 @@ export class JobService {
     return change
   }
 
-  /** Tells one node to stop running a task (best effort: a node that does not hear it reports into the void). */
+  private markStopping (nodeId: string, taskId: string): void {
+    let tasks = this.stopping.get(nodeId)
+    if (tasks === undefined) this.stopping.set(nodeId, tasks = new Map())
+    tasks.set(taskId, this.state.tasks.get(taskId)?.memoryBytes ?? 0)
+  }
+
+  /**
+   * Tells one node to stop running a task. Its answer (stopped, or not running it) frees the task's memory there;
+   * without an answer, its next heartbeat that no longer lists the task does.
+   */
   private cancelOn (taskId: string, nodeId: string, reason: string): void {
     const lookup = async (): Promise<NodeRecord | undefined> => this.registry.record(nodeId) ?? await this.state.db.store.nodes.get(nodeId)
+    const stopped = (): void => {
+      const tasks = this.stopping.get(nodeId)
+      tasks?.delete(taskId)
+      if (tasks?.size === 0) this.stopping.delete(nodeId)
+      this.heardFrom(nodeId)
+      this.schedule()
+    }
     lookup().then(async node => {
-      if (node !== undefined) await this.dispatcher.cancel(node.peerId, taskId, reason)
-    }).catch(err => { this.log.debug({ task: taskId, err: err?.message }, 'cancel not delivered') })
+      if (node === undefined) return
+      await this.dispatcher.cancel(node.peerId, taskId, reason)
+      stopped()
+    }).catch(err => {
+      if (err?.name === 'RemoteError' || err?.name === 'RefusedError') stopped()
+      else this.log.debug({ task: taskId, err: err?.message }, 'cancel not delivered')
+    })
   }
 }

@@ -21,6 +21,7 @@ export const assignDefinition: RpcDefinition<AssignRequest, AssignResponse> = {
   ok: AssignResponse.Status.ACCEPTED,
   refused: AssignResponse.Status.REFUSED,
   failed: AssignResponse.Status.ERROR,
+  busy: AssignResponse.Status.BUSY,
   // Callers send request after request on streams they keep open (see RpcDefinition.reuseStreams): idempotent.
   reuseStreams: true
 }

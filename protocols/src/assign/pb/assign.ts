@@ -320,19 +320,22 @@ export namespace AssignRequest {
 export interface AssignResponse {
   status: AssignResponse.Status
   error: string
+  memoryFreeBytes: number
 }
 
 export namespace AssignResponse {
   export enum Status {
     ACCEPTED = 'ACCEPTED',
     REFUSED = 'REFUSED',
-    ERROR = 'ERROR'
+    ERROR = 'ERROR',
+    BUSY = 'BUSY'
   }
 
   enum __StatusValues {
     ACCEPTED = 0,
     REFUSED = 1,
-    ERROR = 2
+    ERROR = 2,
+    BUSY = 3
   }
 
   export namespace Status {
@@ -360,13 +363,19 @@ export namespace AssignResponse {
           w.string(obj.error)
         }
 
+        if ((obj.memoryFreeBytes != null && obj.memoryFreeBytes !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.memoryFreeBytes)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           status: Status.ACCEPTED,
-          error: ''
+          error: '',
+          memoryFreeBytes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -381,6 +390,10 @@ export namespace AssignResponse {
             }
             case 2: {
               obj.error = reader.string()
+              break
+            }
+            case 3: {
+              obj.memoryFreeBytes = reader.uint64Number()
               break
             }
             default: {
@@ -412,6 +425,13 @@ export namespace AssignResponse {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.memoryFreeBytes`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -434,6 +454,11 @@ export namespace AssignResponse {
     value: string
   }
 
+  export interface AssignResponseMemoryFreeBytesFieldEvent {
+    field: '$.memoryFreeBytes'
+    value: number
+  }
+
   export function encode (obj: Partial<AssignResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, AssignResponse.codec())
   }
@@ -442,7 +467,7 @@ export namespace AssignResponse {
     return decodeMessage(buf, AssignResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AssignResponse>): Generator<AssignResponseStatusFieldEvent | AssignResponseErrorFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AssignResponse>): Generator<AssignResponseStatusFieldEvent | AssignResponseErrorFieldEvent | AssignResponseMemoryFreeBytesFieldEvent> {
     return streamMessage(buf, AssignResponse.codec(), opts)
   }
 }
