@@ -210,7 +210,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
   /** The result exactly as Python wrote it, or undefined while there is none. */
   async resultText (job: JobRecord): Promise<string | undefined> {
     if (job.resultCid === undefined) return undefined
-    return new TextDecoder().decode(await this.mesh.chunks.store.read(parseCid(job.resultCid)))
+    return new TextDecoder().decode(await this.mesh.chunks.read(parseCid(job.resultCid)))
   }
 
   /** Counts for the landing page. */
@@ -910,7 +910,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     const parts: string[] = []
     for (const task of tasks) {
       const cid = task.outputCids[0]
-      parts.push(cid === undefined ? 'null' : decoder.decode(await this.mesh.chunks.store.read(parseCid(cid))))
+      parts.push(cid === undefined ? 'null' : decoder.decode(await this.mesh.chunks.read(parseCid(cid))))
     }
     const cid = await this.mesh.chunks.store.put(new TextEncoder().encode(`[${parts.join(',')}]`))
     return cid.toString()
@@ -971,7 +971,7 @@ export class JobService extends EventEmitter<JobServiceEvents> {
     if (job === undefined) return false
     const header = job.csvHeader
     const own = header !== undefined && task.inputCids[0] === header ? task.inputCids.slice(1) : task.inputCids
-    let body = Buffer.concat(await Promise.all(own.map(async cid => await this.mesh.chunks.store.read(parseCid(cid)))))
+    let body = Buffer.concat(await Promise.all(own.map(async cid => await this.mesh.chunks.read(parseCid(cid)))))
     if (header !== undefined && task.inputCids[0] !== header) body = body.subarray(body.indexOf(0x0a) + 1) // the first part holds the header itself
     const middle = body.indexOf(0x0a, Math.floor(body.byteLength / 2))
     const cut = middle >= 0 && middle + 1 < body.byteLength ? middle + 1 : body.lastIndexOf(0x0a, Math.floor(body.byteLength / 2) - 1) + 1
