@@ -61,6 +61,14 @@ describe('ChunkStore', () => {
     expect(listed).toEqual([])
   })
 
+  it('reads an empty chunk as empty, and refuses a piece size that is not a positive integer', async () => {
+    const cid = await store.put(new Uint8Array(0))
+    expect((await store.read(cid)).byteLength).toBe(0)
+    expect(await collect(store.get(cid))).toEqual([])
+    expect(await store.verify(cid)).toBe(true)
+    await expect(collect(store.get(cid, { pieceSize: 0 }))).rejects.toThrow('pieceSize must be a positive integer, not 0')
+  })
+
   it('refuses chunks over the size limit', async () => {
     await expect(store.put(pieces('x'.repeat(100)), { maxSize: 10 })).rejects.toThrow(/larger than the limit/)
   })

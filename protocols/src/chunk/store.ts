@@ -174,10 +174,12 @@ export class ChunkStore {
    * deleted) before the consumer has all of it. What a consumer got before such an error must not be used.
    */
   async * get (cid: CID, options: AbortOptions & { pieceSize?: number } = {}): AsyncGenerator<Uint8Array> {
+    const pieceSize = options.pieceSize ?? DEFAULT_GET_PIECE
+    if (!Number.isSafeInteger(pieceSize) || pieceSize < 1) throw new RangeError(`pieceSize must be a positive integer, not ${pieceSize}`)
     const block = await this.openBlock(cid)
     try {
       let held: Uint8Array | undefined
-      const pieces = this.verified(cid, block, { ...options, pieceSize: options.pieceSize ?? DEFAULT_GET_PIECE })
+      const pieces = this.verified(cid, block, { ...options, pieceSize })
       for await (const piece of pieces) {
         if (held !== undefined) yield held
         held = piece
@@ -318,24 +320,32 @@ export class ChunkStore {
   }
 
   private async corrupted (cid: CID, inode: number | undefined, reason: string): Promise<never> {
-    await this.discard(cid, inode, reason)
+    if (!(await this.discard(cid, inode, reason))) throw new ChunkNotFoundError(`chunk ${cid.toString()} is not in this store`)
     throw new ChunkIntegrityError(`chunk ${cid.toString()} in this store (${this.blockPath(cid)}) is corrupt: ${reason}; the block was deleted, fetch the chunk again`)
   }
 
   /**
    * Deletes a corrupt block and its index entry, counts it and reports it. Only the file that was read (`inode`, or
-   * none when it was gone) is deleted: a good copy stored in the meantime by a fetch stays.
+   * none when it was gone) is deleted: a good copy stored in the meantime by a fetch stays. Returns false when there
+   * was nothing corrupt after all: a file found gone whose index entry `delete` has removed meanwhile.
    */
-  private async discard (cid: CID, inode: number | undefined, reason: string): Promise<void> {
+  private async discard (cid: CID, inode: number | undefined, reason: string): Promise<boolean> {
     const path = this.blockPath(cid)
+    let deletedOnPurpose = false
     await this.change(cid, async () => {
       const now = await statIfPresent(path)
       if (now !== undefined && now.ino !== inode) return
+      if (inode === undefined && now === undefined && (await this.index.get(cid.toString())) === undefined) {
+        deletedOnPurpose = true
+        return
+      }
       await this.index.del(cid.toString())
       await rm(path, { force: true })
     })
+    if (deletedOnPurpose) return false
     this.corrupt++
     this.onCorrupt?.({ cid, path, reason })
+    return true
   }
 
   /** Runs `change` after every earlier change of this CID's block and index entry has ended. */
