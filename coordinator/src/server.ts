@@ -91,6 +91,7 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
       swarmKey: options.swarmKey,
       mdns: options.mdns,
       registry,
+      log,
       onReport: async (report, context) => {
         if (late.jobs === undefined) return { status: ReportResponse.Status.ERROR, error: 'the coordinator is starting; report again' }
         return await late.jobs.report(report, context)

@@ -46,8 +46,20 @@ function node (id: string, memoryBytes = 512 * MiB): NodeRecord {
 
 function job (id: string, fields: Partial<JobRecord> = {}): JobRecord {
   return {
-    id, account: 'alice', name: id, mode: 'manual', status: 'queued', createdAt: 1, script: 'def process(s):\n    return {}\n', inputs: [],
-    taskMemoryBytes: 64 * MiB, taskTimeoutMs: 60_000, taskIds: [], findings: [], plan: { level: 1, tasks: 0 }, ...fields
+    id,
+    account: 'alice',
+    name: id,
+    mode: 'manual',
+    status: 'queued',
+    createdAt: 1,
+    script: 'def process(s):\n    return {}\n',
+    inputs: [],
+    taskMemoryBytes: 64 * MiB,
+    taskTimeoutMs: 60_000,
+    taskIds: [],
+    findings: [],
+    plan: { level: 1, tasks: 0 },
+    ...fields
   }
 }
 
@@ -71,7 +83,7 @@ describe('the task state machine', () => {
   let state: JobState
   let chunks: ReturnType<typeof memoryChunks>
   const nodes = [node('n1'), node('n2')]
-  let now = 1_000
+  const now = 1_000
 
   const context = (fields: Partial<ReportContext> = {}): ReportContext => ({ unitRate: 1000, largestNode: 512 * MiB, io: chunks, now, ...fields })
   /** Applies a change and returns it. */

@@ -76,14 +76,9 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
 async function loadInput (task: AssignRequest, mode: PythonTaskMode, chunks: ChunkExchange, coordinator: PeerId, signal: AbortSignal): Promise<{ input?: PythonTaskInit['input'], results?: string }> {
   const cids = task.inputCids.map(text => parseCid(text))
   // Through the DHT; when no provider is known (e.g. the coordinator just restarted and has not announced its
-  // chunks again), straight from the coordinator, which holds every input it split.
-  await Promise.all(cids.map(async cid => {
-    await chunks.fetch(cid, { signal }).catch(async (err: any) => {
-      if (signal.aborted || err?.name !== 'NoProviderError') throw err
-      await chunks.fetchFrom(coordinator, cid, { signal })
-    })
-  }))
-  const parts = await Promise.all(cids.map(async cid => await chunks.store.read(cid)))
+  // chunks again), straight from the coordinator, which holds every input it split. Each chunk is verified as it is
+  // read, and a local copy found corrupt is fetched again: a damaged disk must not change a result.
+  const parts = await Promise.all(cids.map(async cid => await chunks.read(cid, { signal, fallback: [coordinator] })))
   const decoder = new TextDecoder()
   const resultsOf = (texts: Uint8Array[]): string => `[${texts.map(part => decoder.decode(part)).join(',')}]`
   if (mode === 'aggregate') return { input: { name: 'results.json', data: resultsOf(parts) } }

@@ -94,7 +94,11 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   }
   const coordinatorPeer = peerIdFromString(coordinatorId)
   const privateKey = await loadOrCreateIdentity(join(init.dataDir, 'peer.key'))
-  const store = await ChunkStore.open(join(init.dataDir, 'chunks'))
+  const store = await ChunkStore.open(join(init.dataDir, 'chunks'), {
+    onCorrupt: ({ cid, path, reason }) => {
+      log.error({ cid: cid.toString(), path, reason }, 'a stored chunk was corrupt (the disk changed it): deleted it, it is fetched again when needed')
+    }
+  })
   const running = new Map<string, AbortController>()
   /** Memory promised to each running task: a node never accepts more than it offers. */
   const reserved = new Map<string, number>()

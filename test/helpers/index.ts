@@ -1,7 +1,7 @@
 /** Shared helpers of the integration tests: temporary directories, quiet loggers, real processes. */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,4 +101,24 @@ export async function * serverSentEvents (response: Response): AsyncGenerator<{ 
       if (data.length > 0) yield { event, data: data.join('\n') }
     }
   }
+}
+
+/**
+ * Damages a file in place as a failing disk would: the same file and length, one digit changed (the first at or
+ * after `from`, default the middle of the file, becomes the next digit: `1` → `2`). Only a hash notices. Returns the
+ * offset changed.
+ */
+export async function corruptInPlace (path: string, options: { from?: number } = {}): Promise<number> {
+  const bytes = await readFile(path)
+  const start = options.from ?? Math.floor(bytes.byteLength / 2)
+  let at = start
+  while (at < bytes.byteLength && (bytes[at]! < 0x30 || bytes[at]! > 0x39)) at++
+  if (at >= bytes.byteLength) throw new Error(`no digit at or after byte ${start} of ${path} to change`)
+  const file = await open(path, 'r+')
+  try {
+    await file.write(Buffer.from([0x30 + (bytes[at]! - 0x30 + 1) % 10]), 0, 1, at)
+  } finally {
+    await file.close()
+  }
+  return at
 }

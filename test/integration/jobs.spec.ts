@@ -6,7 +6,8 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, kill, runsurge, serverSentEvents, tempDir } from '../helpers/index.ts'
+import { cidOf } from '../../protocols/src/index.ts'
+import { corruptInPlace, freePort, kill, runsurge, serverSentEvents, tempDir } from '../helpers/index.ts'
 import type { RunsurgeProcess } from '../helpers/index.ts'
 
 const HEARTBEAT = 200
@@ -540,6 +541,48 @@ describe('jobs on a coordinator and three node processes', () => {
     const { nodes } = await getJson<{ nodes: Array<{ id: string, status: string }> }>(`${http}/api/nodes`, admin)
     expect(nodes.find(n => n.id === frozen?.nodeId)?.status).toBe('alive')
     await gone(frozen?.pids ?? [], AbortSignal.timeout(10_000))
+  })
+
+  it('keeps a resubmitted job exact when every chunk the nodes hold, and the coordinator\'s copy of the result, were changed on disk', async () => {
+    const input = numbers(6000, 2024)
+    const expected = { count: input.length, sum: sum(input), min: Math.min(...input), max: Math.max(...input), parts: 3 }
+    const submission: Submission = { script: SUM_SCRIPT, inputs: [{ name: 'numbers.txt', data: lines(input) }], fields: { mode: 'manual', tasks: '3' } }
+    const first = await runJob(http, alice, submission)
+    expect(first.status).toBe('completed')
+    expect(await result(http, alice, first.id)).toEqual(expected)
+
+    // A failing disk on every node: each block they hold (the input chunks they ran, the results they made or
+    // pulled) keeps its length and has one digit changed. The same tasks land on the same idle nodes again, which
+    // used to take their local copies on trust and complete with a wrong sum.
+    const corruptLogs = (): number => mesh.nodes.reduce((n, node) => n + node.child.output().split('\n').filter(line => /a stored chunk was corrupt/.test(line)).length, 0)
+    const logged = corruptLogs()
+    let damaged = 0
+    for (const name of mesh.nodes.map((_, i) => `node-${i}`)) {
+      const blocks = join(mesh.dir, name, 'chunks', 'blocks')
+      for (const file of await readdir(blocks)) {
+        await corruptInPlace(join(blocks, file), { from: 0 })
+        damaged++
+      }
+    }
+    expect(damaged).toBeGreaterThanOrEqual(4)
+
+    const again = await runJob(http, alice, submission)
+    expect(again.status, JSON.stringify(again.error)).toBe('completed')
+    expect(await result(http, alice, again.id)).toEqual(expected)
+    // The nodes found the damage (reading their copies, or serving them) and logged it.
+    expect(corruptLogs()).toBeGreaterThan(logged)
+
+    // The coordinator's copy of the result (pulled from the aggregating node) goes bad: reading it for the API finds
+    // that out, deletes it and fetches it again from the node that made it.
+    const text = await (await fetch(`${http}/api/jobs/${again.id}/result`, { headers: alice })).text()
+    const cid = cidOf(new TextEncoder().encode(text))
+    const block = join(mesh.dir, 'coordinator', 'chunks', 'blocks', cid.toString())
+    await corruptInPlace(block, { from: 0 })
+    expect(await result(http, alice, again.id)).toEqual(expected)
+    expect(await result(http, alice, first.id)).toEqual(expected)
+    const line = JSON.parse(await mesh.coordinator.waitForLine(/a stored chunk was corrupt/)) as { cid: string, path: string, reason: string }
+    expect(line).toMatchObject({ cid: cid.toString(), path: block, reason: expect.stringMatching(/^its bytes hash to /) })
+    expect(cidOf(await readFile(block)).equals(cid)).toBe(true)
   })
 
   // Last in this block: it takes one of the three nodes away.

@@ -3,20 +3,20 @@
  * LevelDB stores in temporary directories. Nothing of libp2p is mocked.
  */
 import { once } from 'node:events'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCoordinator } from '../../coordinator/src/index.ts'
 import { createWorker } from '../../node/src/index.ts'
 import {
-  AssignRequest, ChunkIntegrityError, REGISTER_PROTOCOL, RefusedError, RegisterResponse, assignService, cidOf,
-  createHost, loadOrCreateIdentity
+  AssignRequest, CHUNK_PROTOCOL, ChunkIntegrityError, ChunkRequest, ChunkResponse, REGISTER_PROTOCOL, RefusedError,
+  RegisterResponse, assignService, cidOf, createHost, loadOrCreateIdentity
 } from '../../protocols/src/index.ts'
-import { kill, runsurge, tempDir, testLogger } from '../helpers/index.ts'
+import { corruptInPlace, kill, runsurge, tempDir, testLogger } from '../helpers/index.ts'
 import type { Coordinator } from '../../coordinator/src/index.ts'
 import type { TaskResult, Worker } from '../../node/src/index.ts'
-import type { AssignService } from '../../protocols/src/index.ts'
+import type { AssignService, FetchProgress } from '../../protocols/src/index.ts'
 
 const HEARTBEAT = 200
 const DEAD_AFTER = 1_500
@@ -91,24 +91,62 @@ describe('a coordinator and five nodes on loopback', () => {
     expect(await sink.chunks.store.verify(cid)).toBe(true)
   })
 
-  it('refuses a tampered chunk and takes it from an honest provider instead', async () => {
-    const [liar, honest, , reader] = workers as [Worker, Worker, Worker, Worker]
+  it('refuses a chunk a modified peer tampers with on the wire, and takes it from an honest provider instead', async () => {
+    const [, honest, , reader] = workers as [Worker, Worker, Worker, Worker]
     const bytes = new TextEncoder().encode('line 1\nline 2\nline 3\n'.repeat(1000))
-    const cid = await liar.chunks.add(bytes)
-    await honest.chunks.fetchFrom(liar.peerId, cid)
-    await honest.chunks.provide(cid)
-    // The liar's copy changes on disk after it was announced: it now serves bytes that do not match the CID.
+    const cid = await honest.chunks.add(bytes)
     const tampered = Buffer.from(bytes)
     tampered[10] = 0x21
-    await writeFile(liar.chunks.store.blockPath(cid), tampered)
-
-    await expect(reader.chunks.fetchFrom(liar.peerId, cid)).rejects.toBeInstanceOf(ChunkIntegrityError)
-    expect(await reader.chunks.store.has(cid)).toBe(false)
+    // An honest node no longer serves a block its disk changed (next test): the liar is a peer running other code,
+    // which announces the right size and sends other bytes.
+    const liar = await createHost({ privateKey: await loadOrCreateIdentity(join(dir.path, 'liar.key')) })
+    try {
+      await liar.handle(CHUNK_PROTOCOL, async (stream) => {
+        const framed = lpStream(stream)
+        ChunkRequest.decode(await framed.read())
+        await framed.write(ChunkResponse.encode({ status: ChunkResponse.Status.OK, size: tampered.byteLength, error: '' }))
+        await framed.write(tampered)
+        await stream.close()
+      })
+      await reader.libp2p.dial(liar.getMultiaddrs()[0]!)
+      await expect(reader.chunks.fetchFrom(liar.peerId, cid)).rejects.toBeInstanceOf(ChunkIntegrityError)
+      expect(await reader.chunks.store.has(cid)).toBe(false)
+    } finally {
+      await liar.stop()
+    }
 
     await reader.chunks.fetch(cid)
     expect(Buffer.from(await reader.chunks.store.read(cid)).equals(Buffer.from(bytes))).toBe(true)
     expect(await reader.chunks.store.verify(cid)).toBe(true)
     expect(cidOf(await reader.chunks.store.read(cid)).equals(cid)).toBe(true)
+  })
+
+  it('repairs a chunk a node\'s disk changed: serving it is aborted, and a read fetches it again from another provider', async () => {
+    const [damaged, honest, , reader] = workers as [Worker, Worker, Worker, Worker]
+    // Several 1 MiB pieces of digits: the damage is one digit, in the middle.
+    const bytes = new TextEncoder().encode(Array.from({ length: 400_000 }, (_, i) => `${(i * 7919) % 100_003}\n`).join(''))
+    const cid = await damaged.chunks.add(bytes)
+    await honest.chunks.fetch(cid)
+    const counted = { damaged: damaged.chunks.store.corruptBlocks, reader: reader.chunks.store.corruptBlocks }
+    await corruptInPlace(damaged.chunks.store.blockPath(cid))
+
+    // The damaged node finds it out while serving: it resets the stream before the last piece and deletes the block.
+    await expect(reader.chunks.fetchFrom(damaged.peerId, cid)).rejects.toMatchObject({ name: 'StreamResetError' })
+    expect(await reader.chunks.store.has(cid)).toBe(false)
+    expect(await damaged.chunks.store.has(cid)).toBe(false)
+    expect(damaged.chunks.store.corruptBlocks).toBe(counted.damaged + 1)
+
+    // The reader's own copy goes bad on its disk after it fetched it: its next read finds that out, deletes the
+    // block and fetches it again, from the honest node (the damaged one, still listed in the DHT, has none now).
+    await reader.chunks.fetch(cid)
+    await corruptInPlace(reader.chunks.store.blockPath(cid), { from: 10 })
+    const progress: FetchProgress[] = []
+    const read = await reader.chunks.read(cid, { onProgress: event => { progress.push(event) } })
+    expect(Buffer.from(read).equals(Buffer.from(bytes))).toBe(true)
+    expect(progress[0]).toMatchObject({ type: 'corrupt', reason: expect.stringMatching(new RegExp(`chunk ${cid.toString()} in this store .* is corrupt: its bytes hash to`)) })
+    expect(progress.at(-1)).toMatchObject({ type: 'fetched', peer: honest.peerId, bytes: bytes.byteLength })
+    expect(reader.chunks.store.corruptBlocks).toBe(counted.reader + 1)
+    expect(cidOf(await readFile(reader.chunks.store.blockPath(cid))).equals(cid)).toBe(true)
   })
 
   it('runs assign from the coordinator and refuses it from any other peer', async () => {

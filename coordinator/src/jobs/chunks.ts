@@ -30,7 +30,8 @@ export class JobChunks implements ChunkIO {
   }
 
   async read (cid: string): Promise<Uint8Array> {
-    return await this.mesh.chunks.store.read(parseCid(cid))
+    // Verified against its CID; a corrupt local copy is deleted and fetched again from the mesh.
+    return await this.mesh.chunks.read(parseCid(cid))
   }
 
   async put (bytes: Uint8Array): Promise<string> {

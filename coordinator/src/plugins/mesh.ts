@@ -15,6 +15,7 @@ import type {
 } from '../../../protocols/src/index.ts'
 import type { Libp2p } from '@libp2p/interface'
 import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
 
 export type CoordinatorServices = BaseServices & {
   register: RegisterService
@@ -39,6 +40,8 @@ export interface MeshOptions {
   swarmKey?: Uint8Array
   mdns?: boolean
   registry: NodeRegistry
+  /** Where corrupt chunks found in the store are logged. Default: nowhere. */
+  log?: Pick<Logger, 'error'>
   /** Called for every task report; until jobs exist (issue 5) reports are only logged. */
   onReport?(report: ReportRequest, context: RequestContext): Promise<ReportResponse>
 }
@@ -59,7 +62,11 @@ declare module 'fastify' {
 /** Creates and starts the coordinator's libp2p peer. */
 export async function createMesh (options: MeshOptions): Promise<Mesh> {
   const { registry } = options
-  const store = await ChunkStore.open(join(options.dataDir, 'chunks'))
+  const store = await ChunkStore.open(join(options.dataDir, 'chunks'), {
+    onCorrupt: ({ cid, path, reason }) => {
+      options.log?.error({ cid: cid.toString(), path, reason }, 'a stored chunk was corrupt (the disk changed it): deleted it, it is fetched again when needed')
+    }
+  })
   const libp2p = await createHost<Omit<CoordinatorServices, keyof BaseServices>>({
     privateKey: await loadOrCreateIdentity(join(options.dataDir, 'peer.key')),
     listen: options.listen,

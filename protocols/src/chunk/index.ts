@@ -22,7 +22,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
 
 export { ChunkStore, cidOf, parseCid } from './store.ts'
-export type { ChunkInfo, PutOptions } from './store.ts'
+export type { ChunkInfo, ChunkStoreOptions, CorruptChunk, PutOptions } from './store.ts'
 export { cutParts, splitRecords } from './split.ts'
 export { ChunkIntegrityError, ChunkNotFoundError, NoProviderError } from './errors.ts'
 export { ChunkRequest, ChunkResponse } from './pb/chunk.ts'
@@ -54,9 +54,17 @@ export type FetchProgress =
   | { type: 'provider', peer: PeerId }
   | { type: 'rejected', peer: PeerId, reason: string }
   | { type: 'fetched', peer: PeerId, bytes: number }
+  /** A read found the local copy corrupt (the store deleted it): it is fetched again. */
+  | { type: 'corrupt', reason: string }
 
 export interface FetchOptions extends AbortOptions {
   onProgress?(event: FetchProgress): void
+  /**
+   * Peers asked directly, in this order, when no provider found in the DHT delivers the chunk: e.g. the coordinator,
+   * which holds every input it split even while its provider records are not announced again after a restart.
+   * Default: none. Concurrent fetches of one chunk share one transfer, and the first caller's fallback.
+   */
+  fallback?: PeerId[]
 }
 
 /** Stores, announces, serves and fetches chunks. */
@@ -74,6 +82,14 @@ export interface ChunkExchange extends Startable {
   fetch(cid: CID, options?: FetchOptions): Promise<void>
   /** Pulls a chunk from one given peer (no DHT lookup). */
   fetchFrom(peer: PeerId, cid: CID, options?: AbortOptions): Promise<void>
+  /**
+   * A chunk's bytes, never unverified ones: fetches the chunk if it is not local, reads it checking it against its
+   * CID, and when the local copy turns out corrupt (the store deletes it, counts it and raises
+   * `ChunkIntegrityError`), fetches it again from another provider and reads that copy.
+   */
+  read(cid: CID, options?: FetchOptions): Promise<Uint8Array>
+  /** As `read`, into a file (written only with verified bytes; removed when the chunk cannot be had). */
+  export(cid: CID, path: string, options?: FetchOptions): Promise<void>
 }
 
 class DefaultChunkExchange implements ChunkExchange {
@@ -114,6 +130,14 @@ class DefaultChunkExchange implements ChunkExchange {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = this.idleSignal()
+    try {
+      await this.answer(stream, connection, signal)
+    } finally {
+      signal.clear()
+    }
+  }
+
+  private async answer (stream: Stream, connection: Connection, signal: IdleSignal): Promise<void> {
     const messages = pbStream(stream, { maxDataLength: MAX_HEADER_SIZE })
     const reply = async (response: Partial<ChunkResponse>): Promise<void> => {
       await messages.write({ size: 0, error: '', status: ChunkResponse.Status.ERROR, ...response }, ChunkResponse, { signal: signal.signal })
@@ -138,13 +162,14 @@ class DefaultChunkExchange implements ChunkExchange {
     await reply({ status: ChunkResponse.Status.OK, size })
     const pieces = messages.unwrap()
     const framed = lpStream(pieces, { maxDataLength: PIECE_SIZE })
-    // lp writes wait for the stream to drain: a slow reader slows the reads from disk, nothing piles up.
+    // lp writes wait for the stream to drain: a slow reader slows the reads from disk, nothing piles up. The size went
+    // out first, so a block found corrupt at its end (the store deletes it and holds back its last piece) can only
+    // abort the stream: the caller's handler does, and the fetcher tries its next provider.
     for await (const piece of this.store.get(cid, { pieceSize: PIECE_SIZE, signal: signal.signal })) {
       await framed.write(piece, { signal: signal.signal })
       signal.touch()
     }
     await stream.close({ signal: signal.signal })
-    signal.clear()
     this.log('served %c (%d bytes) to %p', cid, size, connection.remotePeer)
   }
 
@@ -174,9 +199,9 @@ class DefaultChunkExchange implements ChunkExchange {
     const signal = AbortSignal.any([AbortSignal.timeout(this.findTimeout), ...(options.signal != null ? [options.signal] : [])])
     setMaxListeners(Infinity, signal)
     const failures: string[] = []
-    const tried = new Set<string>()
-    for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
-      if (provider.id.equals(this.components.peerId) || tried.has(provider.id.toString())) continue
+    // Never this peer: its own copy is absent, or was just found corrupt and deleted.
+    const tried = new Set<string>([this.components.peerId.toString()])
+    const attempt = async (provider: PeerInfo): Promise<boolean> => {
       tried.add(provider.id.toString())
       options.onProgress?.({ type: 'provider', peer: provider.id })
       try {
@@ -186,18 +211,56 @@ class DefaultChunkExchange implements ChunkExchange {
         await this.provide(cid, { signal: options.signal }).catch(err => {
           this.log.error('could not provide %c after fetching it - %e', cid, err)
         })
-        return
+        return true
       } catch (err: any) {
         if (options.signal?.aborted === true) throw err
         const reason = `${provider.id.toString()}: ${String(err?.message ?? err)}`
         failures.push(reason)
         options.onProgress?.({ type: 'rejected', peer: provider.id, reason })
         this.log.error('fetching %c from %p failed - %s', cid, provider.id, reason)
+        return false
       }
+    }
+    try {
+      for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
+        if (tried.has(provider.id.toString())) continue
+        if (await attempt(provider)) return
+      }
+    } catch (err: any) {
+      if (options.signal?.aborted === true) throw err
+      // The lookup timed out or failed: the fallback peers may still have the chunk.
+      failures.push(`looking up providers: ${String(err?.message ?? err)}`)
+    }
+    for (const peer of options.fallback ?? []) {
+      if (tried.has(peer.toString())) continue
+      if (await attempt({ id: peer, multiaddrs: [] })) return
     }
     throw new NoProviderError(failures.length === 0
       ? `no peer in the mesh provides chunk ${cid.toString()}`
       : `no provider delivered chunk ${cid.toString()}: ${failures.join('; ')}`)
+  }
+
+  async read (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {
+    return await this.repairing(cid, options, async () => await this.store.read(cid, { signal: options.signal }))
+  }
+
+  async export (cid: CID, path: string, options: FetchOptions = {}): Promise<void> {
+    await this.repairing(cid, options, async () => { await this.store.export(cid, path, { signal: options.signal }) })
+  }
+
+  /** Makes the chunk local and uses it; a local copy found corrupt (now deleted) is fetched again, once. */
+  private async repairing<T> (cid: CID, options: FetchOptions, use: () => Promise<T>): Promise<T> {
+    await this.fetch(cid, options)
+    try {
+      return await use()
+    } catch (err: any) {
+      // ChunkNotFoundError: a concurrent reader found the block corrupt and deleted it first.
+      if (err?.name !== 'ChunkIntegrityError' && err?.name !== 'ChunkNotFoundError') throw err
+      this.log.error('the local copy of %c is unusable, fetching it again - %s', cid, err.message)
+      options.onProgress?.({ type: 'corrupt', reason: String(err.message) })
+      await this.fetch(cid, options)
+      return await use()
+    }
   }
 
   private async remember (provider: PeerInfo): Promise<void> {
@@ -247,7 +310,7 @@ class DefaultChunkExchange implements ChunkExchange {
   }
 
   /** A signal that aborts when no progress was made for `idleTimeout` ms, or when `parent` aborts. */
-  private idleSignal (parent?: AbortSignal): { signal: AbortSignal, touch(): void, clear(): void } {
+  private idleSignal (parent?: AbortSignal): IdleSignal {
     const controller = new AbortController()
     setMaxListeners(Infinity, controller.signal)
     const abort = (): void => { controller.abort(new Error(`no progress for ${this.idleTimeout} ms`)) }
@@ -260,6 +323,13 @@ class DefaultChunkExchange implements ChunkExchange {
       clear: () => { clearTimeout(timer); parent?.removeEventListener('abort', onParent) }
     }
   }
+}
+
+interface IdleSignal {
+  signal: AbortSignal
+  /** Progress was made: the idle time starts again. */
+  touch(): void
+  clear(): void
 }
 
 /**
