@@ -135,15 +135,17 @@ describe('the task state machine', () => {
     nodes[1] = node('n2')
   })
 
-  it('retries a failing task elsewhere, counting each failure, and fails the job after MAX_RETRIES', async () => {
+  it('retries a task the sandbox failed elsewhere, counting each failure, and fails the job after MAX_RETRIES', async () => {
     await submit('j1', 2)
     await place()
     const other = task('j1.1')
     for (let failure = 1; failure <= MAX_RETRIES; failure++) {
       const current = task('j1.0')
-      const change = await apply(reported(state, report(current, 'failed', { errorCode: 'runtime_error', errorMessage: 'KeyError: x' }), nodeOf(current), context()))
+      const change = await apply(reported(state, report(current, 'failed', { errorCode: 'sandbox_error', errorMessage: 'bwrap: cannot mount' }), nodeOf(current), context()))
       expect(change.tasks?.[0]).toMatchObject({ id: 'j1.0', status: 'queued', failures: failure })
-      expect(change.tasks?.[0]?.attempts.at(-1)).toMatchObject({ outcome: 'runtime_error', message: 'KeyError: x' })
+      expect(change.tasks?.[0]?.attempts.at(-1)).toMatchObject({ outcome: 'sandbox_error', message: 'bwrap: cannot mount' })
+      // Not the submitter's program: nothing is billed.
+      expect(change.earnings ?? []).toEqual([])
       expect(state.queue.has('j1.0')).toBe(true)
       const [again] = await place()
       // Not on the node it failed on while there is a node it has not failed on.
@@ -151,12 +153,56 @@ describe('the task state machine', () => {
       expect(again?.status).toBe('assigned')
     }
     const last = task('j1.0')
-    const change = await apply(reported(state, report(last, 'failed', { errorCode: 'runtime_error', errorMessage: 'KeyError: x' }), nodeOf(last), context()))
-    expect(change.jobs?.[0]).toMatchObject({ id: 'j1', status: 'failed', error: { code: 'runtime_error' } })
+    const change = await apply(reported(state, report(last, 'failed', { errorCode: 'sandbox_error', errorMessage: 'bwrap: cannot mount' }), nodeOf(last), context()))
+    expect(change.jobs?.[0]).toMatchObject({ id: 'j1', status: 'failed', error: { code: 'sandbox_error' } })
+    expect(change.payments).toEqual([])
     expect(change.tasks?.map(t => [t.id, t.status])).toEqual([['j1.0', 'failed'], ['j1.1', 'cancelled']])
     // The other running task is told to stop on its node.
     expect(change.effects).toEqual([{ type: 'cancel', taskId: 'j1.1', nodeId: other.nodeId, reason: 'the job ended' }])
     expect((await state.db.jobs.get('j1'))?.status).toBe('failed')
+  })
+
+  for (const code of ['runtime_error', 'time_limit', 'process_limit', 'output_limit']) {
+    it(`fails the job at once when the program itself fails (${code}), and bills the attempt that ran it`, async () => {
+      await submit('j1', 2)
+      await place()
+      const current = task('j1.0')
+      const change = await apply(reported(state, report(current, 'failed', { errorCode: code, errorMessage: `the program: ${code}` }), nodeOf(current), context()))
+      expect(change.tasks?.[0]).toMatchObject({ id: 'j1.0', status: 'failed', failures: 1 })
+      // 1000 µ/(s·GB) × 2 s × factor 1 × 0.1 GB = 200 µ, owed by the submitter (× 1.2) and earned by the node's owner.
+      expect(change.tasks?.[0]?.attempts.at(-1)).toMatchObject({ outcome: code, earning: 200 })
+      expect(change.earnings).toEqual([expect.objectContaining({ taskId: 'j1.0', attempt: current.attempt, amount: 200, account: 'owner', status: 'pending' })])
+      expect(change.jobs?.[0]).toMatchObject({ status: 'failed', error: { code }, cost: { contributors: 200, price: 240 }, payment: 'pending' })
+      expect(change.payments?.[0]).toMatchObject({ jobId: 'j1', amount: 240, status: 'pending' })
+      expect((await state.db.earnings.get(`j1.0/${current.attempt}`))?.amount).toBe(200)
+    })
+  }
+
+  it('raises an automatic task\'s memory after memory_limit as a billed attempt, at most MAX_RETRIES times', async () => {
+    await submit('j1', 1, { mode: 'auto', taskMemoryBytes: 32 * MiB })
+    let memory = 32 * MiB
+    for (let failure = 1; failure <= MAX_RETRIES; failure++) {
+      await place()
+      const current = task('j1.0')
+      const change = await apply(reported(state, report(current, 'failed', { errorCode: 'memory_limit' }), nodeOf(current), context({ largestNode: 4096 * MiB })))
+      memory *= 2
+      expect(change.tasks?.[0]).toMatchObject({ status: 'queued', failures: failure, memoryBytes: memory })
+      expect(change.earnings?.length).toBe(1)
+    }
+    await place()
+    const change = await apply(reported(state, report(task('j1.0'), 'failed', { errorCode: 'memory_limit' }), nodeOf(task('j1.0')), context({ largestNode: 4096 * MiB })))
+    expect(change.jobs?.[0]).toMatchObject({ status: 'failed', error: { code: 'does_not_fit' } })
+    // Four attempts ran, four were billed.
+    expect(change.jobs?.[0]?.cost?.contributors).toBe(4 * 200)
+  })
+
+  it('never raises a taskMemory the submitter chose: the job fails naming it', async () => {
+    await submit('j1', 1, { mode: 'auto', taskMemoryBytes: 256 * MiB, explicitMemory: true })
+    await place()
+    const change = await apply(reported(state, report(task('j1.0'), 'failed', { errorCode: 'memory_limit' }), nodeOf(task('j1.0')), context({ largestNode: 4096 * MiB })))
+    expect(change.jobs?.[0]).toMatchObject({ status: 'failed', error: { code: 'memory_limit' } })
+    expect(change.jobs?.[0]?.error?.message).toMatch(/limit of 256\.0 MiB \(the task memory you chose\)/)
+    expect(change.tasks?.[0]?.memoryBytes).toBe(256 * MiB)
   })
 
   it('does not count lost inputs as failures, up to a point', async () => {
@@ -285,7 +331,7 @@ describe('the task state machine', () => {
     await place()
     const out = await chunks.put(new TextEncoder().encode('{}'))
     await apply(reported(state, report(task('j1.0'), 'completed', { outputCids: [out] }), nodeOf(task('j1.0')), context()))
-    const change = await apply(jobCancelled(state, state.jobs.get(j.id) as JobRecord, now))
+    const change = await apply(jobCancelled(state, state.jobs.get(j.id) as JobRecord, now, 1000))
     expect(change.jobs?.[0]).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } })
     expect(change.tasks?.map(t => [t.id, t.status])).toEqual([['j1.1', 'cancelled'], ['j1.2', 'cancelled']])
     expect(change.effects?.map(e => e.taskId)).toEqual(['j1.1', 'j1.2'])

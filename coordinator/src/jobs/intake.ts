@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
-import { PlanError, planAuto, planView, sequentialBytes } from '../planner/index.ts'
+import { PlanError, formatBytes, planAuto, planView, sequentialBytes } from '../planner/index.ts'
 import { analyzerFormat, asJsonLines, countElements, plannerFormat, readSample } from './input-files.ts'
 import {
   AUTO_MEMORY_MARGIN, DEFAULT_TASK_MEMORY, DEFAULT_TASK_TIMEOUT, MAX_TASKS, MIN_AUTO_TASK_MEMORY
@@ -100,6 +100,7 @@ export class JobIntake {
       ...(typeof submission.aggregateScript === 'string' ? { aggregateScript: submission.aggregateScript } : {}),
       inputs: [],
       taskMemoryBytes: submission.taskMemoryBytes ?? DEFAULT_TASK_MEMORY,
+      ...(submission.taskMemoryBytes !== undefined ? { explicitMemory: true } : {}),
       taskTimeoutMs: submission.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT,
       taskIds: [],
       findings: [],
@@ -112,6 +113,15 @@ export class JobIntake {
     }
     if (rejection !== undefined) {
       return { job: { ...base, status: 'rejected', finishedAt: now, findings: rejection.findings, error: rejection.error, plan: { level: 0, tasks: 0 } }, tasks: [] }
+    }
+    // A task no node can take would wait forever: say so now (with no node at all, the job waits for the first).
+    const largest = Math.max(0, ...this.registry.alive().map(node => node.memoryBytes))
+    if (submission.taskMemoryBytes !== undefined && largest > 0 && submission.taskMemoryBytes > largest) {
+      const error = {
+        code: 'does_not_fit',
+        message: `each task asks for ${formatBytes(submission.taskMemoryBytes)} (taskMemory), more than any node offers (the largest offers ${formatBytes(largest)}): ask for less${mode === 'auto' ? ', or leave it unset and let the planner size the tasks' : ''}`
+      }
+      return { job: { ...base, status: 'failed', finishedAt: now, error, plan: { level: 0, tasks: 0 } }, tasks: [] }
     }
     if (mode === 'auto') {
       try {

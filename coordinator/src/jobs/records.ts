@@ -74,6 +74,8 @@ export interface JobRecord {
   inputs: JobInput[]
   /** Memory limit of each task (bytes) and its wall-clock limit (ms). */
   taskMemoryBytes: number
+  /** The submitter chose `taskMemoryBytes`: automatic mode uses it as is and never raises it. */
+  explicitMemory?: boolean
   taskTimeoutMs: number
   /** Ids of the job's tasks in order; the aggregation task (if any) comes last once created. */
   taskIds: string[]
@@ -129,9 +131,14 @@ export interface TaskRecord {
   backup?: { attempt: number, nodeId: string, assignedAt: number }
 }
 
-/** A contributor's earning for one completed task: `pending` until the job is paid. */
+/**
+ * A contributor's earning for one attempt that did the work: the task's completed attempt (stored under the task's
+ * id), or an attempt its program failed by itself (stored under `taskId/attempt`). `pending` until the job is paid.
+ */
 export interface EarningRecord {
   taskId: string
+  /** Set for a failed attempt's earning; absent for the completed attempt's. */
+  attempt?: number
   jobId: string
   nodeId: string
   account: string
@@ -141,7 +148,7 @@ export interface EarningRecord {
   paidAt?: number
 }
 
-/** What a submitter owes for one completed job. */
+/** What a submitter owes for one job: its completed tasks and the attempts its program failed by itself. */
 export interface PaymentRecord {
   jobId: string
   account: string
@@ -167,5 +174,10 @@ export class JobStore {
     this.tasks = new Repository(store.db.sublevel<string, TaskRecord>('tasks', { valueEncoding: 'json' }))
     this.earnings = new Repository(store.db.sublevel<string, EarningRecord>('earnings', { valueEncoding: 'json' }))
     this.payments = new Repository(store.db.sublevel<string, PaymentRecord>('payments', { valueEncoding: 'json' }))
+  }
+
+  /** Where an earning is stored: the completed attempt's under the task id, a failed attempt's under `taskId/attempt`. */
+  static earningKey (earning: { taskId: string, attempt?: number }): string {
+    return earning.attempt === undefined ? earning.taskId : `${earning.taskId}/${earning.attempt}`
   }
 }

@@ -12,7 +12,7 @@ import { Dispatcher } from './dispatch.ts'
 import { JobIntake } from './intake.ts'
 import { placeQueued, speculation, stragglers } from './placement.ts'
 import { SHUN_MS } from './policy.ts'
-import { FINAL_JOB_STATUSES } from './records.ts'
+import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
 import { JobState } from './state.ts'
 import {
   assignmentFailed, jobCancelled, jobPaid, nodeDied, placed, reconciled, reported, speculated, started
@@ -151,10 +151,14 @@ export class JobService {
   }
 
   /** Counts for the landing page. */
-  stats (): { runningJobs: number, queuedTasks: number } {
+  stats (): { runningJobs: number, completedJobs: number, queuedTasks: number } {
     let runningJobs = 0
-    for (const job of this.state.jobs.values()) if (job.status === 'running' || job.status === 'pending_aggregation' || job.status === 'queued') runningJobs++
-    return { runningJobs, queuedTasks: this.state.queue.size }
+    let completedJobs = 0
+    for (const job of this.state.jobs.values()) {
+      if (job.status === 'running' || job.status === 'pending_aggregation' || job.status === 'queued') runningJobs++
+      else if (job.status === 'completed') completedJobs++
+    }
+    return { runningJobs, completedJobs, queuedTasks: this.state.queue.size }
   }
 
   /** Checks, scans and plans a submission, stores the job and its tasks in one batch, then places the tasks. */
@@ -171,28 +175,31 @@ export class JobService {
     const result = await this.commit(async () => {
       const current = this.state.jobs.get(job.id)
       if (current === undefined || FINAL_JOB_STATUSES.includes(current.status)) return {}
-      return jobCancelled(this.state, current, Date.now())
+      return jobCancelled(this.state, current, Date.now(), this.unitRate)
     })
     this.schedule()
     return result.jobs?.[0] ?? this.state.jobs.get(job.id) ?? job
   }
 
-  /** Pays a completed job: its payment and every earning of its tasks become `paid` in one batch. */
+  /** Pays a job that ended with something to pay: its payment and every earning of its tasks become `paid` in one batch. */
   async pay (job: JobRecord): Promise<PaymentRecord> {
     let paid: PaymentRecord | undefined
     await this.commit(async () => {
       const current = this.state.jobs.get(job.id)
-      if (current?.status !== 'completed') throw new JobUsageError('only a completed job can be paid')
+      if (current === undefined || !FINAL_JOB_STATUSES.includes(current.status)) throw new JobUsageError('only a job that ended can be paid: wait for it to complete, fail or be cancelled')
       const payment = await this.state.db.payments.get(current.id)
-      if (payment === undefined) throw new JobUsageError('this job has nothing to pay')
+      if (payment === undefined) throw new JobUsageError(`this job has nothing to pay: it ${current.status === 'rejected' ? 'was rejected' : 'ran no billed task'}`)
       if (payment.status === 'paid') {
         paid = payment
         return {}
       }
       const earnings: EarningRecord[] = []
       for (const task of this.state.tasksOf(current)) {
-        const earning = await this.state.db.earnings.get(task.id)
-        if (earning !== undefined) earnings.push(earning)
+        const keys = [...(task.earning !== undefined ? [task.id] : []), ...task.attempts.filter(a => a.outcome !== 'completed' && a.earning !== undefined).map(a => JobStore.earningKey({ taskId: task.id, attempt: a.attempt }))]
+        for (const key of keys) {
+          const earning = await this.state.db.earnings.get(key)
+          if (earning !== undefined) earnings.push(earning)
+        }
       }
       const change = jobPaid(current, payment, earnings, Date.now())
       paid = change.payments?.[0]

@@ -75,7 +75,7 @@ export class JobState extends EventEmitter<JobStateEvents> {
     const { db } = this
     const ops = [
       ...(change.tasks ?? []).map(task => db.tasks.putOp(task.id, task)),
-      ...(change.earnings ?? []).map(earning => db.earnings.putOp(earning.taskId, earning)),
+      ...(change.earnings ?? []).map(earning => db.earnings.putOp(JobStore.earningKey(earning), earning)),
       ...(change.payments ?? []).map(payment => db.payments.putOp(payment.jobId, payment)),
       ...(change.jobs ?? []).map(job => db.jobs.putOp(job.id, job))
     ]
@@ -105,7 +105,7 @@ export function merge (...changes: Change[]): Change {
   return {
     jobs: byId(changes.flatMap(c => c.jobs ?? []), job => job.id),
     tasks: byId(changes.flatMap(c => c.tasks ?? []), task => task.id),
-    earnings: byId(changes.flatMap(c => c.earnings ?? []), earning => earning.taskId),
+    earnings: byId(changes.flatMap(c => c.earnings ?? []), earning => JobStore.earningKey(earning)),
     payments: byId(changes.flatMap(c => c.payments ?? []), payment => payment.jobId),
     effects: changes.flatMap(c => c.effects ?? []),
     log: changes.flatMap(c => c.log ?? [])

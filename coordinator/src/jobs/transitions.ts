@@ -6,8 +6,9 @@
  * The few transitions that need bytes (combining manual results, halving a chunk) get them through `ChunkIO`.
  */
 import { ReportRequest } from '../../../protocols/src/index.ts'
+import { formatBytes } from '../planner/index.ts'
 import { jobCost, taskEarning } from './billing.ts'
-import { MAX_INPUT_ATTEMPTS, MAX_RETRIES, MAX_SPLIT_DEPTH, INPUT_CHUNK_SIZE } from './policy.ts'
+import { INPUT_CHUNK_SIZE, MAX_INPUT_ATTEMPTS, MAX_RETRIES, MAX_SPLIT_DEPTH, PROGRAM_FAILURES } from './policy.ts'
 import { nodesOf } from './task-table.ts'
 import type { Change, Effect, JobState } from './state.ts'
 import type {
@@ -44,10 +45,50 @@ export function nextAttempt (task: TaskRecord): number {
   return Math.max(task.attempt, task.backup?.attempt ?? 0, ...task.attempts.map(a => a.attempt)) + 1
 }
 
-export function closeAttempt (attempts: TaskAttempt[], attempt: number, outcome: string, message: string | undefined, now: number): TaskAttempt[] {
+export function closeAttempt (attempts: TaskAttempt[], attempt: number, outcome: string, message: string | undefined, now: number, billed?: Billed): TaskAttempt[] {
   return attempts.map(a => a.attempt === attempt && a.endedAt === undefined
-    ? { ...a, endedAt: now, outcome, ...(message !== undefined ? { message: message.slice(0, 2000) } : {}) }
+    ? { ...a, endedAt: now, outcome, ...(message !== undefined ? { message: message.slice(0, 2000) } : {}), ...(billed !== undefined ? { earning: billed.earning, metrics: billed.metrics } : {}) }
     : a)
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Billing
+
+/** What an attempt that did the work earns: its measurements and the node's share. */
+interface Billed {
+  metrics: TaskMetrics
+  earning: number
+}
+
+/** Bills the attempt a report describes, on the node that ran it (its machine factor, its owner). */
+function bill (task: TaskRecord, report: ReportRequest, node: NodeRecord, context: ReportContext, failed: boolean): { billed: Billed, record: EarningRecord } {
+  const metrics: TaskMetrics = {
+    wallMs: report.metrics?.wallMs ?? 0,
+    cpuMs: report.metrics?.cpuMs ?? 0,
+    peakMemoryBytes: report.metrics?.peakMemoryBytes ?? 0,
+    avgMemoryBytes: report.metrics?.avgMemoryBytes ?? 0
+  }
+  const earning = taskEarning(context.unitRate, metrics.wallMs, node.benchmark, metrics.avgMemoryBytes)
+  const record: EarningRecord = {
+    taskId: task.id, ...(failed ? { attempt: task.attempt } : {}), jobId: task.jobId, nodeId: node.id, account: node.account, amount: earning, status: 'pending', createdAt: context.now
+  }
+  return { billed: { metrics, earning }, record }
+}
+
+/** Every billed amount of a job's tasks: their completed attempts, and the attempts their program failed. */
+function billedAmounts (tasks: TaskRecord[]): number[] {
+  return tasks.flatMap(task => [task.earning ?? 0, ...task.attempts.filter(a => a.outcome !== 'completed').map(a => a.earning ?? 0)]).filter(amount => amount > 0)
+}
+
+/** A job that ended: what it costs from what its tasks were billed, and the payment its submitter owes (if any). */
+function ended (job: JobRecord, tasks: TaskRecord[], unitRate: number, now: number): { job: JobRecord, payments: PaymentRecord[] } {
+  const amounts = billedAmounts(tasks)
+  if (amounts.length === 0) return { job, payments: [] }
+  const cost = jobCost(unitRate, amounts)
+  const payment: PaymentRecord = {
+    jobId: job.id, account: job.account, amount: cost.price, contributors: cost.contributors, platform: cost.platform, status: 'pending', createdAt: now
+  }
+  return { job: { ...job, cost, payment: 'pending' }, payments: [payment] }
 }
 
 /** Back to the queue; `counts` says whether it was the task's own failure (retries are limited) or the node's. */
@@ -150,7 +191,7 @@ export async function reported (state: JobState, report: ReportRequest, node: No
   }
   const change = report.state === ReportRequest.State.COMPLETED
     ? await completed(state, current, report, node, context)
-    : await failed(state, current, report, context)
+    : await failed(state, current, report, node, context)
   return { ...change, effects: [...effects, ...(change.effects ?? [])] }
 }
 
@@ -162,20 +203,17 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
   const job = state.jobs.get(task.jobId)
   if (job === undefined) return {}
   const { now, unitRate } = context
-  const metrics: TaskMetrics = {
-    wallMs: report.metrics?.wallMs ?? 0,
-    cpuMs: report.metrics?.cpuMs ?? 0,
-    peakMemoryBytes: report.metrics?.peakMemoryBytes ?? 0,
-    avgMemoryBytes: report.metrics?.avgMemoryBytes ?? 0
-  }
-  const earning = taskEarning(unitRate, metrics.wallMs, node.benchmark, metrics.avgMemoryBytes)
+  const { billed, record } = bill(task, report, node, context, false)
   const done: TaskRecord = {
-    ...task, status: 'completed', outputCids: report.outputCids, metrics, earning, machineFactor: node.benchmark, attempts: closeAttempt(task.attempts, task.attempt, 'completed', undefined, now)
+    ...task,
+    status: 'completed',
+    outputCids: report.outputCids,
+    metrics: billed.metrics,
+    earning: billed.earning,
+    machineFactor: node.benchmark,
+    attempts: closeAttempt(task.attempts, task.attempt, 'completed', undefined, now, billed)
   }
-  const earningRecord: EarningRecord = {
-    taskId: task.id, jobId: job.id, nodeId: node.id, account: node.account, amount: earning, status: 'pending', createdAt: now
-  }
-  const change: Change = { tasks: [done], earnings: [earningRecord] }
+  const change: Change = { tasks: [done], earnings: [record] }
   // Only the last completions can start the aggregation or end the job: counted, so that the others do not look
   // at every task of the job (a 10,000-task job would look at 10^8). The parts of a level-2 job (a handful) wait
   // for each other in any order: each completion looks.
@@ -196,15 +234,10 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
     const resultCid = aggregate !== undefined
       ? aggregate.outputCids[0]
       : (job.mode === 'auto' ? tasks.at(-1)?.outputCids[0] : await combine(tasks.filter(t => t.entry !== 'aggregate'), context.io))
-    const cost = jobCost(unitRate, tasks.map(t => t.earning ?? 0))
-    change.jobs = [{
-      ...job, status: 'completed', finishedAt: now, ...(resultCid !== undefined ? { resultCid } : {}), cost, payment: 'pending', metrics: jobMetrics(job, tasks, now)
-    }]
-    const payment: PaymentRecord = {
-      jobId: job.id, account: job.account, amount: cost.price, contributors: cost.contributors, platform: cost.platform, status: 'pending', createdAt: now
-    }
-    change.payments = [payment]
-    change.log = [{ level: 'info', data: { job: job.id, cost }, message: 'job completed' }]
+    const billing = ended({ ...job, status: 'completed', finishedAt: now, ...(resultCid !== undefined ? { resultCid } : {}), metrics: jobMetrics(job, tasks, now) }, tasks, unitRate, now)
+    change.jobs = [billing.job]
+    change.payments = billing.payments
+    change.log = [{ level: 'info', data: { job: job.id, cost: billing.job.cost }, message: 'job completed' }]
   }
   return change
 }
@@ -221,11 +254,13 @@ async function combine (tasks: TaskRecord[], io: ChunkIO): Promise<string> {
 }
 
 /**
- * A task failed: lost inputs are retried without counting; a level-3 chunk out of memory is halved; an automatic
- * task out of memory runs again with more where a node offers more; other failures are retried elsewhere up to
+ * A task failed. Lost inputs are retried without counting. A failure of the submitter's own program is billed, and
+ * repeats wherever it runs: a level-3 chunk out of memory is halved, an automatic task out of memory runs again with
+ * twice the memory where a node offers it (counted as an attempt, never above a `taskMemory` the submitter chose),
+ * and otherwise the job fails at once. Other failures (the sandbox's, the node's) are retried elsewhere up to
  * `MAX_RETRIES` times, then fail the job.
  */
-export async function failed (state: JobState, task: TaskRecord, report: ReportRequest, context: ReportContext): Promise<Change> {
+export async function failed (state: JobState, task: TaskRecord, report: ReportRequest, node: NodeRecord, context: ReportContext): Promise<Change> {
   const { now } = context
   const code = report.errorCode === '' ? 'runtime_error' : report.errorCode
   const message = report.errorMessage === '' ? `the task failed with ${code}` : report.errorMessage
@@ -233,31 +268,47 @@ export async function failed (state: JobState, task: TaskRecord, report: ReportR
   // A node that could not get the inputs (the mesh was briefly without a provider) is not the task's failure,
   // up to a point: a chunk gone for good must still end the job.
   if (code === 'input_unavailable' && task.attempts.length < MAX_INPUT_ATTEMPTS) return requeued(task, code, message, false, now)
-  if (code === 'memory_limit' && task.entry === 'main' && job?.generated?.chunk !== undefined && (task.splitDepth ?? 0) < MAX_SPLIT_DEPTH) {
+  if (job === undefined || !PROGRAM_FAILURES.has(code)) {
+    if (task.failures + 1 > MAX_RETRIES) {
+      const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts: closeAttempt(task.attempts, task.attempt, code, message, now) }
+      return jobFailed(state, failedTask, { code, message: `task ${task.index} failed ${failedTask.failures} times; last: ${message}` }, now, context.unitRate)
+    }
+    return requeued(task, code, message, true, now)
+  }
+  // The submitter's program failed by itself: the node did the work, the submitter pays for it.
+  const { billed, record } = bill(task, report, node, context, true)
+  const closed = closeAttempt(task.attempts, task.attempt, code, message, now, billed)
+  const withBill = (change: Change): Change => ({ ...change, earnings: [...(change.earnings ?? []), record] })
+  if (code === 'memory_limit' && task.entry === 'main' && job.generated?.chunk !== undefined && (task.splitDepth ?? 0) < MAX_SPLIT_DEPTH) {
     // A chunk of a split job that does not fit is split again: two tasks on its halves take its place.
-    const split = await chunkSplit(state, job, task, message, context)
-    if (split !== undefined) return split
+    const split = await chunkSplit(state, job, { ...task, attempts: closed }, message, context)
+    if (split !== undefined) return withBill(split)
   }
-  if (code === 'memory_limit' && job?.mode === 'auto') {
-    // The whole program or the aggregator: retrying on a node that offers no more memory cannot help.
-    if (context.largestNode > task.memoryBytes) {
-      // A node offers more: the task runs again with twice the memory (at most that node's), not as a failure.
-      return requeued({ ...task, memoryBytes: Math.min(context.largestNode, task.memoryBytes * 2) }, code, message, false, now)
-    }
-    const what = task.entry === 'aggregate'
-      ? 'the aggregator (combining the chunks\' results and the rest of main)'
-      : task.entry === 'segment' ? `part ${task.index + 1} of main` : 'the whole program'
-    const error = {
+  if (code === 'memory_limit' && job.mode === 'auto' && job.explicitMemory !== true && context.largestNode > task.memoryBytes && task.failures + 1 <= MAX_RETRIES) {
+    // A node offers more: the task runs again with twice the memory (at most that node's).
+    const queued: TaskRecord = { ...task, status: 'queued', failures: task.failures + 1, memoryBytes: Math.min(context.largestNode, task.memoryBytes * 2), attempts: closed }
+    delete queued.nodeId
+    return withBill({ tasks: [queued], log: [{ level: 'info', data: { task: task.id, memoryBytes: queued.memoryBytes, failures: queued.failures }, message: 'task out of memory: it runs again with more' }] })
+  }
+  const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts: closed }
+  return withBill(jobFailed(state, failedTask, programError(job, task, code, message), now, context.unitRate))
+}
+
+/** Why a job failed when its program did, in the submitter's terms: what happened, and what they can change. */
+function programError (job: JobRecord, task: TaskRecord, code: string, message: string): JobError {
+  const what = task.entry === 'aggregate'
+    ? (job.mode === 'auto' ? 'the aggregator (combining the chunks\' results and the rest of main)' : 'the aggregation')
+    : task.entry === 'segment' ? `part ${task.index + 1} of main` : job.mode === 'auto' && job.taskIds.length === 1 ? 'the program' : `task ${task.index}`
+  if (code === 'memory_limit' && job.mode === 'auto' && job.explicitMemory !== true) {
+    return {
       code: 'does_not_fit',
-      message: `${what} ran out of memory at its limit of ${formatMiB(task.memoryBytes)}, and no node offers more; the analyzer's estimate was too low. ${message.split('\n')[0] ?? ''}`
+      message: `${what} ran out of memory at its limit of ${formatBytes(task.memoryBytes)}, and no node offers more; the analyzer's estimate was too low. ${message.split('\n')[0] ?? ''}`
     }
-    return jobFailed(state, { ...task, status: 'failed', failures: task.failures + 1, error, attempts: closeAttempt(task.attempts, task.attempt, code, message, now) }, error, now)
   }
-  if (task.failures + 1 > MAX_RETRIES) {
-    const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts: closeAttempt(task.attempts, task.attempt, code, message, now) }
-    return jobFailed(state, failedTask, { code, message: `task ${task.index} failed ${failedTask.failures} times; last: ${message}` }, now)
+  if (code === 'memory_limit') {
+    return { code, message: `${what} ran out of memory at its limit of ${formatBytes(task.memoryBytes)} (the task memory you chose): give it more, or leave it unset in automatic mode. ${message.split('\n')[0] ?? ''}` }
   }
-  return requeued(task, code, message, true, now)
+  return { code, message: `${what} failed: ${message}` }
 }
 
 /**
@@ -307,32 +358,43 @@ async function chunkSplit (state: JobState, job: JobRecord, task: TaskRecord, me
 // -----------------------------------------------------------------------------------------------------------------
 // Jobs
 
-/** A task failed for good: the job fails, its other open tasks are cancelled (and told to stop where they run). */
-export function jobFailed (state: JobState, task: TaskRecord, error: JobError, now: number): Change {
+/**
+ * A task failed for good: the job fails, its other open tasks are cancelled (and told to stop where they run), and
+ * what its tasks were billed (completed tasks, attempts the program failed) is owed.
+ */
+export function jobFailed (state: JobState, task: TaskRecord, error: JobError, now: number, unitRate: number): Change {
   const job = state.jobs.get(task.jobId)
   if (job === undefined) return {}
   const others = state.tasksOf(job).filter(t => t.id !== task.id && !OPEN_STATUSES.includes(t.status))
   const cancelled = others.map(t => ({ ...t, status: 'cancelled' as const }))
   const tasks = state.tasksOf(job).map(t => t.id === task.id ? task : t)
+  const billing = ended({ ...job, status: 'failed', finishedAt: now, error, metrics: jobMetrics(job, tasks, now) }, tasks, unitRate, now)
   return {
     tasks: [task, ...cancelled],
-    jobs: [{ ...job, status: 'failed', finishedAt: now, error, metrics: jobMetrics(job, tasks, now) }],
+    jobs: [billing.job],
+    payments: billing.payments,
     effects: stopEffects(others, 'the job ended'),
-    log: [{ level: 'warn', data: { job: job.id, error }, message: 'job failed' }]
+    log: [{ level: 'warn', data: { job: job.id, error, cost: billing.job.cost }, message: 'job failed' }]
   }
 }
 
-/** The submitter cancels a job: its open tasks are cancelled, and those running are told to stop. */
-export function jobCancelled (state: JobState, job: JobRecord, now: number): Change {
-  const open = state.tasksOf(job).filter(t => !OPEN_STATUSES.includes(t.status))
+/**
+ * The submitter cancels a job: its open tasks are cancelled, and those running are told to stop; what its tasks were
+ * billed before (completed tasks, attempts the program failed) is owed.
+ */
+export function jobCancelled (state: JobState, job: JobRecord, now: number, unitRate: number): Change {
+  const tasks = state.tasksOf(job)
+  const open = tasks.filter(t => !OPEN_STATUSES.includes(t.status))
+  const billing = ended({ ...job, status: 'cancelled', finishedAt: now, error: { code: 'cancelled', message: 'cancelled by its submitter' } }, tasks, unitRate, now)
   return {
     tasks: open.map(t => ({ ...t, status: 'cancelled' as const })),
-    jobs: [{ ...job, status: 'cancelled', finishedAt: now, error: { code: 'cancelled', message: 'cancelled by its submitter' } }],
+    jobs: [billing.job],
+    payments: billing.payments,
     effects: stopEffects(open, 'the job ended')
   }
 }
 
-/** A completed job is paid: its payment and the pending earnings of its tasks become `paid`. */
+/** A job is paid: its payment and the pending earnings of its tasks' billed attempts become `paid`. */
 export function jobPaid (job: JobRecord, payment: PaymentRecord, earnings: EarningRecord[], now: number): Change {
   return {
     payments: [{ ...payment, status: 'paid', paidAt: now }],
@@ -432,8 +494,4 @@ export function jobMetrics (job: JobRecord, tasks: TaskRecord[], now: number): J
     peakMemoryBytes: tasks.reduce((max, t) => Math.max(max, t.metrics?.peakMemoryBytes ?? 0), 0),
     attempts: tasks.reduce((sum, t) => sum + t.attempts.length, 0)
   }
-}
-
-function formatMiB (bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }

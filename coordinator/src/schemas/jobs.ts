@@ -19,7 +19,11 @@ export const TaskAttempt = Type.Object({
   assignedAt: Type.Number(),
   endedAt: Type.Optional(Type.Number()),
   outcome: Type.Optional(Type.String()),
-  message: Type.Optional(Type.String())
+  message: Type.Optional(Type.String()),
+  /** What the node earned for this attempt (micro-units): the completed one, or one its program failed by itself. */
+  earning: Type.Optional(Type.Integer()),
+  /** Measurements of a billed attempt. */
+  metrics: Type.Optional(TaskMetrics)
 })
 
 /** Micro-units: what contributors earn, what the submitter pays (1.2 × that, rounded half up), the platform's share. */
@@ -91,6 +95,8 @@ export const PaymentList = Type.Object({ payments: Type.Array(Payment), pending:
 
 export const Earning = Type.Object({
   taskId: Type.String(),
+  /** A failed attempt's earning (its program failed by itself); absent for a completed task's. */
+  attempt: Type.Optional(Type.Integer()),
   jobId: Type.String(),
   nodeId: Type.String(),
   amount: Type.Integer(),

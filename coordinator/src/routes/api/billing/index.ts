@@ -40,8 +40,7 @@ const billing: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => {
     let lifetimeEarnings = 0
     for await (const earning of app.jobs.db.earnings.values()) lifetimeEarnings += earning.amount
-    let completedJobs = 0
-    for await (const payment of app.jobs.db.payments.values()) if (payment.amount >= 0) completedJobs++
+    const completedJobs = app.jobs.stats().completedJobs
     const activeNodes = (await app.registry.list()).filter(node => node.status === 'alive').length
     return { activeNodes, runningJobs: app.jobs.stats().runningJobs, lifetimeEarnings, completedJobs }
   })

@@ -11,6 +11,7 @@ import multipart from '@fastify/multipart'
 import { ErrorReply } from '../../../schemas/common.ts'
 import { JobList, JobParams, JobView, Payment } from '../../../schemas/jobs.ts'
 import { FINAL_JOB_STATUSES } from '../../../jobs/records.ts'
+import { MAX_TASKS } from '../../../jobs/policy.ts'
 import { JobUsageError } from '../../../jobs/service.ts'
 import type { JobService, JobSubmission } from '../../../jobs/service.ts'
 import type { JobMode, JobRecord, TaskRecord } from '../../../jobs/records.ts'
@@ -25,9 +26,23 @@ export interface JobRoutesOptions {
   maxInputBytes?: number
 }
 
-/** Scripts are small: a job file over this is refused before the analyzer sees it. */
+/** Scripts are small: a job file over this is refused as it arrives, before the analyzer sees it. */
 const MAX_SCRIPT_BYTES = 1024 * 1024
 const MAX_FILES = 64
+/**
+ * The longest wall-clock limit a task may ask for: a week. Timers cannot wait longer than 2^31 - 1 ms (24.8 days),
+ * and a task that needs more than a week should be split.
+ */
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+/** The least and the most memory a task may ask for (bytes): below, Python itself does not start; above, no machine. */
+const MIN_TASK_MEMORY = 16 * 1024 * 1024
+const MAX_TASK_MEMORY = 16 * 1024 ** 4
+
+/** An upload part over its limit: 413, whatever the part. */
+class TooLargeError extends Error {
+  override name = 'TooLargeError'
+  readonly statusCode = 413
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -76,8 +91,7 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
           continue
         }
         if (part.fieldname === 'script' || part.fieldname === 'aggregate') {
-          const bytes = await part.toBuffer()
-          if (bytes.byteLength > MAX_SCRIPT_BYTES) throw new JobUsageError(`${part.fieldname} is larger than ${MAX_SCRIPT_BYTES} bytes`)
+          const bytes = await readCapped(part.file, MAX_SCRIPT_BYTES, part.fieldname)
           // Text only if it is valid UTF-8; otherwise the analyzer sees the bytes and rejects them as binary.
           const text = utf8(bytes)
           if (part.fieldname === 'script') script = text ?? bytes
@@ -102,16 +116,21 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
         script,
         inputs,
         ...(aggregateScript !== undefined ? { aggregateScript } : {}),
-        ...(fields.tasks !== undefined ? { tasks: integerField('tasks', fields.tasks, 1) } : {}),
-        ...(fields.taskMemory !== undefined ? { taskMemoryBytes: integerField('taskMemory', fields.taskMemory, 16 * 1024 * 1024) } : {}),
-        ...(fields.timeout !== undefined ? { taskTimeoutMs: integerField('timeout', fields.timeout, 1) * 1000 } : {})
+        ...(fields.tasks !== undefined ? { tasks: integerField('tasks', fields.tasks, 1, MAX_TASKS, 'tasks') } : {}),
+        ...(fields.taskMemory !== undefined ? { taskMemoryBytes: integerField('taskMemory', fields.taskMemory, MIN_TASK_MEMORY, MAX_TASK_MEMORY, 'bytes') } : {}),
+        ...(fields.timeout !== undefined ? { taskTimeoutMs: integerField('timeout', fields.timeout, 1, MAX_TIMEOUT_SECONDS, 'seconds') * 1000 } : {})
       }
       const job = await jobs.submit(submission)
       return await reply.code(201).send(view(job, jobs.tasksOf(job), false))
     } catch (err: any) {
+      // The rest of a refused upload is not read: closing the connection stops the client from sending it.
+      if (!request.raw.readableEnded) reply.header('connection', 'close')
       if (err instanceof JobUsageError) return await reply.code(400).send({ error: 'Bad Request', message: err.message })
       if (err?.code === 'FST_REQ_FILE_TOO_LARGE' || err?.statusCode === 413) return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
       if (err?.code === 'FST_FILES_LIMIT' || err?.code === 'FST_PARTS_LIMIT' || err?.code === 'FST_FIELDS_LIMIT') return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
+      if (isMalformedUpload(err)) {
+        return await reply.code(400).send({ error: 'Bad Request', message: `the upload is not well-formed multipart/form-data (${String(err?.message ?? err)}): send a "script" file and "input" files` })
+      }
       throw err
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -227,10 +246,33 @@ function utf8 (bytes: Uint8Array): string | undefined {
   }
 }
 
-function integerField (name: string, text: string, min: number): number {
+function integerField (name: string, text: string, min: number, max: number, unit: string): number {
   const value = Number(text)
-  if (!Number.isSafeInteger(value) || value < min) throw new JobUsageError(`${name} must be an integer of at least ${min}, not "${text}"`)
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new JobUsageError(`${name} must be a whole number of ${unit} from ${min} to ${max}, not "${text.slice(0, 40)}"`)
+  }
   return value
+}
+
+/**
+ * Reads a file part whole, up to `max` bytes: past that it stops reading and raises a 413 at once, so an oversized
+ * part never sits in memory (the rest of the request is discarded as it arrives).
+ */
+async function readCapped (file: AsyncIterable<Buffer>, max: number, field: string): Promise<Buffer> {
+  const pieces: Buffer[] = []
+  let size = 0
+  for await (const piece of file) {
+    size += piece.byteLength
+    if (size > max) throw new TooLargeError(`${field} is larger than ${max} bytes: a job's source must be at most 1 MiB (put data in "input" files)`)
+    pieces.push(piece)
+  }
+  return Buffer.concat(pieces)
+}
+
+/** Errors of the multipart parser for a body that is not multipart/form-data as it says (busboy, @fastify/multipart). */
+function isMalformedUpload (err: any): boolean {
+  if (typeof err?.code === 'string' && /^FST_(INVALID_MULTIPART_CONTENT_TYPE|PROTO_VIOLATION|MULTIPART)/.test(err.code)) return true
+  return /Unexpected end of (form|multipart data)|Malformed (part header|content)|Multipart: Boundary not found|boundary/i.test(String(err?.message ?? ''))
 }
 
 /** Keeps the original name's extension (it picks the loader) and nothing that could be a path. */
