@@ -70,9 +70,11 @@ export class Database {
       throw new DatabaseDamage(SIDECAR, 'unreadable. If the machine lost power, the database itself may be whole: delete this file to start with the database as it is; otherwise restore')
     }
     if (sidecar !== undefined && (files.commit ?? 0) < sidecar) {
+      // Bad bytes at the end of the newest log are where the writes were; without them, the log lost its end.
+      const cause = files.newestLogEnd !== undefined ? `the log ends in ${files.newestLogEnd}` : 'a log was cut short or removed'
       throw new DatabaseDamage(
         files.newestLog ?? '.',
-        `acknowledged writes are missing: the files end at commit ${files.commit ?? 0}, but ${SIDECAR} records ${sidecar} (a log was cut short or removed)`
+        `acknowledged writes are missing: the files end at commit ${files.commit ?? 0}, but ${SIDECAR} records ${sidecar}; ${cause}`
       )
     }
     if (!files.exists) await mkdir(location, { recursive: true, mode: 0o700 })

@@ -45,6 +45,8 @@ export interface DatabaseFiles {
   commit?: number
   /** The newest write-ahead log, where lost writes would have been. */
   newestLog?: string
+  /** What is wrong at its end, if anything: a torn write, or the place where lost writes were. */
+  newestLogEnd?: string
 }
 
 const LEVELDB_FILE = /^(CURRENT|MANIFEST-\d+|\d+\.(log|ldb|sst))$/
@@ -105,8 +107,10 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
     .map(match => ({ name: match[0], number: Number(match[1]) }))
     .filter(log => log.number >= logNumber || log.number === prevLogNumber)
     .sort((a, b) => a.number - b.number)
+  let newestLogEnd: string | undefined
   for (const [i, log] of logs.entries()) {
     const contents = readLog(await readFile(join(location, log.name)))
+    if (contents.tail !== undefined) newestLogEnd = at(contents.tail)
     if (contents.damage !== undefined) throw new DatabaseDamage(log.name, at(contents.damage))
     // Only the newest log is being written when a crash comes: an older one was complete when LevelDB left it.
     if (contents.tail !== undefined && i < logs.length - 1) throw new DatabaseDamage(log.name, at(contents.tail))
@@ -125,11 +129,12 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
 
   const newest = versions.reduce<typeof versions[number] | undefined>((best, version) => best === undefined || version.sequence > best.sequence ? version : best, undefined)
   const newestLog = logs.at(-1)?.name
-  if (newest?.value === undefined) return { exists: true, ...(newestLog !== undefined ? { newestLog } : {}) }
+  const where = { ...(newestLog !== undefined ? { newestLog } : {}), ...(newestLogEnd !== undefined ? { newestLogEnd } : {}) }
+  if (newest?.value === undefined) return { exists: true, ...where }
   const text = openRecord(COMMIT_KEY, decoder.decode(newest.value))
   const commit = text === undefined ? NaN : Number(text)
   if (!Number.isSafeInteger(commit)) throw new DatabaseDamage(newest.file, 'the commit counter record fails its checksum')
-  return { exists: true, commit, ...(newestLog !== undefined ? { newestLog } : {}) }
+  return { exists: true, commit, ...where }
 }
 
 function at (problem: { offset: number, problem: string }): string {

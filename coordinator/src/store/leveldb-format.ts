@@ -44,11 +44,25 @@ export function readLog (bytes: Uint8Array): LogContents {
   let bad: FormatProblem | undefined
   let fragments: Uint8Array[] | undefined
   let position = 0
+  const validAt = (at: number, blockEnd: number): boolean => {
+    const type = bytes[at + 6]!
+    const length = view.getUint16(at + 4, true)
+    return type >= RecordType.Full && type <= RecordType.Last && at + LOG_HEADER + length <= blockEnd &&
+      maskCrc(crc32c(bytes.subarray(at + 6, at + LOG_HEADER + length))) === view.getUint32(at, true)
+  }
   const fail = (problem: FormatProblem): void => {
     bad ??= problem
     fragments = undefined
-    // LevelDB drops the rest of the block after a bad record; so do we.
-    position = (Math.floor(position / LOG_BLOCK) + 1) * LOG_BLOCK
+    // LevelDB drops the rest of the block after a bad record. To tell lost records from a torn end, look for a
+    // valid one further in the block (a random match is a 1 in 2^32 chance per place), else go to the next block.
+    const blockEnd = Math.min((Math.floor(position / LOG_BLOCK) + 1) * LOG_BLOCK, bytes.length)
+    for (let at = position + 1; at + LOG_HEADER <= blockEnd; at++) {
+      if (validAt(at, blockEnd)) {
+        position = at
+        return
+      }
+    }
+    position = blockEnd
   }
   while (position < bytes.length) {
     const blockEnd = Math.min((Math.floor(position / LOG_BLOCK) + 1) * LOG_BLOCK, bytes.length)

@@ -122,9 +122,12 @@ export async function * snapshotRecords (path: string, onHeader?: (header: { cre
   let header: { createdAt: string, commit: number, records: number } | undefined
   let records = 0
   let lineNumber = 0
+  // A line that does not parse is damage if more lines follow, the place where the file was cut short if none does.
+  let unreadable: number | undefined
   try {
     for await (const line of lines) {
       lineNumber++
+      if (unreadable !== undefined) throw refuse(`line ${unreadable} is damaged (not a record)`)
       if (header === undefined) {
         let parsed: any
         try {
@@ -141,7 +144,8 @@ export async function * snapshotRecords (path: string, onHeader?: (header: { cre
       try {
         parsed = JSON.parse(line)
       } catch {
-        throw refuse(`line ${lineNumber} is damaged (not a record)`)
+        unreadable = lineNumber
+        continue
       }
       if (parsed?.end === true) {
         if (parsed.records !== records || parsed.records !== header.records) throw refuse(`it holds ${records} records, its header says ${header.records}`)
@@ -160,6 +164,7 @@ export async function * snapshotRecords (path: string, onHeader?: (header: { cre
     lines.close()
   }
   if (header === undefined) throw refuse('it is empty')
+  if (unreadable !== undefined) throw refuse(`it is truncated: it ends inside record ${records + 1} of its ${header.records}, without its trailer`)
   throw refuse(`it is truncated: it ends after ${records} of its ${header.records} records, without its trailer`)
 }
 
@@ -265,6 +270,13 @@ export class SnapshotSchedule {
   private async prune (): Promise<void> {
     const names = (await readdir(this.options.dir)).filter(name => SNAPSHOT_NAME.test(name)).sort()
     for (const name of names.slice(0, Math.max(0, names.length - this.options.keep))) await rm(join(this.options.dir, name), { force: true })
+  }
+
+  /** Stops the timer and waits for a snapshot in progress, without taking another. */
+  async cancel (): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.running
   }
 
   /** Stops the timer and takes a last snapshot if the database moved. */
