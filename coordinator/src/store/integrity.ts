@@ -73,7 +73,8 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
   if (!names.includes(manifest)) throw new DatabaseDamage(manifest, 'missing (CURRENT names it: it lists the table files of the database)')
 
   const manifestLog = readLog(await readFile(join(location, manifest)))
-  const manifestProblem = manifestLog.damage ?? (manifestLog.tail?.cut === false ? manifestLog.tail : undefined)
+  // LevelDB syncs every MANIFEST record: a record cut short is an edit never finished, a wrong one is damage.
+  const manifestProblem = manifestLog.damage ?? (manifestLog.tail !== undefined && manifestLog.tail.cut !== true ? manifestLog.tail : undefined)
   if (manifestProblem !== undefined) throw new DatabaseDamage(manifest, at(manifestProblem))
   let logNumber = 0
   let prevLogNumber = 0

@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { Database, bucketOf } from './controller.ts'
 import { SnapshotError, StoreLockedError } from './errors.ts'
 import { COMMIT_KEY, lockHolder } from './integrity.ts'
@@ -117,55 +116,72 @@ export async function * snapshotRecords (path: string, onHeader?: (header: { cre
   } catch (err: any) {
     throw new SnapshotError(`${path} cannot be read: ${String(err?.code ?? err?.message)}. Give the path of a snapshot or backup file`)
   }
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity })
   const digest = createHash('sha256')
   let header: { createdAt: string, commit: number, records: number } | undefined
   let records = 0
   let lineNumber = 0
   // A line that does not parse is damage if more lines follow, the place where the file was cut short if none does.
   let unreadable: number | undefined
-  try {
-    for await (const line of lines) {
-      lineNumber++
-      if (unreadable !== undefined) throw refuse(`line ${unreadable} is damaged (not a record)`)
-      if (header === undefined) {
-        let parsed: any
-        try {
-          parsed = JSON.parse(line)
-        } catch {}
-        if (parsed?.format !== SNAPSHOT_FORMAT) throw refuse('it is not a coordinator snapshot (its first line is not a snapshot header)')
-        if (parsed.version !== SNAPSHOT_VERSION) throw refuse(`snapshot format version ${String(parsed.version)}; this coordinator reads version ${SNAPSHOT_VERSION}`)
-        if (!Number.isSafeInteger(parsed.commit) || !Number.isSafeInteger(parsed.records) || typeof parsed.createdAt !== 'string') throw refuse('its header is damaged')
-        header = { createdAt: parsed.createdAt, commit: parsed.commit, records: parsed.records }
-        onHeader?.(header)
-        continue
-      }
+  for await (const bytes of linesOf(path)) {
+    const line = bytes.toString('utf8')
+    lineNumber++
+    if (unreadable !== undefined) throw refuse(`line ${unreadable} is damaged (not a record)`)
+    if (header === undefined) {
       let parsed: any
       try {
         parsed = JSON.parse(line)
-      } catch {
-        unreadable = lineNumber
-        continue
-      }
-      if (parsed?.end === true) {
-        if (parsed.records !== records || parsed.records !== header.records) throw refuse(`it holds ${records} records, its header says ${header.records}`)
-        if (parsed.commit !== header.commit) throw refuse('its header and trailer disagree')
-        if (parsed.sha256 !== digest.digest('hex')) throw refuse('its digest does not match its records (the file was changed)')
-        return
-      }
-      if (typeof parsed?.k !== 'string' || typeof parsed.v !== 'string' || openRecord(parsed.k, parsed.v) === undefined) {
-        throw refuse(`record ${records + 1} (line ${lineNumber}) fails its checksum`)
-      }
-      digest.update(line + '\n', 'utf8')
-      records++
-      yield [parsed.k, parsed.v]
+      } catch {}
+      if (parsed?.format !== SNAPSHOT_FORMAT) throw refuse('it is not a coordinator snapshot (its first line is not a snapshot header)')
+      if (parsed.version !== SNAPSHOT_VERSION) throw refuse(`snapshot format version ${String(parsed.version)}; this coordinator reads version ${SNAPSHOT_VERSION}`)
+      if (!Number.isSafeInteger(parsed.commit) || !Number.isSafeInteger(parsed.records) || typeof parsed.createdAt !== 'string') throw refuse('its header is damaged')
+      header = { createdAt: parsed.createdAt, commit: parsed.commit, records: parsed.records }
+      onHeader?.(header)
+      continue
     }
-  } finally {
-    lines.close()
+    let parsed: any
+    try {
+      parsed = JSON.parse(line)
+    } catch {
+      unreadable = lineNumber
+      continue
+    }
+    if (parsed?.end === true) {
+      if (parsed.records !== records || parsed.records !== header.records) throw refuse(`it holds ${records} records, its header says ${header.records}`)
+      if (parsed.commit !== header.commit) throw refuse('its header and trailer disagree')
+      if (parsed.sha256 !== digest.digest('hex')) throw refuse('its digest does not match its records (the file was changed)')
+      return
+    }
+    if (typeof parsed?.k !== 'string' || typeof parsed.v !== 'string' || openRecord(parsed.k, parsed.v) === undefined) {
+      throw refuse(`record ${records + 1} (line ${lineNumber}) fails its checksum`)
+    }
+    digest.update(bytes)
+    digest.update(NEWLINE)
+    records++
+    yield [parsed.k, parsed.v]
   }
   if (header === undefined) throw refuse('it is empty')
   if (unreadable !== undefined) throw refuse(`it is truncated: it ends inside record ${records + 1} of its ${header.records}, without its trailer`)
   throw refuse(`it is truncated: it ends after ${records} of its ${header.records} records, without its trailer`)
+}
+
+const NEWLINE = Buffer.from('\n')
+
+/**
+ * The lines of a file as bytes, split on '\n' only (readline also splits on U+2028, which JSON leaves as it is), so
+ * the digest covers exactly the bytes written.
+ */
+async function * linesOf (path: string): AsyncGenerator<Buffer> {
+  let rest = Buffer.alloc(0)
+  for await (const chunk of createReadStream(path)) {
+    let data = Buffer.concat([rest, chunk as Buffer])
+    let end: number
+    while ((end = data.indexOf(0x0a)) >= 0) {
+      yield data.subarray(0, end)
+      data = data.subarray(end + 1)
+    }
+    rest = data
+  }
+  if (rest.length > 0) yield rest
 }
 
 /** Reads a snapshot file through and checks every record and its digest. */
