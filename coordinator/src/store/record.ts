@@ -8,9 +8,20 @@ import { crc32c } from './crc32c.ts'
 
 const encoder = new TextEncoder()
 const HEX_DIGITS = 8
+const NUL = new Uint8Array(1)
+/** Reused for the UTF-8 of keys and values: every record is checksummed at start, without an allocation each. */
+let scratch = new Uint8Array(64 * 1024)
+
+function utf8 (text: string): Uint8Array {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(Math.max(text.length * 3, scratch.length * 2))
+  return scratch.subarray(0, encoder.encodeInto(text, scratch).written)
+}
 
 function checksum (key: string, value: string): string {
-  return crc32c(encoder.encode(`${key}\u0000${value}`)).toString(16).padStart(HEX_DIGITS, '0')
+  // One after the other: both encode into the same scratch buffer.
+  const keyed = crc32c(NUL, crc32c(utf8(key)))
+  return crc32c(utf8(value), keyed).toString(16).padStart(HEX_DIGITS, '0')
 }
 
 /** The stored form of `value` under `key` (the full key, bucket prefix included). */

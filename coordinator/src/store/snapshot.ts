@@ -46,7 +46,8 @@ export interface SnapshotInfo {
  */
 export async function writeSnapshot (store: Store, to: string | ((commit: number) => string)): Promise<SnapshotInfo> {
   const target = typeof to === 'string' ? to : to(store.commit)
-  await mkdir(dirname(target), { recursive: true })
+  // Snapshots hold password and token hashes, and the admin token: private like the data directory.
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 })
   const temporary = `${target}.${process.pid}.${Date.now()}.tmp`
   const file = await open(temporary, 'w', 0o600)
   const createdAt = new Date().toISOString()

@@ -15,6 +15,24 @@ describe('crc32c', () => {
     expect(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i))).toBe(0x113fdb5c)
   })
 
+  it('agrees with the bit-by-bit definition at every length and alignment', () => {
+    const reference = (data: Uint8Array): number => {
+      let c = 0xffffffff
+      for (const byte of data) {
+        c ^= byte
+        for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
+      }
+      return ~c >>> 0
+    }
+    const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + 17) & 0xff)
+    for (let start = 0; start < 9; start++) {
+      for (let length = 0; start + length <= data.length; length += 7) {
+        const piece = data.subarray(start, start + length)
+        expect(crc32c(piece), `${start}+${length}`).toBe(reference(piece))
+      }
+    }
+  })
+
   it('continues over pieces', () => {
     expect(crc32c(bytes('56789'), crc32c(bytes('1234')))).toBe(crc32c(bytes('123456789')))
     expect(crc32c(new Uint8Array(0))).toBe(0)
