@@ -1,5 +1,5 @@
-import { copyFile, readFile, rename, rm, stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { Store, restoreSnapshot, startCoordinator, verifySnapshot, writeSnapshot } from '../../../coordinator/src/index.ts'
 import { readSwarmKey } from '../../../protocols/src/index.ts'
 import { localCalibrationRunner } from '../calibration.ts'
@@ -142,6 +142,7 @@ async function backupRunning (dataDir: string, out: string): Promise<SnapshotInf
   }
   const temporary = `${out}.${process.pid}.tmp`
   try {
+    await mkdir(dirname(out), { recursive: true })
     await copyFile(body.path, temporary)
     const copied = await verifySnapshot(temporary)
     await rename(temporary, out)

@@ -112,11 +112,10 @@ async function syncDirectory (path: string): Promise<void> {
 export async function * snapshotRecords (path: string, onHeader?: (header: { createdAt: string, commit: number, records: number }) => void): AsyncGenerator<[string, string]> {
   const refuse = (why: string): SnapshotError =>
     new SnapshotError(`${path} cannot be restored: ${why}. Nothing was changed; use another snapshot or backup (see docs/operations.md)`)
-  try {
-    await stat(path)
-  } catch (err: any) {
+  const file = await stat(path).catch((err: any) => {
     throw new SnapshotError(`${path} cannot be read: ${String(err?.code ?? err?.message)}. Give the path of a snapshot or backup file`)
-  }
+  })
+  if (!file.isFile()) throw new SnapshotError(`${path} is not a file. Give the path of a snapshot or backup file`)
   const digest = createHash('sha256')
   let header: { createdAt: string, commit: number, records: number } | undefined
   let records = 0
