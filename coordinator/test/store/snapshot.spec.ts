@@ -114,6 +114,30 @@ describe('snapshots', () => {
   })
 })
 
+describe('a coordinator\'s automatic snapshots', () => {
+  it('come every interval while the database changes, and once at shutdown', async () => {
+    const api = await startTestApi({ snapshots: { interval: 50, keep: 3 } })
+    const dir = join(api.coordinator.store.dataDir, 'snapshots')
+    const commits = async (): Promise<number[]> => (await readdir(dir)).filter(name => name.endsWith('.snapshot'))
+      .map(name => Number(/-commit-(\d+)\.snapshot$/.exec(name)?.[1])).sort((a, b) => a - b)
+    try {
+      for (const name of ['erin', 'frank']) {
+        await api.signUp(name)
+        const target = api.coordinator.store.commit
+        // The timer takes it within an interval or so: poll for it (a hang ends at the test's timeout).
+        while (!(await commits()).includes(target)) await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      await api.coordinator.store.meta.put('last', 'write')
+      const last = api.coordinator.store.commit
+      await api.coordinator.close()
+      expect((await commits()).at(-1)).toBe(last)
+      expect(await commits()).toHaveLength(3)
+    } finally {
+      await api.close().catch(() => {})
+    }
+  })
+})
+
 describe('POST /api/admin/snapshots', () => {
   it('writes a snapshot for the admin account only', async () => {
     const api = await startTestApi()
