@@ -22,6 +22,8 @@ const program = new Command()
   .name('runsurge')
   .description('Run plain Python on a mesh of sandboxed machines.')
   .showHelpAfterError()
+  // Options after a subcommand belong to it (`coordinator backup --data X` is backup's --data, not the server's).
+  .enablePositionalOptions()
 
 const requested = process.argv[2]
 const loaders = requested !== undefined && requested in COMMANDS ? [COMMANDS[requested]] : Object.values(COMMANDS)

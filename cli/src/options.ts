@@ -29,3 +29,22 @@ export function parseMs (text: string): number {
   if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`"${text}" is not a positive number of milliseconds`)
   return value
 }
+
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }
+
+/** Parses a duration such as `10m`, `30s`, `1h`, `500ms` or a number of milliseconds; 0 is allowed. */
+export function parseDuration (text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/.exec(text)
+  const unit = DURATION_UNITS[match?.[2] ?? '']
+  if (match?.[1] === undefined || unit === undefined) {
+    throw new InvalidArgumentError(`"${text}" is not a duration: write e.g. 10m, 30s, 1h or a number of milliseconds`)
+  }
+  return Math.round(Number(match[1]) * unit)
+}
+
+/** Parses a whole number of at least 1. */
+export function parseCount (text: string): number {
+  const value = Number(text)
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`"${text}" is not a whole number of at least 1`)
+  return value
+}

@@ -9,6 +9,7 @@ import authPlugin from './plugins/auth.ts'
 import livenessPlugin from './plugins/liveness.ts'
 import meshPlugin from './plugins/mesh.ts'
 import uiPlugin from './plugins/ui.ts'
+import adminRoutes from './routes/api/admin/index.ts'
 import analyzeRoutes from './routes/api/analyze/index.ts'
 import authRoutes from './routes/api/auth/index.ts'
 import billingRoutes from './routes/api/billing/index.ts'
@@ -20,7 +21,7 @@ import type { AuthRateLimit } from './routes/api/auth/index.ts'
 import type { JobService } from './jobs/service.ts'
 import type { NodeRegistry } from './nodes/registry.ts'
 import type { Mesh } from './plugins/mesh.ts'
-import type { Store } from './store/index.ts'
+import type { SnapshotSchedule, Store } from './store/index.ts'
 import type { FastifyError, FastifyInstance } from 'fastify'
 
 export interface AppOptions {
@@ -29,6 +30,8 @@ export interface AppOptions {
   registry: NodeRegistry
   deadAfter: number
   jobs: JobService
+  /** The database's snapshots (the admin API takes one on request). */
+  snapshots: SnapshotSchedule
   /** Where job uploads are written while they are submitted. */
   uploadDir: string
   /** Largest input file of a job (bytes). Default 1 GiB. */
@@ -79,6 +82,7 @@ export default async function app (fastify: FastifyInstance, options: AppOptions
   await fastify.register(jobRoutes, { prefix: '/api/jobs', jobs: options.jobs, uploadDir: options.uploadDir, ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}) })
   await fastify.register(billingRoutes, { prefix: '/api' })
   await fastify.register(analyzeRoutes, { prefix: '/api/analyze' })
+  await fastify.register(adminRoutes, { prefix: '/api/admin', snapshots: options.snapshots })
   // Last: the UI's index answers the GETs no route above claimed.
   await fastify.register(uiPlugin, options.uiRoot !== undefined ? { root: options.uiRoot } : {})
 }

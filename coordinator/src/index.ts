@@ -7,5 +7,8 @@ export { startCoordinator } from './server.ts'
 export type { Coordinator, CoordinatorInfo, CoordinatorOptions } from './server.ts'
 export { NodeRegistry, DEFAULT_LIVENESS } from './nodes/registry.ts'
 export type { LivenessOptions, NodeSession } from './nodes/registry.ts'
-export { Store } from './store/index.ts'
+export {
+  SnapshotError, SnapshotSchedule, Store, StoreDamagedError, StoreIOError, StoreLockedError, restoreSnapshot, verifySnapshot, writeSnapshot
+} from './store/index.ts'
+export type { RestoreReport, SnapshotInfo } from './store/index.ts'
 export type { JobRecord, TaskRecord } from './jobs/records.ts'

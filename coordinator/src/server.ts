@@ -12,7 +12,7 @@ import app from './app.ts'
 import { DEFAULT_LIVENESS, NodeRegistry } from './nodes/registry.ts'
 import { JobService } from './jobs/service.ts'
 import { createMesh } from './plugins/mesh.ts'
-import { Store, tokenKey } from './store/index.ts'
+import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP, SnapshotSchedule, Store, tokenKey } from './store/index.ts'
 import type { LivenessOptions } from './nodes/registry.ts'
 import type { CalibrationRunner } from '../../analyzer/src/index.ts'
 import type { AppOptions } from './app.ts'
@@ -44,6 +44,12 @@ export interface CoordinatorOptions {
   maxInputBytes?: number
   /** Sandboxed runner for the analyzer's calibration of automatic jobs (see `JobServiceOptions`). */
   calibrationRunner?: CalibrationRunner
+  /**
+   * Automatic snapshots of the database in `DATA/snapshots`: taken at start and every `interval` ms when the
+   * database changed, and at clean shutdown; the `keep` newest are kept. Defaults: every 10 minutes, keep 5.
+   * `interval: 0` leaves only the ones at start, at shutdown and those asked for through the admin API.
+   */
+  snapshots?: { interval?: number, keep?: number }
 }
 
 /** What `DATA/coordinator.json` holds, so scripts and the embedded mesh can drive the coordinator. */
@@ -61,6 +67,8 @@ export interface Coordinator {
   registry: NodeRegistry
   jobs: JobService
   store: Store
+  /** The automatic snapshots; `snapshot({ force: true })` takes one now. */
+  snapshots: SnapshotSchedule
   info: CoordinatorInfo
   close(): Promise<void>
 }
@@ -70,9 +78,14 @@ const BODY_LIMIT = 1024 * 1024
 
 export async function startCoordinator (options: CoordinatorOptions): Promise<Coordinator> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  const snapshotOptions = { interval: options.snapshots?.interval ?? DEFAULT_SNAPSHOT_INTERVAL, keep: options.snapshots?.keep ?? DEFAULT_SNAPSHOT_KEEP }
   const store = await Store.open(options.dataDir)
+  const { records, commit, migrated } = store.opened
+  options.logger.info({ records, commit }, migrated ? 'store opened: records sealed with checksums and counted for the first time' : 'store opened: files and every record verified')
   let mesh: Mesh | undefined
+  let snapshots: SnapshotSchedule | undefined
   try {
+    snapshots = new SnapshotSchedule(store, { dir: join(options.dataDir, 'snapshots'), ...snapshotOptions, log: options.logger })
     const tokens = await bootstrapAdmin(store)
     const liveness = { ...DEFAULT_LIVENESS, ...options.liveness }
     const registry = new NodeRegistry(store, liveness)
@@ -114,12 +127,18 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
       registry,
       deadAfter: liveness.deadAfter,
       jobs,
+      snapshots,
       uploadDir: join(options.dataDir, 'uploads'),
       ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}),
       authRateLimit: options.authRateLimit,
       sessionTtl: options.sessionTtl
     })
-    fastify.addHook('onClose', async () => { await store.close() })
+    const schedule = snapshots
+    // The last snapshot is taken once nothing writes any more, then the store closes.
+    fastify.addHook('onClose', async () => {
+      await schedule.stop()
+      await store.close()
+    })
     await jobs.start()
     const http = await fastify.listen({ host: options.httpHost ?? '127.0.0.1', port: options.httpPort ?? 0 })
     const info: CoordinatorInfo = {
@@ -130,11 +149,14 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     }
     if (options.listen === undefined) await store.meta.put('listen', JSON.stringify(mesh.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).toString())))
     await rm(join(options.dataDir, 'uploads'), { recursive: true, force: true }).catch(() => {})
+    // After the state is loaded and checked: a known-good copy of it, if it changed since the last snapshot.
+    await snapshots.start()
     await writePrivateJson(join(options.dataDir, 'coordinator.json'), info)
     options.logger.info({ http, multiaddrs: info.multiaddrs }, 'coordinator ready')
-    return { app: fastify, mesh, registry, jobs, store, info, close: async () => { await fastify.close() } }
+    return { app: fastify, mesh, registry, jobs, store, snapshots, info, close: async () => { await fastify.close() } }
   } catch (err) {
     await mesh?.libp2p.stop()
+    await snapshots?.cancel()
     await store.close()
     throw err
   }

@@ -3,12 +3,11 @@
  * of the job → task → payment machine is written as one `Store.batch`, so a crash leaves either the state before
  * or the state after, never half of it.
  */
-import { Repository } from '../store/index.ts'
 import type {
   JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, TaskAttempt as TaskAttemptSchema, TaskMetrics as TaskMetricsSchema
 } from '../schemas/jobs.ts'
 import type { Static } from 'typebox'
-import type { Store } from '../store/index.ts'
+import type { Repository, Store } from '../store/index.ts'
 
 export type JobMode = 'auto' | 'manual' | 'grouped'
 
@@ -170,10 +169,10 @@ export class JobStore {
 
   constructor (store: Store) {
     this.store = store
-    this.jobs = new Repository(store.db.sublevel<string, JobRecord>('jobs', { valueEncoding: 'json' }))
-    this.tasks = new Repository(store.db.sublevel<string, TaskRecord>('tasks', { valueEncoding: 'json' }))
-    this.earnings = new Repository(store.db.sublevel<string, EarningRecord>('earnings', { valueEncoding: 'json' }))
-    this.payments = new Repository(store.db.sublevel<string, PaymentRecord>('payments', { valueEncoding: 'json' }))
+    this.jobs = store.repository<JobRecord>('jobs')
+    this.tasks = store.repository<TaskRecord>('tasks')
+    this.earnings = store.repository<EarningRecord>('earnings')
+    this.payments = store.repository<PaymentRecord>('payments')
   }
 
   /** Where an earning is stored: the completed attempt's under the task id, a failed attempt's under `taskId/attempt`. */

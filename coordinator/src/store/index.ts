@@ -1,11 +1,29 @@
 /**
- * The coordinator's state in LevelDB: one database in the data directory, one sublevel (bucket) per entity, values
- * as JSON. Transitions that touch several entities go through `batch`, which LevelDB applies atomically.
+ * The coordinator's state in LevelDB: one database in `DATA/db`, one bucket (key prefix) per entity, values as JSON
+ * sealed with their own checksum. Transitions that touch several entities go through `batch`, which LevelDB applies
+ * atomically; every write is synchronous and counted (controller.ts), the files are checked before LevelDB opens them
+ * (integrity.ts), and snapshots give the way back (snapshot.ts). See docs/operations.md.
  */
 import { createHash } from 'node:crypto'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Level } from 'level'
-import type { AbstractSublevel } from 'abstract-level'
+import { Database } from './controller.ts'
+import { StoreDamagedError } from './errors.ts'
+import { DatabaseDamage } from './integrity.ts'
+import { JSON_CODEC, TEXT_CODEC } from './record.ts'
+import { Repository } from './repository.ts'
+import { SNAPSHOT_DIR, wayBack } from './snapshot.ts'
+import type { DatabaseOptions, OpenReport, StoreOp } from './controller.ts'
+import type { Codec } from './record.ts'
+
+export { Repository } from './repository.ts'
+export { SnapshotError, StoreDamagedError, StoreIOError, StoreLockedError } from './errors.ts'
+export {
+  DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP, SnapshotSchedule, listSnapshots, restoreSnapshot, verifySnapshot, writeSnapshot
+} from './snapshot.ts'
+export type { RestoreReport, SnapshotInfo, SnapshotScheduleOptions } from './snapshot.ts'
+export type { OpenReport, StoreOp } from './controller.ts'
+export type { Codec } from './record.ts'
 
 export interface Account {
   id: string
@@ -44,85 +62,95 @@ export interface NodeRecord {
   status: 'alive' | 'dead'
 }
 
-type Bucket<T> = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, T>
-
-/** A typed bucket of the store. */
-export class Repository<T> {
-  readonly bucket: Bucket<T>
-  constructor (bucket: Bucket<T>) {
-    this.bucket = bucket
-  }
-
-  async get (key: string): Promise<T | undefined> {
-    return await this.bucket.get(key)
-  }
-
-  async put (key: string, value: T): Promise<void> {
-    await this.bucket.put(key, value)
-  }
-
-  async del (key: string): Promise<void> {
-    await this.bucket.del(key)
-  }
-
-  async * values (): AsyncGenerator<T> {
-    for await (const value of this.bucket.values()) yield value
-  }
-
-  /** Key and value pairs in key order, optionally within a key range. */
-  async * entries (range: { gte?: string, lt?: string } = {}): AsyncGenerator<[string, T]> {
-    for await (const entry of this.bucket.iterator(range)) yield entry
-  }
-
-  /** A put operation for `Store.batch`. */
-  putOp (key: string, value: T): { type: 'put', sublevel: Bucket<T>, key: string, value: T } {
-    return { type: 'put', sublevel: this.bucket, key, value }
-  }
-
-  /** A delete operation for `Store.batch`. */
-  delOp (key: string): { type: 'del', sublevel: Bucket<T>, key: string } {
-    return { type: 'del', sublevel: this.bucket, key }
-  }
-}
-
 /** Tokens are looked up by the SHA-256 of their text, so a copy of the database does not leak them. */
 export function tokenKey (token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
+/** The coordinator's store: typed repositories over one checked, synchronously written LevelDB database. */
 export class Store {
-  readonly db: Level<string, string>
+  /** The data directory (the database is its `db`). */
+  readonly dataDir: string
   readonly accounts: Repository<Account>
   readonly tokens: Repository<TokenRecord>
   readonly sessions: Repository<SessionRecord>
   /** Unique-name index: lower-cased account name → account id. */
   readonly accountNames: Repository<string>
   readonly nodes: Repository<NodeRecord>
-  /** Small settings: the admin account id, schema version. */
+  /** Small settings: the admin account id, tokens, listen addresses, and the commit counter (`commit`). */
   readonly meta: Repository<string>
+  private readonly database: Database
 
-  private constructor (db: Level<string, string>) {
-    this.db = db
-    this.accounts = new Repository(db.sublevel<string, Account>('accounts', { valueEncoding: 'json' }))
-    this.tokens = new Repository(db.sublevel<string, TokenRecord>('tokens', { valueEncoding: 'json' }))
-    this.sessions = new Repository(db.sublevel<string, SessionRecord>('sessions', { valueEncoding: 'json' }))
-    this.accountNames = new Repository(db.sublevel<string, string>('account-names', { valueEncoding: 'utf8' }))
-    this.nodes = new Repository(db.sublevel<string, NodeRecord>('nodes', { valueEncoding: 'json' }))
-    this.meta = new Repository(db.sublevel<string, string>('meta', { valueEncoding: 'utf8' }))
+  private constructor (dataDir: string, database: Database) {
+    this.dataDir = dataDir
+    this.database = database
+    this.accounts = this.repository<Account>('accounts')
+    this.tokens = this.repository<TokenRecord>('tokens')
+    this.sessions = this.repository<SessionRecord>('sessions')
+    this.accountNames = this.repository('account-names', TEXT_CODEC)
+    this.nodes = this.repository<NodeRecord>('nodes')
+    this.meta = this.repository('meta', TEXT_CODEC)
   }
 
-  static async open (dataDir: string): Promise<Store> {
-    const db = new Level<string, string>(join(dataDir, 'db'))
-    await db.open()
-    return new Store(db)
+  /**
+   * Opens (creating if needed) the store of a data directory, after checking its files and before reading every
+   * record back against its checksum. Throws `StoreDamagedError` (naming the file and the way back),
+   * `StoreLockedError` (another coordinator has it open) or `StoreIOError`.
+   */
+  static async open (dataDir: string, options: DatabaseOptions = {}): Promise<Store> {
+    const location = join(dataDir, 'db')
+    try {
+      if (!await exists(location) && await usedBefore(dataDir)) {
+        throw new DatabaseDamage('.', `missing, though ${dataDir} was used before (it holds coordinator.json or snapshots)`)
+      }
+      return new Store(dataDir, await Database.open(location, options))
+    } catch (err) {
+      if (!(err instanceof DatabaseDamage)) throw err
+      const where = err.file === '.' ? '' : err.file.startsWith('record ') ? `${err.file}: ` : `LevelDB file ${err.file}: `
+      const changed = err.untouched ? 'nothing was changed' : 'the coordinator did not start'
+      throw new StoreDamagedError(
+        `the coordinator's database in ${location} is damaged (${where}${err.problem}); ${changed}. ${await wayBack(dataDir)}`,
+        { file: err.file === '.' || err.file.startsWith('record ') ? location : join(location, err.file), problem: err.problem }
+      )
+    }
   }
 
-  /** Applies operations of several repositories atomically. */
-  async batch (ops: Array<{ type: 'put', sublevel: Bucket<any>, key: string, value: unknown } | { type: 'del', sublevel: Bucket<any>, key: string }>): Promise<void> {
-    await this.db.batch(ops as any)
+  /** A typed bucket; values are JSON unless another codec is given. */
+  repository<T> (bucket: string, codec: Codec<T> = JSON_CODEC): Repository<T> {
+    return new Repository(this.database, bucket, codec)
+  }
+
+  /** Applies operations of several repositories atomically and durably. */
+  async batch (ops: StoreOp[]): Promise<void> {
+    await this.database.batch(ops)
+  }
+
+  /** The commit counter: how many batches the database has taken. */
+  get commit (): number {
+    return this.database.commit
+  }
+
+  /** What the checks at open found (records per bucket, the counter, whether it was migrated). */
+  get opened (): OpenReport {
+    return this.database.opened
+  }
+
+  /** Every record as stored, from one consistent view (for snapshots). */
+  sealedEntries (): AsyncGenerator<[string, string]> {
+    return this.database.sealedEntries()
   }
 
   async close (): Promise<void> {
-    await this.db.close()
+    await this.database.close()
   }
+}
+
+async function exists (path: string): Promise<boolean> {
+  return await stat(path).then(() => true, () => false)
+}
+
+/** A data directory whose coordinator ran (or that had snapshots) must not quietly get an empty database. */
+async function usedBefore (dataDir: string): Promise<boolean> {
+  if (await exists(join(dataDir, 'coordinator.json'))) return true
+  return (await readdir(join(dataDir, SNAPSHOT_DIR)).catch(() => [])).some(name => name.endsWith('.snapshot'))
 }

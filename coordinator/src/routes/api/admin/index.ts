@@ -1,0 +1,34 @@
+/**
+ * Operator routes, for the admin account only. `POST /api/admin/snapshots` writes a fresh snapshot of the database
+ * into `DATA/snapshots` and says where: `runsurge coordinator backup` uses it while the coordinator runs (LevelDB's
+ * LOCK keeps any other process out of the database), then copies the file.
+ */
+import { resolve } from 'node:path'
+import { ErrorReply } from '../../../schemas/common.ts'
+import { SnapshotView } from '../../../schemas/admin.ts'
+import type { SnapshotSchedule } from '../../../store/index.ts'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+const admin: FastifyPluginAsyncTypebox<{ snapshots: SnapshotSchedule }> = async (app, options) => {
+  app.addHook('onRequest', app.authenticate)
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.account?.role !== 'admin') {
+      await reply.code(403).send({ error: 'Forbidden', message: 'only the coordinator\'s admin account may do this: use the adminToken of DATA/coordinator.json' })
+    }
+  })
+
+  app.post('/snapshots', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Write a snapshot of the database now (for backups of a running coordinator)',
+      response: { 201: SnapshotView, 401: ErrorReply, 403: ErrorReply }
+    }
+  }, async (request, reply) => {
+    const info = (await options.snapshots.snapshot({ force: true }))!
+    request.log.info({ path: info.path, commit: info.commit }, 'snapshot taken on request')
+    return await reply.code(201).send({ ...info, path: resolve(info.path) })
+  })
+}
+
+export default admin
