@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { waitForNodes } from '../cli/src/mesh.ts'
 import { startCoordinator } from '../coordinator/src/index.ts'
-import type { Coordinator, CoordinatorOptions } from '../coordinator/src/index.ts'
+import type { Coordinator } from '../coordinator/src/index.ts'
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'runsurge.js')
 
@@ -18,11 +18,10 @@ export interface WarmMesh {
   stop(): Promise<void>
 }
 
-export async function startWarmMesh (dir: string, nodes: number, options: { nodeArgs?: string[], calibrationRunner?: CoordinatorOptions['calibrationRunner'] } = {}): Promise<WarmMesh> {
+export async function startWarmMesh (dir: string, nodes: number, options: { nodeArgs?: string[] } = {}): Promise<WarmMesh> {
   const coordinator = await startCoordinator({
     dataDir: join(dir, 'coordinator'),
-    logger: pino({ level: 'silent' }),
-    ...(options.calibrationRunner !== undefined ? { calibrationRunner: options.calibrationRunner } : {})
+    logger: pino({ level: 'silent' })
   })
   const children = Array.from({ length: nodes }, (_, i) => spawn(process.execPath, [
     BIN, 'node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, `node-${i}`), ...(options.nodeArgs ?? [])

@@ -11,8 +11,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
-import { sandboxCalibrationRunner } from '../node/src/calibration.ts'
-import { createExecutor } from '../node/src/executors/index.ts'
 import { startWarmMesh } from './mesh.ts'
 
 const run = promisify(execFile)
@@ -111,7 +109,7 @@ async function main (): Promise<void> {
   const hasDask = await run(PYTHON, ['-c', 'import distributed']).then(() => true, () => false)
 
   // Warm mesh: a coordinator in this process and N node processes, started once.
-  const mesh = await startWarmMesh(dir, NODES, { calibrationRunner: sandboxCalibrationRunner(createExecutor({ kind: 'bwrap' })) })
+  const mesh = await startWarmMesh(dir, NODES)
   let plan: unknown
   const warm = async (): Promise<string> => {
     const { id, result } = await mesh.run(JOB, lines.join('\n') + '\n', 'numbers.txt')

@@ -67,6 +67,12 @@ export interface HarnessOptions {
    * elements). Unlimited when absent.
    */
   budgetSeconds?: number
+  /**
+   * How the harness is run: `stdio` (the default) reads the sample on standard input and prints its JSON;
+   * `process` defines `process(input_data)` that takes the sample's text and returns the same object, so a node runs
+   * it as a manual-mode task (the coordinator's calibration task) and its result is the measurements.
+   */
+  interface?: 'stdio' | 'process'
 }
 
 /**
@@ -230,11 +236,11 @@ def time_plain(entry, units, k):
     except Exception:
         return None
 
-def run():
+def run(text):
     namespace = {'__name__': 'runsurge_job', '__builtins__': __builtins__}
     exec(compile(SOURCE, 'job.py', 'exec'), namespace)
     entry = namespace[ENTRY]
-    units = split_units(sys.stdin.read())
+    units = split_units(text)
     total = len(units) - (1 if FORMAT == 'csv' else 0)
     warm = None
     try:
@@ -280,12 +286,19 @@ def run():
             skipped.append({'n': k, 'error': type(error).__name__ + ': ' + str(error)})
     return {'version': 1, 'python': sys.version.split()[0], 'runs': runs, 'skipped': skipped, 'unencodable': sorted(unencodable)}
 
-try:
-    output = run()
-except BaseException as error:
-    output = {'version': 1, 'error': type(error).__name__ + ': ' + str(error)}
-sys.stdout.write(json.dumps(output) + '\\n')
+def measured(text):
+    try:
+        return run(text)
+    except BaseException as error:
+        return {'version': 1, 'error': type(error).__name__ + ': ' + str(error)}
+${options.interface === 'process'
+  ? `
+def process(input_data):
+    return measured(input_data)
 `
+  : `
+sys.stdout.write(json.dumps(measured(sys.stdin.read())) + '\\n')
+`}`
 }
 
 /**

@@ -52,19 +52,46 @@ export function analyze (source: string | Uint8Array, options: AnalyzeOptions = 
   return runAnalysis(source, options).report
 }
 
-/** Options of {@link calibrate}. */
-export interface CalibrateOptions extends AnalyzeOptions {
+/** What the calibration harness of a job is built from: the job, its input's sample, and how it is run. */
+export interface HarnessRequest extends AnalyzeOptions {
   /** The sample's text in the input's own format (see `sampleInput`); the harness loads prefixes of it. */
   sampleText: string
   /** Number of elements in `sampleText`. */
   sampleElements: number
-  /** Runs the harness (the CLI uses `python3 -I`; the coordinator a sandboxed node). */
-  runner: CalibrationRunner
-  signal?: AbortSignal
   /** Seconds the harness's measured runs may take (see `HarnessOptions.budgetSeconds`); unlimited when absent. */
   budgetSeconds?: number
+}
+
+/** Options of {@link calibrate}. */
+export interface CalibrateOptions extends HarnessRequest {
+  /** Runs the harness (the CLI uses `python3 -I` in a sandbox; the coordinator a task on a node). */
+  runner: CalibrationRunner
+  signal?: AbortSignal
   /** Progress: `analyzed`, then `calibrating`, then `done`. */
   onProgress?: (event: { stage: 'analyzed' | 'calibrating' | 'done' }) => void
+}
+
+/**
+ * The calibration harness of an automatic job (the one {@link calibrate} runs), or undefined for a job that is not
+ * calibrated (rejected, or not automatic). `harnessInterface: 'process'` makes it a manual-mode task
+ * (`process(input_data)` on the sample's text, returning the measurements) for a node to run.
+ */
+export function calibrationHarness (source: string | Uint8Array, request: HarnessRequest, harnessInterface: 'stdio' | 'process' = 'stdio'): string | undefined {
+  return harnessOf(runAnalysis(source, request), request, harnessInterface)
+}
+
+function harnessOf (analysis: ReturnType<typeof runAnalysis>, request: HarnessRequest, harnessInterface: 'stdio' | 'process'): string | undefined {
+  const { report, graph, text } = analysis
+  if (report.status !== 'accepted' || report.mode !== 'auto' || graph === undefined || text === undefined) return undefined
+  return buildHarness({
+    source: text,
+    entry: 'main',
+    format: request.input?.format ?? 'json',
+    statements: graph.statements.map(s => [lineOf(s), endLineOf(s)]),
+    sizes: calibrationSizes(request.sampleElements),
+    ...(request.budgetSeconds !== undefined ? { budgetSeconds: request.budgetSeconds } : {}),
+    interface: harnessInterface
+  })
 }
 
 /**
@@ -78,17 +105,9 @@ export interface CalibrateOptions extends AnalyzeOptions {
 export async function calibrate (source: string | Uint8Array, options: CalibrateOptions): Promise<AnalysisReport> {
   const analysis = runAnalysis(source, options)
   options.onProgress?.({ stage: 'analyzed' })
-  const { report, graph, text } = analysis
-  if (report.status !== 'accepted' || report.mode !== 'auto' || graph === undefined || text === undefined) return report
-  const sizes = calibrationSizes(options.sampleElements)
-  const harness = buildHarness({
-    source: text,
-    entry: 'main',
-    format: options.input?.format ?? 'json',
-    statements: graph.statements.map(s => [lineOf(s), endLineOf(s)]),
-    sizes,
-    ...(options.budgetSeconds !== undefined ? { budgetSeconds: options.budgetSeconds } : {})
-  })
+  const { report, graph } = analysis
+  const harness = harnessOf(analysis, options, 'stdio')
+  if (harness === undefined || graph === undefined) return report
   options.signal?.throwIfAborted()
   options.onProgress?.({ stage: 'calibrating' })
   const stdout = await options.runner({ harness, input: options.sampleText }, { ...(options.signal !== undefined ? { signal: options.signal } : {}) })

@@ -10,7 +10,6 @@ import { join } from 'node:path'
 import { startCoordinator } from '../../coordinator/src/index.ts'
 import { createExecutor } from '../../node/src/executors/index.ts'
 import { createWorker, sandboxTasks } from '../../node/src/index.ts'
-import { localCalibrationRunner } from './calibration.ts'
 import { waitForNodes } from './mesh.ts'
 import { benchmarkCacheFile, machineFactor } from './commands/node.ts'
 import type { Coordinator } from '../../coordinator/src/index.ts'
@@ -69,7 +68,7 @@ export async function startEmbeddedMesh (options: EmbeddedMeshOptions): Promise<
     await rm(dir, { recursive: true, force: true })
   }
   try {
-    coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger, calibrationRunner: localCalibrationRunner(logger) })
+    coordinator = await startCoordinator({ dataDir: join(dir, 'coordinator'), logger })
     const info = coordinator.info
     const alive = waitForNodes(coordinator, options.nodes, MESH_START_TIMEOUT)
     await Promise.all(Array.from({ length: options.nodes }, async (_, i) => {

@@ -14,7 +14,6 @@ import { JobService } from './jobs/service.ts'
 import { createMesh } from './plugins/mesh.ts'
 import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP, SnapshotSchedule, Store, tokenKey } from './store/index.ts'
 import type { LivenessOptions } from './nodes/registry.ts'
-import type { CalibrationRunner } from '../../analyzer/src/index.ts'
 import type { AppOptions } from './app.ts'
 import type { Mesh } from './plugins/mesh.ts'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -42,8 +41,6 @@ export interface CoordinatorOptions {
   unitRate?: number
   /** Largest input file of a job (bytes). Default 1 GiB. */
   maxInputBytes?: number
-  /** Sandboxed runner for the analyzer's calibration of automatic jobs (see `JobServiceOptions`). */
-  calibrationRunner?: CalibrationRunner
   /**
    * Automatic snapshots of the database in `DATA/snapshots`: taken at start and every `interval` ms when the
    * database changed, and at clean shutdown; the `keep` newest are kept. Defaults: every 10 minutes, keep 5.
@@ -117,7 +114,7 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
       registry,
       log: fastify.log,
       ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}),
-      ...(options.calibrationRunner !== undefined ? { calibrationRunner: options.calibrationRunner } : {})
+      stagingDir: join(options.dataDir, 'staged')
     })
     late.jobs = jobs
     fastify.addHook('onClose', async () => { jobs.close() })

@@ -334,7 +334,7 @@ describe('the task state machine', () => {
     const change = await apply(jobCancelled(state, state.jobs.get(j.id) as JobRecord, now, 1000))
     expect(change.jobs?.[0]).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } })
     expect(change.tasks?.map(t => [t.id, t.status])).toEqual([['j1.1', 'cancelled'], ['j1.2', 'cancelled']])
-    expect(change.effects?.map(e => e.taskId)).toEqual(['j1.1', 'j1.2'])
+    expect(change.effects?.map(e => e.type === 'cancel' ? e.taskId : e.type)).toEqual(['j1.1', 'j1.2'])
     expect(task('j1.0').status).toBe('completed')
   })
 

@@ -10,8 +10,12 @@ import type { PythonTaskInit, PythonTaskMode } from './task-runner.ts'
 import type { AssignRequest, ChunkExchange } from '../../protocols/src/index.ts'
 import type { PeerId } from '@libp2p/interface'
 
-/** The entry a task calls, and how its input is handed to it (DESIGN.md's job contract). */
-const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate', segment: 'segment' }
+/**
+ * The entry a task calls, and how its input is handed to it (DESIGN.md's job contract). `calibrate` is the
+ * analyzer's harness, written by the coordinator as a manual-mode script: `process(sample_text)` returns the
+ * measurements.
+ */
+const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate', segment: 'segment', calibrate: 'manual' }
 
 export interface SandboxTasksInit {
   executor: Executor
@@ -24,7 +28,7 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
   return async (task, { chunks, signal, coordinator }) => {
     const mode = MODES[task.entry]
     if (mode === undefined) {
-      return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process, aggregate or segment` }
+      return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process, aggregate, segment or calibrate` }
     }
     if (task.resultInputs > task.inputCids.length || (mode !== 'segment' && task.resultInputs > 0)) {
       return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `result_inputs ${task.resultInputs} does not fit ${task.inputCids.length} input chunks of a ${task.entry} task` }

@@ -2,7 +2,6 @@ import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Store, restoreSnapshot, startCoordinator, verifySnapshot, writeSnapshot } from '../../../coordinator/src/index.ts'
 import { readSwarmKey } from '../../../protocols/src/index.ts'
-import { localCalibrationRunner } from '../calibration.ts'
 import { createLogger } from '../log.ts'
 import { parseCount, parseDuration, parseHostPort, parseMs, parseSize } from '../options.ts'
 import { onShutdown } from '../shutdown.ts'
@@ -70,7 +69,6 @@ export function register (program: Command): void {
         ...(flags.snapshotInterval != null || flags.snapshotKeep != null
           ? { snapshots: { ...(flags.snapshotInterval != null ? { interval: flags.snapshotInterval } : {}), ...(flags.snapshotKeep != null ? { keep: flags.snapshotKeep } : {}) } }
           : {}),
-        calibrationRunner: localCalibrationRunner(logger),
         logger
       }).catch(err => fail(err, 'could not start', logger))
       console.log(JSON.stringify({ http: coordinator.info.http, multiaddrs: coordinator.info.multiaddrs, info: `${flags.data}/coordinator.json` }))

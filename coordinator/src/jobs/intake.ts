@@ -4,8 +4,9 @@
  * in one batch. A submission the scanner refuses becomes a `rejected` job, one that cannot fit a `failed` one.
  */
 import { randomUUID } from 'node:crypto'
-import { stat } from 'node:fs/promises'
-import { analyze, calibrate, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises'
+import { extname, join } from 'node:path'
+import { analyze, calibrate, calibrationHarness, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
 import { PlanError, formatBytes, planAuto, planView, sequentialBytes } from '../planner/index.ts'
 import { analyzerFormat, asJsonLines, countElements, plannerFormat, readSample } from './input-files.ts'
 import {
@@ -15,7 +16,8 @@ import { newTask } from './transitions.ts'
 import type { JobChunks } from './chunks.ts'
 import type { Finding, JobError, JobMode, JobRecord, TaskRecord } from './records.ts'
 import type { NodeRegistry } from '../nodes/registry.ts'
-import type { AnalysisReport, CalibrationRunner } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, AnalyzeOptions, CalibrationRunner } from '../../../analyzer/src/index.ts'
+import type { PlannerFormat } from './input-files.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
 /** Automatic jobs with fewer elements are not calibrated: a split could not pay for the measurement. */
@@ -27,6 +29,12 @@ const CALIBRATION_ELEMENTS = 400
  * (at least two prefix sizes) rather than delaying its start.
  */
 const CALIBRATION_BUDGET_SECONDS = 0.2
+/**
+ * The calibration task's limits: the harness runs main on a few hundred elements under tracemalloc (a few times
+ * main's own memory on them) and a 0.2 s budget of measured runs, plus a warm-up; at most the largest node's memory.
+ */
+const CALIBRATION_MEMORY = 512 * 1024 * 1024
+const CALIBRATION_TIMEOUT_MS = 60_000
 
 /** What a submitter sends; input files are already on the coordinator's disk (uploads stream there). */
 export interface JobSubmission {
@@ -58,24 +66,21 @@ export interface JobIntakeOptions {
   chunks: JobChunks
   registry: NodeRegistry
   log: FastifyBaseLogger
-  /**
-   * Runs the analyzer's calibration harness in a sandbox (the CLI passes the node's bubblewrap runner). Without
-   * it, automatic jobs are planned on the static estimate.
-   */
-  calibrationRunner?: CalibrationRunner
+  /** Where automatic jobs' inputs wait while they are measured (`DATA/staged`). */
+  stagingDir: string
 }
 
 export class JobIntake {
   private readonly chunks: JobChunks
   private readonly registry: NodeRegistry
   private readonly log: FastifyBaseLogger
-  private readonly calibrationRunner: CalibrationRunner | undefined
+  private readonly stagingDir: string
 
   constructor (options: JobIntakeOptions) {
     this.chunks = options.chunks
     this.registry = options.registry
     this.log = options.log
-    this.calibrationRunner = options.calibrationRunner
+    this.stagingDir = options.stagingDir
   }
 
   /** Checks, scans, plans and stores the input of a submission. Input chunks exist before the job does. */
@@ -160,55 +165,114 @@ export class JobIntake {
   }
 
   /**
-   * Automatic mode: analyzes the job against its input, lets the planner choose the level (whole program on one
-   * node, main cut into parts, or a data split of its leading map/reduce chain into K chunk tasks and an aggregator
-   * that combines their partial results and runs the rest of main), and stores the input cut for that plan.
+   * Automatic mode: analyzes the job against its input, then plans it at once, or first measures it on a sample (a
+   * calibration task on a node, see `calibrating`) when the measurement decides something.
    */
   private async planAutomatic (submission: JobSubmission, base: JobRecord): Promise<Intake> {
-    const uploaded = submission.inputs[0]
-    const source = base.script
-    // A .json array runs as JSON Lines (the same list in Python, and cut on lines); any other .json stays whole.
-    const input = uploaded === undefined ? undefined : await asJsonLines(uploaded)
-    const format = input === undefined ? 'text' : plannerFormat(formatOf(input.name))
-    const size = input === undefined ? 0 : (await stat(input.path)).size
-    const elements = input === undefined ? 0 : await countElements(input.path, format)
-    const sample = input === undefined || format === 'json' ? undefined : await readSample(input.path, format)
-    const options = {
-      mode: 'auto' as const,
-      input: { format: analyzerFormat(format), ...(elements !== undefined ? { elements } : {}), ...(sample !== undefined ? { sample: sample.sample } : {}) }
-    }
-    let report = analyze(source, options)
+    const input = await inspect(submission.inputs[0])
+    const options = analysisOptions(input)
+    const report = analyze(base.script, options)
     // Fit is decided against what nodes offer, not what they have free now: a busy mesh queues the tasks.
     const nodes = this.registry.alive().map(node => node.memoryBytes)
     // Time per element decides whether idle nodes make the job faster, and a run on a sample which values can be
-    // copied between tasks: measured in the sandbox when there is something to decide (several nodes, or a job too
-    // big for the largest one, and enough elements).
-    const tooBig = report.status === 'accepted' && nodes.length > 0 && sequentialBytes(report, elements ?? 0) > Math.max(...nodes)
-    if (this.calibrationRunner !== undefined && report.status === 'accepted' && sample !== undefined && (nodes.length >= 2 || tooBig) &&
-        (elements ?? 0) >= CALIBRATE_MIN_ELEMENTS && sample.sample.length > 0) {
+    // copied between tasks: measured when there is something to decide (several nodes, or a job too big for the
+    // largest one, and enough elements).
+    const tooBig = report.status === 'accepted' && nodes.length > 0 && sequentialBytes(report, input.elements ?? 0) > Math.max(...nodes)
+    if (report.status === 'accepted' && input.sample !== undefined && input.sample.sample.length > 0 && (nodes.length >= 2 || tooBig) &&
+        (input.elements ?? 0) >= CALIBRATE_MIN_ELEMENTS) {
+      const measuring = await this.calibrating(base, input, input.sample, options, nodes)
+      if (measuring !== undefined) return measuring
+    }
+    return await this.plan(base, input, report, nodes)
+  }
+
+  /**
+   * A job to measure before it is planned: its input waits on the coordinator's disk (staged), and its one task for
+   * now is the calibration — the analyzer's harness run on a sample of the input, on a node and billed like any
+   * task (the coordinator never runs submitted code). `planMeasured` plans it once the measurements are in.
+   */
+  private async calibrating (base: JobRecord, input: AutoInput, sample: { sample: unknown[], text: string }, options: AnalyzeOptions, nodes: number[]): Promise<Intake | undefined> {
+    const small = sampleInput(sample.text, analyzerFormat(input.format), CALIBRATION_ELEMENTS)
+    const request = { ...options, sampleText: small.text, sampleElements: small.sample.length, budgetSeconds: CALIBRATION_BUDGET_SECONDS }
+    const harness = calibrationHarness(base.script, request, 'process')
+    if (harness === undefined || input.path === undefined) return undefined
+    const file = join(base.id, `input${extname(input.name)}`)
+    await mkdir(join(this.stagingDir, base.id), { recursive: true })
+    await moveFile(input.path, join(this.stagingDir, file))
+    const sampleCid = await this.chunks.store(new TextEncoder().encode(small.text))
+    const task: TaskRecord = {
+      ...newTask(base, { index: -1, entry: 'calibrate', inputName: 'sample.txt', inputCids: [sampleCid] }),
+      id: `${base.id}.calibration`,
+      memoryBytes: Math.min(Math.max(...nodes), CALIBRATION_MEMORY),
+      timeoutMs: CALIBRATION_TIMEOUT_MS
+    }
+    const job: JobRecord = {
+      ...base,
+      inputs: [{ name: input.uploadedName ?? input.name, size: input.size, cids: [] }],
+      calibration: { taskId: task.id, harness },
+      staged: { file, name: input.name, uploadedName: input.uploadedName ?? input.name, size: input.size, ...(input.elements !== undefined ? { elements: input.elements } : {}) },
+      plan: { level: 0, tasks: 0, mode: 'auto', calibrating: true, reasons: [`measuring the job on ${small.sample.length} elements of its input before planning it`] }
+    }
+    return { job, tasks: [task] }
+  }
+
+  /**
+   * Plans a job whose calibration ended: with the harness's output (`measurements`), or on the static estimate when
+   * the calibration failed. Raises `PlanError` when it fits no node.
+   */
+  async planMeasured (job: JobRecord, measurements: string | undefined): Promise<Intake> {
+    const staged = job.staged
+    if (staged === undefined) throw new Error(`job ${job.id} has no staged input to plan`)
+    const path = join(this.stagingDir, staged.file)
+    const format = plannerFormat(formatOf(staged.name))
+    const input: AutoInput = { path, name: staged.name, uploadedName: staged.uploadedName, format, size: staged.size, ...(staged.elements !== undefined ? { elements: staged.elements } : {}) }
+    const sample = format === 'json' ? undefined : await readSample(path, format)
+    if (sample !== undefined) input.sample = sample
+    const options = analysisOptions(input)
+    let report = analyze(job.script, options)
+    if (measurements !== undefined && sample !== undefined) {
       try {
         const small = sampleInput(sample.text, analyzerFormat(format), CALIBRATION_ELEMENTS)
-        report = await calibrate(source, { ...options, sampleText: small.text, sampleElements: small.sample.length, runner: this.calibrationRunner, budgetSeconds: CALIBRATION_BUDGET_SECONDS })
+        const runner: CalibrationRunner = async () => measurements
+        report = await calibrate(job.script, { ...options, sampleText: small.text, sampleElements: small.sample.length, budgetSeconds: CALIBRATION_BUDGET_SECONDS, runner })
       } catch (err: any) {
-        this.log.warn({ err: err?.message }, 'calibration failed; planning on the static estimate')
+        this.log.warn({ job: job.id, err: err?.message }, 'the calibration\'s measurements cannot be used; planning on the static estimate')
       }
     }
+    const planned = await this.plan(job, input, report, this.registry.alive().map(node => node.memoryBytes))
+    return { job: { ...planned.job, status: job.status }, tasks: planned.tasks }
+  }
+
+  /** Removes a job's staged input (planned, or ended before it could be). */
+  async discardStaged (jobId: string): Promise<void> {
+    await rm(join(this.stagingDir, jobId), { recursive: true, force: true })
+  }
+
+  /**
+   * Lets the planner choose the level (whole program on one node, main cut into parts, or a data split of its leading
+   * map/reduce chain into K chunk tasks and an aggregator that combines their partial results and runs the rest of
+   * main), and stores the input cut for that plan.
+   */
+  private async plan (base: JobRecord, input: AutoInput, report: AnalysisReport, nodes: number[]): Promise<Intake> {
+    const source = base.script
+    const { format, size, elements, path } = input
     const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
     const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
-    const memoryFor = (estimate: number): number => submission.taskMemoryBytes ?? Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
+    const memoryFor = (estimate: number): number => base.explicitMemory === true ? base.taskMemoryBytes : Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
     const view = { ...planView(plan), mode: 'auto' }
+    const uploadedName = input.uploadedName ?? input.name
     if (plan.segments !== undefined) {
       // Level 2: one task per part of main (the one returning the result last); parts that read the input get it whole.
       const segments = plan.segments
-      const cids = input === undefined || !segments.some(seg => seg.readsData) ? [] : (await this.chunks.storeSplit(input.path, 1)).flat()
+      const cids = path === undefined || !segments.some(seg => seg.readsData) ? [] : (await this.chunks.storeSplit(path, 1)).flat()
       const job: JobRecord = {
         ...base,
-        inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
+        inputs: path === undefined ? [] : [{ name: uploadedName, size, cids }],
         plan: view,
         generated: { final: plan.finalTask.script, segments: segments.map(seg => seg.script) }
       }
       const tasks = segments.map((seg, i) => {
-        const task = newTask(job, { index: i, entry: 'segment', inputName: input?.name ?? '', inputCids: seg.readsData ? cids : [] })
+        const task = newTask(job, { index: i, entry: 'segment', inputName: input.name, inputCids: seg.readsData ? cids : [] })
         task.memoryBytes = memoryFor(seg.memoryBytes)
         task.dependsOn = seg.dependsOn.map(d => `${base.id}.${d}`)
         if (task.dependsOn.length > 0) task.status = 'waiting'
@@ -217,25 +281,25 @@ export class JobIntake {
       job.taskIds = tasks.map(task => task.id)
       return { job, tasks }
     }
-    if (plan.chunkTask === undefined || input === undefined) {
-      const cids = input === undefined ? [] : (await this.chunks.storeSplit(input.path, 1)).flat()
+    if (plan.chunkTask === undefined || path === undefined) {
+      const cids = path === undefined ? [] : (await this.chunks.storeSplit(path, 1)).flat()
       const job: JobRecord = {
         ...base,
-        inputs: input === undefined || uploaded === undefined ? [] : [{ name: uploaded.name, size, cids }],
+        inputs: path === undefined ? [] : [{ name: uploadedName, size, cids }],
         plan: { ...view, tasks: 1 },
         ...(plan.finalTask.script !== source ? { generated: { final: plan.finalTask.script } } : {})
       }
-      const task = newTask(job, { index: 0, entry: plan.finalTask.entry === 'aggregate' ? 'aggregate' : 'main', inputName: input?.name ?? '', inputCids: cids })
+      const task = newTask(job, { index: 0, entry: plan.finalTask.entry === 'aggregate' ? 'aggregate' : 'main', inputName: input.name, inputCids: cids })
       task.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
       job.taskIds = [task.id]
       return { job, tasks: [task] }
     }
     // Level 3: K parts on line boundaries; a csv part after the first gets the header row in front.
-    const parts = await this.chunks.storeSplit(input.path, plan.chunks)
-    const header = format === 'csv' ? await this.chunks.storeHeader(input.path) : undefined
+    const parts = await this.chunks.storeSplit(path, plan.chunks)
+    const header = format === 'csv' ? await this.chunks.storeHeader(path) : undefined
     const job: JobRecord = {
       ...base,
-      inputs: [{ name: uploaded?.name ?? input.name, size, cids: parts.flat() }],
+      inputs: [{ name: uploadedName, size, cids: parts.flat() }],
       plan: { ...view, chunks: parts.length, tasks: parts.length + 1 },
       generated: { chunk: plan.chunkTask.script, final: plan.finalTask.script },
       ...(header !== undefined ? { csvHeader: header } : {})
@@ -250,6 +314,58 @@ export class JobIntake {
     tasks.push(final)
     job.taskIds = tasks.map(task => task.id)
     return { job, tasks }
+  }
+}
+
+/** What is known of an automatic job's input. */
+interface AutoInput {
+  /** The file to read (the upload, its JSON Lines rewrite, or the staged copy); absent for a job without input. */
+  path?: string
+  /** The name the runtime loads it by ('' without input). */
+  name: string
+  /** The name it was uploaded as. */
+  uploadedName?: string
+  format: PlannerFormat
+  size: number
+  elements?: number
+  /** Its first elements, for the analyzer's size estimates and the calibration. */
+  sample?: { sample: unknown[], text: string }
+}
+
+/** Reads what the planner needs of an uploaded input (a `.json` array is rewritten as JSON Lines first). */
+async function inspect (uploaded: { name: string, path: string } | undefined): Promise<AutoInput> {
+  if (uploaded === undefined) return { name: '', format: 'text', size: 0, elements: 0 }
+  // A .json array runs as JSON Lines (the same list in Python, and cut on lines); any other .json stays whole.
+  const input = await asJsonLines(uploaded)
+  const format = plannerFormat(formatOf(input.name))
+  const elements = await countElements(input.path, format)
+  const sample = format === 'json' ? undefined : await readSample(input.path, format)
+  return {
+    path: input.path,
+    name: input.name,
+    uploadedName: uploaded.name,
+    format,
+    size: (await stat(input.path)).size,
+    ...(elements !== undefined ? { elements } : {}),
+    ...(sample !== undefined ? { sample } : {})
+  }
+}
+
+function analysisOptions (input: AutoInput): AnalyzeOptions {
+  return {
+    mode: 'auto',
+    input: { format: analyzerFormat(input.format), ...(input.elements !== undefined ? { elements: input.elements } : {}), ...(input.sample !== undefined ? { sample: input.sample.sample } : {}) }
+  }
+}
+
+/** Moves a file (a rename where it can, a copy across file systems). */
+async function moveFile (from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to)
+  } catch (err: any) {
+    if (err?.code !== 'EXDEV') throw err
+    await copyFile(from, to)
+    await rm(from, { force: true })
   }
 }
 

@@ -32,6 +32,18 @@ export interface JobInput {
   cids: string[]
 }
 
+/** An automatic job's input kept on the coordinator's disk (under `staged/`) until the job is planned. */
+export interface StagedInput {
+  /** Path under the coordinator's staging directory. */
+  file: string
+  /** The name the runtime loads it by (a `.json` array is staged as `NAME.jsonl`). */
+  name: string
+  /** The name it was uploaded as. */
+  uploadedName: string
+  size: number
+  elements?: number
+}
+
 export interface JobError {
   code: string
   message: string
@@ -68,6 +80,13 @@ export interface JobRecord {
    * level 2, one script per part of main, task i running `segments[i]`).
    */
   generated?: { chunk?: string, final: string, segments?: string[] }
+  /**
+   * Automatic jobs measured before they are planned: the calibration task (the analyzer's harness run on a sample
+   * of the input, on a node) — not one of `taskIds`, which the plan fills once the measurements are in.
+   */
+  calibration?: { taskId: string, harness: string }
+  /** While a job waits for its calibration: its input on the coordinator's disk, and what is known of it. */
+  staged?: StagedInput
   /** Automatic csv jobs: the header row's chunk, put in front of every chunk task's input but the first part's. */
   csvHeader?: string
   inputs: JobInput[]
@@ -95,8 +114,11 @@ export interface TaskRecord {
   id: string
   jobId: string
   index: number
-  /** What the node calls: `main` (auto), `process` (manual, grouped), `aggregate`, or `segment` (auto level 2). */
-  entry: 'main' | 'process' | 'aggregate' | 'segment'
+  /**
+   * What the node calls: `main` (auto), `process` (manual, grouped), `aggregate`, `segment` (auto level 2), or
+   * `calibrate` (the analyzer's harness on a sample of an automatic job's input, before the job is planned).
+   */
+  entry: 'main' | 'process' | 'aggregate' | 'segment' | 'calibrate'
   /** File name handed to the runtime; its extension picks the loader in auto mode. */
   inputName: string
   /**

@@ -15,8 +15,9 @@ import { SHUN_MS } from './policy.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
 import { JobState } from './state.ts'
 import {
-  assignmentFailed, jobCancelled, jobPaid, nodeDied, placed, reconciled, reported, speculated, started
+  assignmentFailed, jobCancelled, jobPaid, nodeDied, placed, planFailed, planned, reconciled, reported, speculated, started
 } from './transitions.ts'
+import { PlanError } from '../planner/index.ts'
 import { JobUsageError } from './intake.ts'
 import type { JobSubmission } from './intake.ts'
 import type { EarningRecord, JobRecord, PaymentRecord, TaskRecord } from './records.ts'
@@ -25,7 +26,6 @@ import type { ReportContext } from './transitions.ts'
 import type { NodeRegistry, NodeSession } from '../nodes/registry.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { NodeRecord, Store } from '../store/index.ts'
-import type { CalibrationRunner } from '../../../analyzer/src/index.ts'
 import type { RequestContext } from '../../../protocols/src/index.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -42,11 +42,8 @@ export interface JobServiceOptions {
   log: FastifyBaseLogger
   /** Micro-units per second × GB on a reference machine. */
   unitRate?: number
-  /**
-   * Runs the analyzer's calibration harness in a sandbox (the CLI passes the node's bubblewrap runner). Without
-   * it, automatic jobs are planned on the static estimate.
-   */
-  calibrationRunner?: CalibrationRunner
+  /** Where automatic jobs' inputs wait while they are measured (default `DATA/staged`). */
+  stagingDir: string
 }
 
 export type JobServiceEvents = JobStateEvents
@@ -81,12 +78,7 @@ export class JobService {
     this.registry = options.registry
     this.log = options.log
     this.unitRate = options.unitRate ?? DEFAULT_UNIT_RATE
-    this.intake = new JobIntake({
-      chunks: this.chunks,
-      registry: options.registry,
-      log: options.log,
-      ...(options.calibrationRunner !== undefined ? { calibrationRunner: options.calibrationRunner } : {})
-    })
+    this.intake = new JobIntake({ chunks: this.chunks, registry: options.registry, log: options.log, stagingDir: options.stagingDir })
   }
 
   /** The job buckets of the store (billing routes read payments and earnings there). */
@@ -121,6 +113,13 @@ export class JobService {
     this.stragglerTimer.unref()
     const running = [...this.state.tasks.values()].filter(task => task.status === 'assigned' || task.status === 'running').length
     this.log.info({ jobs: this.state.jobs.size, queued: this.state.queue.size, running }, 'job state loaded')
+    // Jobs whose calibration ended before a crash, and were not planned yet: planned now. Staged inputs of jobs that
+    // ended meanwhile are removed.
+    for (const job of this.state.jobs.values()) {
+      if (job.staged === undefined) continue
+      if (FINAL_JOB_STATUSES.includes(job.status)) this.intake.discardStaged(job.id).catch(() => {})
+      else if (['completed', 'failed'].includes(this.state.tasks.get(job.calibration?.taskId ?? '')?.status ?? '')) this.planJob(job.id)
+    }
     this.schedule()
   }
 
@@ -140,8 +139,9 @@ export class JobService {
     return [...this.state.jobs.values()].filter(job => job.account === account).sort((a, b) => b.createdAt - a.createdAt)
   }
 
+  /** Every task of the job: its calibration (if it was measured), then its plan's. */
   tasksOf (job: JobRecord): TaskRecord[] {
-    return this.state.tasksOf(job)
+    return this.state.allTasksOf(job)
   }
 
   /** The result exactly as Python wrote it, or undefined while there is none. */
@@ -249,14 +249,18 @@ export class JobService {
     return { unitRate: this.unitRate, largestNode: Math.max(0, ...this.registry.alive().map(node => node.memoryBytes)), io: this.chunks, now: Date.now() }
   }
 
-  /** Outputs the coordinator needs itself: the final result, or every process result of a job without aggregation. */
+  /**
+   * Outputs the coordinator needs itself: the final result, every process result of a job without aggregation, or a
+   * calibration's measurements.
+   */
   private async pullOutputs (task: TaskRecord, cids: string[], context: RequestContext): Promise<void> {
     const job = this.state.jobs.get(task.jobId)
     if (job === undefined) return
     // An automatic job's result is its last task's output; other jobs aggregate (the aggregation task is the job's
     // last, records.ts), or combine every task's result.
     const aggregated = this.state.tasks.get(job.taskIds.at(-1) ?? '')?.entry === 'aggregate'
-    if (job.mode === 'auto' ? task.id !== job.taskIds.at(-1) : (aggregated && task.entry !== 'aggregate')) return
+    const needed = task.entry === 'calibrate' || (job.mode === 'auto' ? task.id === job.taskIds.at(-1) : (!aggregated || task.entry === 'aggregate'))
+    if (!needed) return
     for (const text of cids) {
       const cid = parseCid(text)
       if (await this.mesh.chunks.store.has(cid)) continue
@@ -411,8 +415,44 @@ export class JobService {
     for (const note of change.log ?? []) this.log[note.level](note.data, note.message)
     for (const effect of change.effects ?? []) {
       if (effect.type === 'cancel') this.cancelOn(effect.taskId, effect.nodeId, effect.reason)
+      else if (effect.type === 'plan') this.planJob(effect.jobId)
+    }
+    for (const job of change.jobs ?? []) {
+      if (job.staged !== undefined && FINAL_JOB_STATUSES.includes(job.status)) this.intake.discardStaged(job.id).catch(() => {})
     }
     return change
+  }
+
+  /**
+   * Plans a job whose calibration ended, with its measurements (the calibration task's output) or, when it failed, on
+   * the static estimate; a job that fits no node fails with `does_not_fit` and owes its calibration.
+   */
+  private planJob (jobId: string): void {
+    const run = async (): Promise<void> => {
+      const job = this.state.jobs.get(jobId)
+      if (job?.staged === undefined || FINAL_JOB_STATUSES.includes(job.status)) return
+      const calibration = this.state.tasks.get(job.calibration?.taskId ?? '')
+      const output = calibration?.status === 'completed' && calibration.outputCids[0] !== undefined
+        ? new TextDecoder().decode(await this.chunks.read(calibration.outputCids[0]))
+        : undefined
+      let intake
+      try {
+        intake = await this.intake.planMeasured(job, output)
+      } catch (err: any) {
+        if (!(err instanceof PlanError)) throw err
+        await this.commit(async () => planFailed(this.state, job, { code: 'does_not_fit', message: err.message, ...(err.line !== undefined ? { line: err.line } : {}) }, Date.now(), this.unitRate))
+        return
+      }
+      await this.commit(async () => planned(this.state, intake))
+      this.schedule()
+    }
+    run().catch(err => {
+      this.log.error({ err, job: jobId }, 'planning a measured job failed')
+      const job = this.state.jobs.get(jobId)
+      if (job === undefined) return
+      this.commit(async () => planFailed(this.state, job, { code: 'planning_failed', message: `the coordinator could not plan the job: ${String(err?.message ?? err)}` }, Date.now(), this.unitRate))
+        .catch(e => { this.log.error({ err: e, job: jobId }, 'could not record that planning failed') })
+    })
   }
 
   private markStopping (nodeId: string, taskId: string): void {

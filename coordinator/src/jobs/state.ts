@@ -13,6 +13,8 @@ import type { Store } from '../store/index.ts'
 export type Effect =
   /** Tell a node to stop running a task. */
   | { type: 'cancel', taskId: string, nodeId: string, reason: string }
+  /** Plan a job whose calibration ended (with the measurements, or on the static estimate when it failed). */
+  | { type: 'plan', jobId: string }
 
 /** A log line of a transition, written once its change is stored. */
 export interface LogNote {
@@ -63,8 +65,15 @@ export class JobState extends EventEmitter<JobStateEvents> {
     for (const task of queued) this.queue.add(task.id)
   }
 
+  /** The tasks of the job's plan, in order. */
   tasksOf (job: JobRecord): TaskRecord[] {
     return job.taskIds.map(id => this.tasks.get(id)).filter((task): task is TaskRecord => task !== undefined)
+  }
+
+  /** Every task of the job: its calibration task (if it was measured before it was planned) first, then its plan's. */
+  allTasksOf (job: JobRecord): TaskRecord[] {
+    const calibration = job.calibration === undefined ? undefined : this.tasks.get(job.calibration.taskId)
+    return calibration === undefined ? this.tasksOf(job) : [calibration, ...this.tasksOf(job)]
   }
 
   /**

@@ -9,6 +9,7 @@ import { ReportRequest } from '../../../protocols/src/index.ts'
 import { formatBytes } from '../planner/index.ts'
 import { jobCost, taskEarning } from './billing.ts'
 import { INPUT_CHUNK_SIZE, MAX_INPUT_ATTEMPTS, MAX_RETRIES, MAX_SPLIT_DEPTH, PROGRAM_FAILURES } from './policy.ts'
+import { FINAL_JOB_STATUSES } from './records.ts'
 import { nodesOf } from './task-table.ts'
 import type { Change, Effect, JobState } from './state.ts'
 import type {
@@ -35,7 +36,8 @@ export interface ReportContext {
   now: number
 }
 
-const OPEN_STATUSES: ReadonlyArray<TaskRecord['status']> = ['completed', 'failed', 'cancelled']
+/** A task in one of these has ended; any other may still run. */
+const ENDED_TASK_STATUSES: ReadonlyArray<TaskRecord['status']> = ['completed', 'failed', 'cancelled']
 
 // -----------------------------------------------------------------------------------------------------------------
 // Attempts
@@ -214,6 +216,8 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
     attempts: closeAttempt(task.attempts, task.attempt, 'completed', undefined, now, billed)
   }
   const change: Change = { tasks: [done], earnings: [record] }
+  // The measurements are in: the job can be planned.
+  if (task.entry === 'calibrate') return { ...change, effects: [{ type: 'plan', jobId: job.id }] }
   // Only the last completions can start the aggregation or end the job: counted, so that the others do not look
   // at every task of the job (a 10,000-task job would look at 10^8). The parts of a level-2 job (a handful) wait
   // for each other in any order: each completion looks.
@@ -234,7 +238,8 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
     const resultCid = aggregate !== undefined
       ? aggregate.outputCids[0]
       : (job.mode === 'auto' ? tasks.at(-1)?.outputCids[0] : await combine(tasks.filter(t => t.entry !== 'aggregate'), context.io))
-    const billing = ended({ ...job, status: 'completed', finishedAt: now, ...(resultCid !== undefined ? { resultCid } : {}), metrics: jobMetrics(job, tasks, now) }, tasks, unitRate, now)
+    const all = [...(job.calibration !== undefined ? [state.tasks.get(job.calibration.taskId)].filter(t => t !== undefined) : []), ...tasks]
+    const billing = ended({ ...job, status: 'completed', finishedAt: now, ...(resultCid !== undefined ? { resultCid } : {}), metrics: jobMetrics(job, all, now) }, all, unitRate, now)
     change.jobs = [billing.job]
     change.payments = billing.payments
     change.log = [{ level: 'info', data: { job: job.id, cost: billing.job.cost }, message: 'job completed' }]
@@ -268,6 +273,7 @@ export async function failed (state: JobState, task: TaskRecord, report: ReportR
   // A node that could not get the inputs (the mesh was briefly without a provider) is not the task's failure,
   // up to a point: a chunk gone for good must still end the job.
   if (code === 'input_unavailable' && task.attempts.length < MAX_INPUT_ATTEMPTS) return requeued(task, code, message, false, now)
+  if (task.entry === 'calibrate') return calibrationFailed(task, code, message, node, report, context)
   if (job === undefined || !PROGRAM_FAILURES.has(code)) {
     if (task.failures + 1 > MAX_RETRIES) {
       const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts: closeAttempt(task.attempts, task.attempt, code, message, now) }
@@ -292,6 +298,25 @@ export async function failed (state: JobState, task: TaskRecord, report: ReportR
   }
   const failedTask: TaskRecord = { ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts: closed }
   return withBill(jobFailed(state, failedTask, programError(job, task, code, message), now, context.unitRate))
+}
+
+/**
+ * The calibration failed: retried elsewhere when the node or sandbox failed it; when the job's program failed on the
+ * sample (billed), or after the retries, the job is planned on the static estimate instead.
+ */
+function calibrationFailed (task: TaskRecord, code: string, message: string, node: NodeRecord, report: ReportRequest, context: ReportContext): Change {
+  const program = PROGRAM_FAILURES.has(code)
+  if (!program && task.failures + 1 <= MAX_RETRIES) return requeued(task, code, message, true, context.now)
+  const billing = program ? bill(task, report, node, context, true) : undefined
+  const failedTask: TaskRecord = {
+    ...task, status: 'failed', failures: task.failures + 1, error: { code, message }, attempts: closeAttempt(task.attempts, task.attempt, code, message, context.now, billing?.billed)
+  }
+  return {
+    tasks: [failedTask],
+    ...(billing !== undefined ? { earnings: [billing.record] } : {}),
+    effects: [{ type: 'plan', jobId: task.jobId }],
+    log: [{ level: 'warn', data: { task: task.id, code, message: message.split('\n')[0] }, message: 'calibration failed: the job is planned on the static estimate' }]
+  }
 }
 
 /** Why a job failed when its program did, in the submitter's terms: what happened, and what they can change. */
@@ -365,9 +390,9 @@ async function chunkSplit (state: JobState, job: JobRecord, task: TaskRecord, me
 export function jobFailed (state: JobState, task: TaskRecord, error: JobError, now: number, unitRate: number): Change {
   const job = state.jobs.get(task.jobId)
   if (job === undefined) return {}
-  const others = state.tasksOf(job).filter(t => t.id !== task.id && !OPEN_STATUSES.includes(t.status))
+  const others = state.allTasksOf(job).filter(t => t.id !== task.id && !ENDED_TASK_STATUSES.includes(t.status))
   const cancelled = others.map(t => ({ ...t, status: 'cancelled' as const }))
-  const tasks = state.tasksOf(job).map(t => t.id === task.id ? task : t)
+  const tasks = state.allTasksOf(job).map(t => t.id === task.id ? task : t)
   const billing = ended({ ...job, status: 'failed', finishedAt: now, error, metrics: jobMetrics(job, tasks, now) }, tasks, unitRate, now)
   return {
     tasks: [task, ...cancelled],
@@ -383,8 +408,8 @@ export function jobFailed (state: JobState, task: TaskRecord, error: JobError, n
  * billed before (completed tasks, attempts the program failed) is owed.
  */
 export function jobCancelled (state: JobState, job: JobRecord, now: number, unitRate: number): Change {
-  const tasks = state.tasksOf(job)
-  const open = tasks.filter(t => !OPEN_STATUSES.includes(t.status))
+  const tasks = state.allTasksOf(job)
+  const open = tasks.filter(t => !ENDED_TASK_STATUSES.includes(t.status))
   const billing = ended({ ...job, status: 'cancelled', finishedAt: now, error: { code: 'cancelled', message: 'cancelled by its submitter' } }, tasks, unitRate, now)
   return {
     tasks: open.map(t => ({ ...t, status: 'cancelled' as const })),
@@ -407,6 +432,30 @@ function stopEffects (tasks: TaskRecord[], reason: string): Effect[] {
   return tasks
     .filter(task => task.status === 'assigned' || task.status === 'running')
     .flatMap(task => nodesOf(task).map((nodeId): Effect => ({ type: 'cancel', taskId: task.id, nodeId, reason })))
+}
+
+/**
+ * A measured job is planned: its plan's tasks join it, its input is stored as the plan cut it, and what was kept for
+ * planning (the staged input, the harness) is dropped. Nothing when the job ended meanwhile (cancelled).
+ */
+export function planned (state: JobState, planned: { job: JobRecord, tasks: TaskRecord[] }): Change {
+  const current = state.jobs.get(planned.job.id)
+  if (current === undefined || FINAL_JOB_STATUSES.includes(current.status)) return {}
+  const job: JobRecord = { ...planned.job, status: current.status, ...(current.startedAt !== undefined ? { startedAt: current.startedAt } : {}) }
+  delete job.staged
+  if (job.calibration !== undefined) job.calibration = { ...job.calibration, harness: '' }
+  return { jobs: [job], tasks: planned.tasks, log: [{ level: 'info', data: { job: job.id, level: job.plan.level, tasks: planned.tasks.length }, message: 'job planned after calibration' }] }
+}
+
+/** A measured job that cannot be planned (it fits no node): it fails, and owes its calibration. */
+export function planFailed (state: JobState, job: JobRecord, error: JobError, now: number, unitRate: number): Change {
+  const current = state.jobs.get(job.id)
+  if (current === undefined || FINAL_JOB_STATUSES.includes(current.status)) return {}
+  const tasks = state.allTasksOf(current)
+  const failedJob: JobRecord = { ...current, status: 'failed', finishedAt: now, error, plan: { ...current.plan, level: 0, tasks: 0 }, metrics: jobMetrics(current, tasks, now) }
+  delete failedJob.staged
+  const billing = ended(failedJob, tasks, unitRate, now)
+  return { jobs: [billing.job], payments: billing.payments, log: [{ level: 'warn', data: { job: job.id, error }, message: 'job failed' }] }
 }
 
 // -----------------------------------------------------------------------------------------------------------------

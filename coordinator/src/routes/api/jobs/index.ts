@@ -17,6 +17,7 @@ import type { JobService, JobSubmission } from '../../../jobs/service.ts'
 import type { JobMode, JobRecord, TaskRecord } from '../../../jobs/records.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export interface JobRoutesOptions {
   jobs: JobService
@@ -37,6 +38,9 @@ export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 /** The least and the most memory a task may ask for (bytes): below, Python itself does not start; above, no machine. */
 const MIN_TASK_MEMORY = 16 * 1024 * 1024
 const MAX_TASK_MEMORY = 16 * 1024 ** 4
+
+/** How long a refused upload may go on arriving after the answer (ms). */
+const LINGER_MS = 10_000
 
 /** An upload part over its limit: 413, whatever the part. */
 class TooLargeError extends Error {
@@ -123,8 +127,7 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
       const job = await jobs.submit(submission)
       return await reply.code(201).send(view(job, jobs.tasksOf(job), false))
     } catch (err: any) {
-      // The rest of a refused upload is not read: closing the connection stops the client from sending it.
-      if (!request.raw.readableEnded) reply.header('connection', 'close')
+      if (!request.raw.readableEnded) lingerThenClose(request.raw, reply.raw)
       if (err instanceof JobUsageError) return await reply.code(400).send({ error: 'Bad Request', message: err.message })
       if (err?.code === 'FST_REQ_FILE_TOO_LARGE' || err?.statusCode === 413) return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
       if (err?.code === 'FST_FILES_LIMIT' || err?.code === 'FST_PARTS_LIMIT' || err?.code === 'FST_FIELDS_LIMIT') return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
@@ -267,6 +270,21 @@ async function readCapped (file: AsyncIterable<Buffer>, max: number, field: stri
     pieces.push(piece)
   }
   return Buffer.concat(pieces)
+}
+
+/**
+ * A refused upload may still be arriving when the answer goes out. Closing the connection at once would reset it
+ * and lose the answer on the client's side, so Node.js reads and discards the rest (it never piles up); a client
+ * still sending `LINGER_MS` after the answer is cut off.
+ */
+function lingerThenClose (request: IncomingMessage, response: ServerResponse): void {
+  response.once('finish', () => {
+    if (request.readableEnded) return
+    const timer = setTimeout(() => { request.socket.destroy() }, LINGER_MS)
+    timer.unref()
+    request.once('end', () => { clearTimeout(timer) })
+    request.once('close', () => { clearTimeout(timer) })
+  })
 }
 
 /** Errors of the multipart parser for a body that is not multipart/form-data as it says (busboy, @fastify/multipart). */
