@@ -14,6 +14,7 @@ import { JobService } from './jobs/service.ts'
 import { createMesh } from './plugins/mesh.ts'
 import { DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_SNAPSHOT_KEEP, SnapshotSchedule, Store, tokenKey } from './store/index.ts'
 import type { LivenessOptions } from './nodes/registry.ts'
+import type { AccountLimits } from './jobs/policy.ts'
 import type { AppOptions } from './app.ts'
 import type { Mesh } from './plugins/mesh.ts'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
@@ -41,6 +42,8 @@ export interface CoordinatorOptions {
   unitRate?: number
   /** Largest input file of a job (bytes). Default 1 GiB. */
   maxInputBytes?: number
+  /** What one account may use at once: submissions a minute, active jobs, running tasks (see `AccountLimits`). */
+  limits?: Partial<AccountLimits>
   /**
    * Automatic snapshots of the database in `DATA/snapshots`: taken at start and every `interval` ms when the
    * database changed, and at clean shutdown; the `keep` newest are kept. Defaults: every 10 minutes, keep 5.
@@ -114,7 +117,8 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
       registry,
       log: fastify.log,
       ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}),
-      stagingDir: join(options.dataDir, 'staged')
+      stagingDir: join(options.dataDir, 'staged'),
+      ...(options.limits !== undefined ? { limits: options.limits } : {})
     })
     late.jobs = jobs
     fastify.addHook('onClose', async () => { jobs.close() })

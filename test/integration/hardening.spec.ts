@@ -41,7 +41,9 @@ describe('a coordinator process under abuse', () => {
 
   beforeAll(async () => {
     tmp = await tempDir()
-    coordinator = runsurge(['coordinator', '--data', join(tmp.path, 'coordinator')], { RUNSURGE_LOG_LEVEL: 'info' })
+    coordinator = runsurge([
+      'coordinator', '--data', join(tmp.path, 'coordinator'), '--http', '127.0.0.1:0', '--max-active-jobs', '3', '--max-submissions-per-minute', '5'
+    ], { RUNSURGE_LOG_LEVEL: 'info' })
     await coordinator.waitForLine(/"multiaddrs"/)
     info = JSON.parse(await readFile(join(tmp.path, 'coordinator', 'coordinator.json'), 'utf8'))
   })
@@ -66,4 +68,64 @@ describe('a coordinator process under abuse', () => {
     // Still serving.
     expect((await fetch(`${info.http}/api/health`)).status).toBe(200)
   }, 120_000)
+
+  /** A new account's API token. */
+  const account = async (name: string): Promise<string> => {
+    const json = { 'content-type': 'application/json' }
+    const credentials = JSON.stringify({ name, password: `${name}-correct-horse` })
+    expect((await fetch(`${info.http}/api/auth/register`, { method: 'POST', headers: json, body: credentials })).status).toBe(201)
+    const login = await fetch(`${info.http}/api/auth/login`, { method: 'POST', headers: json, body: credentials })
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    const created = await fetch(`${info.http}/api/tokens`, { method: 'POST', headers: { ...json, cookie }, body: JSON.stringify({ label: 'test' }) })
+    return ((await created.json()) as { token: string }).token
+  }
+  const submit = async (token: string, fields: Record<string, string> = {}): Promise<Response> => {
+    const form = new FormData()
+    form.set('script', new Blob(['def main(data):\n    return len(data)\n']), 'job.py')
+    form.set('input', new Blob(['1\n2\n']), 'numbers.txt')
+    for (const [name, value] of Object.entries(fields)) form.set(name, value)
+    return await fetch(`${info.http}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form })
+  }
+
+  it('caps an account\'s jobs queued or running at once, and its submissions a minute: 429 with what to do', async () => {
+    const token = await account('busy-submitter')
+    // No node here: jobs stay queued.
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const response = await submit(token)
+      expect(response.status).toBe(201)
+      ids.push(((await response.json()) as { id: string }).id)
+    }
+    const refused = await submit(token)
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { message: string }).message).toMatch(/3 jobs queued or running, the most one account may have at once: wait for one to end, or cancel one/)
+    // Another account is not held back by this one.
+    expect((await submit(await account('other-submitter'))).status).toBe(201)
+    // One cancelled: room for one more.
+    expect((await fetch(`${info.http}/api/jobs/${ids[0]}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    expect((await submit(token)).status).toBe(201)
+    // Five submissions in this minute (the refused one counts): the sixth is refused for the rate, with when to retry.
+    const limited = await submit(token)
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(((await limited.json()) as { message: string }).message).toMatch(/submitted 5 jobs in the last minute, the most it may: retry in \d+ s/)
+  })
+
+  it('answers malformed uploads and impossible limits with a 400 that says what is wrong', async () => {
+    const token = await account('careless-submitter')
+    const raw = async (type: string, body: string): Promise<{ status: number, message: string }> => {
+      const response = await fetch(`${info.http}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body })
+      return { status: response.status, message: ((await response.json()) as { message: string }).message }
+    }
+    const cut = await raw('multipart/form-data; boundary=XX', '--XX\r\nContent-Disposition: form-data; name="script"; filename="a.py"\r\n\r\nprint(1)\r\n')
+    expect(cut).toEqual({ status: 400, message: expect.stringMatching(/not well-formed multipart\/form-data \(Unexpected end of multipart data\)/) })
+    expect(await raw('multipart/form-data', 'hello')).toEqual({ status: 400, message: expect.stringMatching(/Boundary not found/) })
+    // 2,147,484 s overflowed a timer: every task failed at once with a nonsensical time_limit.
+    const overflow = await submit(token, { timeout: '2147484' })
+    expect(overflow.status).toBe(400)
+    expect(((await overflow.json()) as { message: string }).message).toBe('timeout must be a whole number of seconds from 1 to 604800, not "2147484"')
+    const memory = await submit(token, { taskMemory: '1.5G' })
+    expect(memory.status).toBe(400)
+    expect(((await memory.json()) as { message: string }).message).toMatch(/taskMemory must be a whole number of bytes/)
+  })
 })

@@ -21,6 +21,9 @@ interface CoordinatorFlags {
   maxInput?: number
   snapshotInterval?: number
   snapshotKeep?: number
+  maxSubmissionsPerMinute?: number
+  maxActiveJobs?: number
+  maxRunningTasks?: number
 }
 
 /** Errors whose message is the whole story for an operator: printed alone, without a stack trace. */
@@ -51,6 +54,9 @@ export function register (program: Command): void {
     .option('--max-input <size>', 'largest input file a job may upload (default 1G)', parseSize)
     .option('--snapshot-interval <duration>', 'snapshot the database into DATA/snapshots this often when it changed, e.g. 10m; 0 for only at start and shutdown (default 10m)', parseDuration)
     .option('--snapshot-keep <n>', 'how many automatic snapshots to keep (default 5)', parseCount)
+    .option('--max-submissions-per-minute <n>', 'jobs one account may submit a minute (default 60)', parseCount)
+    .option('--max-active-jobs <n>', 'jobs one account may have queued or running at once (default 100)', parseCount)
+    .option('--max-running-tasks <n>', 'tasks of one account that run at once; the rest wait their turn (default 256)', parseCount)
     .action(async (flags: CoordinatorFlags) => {
       const logger = createLogger('coordinator')
       const coordinator = await startCoordinator({
@@ -66,6 +72,11 @@ export function register (program: Command): void {
         },
         ...(flags.unitRate != null ? { unitRate: flags.unitRate } : {}),
         ...(flags.maxInput != null ? { maxInputBytes: flags.maxInput } : {}),
+        limits: {
+          ...(flags.maxSubmissionsPerMinute !== undefined ? { submissionsPerMinute: flags.maxSubmissionsPerMinute } : {}),
+          ...(flags.maxActiveJobs !== undefined ? { activeJobs: flags.maxActiveJobs } : {}),
+          ...(flags.maxRunningTasks !== undefined ? { runningTasks: flags.maxRunningTasks } : {})
+        },
         ...(flags.snapshotInterval != null || flags.snapshotKeep != null
           ? { snapshots: { ...(flags.snapshotInterval != null ? { interval: flags.snapshotInterval } : {}), ...(flags.snapshotKeep != null ? { keep: flags.snapshotKeep } : {}) } }
           : {}),

@@ -50,17 +50,29 @@ export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad,
   return candidates[0]
 }
 
-/** Queued tasks, in queue order, each with the node it goes to; tasks that fit nowhere now stay queued. */
-export function placeQueued (state: JobState, nodes: NodeRecord[], now: number, stopping: Iterable<[string, number]> = []): Array<{ task: TaskRecord, node: NodeRecord }> {
-  const load = loadOf(state.tasks, stopping)
+/**
+ * Queued tasks, in queue order, each with the node it goes to; tasks that fit nowhere now stay queued, and so do
+ * the tasks of an account that runs `maxPerAccount` tasks already (others' tasks go first).
+ */
+export function placeQueued (state: JobState, nodes: NodeRecord[], now: number, options: { stopping?: Iterable<[string, number]>, maxPerAccount?: number } = {}): Array<{ task: TaskRecord, node: NodeRecord }> {
+  const load = loadOf(state.tasks, options.stopping)
+  const maxPerAccount = options.maxPerAccount ?? Number.POSITIVE_INFINITY
+  const perAccount = new Map<string, number>()
+  const accountOf = (task: TaskRecord): string => state.jobs.get(task.jobId)?.account ?? ''
+  if (Number.isFinite(maxPerAccount)) {
+    for (const [, task] of state.tasks.active()) perAccount.set(accountOf(task), (perAccount.get(accountOf(task)) ?? 0) + 1)
+  }
   const placements: Array<{ task: TaskRecord, node: NodeRecord }> = []
   for (const taskId of state.queue) {
     const task = state.tasks.get(taskId)
     if (task?.status !== 'queued') continue
+    const account = accountOf(task)
+    if ((perAccount.get(account) ?? 0) >= maxPerAccount) continue
     const node = pickNode(task, nodes, load, now)
     if (node === undefined) continue
     load.memory.set(node.id, (load.memory.get(node.id) ?? 0) + task.memoryBytes)
     load.tasks.set(node.id, (load.tasks.get(node.id) ?? 0) + 1)
+    perAccount.set(account, (perAccount.get(account) ?? 0) + 1)
     placements.push({ task, node })
   }
   return placements

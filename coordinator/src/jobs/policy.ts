@@ -33,3 +33,15 @@ export const MIN_AUTO_TASK_MEMORY = 128 * 1024 * 1024
  */
 export const STRAGGLER_FACTOR = 1.5
 export const STRAGGLER_MIN_MS = 1_000
+
+/** What one account may use at once: what keeps one submitter from taking a whole mesh, or the coordinator. */
+export interface AccountLimits {
+  /** Job submissions a minute. */
+  submissionsPerMinute: number
+  /** Jobs queued or running at once; a submission past it is refused (429) until one ends. */
+  activeJobs: number
+  /** Tasks assigned or running at once; the account's other tasks wait in the queue while others' run. */
+  runningTasks: number
+}
+
+export const DEFAULT_ACCOUNT_LIMITS: AccountLimits = { submissionsPerMinute: 60, activeJobs: 100, runningTasks: 256 }

@@ -11,7 +11,7 @@ import { JobChunks } from './chunks.ts'
 import { Dispatcher } from './dispatch.ts'
 import { JobIntake } from './intake.ts'
 import { placeQueued, speculation, stragglers } from './placement.ts'
-import { SHUN_MS } from './policy.ts'
+import { DEFAULT_ACCOUNT_LIMITS, SHUN_MS } from './policy.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
 import { JobState } from './state.ts'
 import {
@@ -20,6 +20,7 @@ import {
 import { PlanError } from '../planner/index.ts'
 import { JobUsageError } from './intake.ts'
 import type { JobSubmission } from './intake.ts'
+import type { AccountLimits } from './policy.ts'
 import type { EarningRecord, JobRecord, PaymentRecord, TaskRecord } from './records.ts'
 import type { Change, JobStateEvents } from './state.ts'
 import type { ReportContext } from './transitions.ts'
@@ -44,6 +45,13 @@ export interface JobServiceOptions {
   unitRate?: number
   /** Where automatic jobs' inputs wait while they are measured (default `DATA/staged`). */
   stagingDir: string
+  /** What one account may use at once (default `DEFAULT_ACCOUNT_LIMITS`). */
+  limits?: Partial<AccountLimits>
+}
+
+/** A submission past what its account may have at once (429): not wrong, only too much now. */
+export class AccountLimitError extends Error {
+  override name = 'AccountLimitError'
 }
 
 export type JobServiceEvents = JobStateEvents
@@ -57,6 +65,7 @@ export class JobService {
   private readonly registry: NodeRegistry
   private readonly log: FastifyBaseLogger
   private readonly unitRate: number
+  readonly limits: AccountLimits
   private scheduling = false
   private rescheduling = false
   private closed = false
@@ -69,6 +78,8 @@ export class JobService {
   private readonly stopping = new Map<string, Map<string, number>>()
   /** Nodes that answered an assignment with "no room now": nothing more goes there until they send news. */
   private readonly busy = new Set<string>()
+  /** Resolved once `start()` has loaded the state: reports that come earlier wait for it. */
+  private readonly loaded = Promise.withResolvers<void>()
 
   constructor (options: JobServiceOptions) {
     this.state = new JobState(options.store)
@@ -78,7 +89,10 @@ export class JobService {
     this.registry = options.registry
     this.log = options.log
     this.unitRate = options.unitRate ?? DEFAULT_UNIT_RATE
+    this.limits = { ...DEFAULT_ACCOUNT_LIMITS, ...options.limits }
     this.intake = new JobIntake({ chunks: this.chunks, registry: options.registry, log: options.log, stagingDir: options.stagingDir })
+    // A failed start is raised by start() itself; the reports waiting for it are answered with an error.
+    this.loaded.promise.catch(() => {})
   }
 
   /** The job buckets of the store (billing routes read payments and earnings there). */
@@ -98,7 +112,13 @@ export class JobService {
 
   /** Loads the state machine from the store, hooks node events and places whatever waits. */
   async start (): Promise<void> {
-    await this.state.load()
+    try {
+      await this.state.load()
+    } catch (err) {
+      this.loaded.reject(err)
+      throw err
+    }
+    this.loaded.resolve()
     this.registry.on('node:alive', () => { this.schedule() })
     this.registry.on('node:reattached', session => { this.reconcile(session) })
     this.registry.on('node:heartbeat', session => { this.reconcile(session) })
@@ -163,6 +183,10 @@ export class JobService {
 
   /** Checks, scans and plans a submission, stores the job and its tasks in one batch, then places the tasks. */
   async submit (submission: JobSubmission): Promise<JobRecord> {
+    const active = this.list(submission.account).filter(job => !FINAL_JOB_STATUSES.includes(job.status)).length
+    if (active >= this.limits.activeJobs) {
+      throw new AccountLimitError(`this account has ${active} jobs queued or running, the most one account may have at once: wait for one to end, or cancel one`)
+    }
     const { job, tasks } = await this.intake.prepare(submission)
     await this.commit(async () => ({ jobs: [job], tasks }))
     if (tasks.length > 0) this.log.info({ job: job.id, mode: job.mode, level: job.plan.level, tasks: tasks.length }, 'job accepted')
@@ -211,8 +235,13 @@ export class JobService {
   // ---------------------------------------------------------------------------------------------------------------
   // Reports from nodes
 
-  /** The report protocol handler: applies a node's report once, and only from the node the task is assigned to. */
+  /**
+   * The report protocol handler: applies a node's report once, and only from the node the task is assigned to. A
+   * report that comes while the state is still loading (the coordinator just restarted) waits for it: refused, it
+   * would make the node drop work it finished.
+   */
   async report (report: ReportRequest, context: RequestContext): Promise<ReportResponse> {
+    await this.loaded.promise
     const ok: ReportResponse = { status: ReportResponse.Status.OK, error: '' }
     const refused = (error: string): ReportResponse => ({ status: ReportResponse.Status.REFUSED, error })
     const task = this.state.tasks.get(report.taskId)
@@ -302,7 +331,7 @@ export class JobService {
     if (nodes.length === 0) return
     const pushes: Array<{ task: TaskRecord, node: NodeRecord }> = []
     await this.commit(async () => {
-      const placements = placeQueued(this.state, nodes, Date.now(), this.stoppingTasks())
+      const placements = placeQueued(this.state, nodes, Date.now(), { stopping: this.stoppingTasks(), maxPerAccount: this.limits.runningTasks })
       const change = placed(this.state, placements.map(({ task, node }) => ({ task, nodeId: node.id })), Date.now())
       for (const task of change.tasks ?? []) {
         const node = nodes.find(n => n.id === task.nodeId)

@@ -12,7 +12,7 @@ import { ErrorReply } from '../../../schemas/common.ts'
 import { JobList, JobParams, JobView, Payment } from '../../../schemas/jobs.ts'
 import { FINAL_JOB_STATUSES } from '../../../jobs/records.ts'
 import { MAX_TASKS } from '../../../jobs/policy.ts'
-import { JobUsageError } from '../../../jobs/service.ts'
+import { AccountLimitError, JobUsageError } from '../../../jobs/service.ts'
 import type { JobService, JobSubmission } from '../../../jobs/service.ts'
 import type { JobMode, JobRecord, TaskRecord } from '../../../jobs/records.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -56,6 +56,12 @@ declare module 'fastify' {
 
 const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, options) => {
   const { jobs } = options
+  // Per account, after it is known (a client address may be many accounts behind one proxy, or one on many).
+  const submissionRate = app.createRateLimit({
+    max: jobs.limits.submissionsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: request => `submit:${request.account?.id ?? request.ip}`
+  })
   await app.register(multipart, {
     limits: { fileSize: options.maxInputBytes ?? 1024 ** 3, files: MAX_FILES, fields: 20, fieldSize: 1024, parts: MAX_FILES + 20 }
   })
@@ -78,9 +84,16 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
         '`tasks` (manual), `taskMemory` (bytes), `timeout` (seconds per task), `name`. A job the scanner refuses is stored ' +
         'as `rejected` with its findings.',
       consumes: ['multipart/form-data'],
-      response: { 201: JobView, 400: ErrorReply, 401: ErrorReply, 413: ErrorReply }
+      response: { 201: JobView, 400: ErrorReply, 401: ErrorReply, 413: ErrorReply, 429: ErrorReply }
     }
   }, async (request, reply) => {
+    const rate = await submissionRate(request)
+    if (!rate.isAllowed && rate.isExceeded) {
+      lingerThenClose(request.raw, reply.raw)
+      return await reply.code(429).header('retry-after', String(rate.ttlInSeconds)).send({
+        error: 'Too Many Requests', message: `this account submitted ${rate.max} jobs in the last minute, the most it may: retry in ${rate.ttlInSeconds} s`
+      })
+    }
     if (!request.isMultipart()) return await reply.code(400).send({ error: 'Bad Request', message: 'send the job as multipart/form-data: a "script" file and "input" files' })
     const dir = join(options.uploadDir, randomUUID())
     await mkdir(dir, { recursive: true })
@@ -129,6 +142,7 @@ const jobRoutes: FastifyPluginAsyncTypebox<JobRoutesOptions> = async (app, optio
     } catch (err: any) {
       if (!request.raw.readableEnded) lingerThenClose(request.raw, reply.raw)
       if (err instanceof JobUsageError) return await reply.code(400).send({ error: 'Bad Request', message: err.message })
+      if (err instanceof AccountLimitError) return await reply.code(429).send({ error: 'Too Many Requests', message: err.message })
       if (err?.code === 'FST_REQ_FILE_TOO_LARGE' || err?.statusCode === 413) return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
       if (err?.code === 'FST_FILES_LIMIT' || err?.code === 'FST_PARTS_LIMIT' || err?.code === 'FST_FIELDS_LIMIT') return await reply.code(413).send({ error: 'Payload Too Large', message: err.message })
       if (isMalformedUpload(err)) {
