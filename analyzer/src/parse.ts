@@ -1,12 +1,13 @@
 /**
- * Source validation and parsing. Python is parsed with tree-sitter (ast-grep's napi and its prebuilt Python
- * grammar). tree-sitter never fails: it recovers and marks the damage with ERROR and zero-width MISSING
- * nodes, so rejecting invalid programs means finding those nodes and describing them as Python would.
+ * Source validation and parsing. Syntax errors are found by `grammar.ts` over CPython's own tokens, where
+ * Python reports them; the tree is then built by tree-sitter (ast-grep's napi and its prebuilt Python
+ * grammar), which never fails but recovers from errors, so its ERROR nodes say little about where one is.
  */
 import { parse, registerDynamicLanguage } from '@ast-grep/napi'
 import type { SgNode, SgRoot } from '@ast-grep/napi'
 import python from '@ast-grep/lang-python'
 import { BinarySourceError, EmptySourceError, PythonSyntaxError, SourceTooLargeError } from './errors.ts'
+import { findSyntaxError } from './grammar.ts'
 
 /**
  * Largest source accepted, in UTF-8 bytes. 1 MiB is ~30,000 lines of ordinary Python, far beyond a job
@@ -130,103 +131,33 @@ function checkCommentRuns (text: string): void {
 }
 
 /**
- * Parses Python 3 source, rejecting anything with a syntax error.
+ * Parses Python 3 source, rejecting anything with a syntax error. Syntax is checked by `grammar.ts`, which
+ * reports errors where CPython 3.11 does (line and column); tree-sitter then builds the tree.
  * @throws EmptySourceError | BinarySourceError | SourceTooLargeError (also for parser-stalling comment runs) | PythonSyntaxError
  */
 export function parsePython (source: string | Uint8Array): ParsedSource {
   const text = decodeSource(source)
   checkCommentRuns(text)
+  const lines = text.split(/\r?\n/)
+  const problem = findSyntaxError(text)
+  if (problem !== undefined) {
+    throw new PythonSyntaxError(`line ${problem.line}, column ${problem.column}: ${problem.message}${where(lines, problem.line)}`, problem.line, problem.column)
+  }
   ensurePython()
   const sgRoot = parse('python', text)
   const root = sgRoot.root()
-  const lines = text.split(/\r?\n/)
-  const problem = findSyntaxProblem(root, lines)
-  if (problem !== undefined) throw problem
+  // Valid Python that tree-sitter's grammar does not know (newer syntax) cannot be analyzed.
+  const unknown = root.find({ rule: { kind: 'ERROR' } }) ?? root.find({ rule: { regex: '^$' } })
+  if (unknown !== null) {
+    const { line, column } = unknown.range().start
+    throw new PythonSyntaxError(`line ${line + 1}, column ${column + 1}: the analyzer's parser cannot read this construct, though Python can${where(lines, line + 1)}; write it in a plainer form`, line + 1, column + 1)
+  }
   return { text, lines, root, sgRoot }
 }
 
-const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' }
-const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' }
-const BLOCK_KEYWORDS = new Set(['def', 'class', 'if', 'elif', 'else', 'for', 'while', 'with', 'try', 'except', 'finally'])
-
-/** Returns the first syntax problem in document order, described the way CPython would. */
-function findSyntaxProblem (root: SgNode, lines: string[]): PythonSyntaxError | undefined {
-  // Python-2-only statements parse in tree-sitter-python but are syntax errors in Python 3.
-  const legacy = root.find({ rule: { any: [{ kind: 'print_statement' }, { kind: 'exec_statement' }] } })
-  const error = root.find({ rule: { kind: 'ERROR' } })
-  const missing = findMissing(root)
-  const candidates: PythonSyntaxError[] = []
-  if (legacy !== null) {
-    const { line, column } = legacy.range().start
-    const word = legacy.kind() === 'print_statement' ? 'print' : 'exec'
-    candidates.push(new PythonSyntaxError(`line ${line + 1}: missing parentheses in call to '${word}' (Python 2 syntax); did you mean ${word}(...)?`, line + 1, column + 1))
-  }
-  if (error !== null) candidates.push(describeError(error, lines))
-  if (missing !== undefined) {
-    const { line, column } = missing.range().start
-    const kind = String(missing.kind())
-    if (kind === 'block') {
-      const header = (lines[line] ?? '').trim().split(/[\s:(]/)[0] ?? ''
-      candidates.push(new PythonSyntaxError(`line ${line + 2}: expected an indented block after '${header}' statement on line ${line + 1}`, line + 2, 1))
-    }
-    const what = /^[a-z_]+$/.test(kind) && !BLOCK_KEYWORDS.has(kind) ? kind.replaceAll('_', ' ') : `'${kind}'`
-    if (kind !== 'block') candidates.push(new PythonSyntaxError(`line ${line + 1}: invalid syntax, expected ${what}: ${snippet(lines, line)}`, line + 1, column + 1))
-  }
-  candidates.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0))
-  return candidates[0]
-}
-
-/**
- * MISSING nodes are tokens tree-sitter invented to recover: zero width, so their text is empty. Matching
- * `regex: ^$` runs inside ast-grep (Rust) instead of walking every node through the JS bridge.
- */
-function findMissing (root: SgNode): SgNode | undefined {
-  return root.find({ rule: { regex: '^$' } }) ?? undefined
-}
-
-function describeError (error: SgNode, lines: string[]): PythonSyntaxError {
-  const tokens = leaves(error)
-  // Unbalanced brackets are the most common cause; report them where CPython does.
-  const stack: SgNode[] = []
-  for (const token of tokens) {
-    const kind = String(token.kind())
-    if (OPENERS[kind] !== undefined) stack.push(token)
-    else if (CLOSERS[kind] !== undefined) {
-      const top = stack.at(-1)
-      if (top !== undefined && top.kind() === CLOSERS[kind]) stack.pop()
-      else {
-        const { line, column } = token.range().start
-        return new PythonSyntaxError(`line ${line + 1}: unmatched '${kind}': ${snippet(lines, line)}`, line + 1, column + 1)
-      }
-    }
-  }
-  const unclosed = stack[0]
-  if (unclosed !== undefined) {
-    const { line, column } = unclosed.range().start
-    return new PythonSyntaxError(`line ${line + 1}: '${unclosed.kind()}' was never closed: ${snippet(lines, line)}`, line + 1, column + 1)
-  }
-  const first = tokens[0] ?? error
-  const { line, column } = first.range().start
-  if (BLOCK_KEYWORDS.has(String(first.kind())) && !tokens.some(t => t.kind() === ':')) {
-    return new PythonSyntaxError(`line ${line + 1}: expected ':' after '${first.kind()}': ${snippet(lines, line)}`, line + 1, column + 1)
-  }
-  // Otherwise point at the first token tree-sitter could not fit, which is the error's own first child
-  // when the ERROR node wraps a stray token.
-  return new PythonSyntaxError(`line ${line + 1}: invalid syntax: ${snippet(lines, line)}`, line + 1, column + 1)
-}
-
-function leaves (node: SgNode): SgNode[] {
-  const out: SgNode[] = []
-  const visit = (n: SgNode): void => {
-    const children = n.children()
-    if (children.length === 0) out.push(n)
-    else for (const c of children) visit(c)
-  }
-  visit(node)
-  return out
-}
-
-function snippet (lines: string[], line: number): string {
-  const text = (lines[line] ?? '').trim()
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+/** The offending line, quoted after the message. */
+function where (lines: string[], line: number): string {
+  const text = (lines[line - 1] ?? '').trim()
+  if (text === '') return ''
+  return `: ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`
 }

@@ -13,22 +13,23 @@ import { buildBlocks, buildDdg } from './ddg.ts'
 import { effectContext } from './effects.ts'
 import type { EffectContext } from './effects.ts'
 import type { RejectionCode } from './errors.ts'
-import { SourceRejectedError } from './errors.ts'
+import { PythonSyntaxError, SourceRejectedError } from './errors.ts'
 import type { InputFormat, MemoryFunction, StatementMemory } from './memory.ts'
 import { add, evaluate, inputMemory, STATIC_FIXED_MARGIN, STATIC_MARGIN, staticEstimate } from './memory.ts'
 import type { ParsedSource } from './parse.ts'
 import { parsePython } from './parse.ts'
 import type { Finding } from './scan.ts'
 import { isBlocking, scan, sortFindings } from './scan.ts'
-import { toPyNode } from './syntax.ts'
+import { pyTree } from './syntax.ts'
 import type { JobMode } from './template.ts'
 import { checkTemplate } from './template.ts'
 
-/** Why the job was rejected; `line` is 1-based when known. */
+/** Why the job was rejected; `line` and `column` are 1-based when known (the message names them too). */
 export interface ReportError {
   code: RejectionCode
   message: string
   line?: number
+  column?: number
 }
 
 /** Memory of one block, as functions of the input's element count n. */
@@ -140,13 +141,14 @@ export function runAnalysis (source: string | Uint8Array, options: AnalyzeOption
     parsed = parsePython(source)
   } catch (err) {
     if (err instanceof SourceRejectedError) {
-      return { report: rejected(mode, { code: err.code, message: err.message, ...(err.line !== undefined ? { line: err.line } : {}) }, [], sourceInfo) }
+      const column = err instanceof PythonSyntaxError ? err.column : undefined
+      return { report: rejected(mode, { code: err.code, message: err.message, ...(err.line !== undefined ? { line: err.line } : {}), ...(column !== undefined ? { column } : {}) }, [], sourceInfo) }
     }
     throw err
   }
   sourceInfo.lines = parsed.lines.length - (parsed.lines.at(-1) === '' ? 1 : 0)
   const scanFindings = scan(parsed)
-  const module = toPyNode(parsed.root)
+  const module = pyTree(parsed.root)
   const template = checkTemplate(module, mode)
   const findings = sortFindings([...scanFindings, ...template.findings])
   const blockingScan = scanFindings.find(f => isBlocking(f.severity))
@@ -155,8 +157,10 @@ export function runAnalysis (source: string | Uint8Array, options: AnalyzeOption
     const first = blockingScan ?? blockingTemplate as Finding
     const others = findings.filter(f => isBlocking(f.severity)).length - 1
     const code: RejectionCode = blockingScan !== undefined ? 'SECURITY_VIOLATION' : 'TEMPLATE_VIOLATION'
-    const message = `line ${first.line}: ${first.message}${others > 0 ? ` (and ${others} more blocking finding${others > 1 ? 's' : ''})` : ''}`
-    return { report: rejected(mode, { code, message, line: first.line }, findings, sourceInfo) }
+    // A finding with no source text (`main` missing) has a line but no real column.
+    const placed = first.snippet !== ''
+    const message = `line ${first.line}${placed ? `, column ${first.column}` : ''}: ${first.message}${others > 0 ? ` (and ${others} more blocking finding${others > 1 ? 's' : ''})` : ''}`
+    return { report: rejected(mode, { code, message, line: first.line, ...(placed ? { column: first.column } : {}) }, findings, sourceInfo) }
   }
   const ctx = effectContext(template.module)
   const entry = template.module.functions.get(mode === 'auto' ? 'main' : 'process')

@@ -5,8 +5,10 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import type { NapiConfig, SgNode } from '@ast-grep/napi'
 import { parseAllDocuments } from 'yaml'
+import { checkAttributes } from './attributes.ts'
 import { InvalidRuleError } from './errors.ts'
 import type { ParsedSource } from './parse.ts'
+import { pyTree } from './syntax.ts'
 
 /** Severity of a finding, lowest first. ERROR and CRITICAL reject the job. */
 export type Severity = 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL'
@@ -108,8 +110,9 @@ export function isBlocking (severity: Severity): boolean {
 }
 
 /**
- * Runs every rule over a parsed source. Findings are sorted by position, then rule id; a rule that matches
- * nested nodes (an attribute inside a call) reports the outermost match only once per position.
+ * Runs every rule over a parsed source: the YAML rules, then the attribute rules of `attributes.ts`, which
+ * need scopes and bindings. Findings are sorted by position, then rule id; a rule that matches nested nodes
+ * (an attribute inside a call) reports the outermost match only once per position.
  */
 export function scan (parsed: ParsedSource, rules: ScanRule[] = loadRules()): Finding[] {
   const findings: Finding[] = []
@@ -136,6 +139,7 @@ export function scan (parsed: ParsedSource, rules: ScanRule[] = loadRules()): Fi
       })
     }
   }
+  findings.push(...checkAttributes(pyTree(parsed.root)))
   return sortFindings(findings)
 }
 

@@ -36,6 +36,18 @@ export function toPyNode (sg: SgNode): PyNode {
   return { kind, named: true, text: '', children: sgChildren.map(toPyNode), sg }
 }
 
+const trees = new WeakMap<SgNode, PyNode>()
+
+/** {@link toPyNode} of a whole parsed file, copied once and shared by the scanner and the analysis. */
+export function pyTree (root: SgNode): PyNode {
+  let tree = trees.get(root)
+  if (tree === undefined) {
+    tree = toPyNode(root)
+    trees.set(root, tree)
+  }
+  return tree
+}
+
 /** Named children only (no punctuation or keywords), skipping comments. */
 export function namedChildren (node: PyNode): PyNode[] {
   return node.children.filter(c => c.named && c.kind !== 'comment')

@@ -6,19 +6,19 @@ import { PYTHON, runPython } from './helpers/python.ts'
 const VALID = 'def main(data):\n    return [x * 2 for x in data]\n'
 
 describe('malformed Python', () => {
-  // Each case: source, the 1-based line of the error, and a phrase of the message.
-  const cases: Array<[string, number, string]> = [
-    ['def main(data):\n    x = (1 +\n    return x\n', 2, "'(' was never closed"],
-    ['def main(data)\n    return data\n', 1, "expected ':'"],
-    ['def main(data):\n    total = sum(data))\n    return total\n', 2, "unmatched ')'"],
-    ['def main(data):\n    for x in data:\n    return data\n', 3, 'expected an indented block'],
-    ['def main(data):\n    values = [1, 2\n\n\n', 2, "'[' was never closed"],
-    ['def main(data):\n    print "hi"\n    return data\n', 2, "missing parentheses in call to 'print'"],
-    ['def main(data):\n    return data\n\nx = = 1\n', 4, 'invalid syntax'],
-    ['def f(:\n    pass\n', 1, "expected ')'"]
+  // Each case: source, the 1-based line and column of the error, and a phrase of the message.
+  const cases: Array<[string, number, number, string]> = [
+    ['def main(data):\n    x = (1 +\n    return x\n', 2, 9, "'(' was never closed"],
+    ['def main(data)\n    return data\n', 1, 15, "expected ':'"],
+    ['def main(data):\n    total = sum(data))\n    return total\n', 2, 22, "unmatched ')'"],
+    ['def main(data):\n    for x in data:\n    return data\n', 3, 5, "expected an indented block after 'for' statement on line 2"],
+    ['def main(data):\n    values = [1, 2\n\n\n', 2, 14, "'[' was never closed"],
+    ['def main(data):\n    print "hi"\n    return data\n', 2, 5, "Missing parentheses in call to 'print'"],
+    ['def main(data):\n    return data\n\nx = = 1\n', 4, 5, 'invalid syntax'],
+    ['def f(:\n    pass\n', 1, 7, 'invalid syntax']
   ]
-  for (const [source, line, phrase] of cases) {
-    it(`rejects ${JSON.stringify(source.split('\n')[0] ?? '')}… at line ${line}`, () => {
+  for (const [source, line, column, phrase] of cases) {
+    it(`rejects ${JSON.stringify(source.split('\n')[0] ?? '')}… at line ${line}, column ${column}`, () => {
       let error: unknown
       try {
         parsePython(source)
@@ -28,20 +28,21 @@ describe('malformed Python', () => {
       expect(error).toBeInstanceOf(PythonSyntaxError)
       expect((error as PythonSyntaxError).line).toBe(line)
       expect((error as PythonSyntaxError).message).toContain(phrase)
-      expect((error as PythonSyntaxError).message).toMatch(new RegExp(`^line ${line}: `))
+      expect((error as PythonSyntaxError).column).toBe(column)
+      expect((error as PythonSyntaxError).message).toMatch(new RegExp(`^line ${line}, column ${column}: `))
     })
   }
 
-  it('agrees with CPython on the line of each error', async () => {
-    const script = 'import json, sys\nout = []\nfor src in json.load(sys.stdin):\n    try:\n        compile(src, "job.py", "exec")\n        out.append(None)\n    except SyntaxError as e:\n        out.append(e.lineno)\nprint(json.dumps(out))\n'
-    const lines = JSON.parse(await runPython(script, JSON.stringify(cases.map(c => c[0])))) as Array<number | null>
-    expect(lines).toEqual(cases.map(c => c[1]))
+  it('agrees with CPython on the line and column of each error', async () => {
+    const script = 'import json, sys\nout = []\nfor src in json.load(sys.stdin):\n    try:\n        compile(src, "job.py", "exec")\n        out.append(None)\n    except SyntaxError as e:\n        out.append([e.lineno, e.offset])\nprint(json.dumps(out))\n'
+    const places = JSON.parse(await runPython(script, JSON.stringify(cases.map(c => c[0])))) as Array<[number, number] | null>
+    expect(places).toEqual(cases.map(c => [c[1], c[2]]))
   })
 
   it('reports a syntax error as a rejection with code, message and line', () => {
     const report = analyze('def main(data):\n    return [x for x in data\n')
-    expect(report).toMatchObject({ status: 'rejected', error: { code: 'SYNTAX_ERROR', line: 2 }, findings: [] })
-    expect(report.error?.message).toBe("line 2: '[' was never closed: return [x for x in data")
+    expect(report).toMatchObject({ status: 'rejected', error: { code: 'SYNTAX_ERROR', line: 2, column: 12 }, findings: [] })
+    expect(report.error?.message).toBe("line 2, column 12: '[' was never closed: return [x for x in data")
   })
 
   it('accepts valid Python 3 that tree-sitter handles (decorators, f-strings, walrus, match)', () => {

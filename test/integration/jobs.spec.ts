@@ -508,8 +508,9 @@ describe('jobs on a coordinator and three node processes', () => {
     expect(unsafe.error).toMatchObject({ code: 'SECURITY_VIOLATION', line: 1 })
     expect(unsafe.findings).toEqual(expect.arrayContaining([expect.objectContaining({ line: 1, message: expect.stringMatching(/subprocess/) })]))
 
+    // Where Python reports it: the parser fails at `def` inside the open `{`, on the line the `(` opens too.
     const syntax = await rejected('def process(input_data: str) -> dict:\n    return {\n\n\ndef oops(:\n')
-    expect(syntax.error).toMatchObject({ code: 'SYNTAX_ERROR', line: 2 })
+    expect(syntax.error).toMatchObject({ code: 'SYNTAX_ERROR', line: 5 })
 
     const binary = await rejected(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x3e, 0x00]))
     expect(binary.error?.code).toBe('BINARY_SOURCE')
