@@ -94,7 +94,7 @@ export interface EndedTask {
 /**
  * Share of its process limit a task must have been seen using to have "reached" it. Samples (every 50 ms,
  * 100 ms over SSH) miss short-lived processes and a fork bomb's count flickers as failed children exit:
- * fork bombs limited to 32 and 64 were seen at 25–29 and 52–62 processes and threads.
+ * fork bombs limited to 32 and 64 were seen at 25–28 and 50–60 processes and threads.
  */
 const PROCESS_LIMIT_SEEN = 0.75
 
