@@ -196,7 +196,7 @@ export class SshExecutor implements Executor {
       })
     })
     // Without TCP_NODELAY every small SFTP request waits for the previous reply's delayed ACK (40 ms on
-    // Linux): fetching 5,000 small files back took 170 ms each; with it, about a millisecond.
+    // Linux): fetching small files back took ~180 ms each on loopback; with it, ~3 ms.
     client.setNoDelay(true)
     client.once('close', () => {
       this.sftpSessions.delete(client)
