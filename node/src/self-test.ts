@@ -67,14 +67,17 @@ const PROPERTIES: Record<ProbeName, string> = {
   'no-writes-outside-task-dir': 'a task cannot write outside its task directory',
   'no-network': 'a task cannot open any network connection (a listener on the host sees nothing)',
   'no-host-processes-or-env': 'a task cannot see host processes, the node\'s environment or its open files',
-  'fork-bomb-contained': 'a fork bomb ends with process_limit inside its limit while other tasks keep running',
+  'fork-bomb-contained': 'a fork bomb ends with process_limit inside its limit (not memory_limit, though its processes share 64 MiB) while other tasks keep running',
   'memory-bomb-contained': 'a memory bomb ends with memory_limit inside its limit while other tasks keep running',
-  'infinite-loop-contained': 'an infinite loop ends with time_limit inside its limit while other tasks keep running',
+  'infinite-loop-contained': 'an infinite loop ends with time_limit, not before its deadline and within its CPU budget, while other tasks keep running',
   'syscalls-denied': 'system calls that are kernel attack surface (io_uring, bpf, keyrings, ptrace, userfaultfd, unshare) are denied',
   'peak-memory-accurate': 'peak memory reported for a task allocating 200 MiB is within 10%'
 }
 
 const MiB = 1024 ** 2
+
+/** CPU time is accounted in scheduler ticks (10 ms) and sampled: a reading may be a few ticks over what ran. */
+const CPU_TICK_SLACK_MS = 100
 
 async function job (executor: Executor, script: string, input: unknown, limits: Partial<TaskLimits>, options: SelfTestOptions, taskId?: string): Promise<PythonTaskOutcome> {
   return await runPythonTask({
@@ -329,9 +332,13 @@ def main(data):
   async 'fork-bomb-contained' (executor, options) {
     const taskId = `fork-bomb-${tag()}`
     const limits = { maxProcesses: 32, timeoutMs: 30_000 }
+    // The bomb holds 64 MiB before forking: every child maps the same pages, so summed RSS passes the
+    // 512 MiB memory limit long before 32 processes — memory that is not really there. It must still
+    // end with process_limit (a memory_limit would make the coordinator retry it with more memory).
     const { outcome, bystanderOk } = await withBystander(executor, async () => await job(executor, `
 import os
 def main(data):
+    held = b'x' * (64 * 1024 * 1024)
     while True:
         os.fork()
 `, {}, limits, options, taskId), options)
@@ -373,13 +380,17 @@ def main(data):
         pass
 `, {}, limits, options, taskId), options)
     const leftovers = processesMentioning(taskId)
-    // The node kills at the deadline; allow for the kill and the SSH round trips that follow it.
-    const holds = outcome.status === 'time_limit' && outcome.metrics.wallMs <= limits.timeoutMs + 1500 && bystanderOk && leftovers.length === 0
+    // Bounded in CPU time, not wall time: on a busy machine the kill and the SSH round trips after it
+    // take what they take, but a loop that was stopped cannot have used more than its CPU budget —
+    // the CPU seconds follow the timeout, and RLIMIT_CPU's hard limit is one second above them.
+    const cpuBudgetMs = (Math.ceil(limits.timeoutMs / 1000) + 1) * 1000
+    const holds = outcome.status === 'time_limit' && outcome.metrics.wallMs >= limits.timeoutMs &&
+      outcome.metrics.cpuMs <= cpuBudgetMs + CPU_TICK_SLACK_MS && bystanderOk && leftovers.length === 0
     return {
       holds,
       status: outcome.status,
-      detail: `ended ${outcome.status} after ${outcome.metrics.wallMs} ms (limit ${limits.timeoutMs} ms); other task ${bystanderOk ? 'completed' : 'FAILED'}; ${leftovers.length} processes left`,
-      evidence: { wallMs: outcome.metrics.wallMs, timeoutMs: limits.timeoutMs, bystanderOk, leftovers }
+      detail: `ended ${outcome.status} after ${outcome.metrics.wallMs} ms and ${outcome.metrics.cpuMs} ms of CPU (limits ${limits.timeoutMs} ms, ${cpuBudgetMs} ms of CPU); other task ${bystanderOk ? 'completed' : 'FAILED'}; ${leftovers.length} processes left`,
+      evidence: { wallMs: outcome.metrics.wallMs, cpuMs: outcome.metrics.cpuMs, cpuBudgetMs, timeoutMs: limits.timeoutMs, bystanderOk, leftovers }
     }
   },
 

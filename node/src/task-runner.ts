@@ -7,7 +7,7 @@ import { copyFile, link, mkdtemp, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { RUNTIME_DIR } from './executors/common.ts'
-import type { Executor, RunOptions, TaskLimits, TaskOutcome } from './executors/index.ts'
+import type { Executor, RunOptions, TaskLimits, TaskOutcome } from './executors/contract.ts'
 
 /**
  * `auto`: `main(data)`; `manual`: `process(chunk_text)`; `aggregate`: `aggregate(results)`; `segment`:

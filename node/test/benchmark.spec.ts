@@ -10,8 +10,9 @@ describe('benchmark', () => {
     expect(result.bestSeconds).toBe(Math.min(...result.rounds))
     expect(result.referenceSeconds).toBe(REFERENCE_SECONDS)
     expect(result.factor).toBeCloseTo(REFERENCE_SECONDS / result.bestSeconds, 1)
-    // Any machine that runs the suite is within two orders of magnitude of the reference.
-    expect(result.factor).toBeGreaterThan(0.01)
+    // No lower bound on the factor: that would be an upper bound on wall time, which a loaded machine
+    // breaks. The upper one is a lower bound on time (no round of this workload runs in 1.1 ms).
+    expect(result.factor).toBeGreaterThan(0)
     expect(result.factor).toBeLessThan(100)
   })
 })

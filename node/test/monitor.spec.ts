@@ -49,6 +49,34 @@ describe('monitor', () => {
     expect(sampleProcessTree(child.pid as number)).toBeUndefined()
   })
 
+  it('PSS counts the pages a forked child shares with its parent once; summed RSS counts them twice', async () => {
+    const child = startTree(40)
+    await once(child.stdout as NodeJS.ReadableStream, 'data')
+    try {
+      const pid = child.pid as number
+      const sample = sampleProcessTree(pid, 0, undefined, true)
+      expect(sample?.threads).toBe(2)
+      // RSS: the parent's 40 MiB block twice (the child maps it too) plus the child's own block.
+      expect(sample?.rssBytes).toBeGreaterThan(120 * MiB)
+      // PSS: each block once, and the interpreter's pages split between the two.
+      expect(sample?.pssBytes).toBeGreaterThan(80 * MiB)
+      expect(sample?.pssBytes).toBeLessThan((sample?.rssBytes ?? 0) - 30 * MiB)
+      expect(sampleProcessTree(pid)?.pssBytes).toBeUndefined()
+
+      // A monitor reads PSS only once summed RSS passes `pssAbove`.
+      const seen: Array<number | undefined> = []
+      const above = monitorProcessTree(pid, { intervalMs: 10, pssAbove: 100 * MiB, onSample: (s) => { seen.push(s.pssBytes) } })
+      const below = monitorProcessTree(pid, { intervalMs: 10, pssAbove: 1024 * MiB, onSample: (s) => { seen.push(s.pssBytes === undefined ? -1 : s.pssBytes) } })
+      above.stop()
+      below.stop()
+      expect(seen[0]).toBeGreaterThan(80 * MiB)
+      expect(seen[1]).toBe(-1)
+    } finally {
+      child.stdin?.end()
+      await once(child, 'exit')
+    }
+  })
+
   it('a running monitor reports peak and average of what it saw', async () => {
     const child = startTree(20)
     await once(child.stdout as NodeJS.ReadableStream, 'data')
@@ -64,9 +92,9 @@ describe('monitor', () => {
 
   it('averages memory over time, weighting each interval', () => {
     const acc = new UsageAccumulator(0)
-    acc.add({ at: 0, rssBytes: 100, hwmBytes: 100, vmBytes: 0, processes: 1, cpuMs: 0 })
-    acc.add({ at: 1000, rssBytes: 100, hwmBytes: 100, vmBytes: 0, processes: 1, cpuMs: 10 })
-    acc.add({ at: 3000, rssBytes: 300, hwmBytes: 300, vmBytes: 0, processes: 3, cpuMs: 50 })
+    acc.add({ at: 0, rssBytes: 100, hwmBytes: 100, vmBytes: 0, processes: 1, threads: 1, cpuMs: 0 })
+    acc.add({ at: 1000, rssBytes: 100, hwmBytes: 100, vmBytes: 0, processes: 1, threads: 1, cpuMs: 10 })
+    acc.add({ at: 3000, rssBytes: 300, hwmBytes: 300, vmBytes: 0, processes: 3, threads: 3, cpuMs: 50 })
     const usage = acc.usage(3000, { cpuMs: 60, maxRssBytes: 350 })
     // 1 s at 100, then 2 s rising linearly from 100 to 300 (mean 200): (100 + 400) / 3.
     expect(usage.avgMemoryBytes).toBe(Math.round(500 / 3))

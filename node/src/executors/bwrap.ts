@@ -12,8 +12,8 @@ import { checkedEntry, launcherLimits, RUNTIME_DIR, sweepStaleWorkspaces, taskId
 import { SandboxUnavailableError } from './errors.ts'
 import { seccompProgram } from './seccomp.ts'
 import { runLocal } from './local-run.ts'
-import { resolveLimits } from './index.ts'
-import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './index.ts'
+import { resolveLimits } from './contract.ts'
+import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './contract.ts'
 
 /** Options of the bwrap executor. */
 export interface BwrapExecutorInit {
@@ -202,7 +202,8 @@ export class BwrapExecutor implements Executor {
         ...(this.seccomp === undefined ? {} : { fd4: this.seccomp }),
         limits,
         workspace,
-        supervisorDepth: 3
+        supervisorDepth: 3,
+        supervisors: 2
       }, options)
     } finally {
       await workspace.dispose()

@@ -1,28 +1,25 @@
 /**
- * What the executors share: the launcher contract, stdout/stderr capture, outcome classification and
- * the private work directory a local task runs in.
+ * What the executors share: the launcher contract, stdout/stderr capture and the private work
+ * directory a local task runs in (outcome classification is outcome.ts's).
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { constants as fsConstants, createWriteStream } from 'node:fs'
-import { chmod, chown, copyFile, cp, lstat, mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { pipeline } from 'node:stream/promises'
+import { chmod, chown, copyFile, cp, lstat, mkdir, mkdtemp, open, opendir, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { InvalidTaskError } from './errors.ts'
-import type { TaskLimits, TaskMetrics, TaskOutcome, TaskSpec, TaskStatus } from './index.ts'
-import type { ResourceUsage } from '../monitor.ts'
+import type { TaskLimits, TaskSpec } from './contract.ts'
+import type { CopyBack } from './outcome.ts'
 
 const execFileAsync = promisify(execFile)
 
 /** Directory of the Python runtime files shipped with the node (launcher.py, runner.py, sampler.py). */
 export const RUNTIME_DIR = fileURLToPath(new URL('../runtime/', import.meta.url))
-
-/** Exit codes of runner.py that name a limit (see runtime/runner.py). */
-const RUNTIME_EXIT_STATUS: Record<number, TaskStatus> = { 3: 'memory_limit', 4: 'process_limit', 5: 'output_limit' }
 
 /** At most this much of stdout and of stderr is kept in a {@link TaskOutcome}, whatever the output limit. */
 const KEPT_OUTPUT_BYTES = 64 * 1024
@@ -121,174 +118,68 @@ export class TailBuffer {
   }
 }
 
-/** Why the node itself ended a task. */
-export type KillReason = 'timeout' | 'memory' | 'output' | 'taskdir' | 'abort'
-
-/** Everything known when a task has ended. */
-export interface EndedTask {
-  limits: TaskLimits
-  usage: ResourceUsage
-  /** Report of the launcher, when it got to write one. */
-  report?: LauncherReport
-  /** Exit code of the outermost process (bwrap, the remote wrapper or the launcher). */
-  exitCode: number | null
-  signal: number | null
-  killedFor?: KillReason
-  stdout: string
-  stderr: string
-  outputFiles: string[]
-  /** A setup failure the executor detected itself. */
-  sandboxError?: string
-}
-
-function seconds (ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`
-}
-
-function mib (bytes: number): string {
-  return `${Math.round(bytes / 1024 ** 2)} MiB`
-}
-
-/** Last `n` characters of stderr, for messages. */
-function stderrTail (stderr: string, n = 8192): string {
-  const text = stderr.trimEnd()
-  return text.length > n ? '…' + text.slice(text.length - n) : text
-}
-
-function looksLikeMemoryFailure (ended: EndedTask): boolean {
-  return /MemoryError|Cannot allocate memory|out of memory/i.test(ended.stderr) ||
-    ended.usage.peakMemoryBytes >= 0.9 * ended.limits.memoryBytes
-}
-
-/** Turns how a task ended into exactly one status with a message that says what to do. */
-export function classifyOutcome (ended: EndedTask): TaskOutcome {
-  const { limits, usage, report } = ended
-  const outcome = (status: TaskStatus, message?: string): TaskOutcome => {
-    const metrics: TaskMetrics = { ...usage }
-    return {
-      status,
-      exitCode: report?.exitCode ?? (report === undefined ? ended.exitCode : null),
-      signal: signalName(report?.signal ?? ended.signal),
-      ...(status === 'completed' ? {} : { error: { code: status, message: message ?? status } }),
-      metrics,
-      stdout: ended.stdout,
-      stderr: ended.stderr,
-      outputFiles: ended.outputFiles,
-      limits
-    }
-  }
-
-  if (ended.sandboxError !== undefined) return outcome('sandbox_error', ended.sandboxError)
-  switch (ended.killedFor) {
-    case 'timeout':
-      return outcome('time_limit', `the task ran longer than its ${seconds(limits.timeoutMs)} wall-clock limit and was killed`)
-    case 'memory':
-      return outcome('memory_limit', `the task's processes used more than ${mib(limits.memoryBytes)} together and were killed; give the task more memory or split the input`)
-    case 'output':
-      return outcome('output_limit', `the task wrote more than ${mib(limits.maxOutputBytes)} to stdout/stderr and was killed; print less`)
-    case 'taskdir':
-      return outcome('output_limit', `the task wrote more than ${mib(limits.taskDirBytes)} to its directory and was killed`)
-    case 'abort':
-      return outcome('sandbox_error', 'the task was aborted by the node')
-    case undefined:
-      break
-  }
-
-  if (report === undefined) {
-    // The launcher never reported: either the sandbox failed to start (bwrap prints why) or the task
-    // killed its own supervisor (it may: same user); the exit code tells which.
-    if (ended.exitCode !== null && ended.exitCode >= 128) {
-      return outcome('runtime_error', `the task killed its supervisor (exit ${ended.exitCode})\n${stderrTail(ended.stderr)}`)
-    }
-    return outcome('sandbox_error', `the sandbox failed to start the task (exit ${ended.exitCode ?? signalName(ended.signal)}): ${stderrTail(ended.stderr, 2000) || 'no message'}`)
-  }
-
-  if (report.signal !== null) {
-    const name = signalName(report.signal) ?? String(report.signal)
-    if (name === 'SIGXCPU' || (name === 'SIGKILL' && usage.cpuMs >= limits.cpuSeconds * 1000 * 0.95)) {
-      return outcome('time_limit', `the task used more than its ${limits.cpuSeconds} CPU seconds and was killed`)
-    }
-    if (name === 'SIGXFSZ') {
-      return outcome('output_limit', `the task wrote a file larger than ${mib(limits.maxFileBytes)}`)
-    }
-    if ((name === 'SIGKILL' || name === 'SIGSEGV' || name === 'SIGABRT' || name === 'SIGBUS') && looksLikeMemoryFailure(ended)) {
-      return outcome('memory_limit', `the task ran out of its ${mib(limits.memoryBytes)} memory (${name})\n${stderrTail(ended.stderr)}`)
-    }
-    return outcome('runtime_error', `the task was killed by ${name}\n${stderrTail(ended.stderr)}`)
-  }
-
-  const code = report.exitCode ?? -1
-  if (code === 0) return outcome('completed')
-  const limitStatus = RUNTIME_EXIT_STATUS[code]
-  if (limitStatus === 'memory_limit') {
-    return outcome(limitStatus, `the task ran out of its ${mib(limits.memoryBytes)} memory (MemoryError); give it more memory or split the input\n${stderrTail(ended.stderr)}`)
-  }
-  if (limitStatus === 'process_limit') {
-    return outcome(limitStatus, `the task tried to run more than ${limits.maxProcesses} processes/threads\n${stderrTail(ended.stderr)}`)
-  }
-  if (limitStatus === 'output_limit') {
-    return outcome(limitStatus, `the task hit its file size (${mib(limits.maxFileBytes)}) or task directory (${mib(limits.taskDirBytes)}) limit\n${stderrTail(ended.stderr)}`)
-  }
-  if (code === 126 || code === 127) {
-    return outcome('sandbox_error', `the sandbox could not start Python (exit ${code}): ${stderrTail(ended.stderr, 2000)}`)
-  }
-  // A plain script (not runner.py) has no exit-code contract: its uncaught exception, the last line
-  // of stderr, says which limit it hit.
-  const lastLine = ended.stderr.trimEnd().split('\n').pop() ?? ''
-  if (/^MemoryError\b/.test(lastLine)) {
-    return outcome('memory_limit', `the task ran out of its ${mib(limits.memoryBytes)} memory (MemoryError)\n${stderrTail(ended.stderr)}`)
-  }
-  if (/\[Errno (27|28|122)\]/.test(lastLine)) {
-    return outcome('output_limit', `the task hit its file size (${mib(limits.maxFileBytes)}) or task directory (${mib(limits.taskDirBytes)}) limit\n${stderrTail(ended.stderr)}`)
-  }
-  if (/\[Errno 11\] Resource temporarily unavailable|can't start new thread/.test(lastLine)) {
-    return outcome('process_limit', `the task tried to run more than ${limits.maxProcesses} processes/threads\n${stderrTail(ended.stderr)}`)
-  }
-  // The two supervisors inside the sandbox count against the limit but not in peakProcesses.
-  if (usage.peakProcesses >= limits.maxProcesses - 2) {
-    return outcome('process_limit', `the task reached its ${limits.maxProcesses} process limit and failed (exit ${code})\n${stderrTail(ended.stderr)}`)
-  }
-  return outcome('runtime_error', `the task exited with code ${code}\n${stderrTail(ended.stderr)}`)
-}
-
 interface FileStamp { size: number, mtimeMs: number }
 
-async function walkFiles (root: string, onFile: (rel: string, size: number, mtimeMs: number) => void, limit = 100_000): Promise<void> {
+/** Directory entries read, and files lstat'ed in parallel, at a time while listing a task directory. */
+const LIST_BATCH = 256
+
+/** A directory tree as {@link listDirectory} found it. */
+export interface DirectoryListing {
+  /** Regular files (relative paths) with size and mtime. */
+  files: Map<string, FileStamp>
+  /** Entries seen: files, directories, links and anything else, the root not counted. */
+  entries: number
+  /** Bytes of the regular files. */
+  bytes: number
+  /** The walk stopped at `maxEntries`: there are more entries than listed. */
+  truncated: boolean
+}
+
+/**
+ * Lists the tree under `root` without following symlinks, stopping as soon as it has seen more than
+ * `maxEntries` entries: a task that made 100,000 files is found out after `maxEntries + 1` of them,
+ * not after walking (or copying) them all.
+ */
+export async function listDirectory (root: string, maxEntries = Number.POSITIVE_INFINITY): Promise<DirectoryListing> {
+  const listing: DirectoryListing = { files: new Map(), entries: 0, bytes: 0, truncated: false }
   const queue = ['']
-  let seen = 0
-  while (queue.length > 0) {
+  while (queue.length > 0 && !listing.truncated) {
     const rel = queue.pop() as string
-    let entries
+    let dir
     try {
-      entries = await readdir(join(root, rel), { withFileTypes: true })
+      // opendir streams the directory in batches: one holding 100,000 entries is not read whole.
+      dir = await opendir(join(root, rel), { bufferSize: LIST_BATCH })
     } catch {
       continue
     }
-    for (const entry of entries) {
-      if (++seen > limit) return
-      const child = rel === '' ? entry.name : join(rel, entry.name)
+    let files: string[] = []
+    const stampFiles = async (): Promise<void> => {
       // lstat, never stat: a task may leave symlinks pointing anywhere; they are neither followed nor copied.
-      if (entry.isDirectory()) queue.push(child)
-      else if (entry.isFile()) {
-        const info = await lstat(join(root, child))
-        onFile(child, info.size, info.mtimeMs)
-      }
+      const infos = await Promise.all(files.map(async child => await lstat(join(root, child)).catch(() => undefined)))
+      infos.forEach((info, i) => {
+        if (info?.isFile() !== true) return
+        listing.files.set(files[i] as string, { size: info.size, mtimeMs: info.mtimeMs })
+        listing.bytes += info.size
+      })
+      files = []
     }
+    try {
+      for await (const entry of dir) {
+        if (++listing.entries > maxEntries) {
+          listing.truncated = true
+          break
+        }
+        const child = rel === '' ? entry.name : join(rel, entry.name)
+        if (entry.isDirectory()) queue.push(child)
+        else if (entry.isFile()) files.push(child)
+        if (files.length >= LIST_BATCH) await stampFiles()
+      }
+    } catch {
+      // The directory went away while being read: what was seen stands.
+    }
+    await stampFiles()
   }
-}
-
-/** Total size of the regular files under `dir`. */
-export async function directorySize (dir: string): Promise<number> {
-  let total = 0
-  await walkFiles(dir, (_rel, size) => { total += size })
-  return total
-}
-
-/** Lists regular files under `dir` with their size and mtime. */
-export async function fileStamps (dir: string): Promise<Map<string, FileStamp>> {
-  const stamps = new Map<string, FileStamp>()
-  await walkFiles(dir, (rel, size, mtimeMs) => { stamps.set(rel, { size, mtimeMs }) })
-  return stamps
+  return listing
 }
 
 /** Files in `after` that are new or changed compared to `before`. */
@@ -301,7 +192,17 @@ export function changedFiles (before: Map<string, FileStamp>, after: Map<string,
   return changed.sort()
 }
 
-/** Options of {@link createWorkspace}. */
+/**
+ * The tmpfs a task directory gets when the node may mount one. Size: page-granular accounting, so one
+ * MiB of slack over the inputs and `taskDirBytes`. Inodes: the root, the inputs, `taskDirFiles` more and
+ * one spare, so a task that tries to create more gets ENOSPC while the count after it still shows it went
+ * past the limit (the spare entry is what tells "at the limit" from "over it").
+ */
+export function tmpfsSize (inputs: { bytes: number, entries: number }, limits: TaskLimits): { size: number, inodes: number } {
+  return { size: inputs.bytes + limits.taskDirBytes + 1024 * 1024, inodes: inputs.entries + limits.taskDirFiles + 2 }
+}
+
+/** Options of {@link Workspace.create}. */
 export interface WorkspaceOptions {
   /** Owner of the writable task directory (the sandbox user when the node runs as root). */
   owner?: { uid: number, gid: number }
@@ -312,13 +213,21 @@ export interface WorkspaceOptions {
   log?: (message: string) => void
 }
 
+/** What the task did to its directory so far, from a count that stops one entry past `taskDirFiles`. */
+export interface TaskDirUsage {
+  /** Bytes added to the inputs (regular files). */
+  bytes: number
+  /** Entries added to the inputs, counted up to one past `taskDirFiles`. */
+  entries: number
+}
+
 /**
  * A private copy of a task directory the sandbox writes into:
  * `root/` (0711) holds `task/` (the writable directory, a size-limited tmpfs when the node is root)
  * and `runtime/` (the launcher, read-only to the task).
  */
 export class Workspace {
-  /** `true` when the task directory is a tmpfs with a hard size limit. */
+  /** `true` when the task directory is a tmpfs with hard size and entry limits. */
   mounted = false
 
   private constructor (
@@ -327,7 +236,7 @@ export class Workspace {
     readonly runtimeDir: string,
     readonly hostTaskDir: string,
     private readonly limits: TaskLimits,
-    private initial: Map<string, FileStamp>
+    private initial: DirectoryListing
   ) {}
 
   static async create (task: TaskSpec, limits: TaskLimits, options: WorkspaceOptions = {}): Promise<Workspace> {
@@ -342,19 +251,17 @@ export class Workspace {
     const runtimeDir = join(root, 'runtime')
     await mkdir(workDir, { mode: 0o700 })
     await mkdir(runtimeDir, { mode: 0o755 })
-    const workspace = new Workspace(root, workDir, runtimeDir, hostTaskDir, limits, new Map())
+    const workspace = new Workspace(root, workDir, runtimeDir, hostTaskDir, limits, await listDirectory(hostTaskDir))
     try {
       for (const [name, source] of Object.entries(options.runtimeFiles ?? {})) {
         await copyFile(source, join(runtimeDir, name))
         await chmod(join(runtimeDir, name), 0o644)
       }
-      const initialBytes = await directorySize(hostTaskDir)
       if ((options.mountTmpfs ?? true) && process.getuid?.() === 0) {
         const owner = options.owner ?? { uid: 0, gid: 0 }
-        // Page-granular tmpfs accounting: leave one page per file of slack over the inputs.
-        const size = initialBytes + limits.taskDirBytes + 1024 * 1024
+        const { size, inodes } = tmpfsSize(workspace.initial, limits)
         try {
-          await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700,uid=${owner.uid},gid=${owner.gid},nosuid,nodev`, 'runsurge-task', workDir])
+          await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0700,uid=${owner.uid},gid=${owner.gid},nosuid,nodev`, 'runsurge-task', workDir])
           workspace.mounted = true
         } catch (err: any) {
           options.log?.(`cannot mount a size-limited tmpfs for the task directory (${String(err.stderr ?? err.message).trim()}); falling back to sampling its size`)
@@ -362,7 +269,7 @@ export class Workspace {
       }
       await cp(hostTaskDir, workDir, { recursive: true, errorOnExist: false, force: true, verbatimSymlinks: true })
       if (options.owner !== undefined) await chownTree(workDir, options.owner.uid, options.owner.gid)
-      workspace.initial = await fileStamps(workDir)
+      workspace.initial = await listDirectory(workDir)
     } catch (err) {
       await workspace.dispose()
       throw err
@@ -370,28 +277,42 @@ export class Workspace {
     return workspace
   }
 
-  /** Copies the files the task created or changed back to the host task directory; returns their paths. */
-  async collect (): Promise<string[]> {
-    const changed = changedFiles(this.initial, await fileStamps(this.taskDir))
+  /** What the task added to its directory so far; the count stops one entry past the limit. */
+  async usage (): Promise<TaskDirUsage> {
+    const now = await listDirectory(this.taskDir, this.maxEntries())
+    return {
+      bytes: Math.max(0, now.bytes - this.initial.bytes),
+      entries: Math.max(0, now.entries - this.initial.entries)
+    }
+  }
+
+  /**
+   * Copies the files the task created or changed back to the host task directory — all of them or,
+   * when the directory holds more than `taskDirFiles` new entries or `copyBackBytes` of new or
+   * changed files, none — and says which.
+   */
+  async collect (): Promise<{ copied: string[], copyBack: CopyBack }> {
+    const now = await listDirectory(this.taskDir, this.maxEntries())
+    const entries = Math.max(0, now.entries - this.initial.entries)
+    if (now.truncated) return { copied: [], copyBack: { entries, bytes: 0, refused: 'entries' } }
+    const changed = changedFiles(this.initial.files, now.files)
+    const bytes = changed.reduce((sum, rel) => sum + (now.files.get(rel)?.size ?? 0), 0)
+    if (bytes > this.limits.copyBackBytes) return { copied: [], copyBack: { entries, bytes, refused: 'bytes' } }
     const copied: string[] = []
-    let budget = this.limits.taskDirBytes + this.limits.maxFileBytes
     for (const rel of changed) {
       const source = join(this.taskDir, rel)
-      const info = await lstat(source).catch(() => undefined)
-      if (info?.isFile() !== true || info.size > budget) continue
-      budget -= info.size
       const target = join(this.hostTaskDir, rel)
       if (relative(this.hostTaskDir, target).split(sep)[0] === '..') continue
       await mkdir(dirname(target), { recursive: true })
       await rm(target, { force: true })
-      if (await copyRegularFile(source, target)) copied.push(rel)
+      if (await copyRegularFile(source, target, now.files.get(rel)?.size ?? 0)) copied.push(rel)
     }
-    return copied
+    return { copied, copyBack: { entries, bytes } }
   }
 
-  /** Bytes currently in the task directory. */
-  async size (): Promise<number> {
-    return await directorySize(this.taskDir)
+  /** Entries the directory may hold: the inputs and `taskDirFiles` more. */
+  private maxEntries (): number {
+    return this.initial.entries + this.limits.taskDirFiles
   }
 
   /** Unmounts and deletes everything; never throws (a leftover is swept by the next node). */
@@ -443,9 +364,11 @@ export async function sweepStaleWorkspaces (): Promise<string[]> {
 
 /**
  * Copies `source` only if it is still a regular file when opened: with O_NOFOLLOW a symlink swapped in
- * after the directory walk is refused instead of followed (the node may be root).
+ * after the directory walk is refused instead of followed (the node may be root). At most `bytes` are
+ * copied — the size the walk saw and counted against `copyBackBytes` — so a file a surviving process
+ * (none executor) keeps growing cannot push the copy past the limit.
  */
-async function copyRegularFile (source: string, target: string): Promise<boolean> {
+async function copyRegularFile (source: string, target: string, bytes: number): Promise<boolean> {
   let handle
   try {
     handle = await open(source, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW)
@@ -454,7 +377,13 @@ async function copyRegularFile (source: string, target: string): Promise<boolean
   }
   try {
     if (!(await handle.stat()).isFile()) return false
-    await pipeline(handle.createReadStream({ autoClose: false }), createWriteStream(target, { mode: 0o644 }))
+    const output = createWriteStream(target, { mode: 0o644 })
+    if (bytes === 0) {
+      output.end()
+      await finished(output)
+    } else {
+      await pipeline(handle.createReadStream({ autoClose: false, start: 0, end: bytes - 1 }), output)
+    }
     return true
   } finally {
     await handle.close()

@@ -8,9 +8,12 @@ import { constants as osConstants } from 'node:os'
 import { Writable } from 'node:stream'
 import { AbortError } from '@libp2p/interface'
 import { monitorProcessTree, processTree } from '../monitor.ts'
-import { classifyOutcome, parseLauncherReport, TailBuffer } from './common.ts'
-import type { KillReason, Workspace } from './common.ts'
-import type { ExecutorKind, RunOptions, TaskLimits, TaskOutcome } from './index.ts'
+import { parseLauncherReport, TailBuffer } from './common.ts'
+import { armDeadline } from './deadline.ts'
+import { breachedLimit, classifyOutcome } from './outcome.ts'
+import type { Workspace } from './common.ts'
+import type { ExecutorKind, RunOptions, TaskLimits, TaskOutcome } from './contract.ts'
+import type { KillReason } from './outcome.ts'
 
 /** Monitor period: fine enough to catch a tree's memory growing, cheap on a busy box. */
 const SAMPLE_INTERVAL_MS = 50
@@ -31,6 +34,8 @@ export interface LocalRunInit {
   workspace: Workspace
   /** Supervisor levels above the task's Python (bwrap: bwrap, its init, the launcher = 3). */
   supervisorDepth: number
+  /** Supervisors that count against the process limit (bwrap: its init and the launcher = 2). */
+  supervisors: number
   /** Bytes offered on the child's fd 4 (bwrap's seccomp program). */
   fd4?: Buffer
 }
@@ -82,17 +87,22 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
 
   let sampleCount = 0
   let checkingDir = false
+  let peakTasks = 0
+  const breached = (reason: KillReason | undefined): void => { if (reason !== undefined) kill(reason) }
   const monitor = child.pid === undefined
     ? undefined
     : monitorProcessTree(child.pid, {
       intervalMs: SAMPLE_INTERVAL_MS,
       skipDepth: init.supervisorDepth,
+      pssAbove: limits.memoryBytes,
       onSample: (sample) => {
-        if (sample.rssBytes > limits.memoryBytes) kill('memory')
+        peakTasks = Math.max(peakTasks, sample.threads)
+        breached(breachedLimit(sample, limits))
+        // A tmpfs enforces the directory's bytes and entries itself; anywhere else they are counted.
         if (!workspace.mounted && ++sampleCount % TASKDIR_CHECK_EVERY === 0 && !checkingDir) {
           checkingDir = true
-          workspace.size().then(size => {
-            if (size > limits.taskDirBytes) kill('taskdir')
+          workspace.usage().then(usage => {
+            breached(breachedLimit({ dirBytes: usage.bytes, dirEntries: usage.entries }, limits))
           }, () => {}).finally(() => { checkingDir = false })
         }
         options.onProgress?.({
@@ -106,7 +116,7 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
       }
     })
 
-  const timer = setTimeout(() => { kill('timeout') }, limits.timeoutMs)
+  const deadline = armDeadline(limits.timeoutMs, () => { kill('timeout') })
   const onAbort = (): void => { kill('abort') }
   options.signal?.addEventListener('abort', onAbort, { once: true })
 
@@ -116,7 +126,7 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
       resolve({ exitCode: code, signal: sig === null ? null : (signalNumber(sig) ?? null) })
     })
   })
-  clearTimeout(timer)
+  deadline.clear()
   options.signal?.removeEventListener('abort', onAbort)
 
   const report = parseLauncherReport(reportText)
@@ -126,7 +136,7 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
 
   if (killedFor === 'abort') throw new AbortError('task aborted')
 
-  const outputFiles = spawnError === undefined ? await workspace.collect() : []
+  const collected = spawnError === undefined ? await workspace.collect() : undefined
   return classifyOutcome({
     limits,
     usage,
@@ -136,7 +146,10 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
     ...(killedFor === undefined ? {} : { killedFor }),
     stdout: stdout.text(),
     stderr: stderr.text(),
-    outputFiles,
+    outputFiles: collected?.copied ?? [],
+    ...(collected === undefined ? {} : { copyBack: collected.copyBack }),
+    peakTasks,
+    supervisors: init.supervisors,
     ...(spawnError === undefined ? {} : { sandboxError: `cannot start ${init.argv[0] ?? 'sandbox'}: ${spawnError.message}` })
   })
 }

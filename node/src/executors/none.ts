@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import { resolvePython } from '../python.ts'
 import { checkedEntry, launcherLimits, RUNTIME_DIR, sweepStaleWorkspaces, taskIdOf, Workspace } from './common.ts'
 import { runLocal } from './local-run.ts'
-import { resolveLimits } from './index.ts'
-import type { Executor, RunOptions, TaskOutcome, TaskSpec } from './index.ts'
+import { resolveLimits } from './contract.ts'
+import type { Executor, RunOptions, TaskOutcome, TaskSpec } from './contract.ts'
 
 /** Options of the none executor. */
 export interface NoneExecutorInit {
@@ -76,7 +76,8 @@ export class NoneExecutor implements Executor {
         ...(this.owner ?? {}),
         limits,
         workspace,
-        supervisorDepth: 1
+        supervisorDepth: 1,
+        supervisors: 1
       }, options)
     } finally {
       await workspace.dispose()

@@ -8,18 +8,21 @@
  * locally (see bwrap.ts); otherwise the remote box itself is the only boundary.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { dirname, join, posix, relative, sep } from 'node:path'
 import { AbortError } from '@libp2p/interface'
 import { Client } from 'ssh2'
 import { UsageAccumulator } from '../monitor.ts'
 import { bwrapArgs, SANDBOX_GROUP, SANDBOX_PASSWD } from './bwrap.ts'
 import { seccompProgram } from './seccomp.ts'
-import { checkedEntry, classifyOutcome, launcherLimits, parseLauncherReport, RUNTIME_DIR, taskIdOf } from './common.ts'
-import type { KillReason } from './common.ts'
+import { checkedEntry, launcherLimits, listDirectory, parseLauncherReport, RUNTIME_DIR, taskIdOf, tmpfsSize } from './common.ts'
+import { resolveLimits } from './contract.ts'
+import { armDeadline } from './deadline.ts'
 import { InvalidTaskError, SshExecutorError } from './errors.ts'
-import { resolveLimits } from './index.ts'
-import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './index.ts'
+import { breachedLimit, classifyOutcome } from './outcome.ts'
+import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './contract.ts'
+import type { Deadline } from './deadline.ts'
+import type { CopyBack, KillReason } from './outcome.ts'
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2'
 
 /**
@@ -91,8 +94,8 @@ interface RemoteTask {
   owner: { uid: number, gid: number } | undefined
   /** The task directory is a size-limited tmpfs. */
   mounted: boolean
-  /** Stamps of the uploaded files, to tell outputs from inputs. */
-  uploaded: Map<string, Stats>
+  /** The uploaded inputs as the box lists them, to tell outputs from inputs. */
+  uploaded: RemoteListing
 }
 
 /** What the node learned about the remote box on connecting. */
@@ -192,6 +195,9 @@ export class SshExecutor implements Executor {
         }
       })
     })
+    // Without TCP_NODELAY every small SFTP request waits for the previous reply's delayed ACK (40 ms on
+    // Linux): fetching small files back took ~180 ms each on loopback; with it, ~3 ms.
+    client.setNoDelay(true)
     client.once('close', () => {
       this.sftpSessions.delete(client)
       this.runtimeDirs.delete(client)
@@ -243,13 +249,13 @@ export class SshExecutor implements Executor {
         if (err !== undefined) { reject(new SshExecutorError(`remote command failed to start: ${err.message}`)); return }
         let stdout = ''
         let stderr = ''
-        const timer = setTimeout(() => { channel.close(); reject(new SshExecutorError(`remote command timed out after ${timeoutMs} ms`)) }, timeoutMs)
+        const timer = armDeadline(timeoutMs, () => { channel.close(); reject(new SshExecutorError(`remote command timed out after ${timeoutMs} ms`)) })
         const onAbort = (): void => { channel.close(); reject(new AbortError('aborted')) }
         signal?.addEventListener('abort', onAbort, { once: true })
         channel.on('data', (d: Buffer) => { stdout += d.toString('utf8') })
         channel.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8') })
         channel.once('close', (code: number | null) => {
-          clearTimeout(timer)
+          timer.clear()
           signal?.removeEventListener('abort', onAbort)
           resolve({ code: code ?? null, stdout, stderr })
         })
@@ -354,18 +360,18 @@ export class SshExecutor implements Executor {
     const remote = this.remote as RemoteInfo
     const runtimeDir = await this.runtimeDir(client, signal)
     const base = this.init.remoteTmp ?? '/tmp'
-    const files = await localFiles(task.taskDir)
-    const initialBytes = files.reduce((sum, f) => sum + f.size, 0)
+    const inputs = await listDirectory(task.taskDir)
+    const files = [...inputs.files.keys()]
     const owner = this.dropUid() ? { uid: this.init.sandboxUid ?? 65534, gid: this.init.sandboxGid ?? this.init.sandboxUid ?? 65534 } : undefined
     const o = owner ?? { uid: 0, gid: 0 }
-    const size = initialBytes + limits.taskDirBytes + 1024 * 1024
+    const { size, inodes } = tmpfsSize(inputs, limits)
     const script = [
       `R=$(mktemp -d ${shellQuote(base + '/runsurge-XXXXXXXX')}) || exit 1`,
       // Traversable, not listable: a dropped sandbox user reaches its own directory only.
       'chmod 711 "$R" && mkdir -m 700 "$R/task" "$R/ctl" || exit 1',
       'echo "$R"',
       remote.uid === 0
-        ? `if mount -t tmpfs -o size=${size},mode=0700,uid=${o.uid},gid=${o.gid},nosuid,nodev runsurge-task "$R/task"; then echo mounted; fi`
+        ? `if mount -t tmpfs -o size=${size},nr_inodes=${inodes},mode=0700,uid=${o.uid},gid=${o.gid},nosuid,nodev runsurge-task "$R/task"; then echo mounted; fi`
         : 'true'
     ].join('\n')
     const made = await this.exec(client, script, signal)
@@ -374,11 +380,11 @@ export class SshExecutor implements Executor {
     if (remote.uid === 0 && mounted !== 'mounted') this.log(`cannot mount a size-limited tmpfs on ${this.init.host}: ${made.stderr.trim()}`)
     const sftp = await this.sftp(client)
     const dirs = new Set<string>([`${root}/task`])
-    for (const file of files) {
-      await mkdirs(sftp, posix.dirname(`${root}/task/${file.rel.split(sep).join('/')}`), dirs)
+    for (const rel of files) {
+      await mkdirs(sftp, posix.dirname(`${root}/task/${rel.split(sep).join('/')}`), dirs)
     }
     // Uploads in parallel: SFTP pipelines requests, and each one is a round trip.
-    await Promise.all(files.map(async file => { await put(sftp, join(task.taskDir, file.rel), `${root}/task/${file.rel.split(sep).join('/')}`) }))
+    await Promise.all(files.map(async rel => { await put(sftp, join(task.taskDir, rel), `${root}/task/${rel.split(sep).join('/')}`) }))
     return { root, runtimeDir, owner, mounted: mounted === 'mounted', uploaded: await remoteWalk(sftp, `${root}/task`) }
   }
 
@@ -426,7 +432,8 @@ export class SshExecutor implements Executor {
     // samples of its process tree until it is gone.
     const command = [
       setUp.owner === undefined ? '' : `chown -R ${setUp.owner.uid}:${setUp.owner.gid} ${shellQuote(root + '/task')} &&`,
-      `exec ${sampler} start ${[cwd, ctl, String(interval), String(supervisorDepth), setUp.mounted ? '-' : `${root}/task`, String(limits.timeoutMs + REMOTE_DEADLINE_GRACE_MS)].map(shellQuote).join(' ')} --`,
+      `exec ${sampler} start ${[cwd, ctl, String(interval), String(supervisorDepth), setUp.mounted ? '-' : `${root}/task`, String(limits.timeoutMs + REMOTE_DEADLINE_GRACE_MS),
+        String(limits.memoryBytes), String(setUp.uploaded.entries + limits.taskDirFiles)].map(shellQuote).join(' ')} --`,
       argv.map(shellQuote).join(' ')
     ].join(' ')
 
@@ -442,32 +449,38 @@ export class SshExecutor implements Executor {
     }
 
     const usage = new UsageAccumulator(startedAt)
-    let timer: NodeJS.Timeout | undefined
+    let peakTasks = 0
+    let deadline: Deadline | undefined
     const onAbort = (): void => { kill('abort') }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
       await this.stream(client, command, (line) => {
-        const s = JSON.parse(line) as { pid?: number, gone?: boolean, rss: number, hwm: number, vm: number, processes: number, cpuMs: number, output: number, dir?: number }
+        const s = JSON.parse(line) as RemoteSample
         if (s.pid !== undefined) {
           pid = s.pid
           this.running.set(s.pid, root)
           startedAt = Date.now()
           usage.restart(startedAt)
-          timer = setTimeout(() => { kill('timeout') }, limits.timeoutMs)
+          deadline = armDeadline(limits.timeoutMs, () => { kill('timeout') })
           options.onProgress?.({ type: 'started', executor: 'ssh', taskId })
           if (options.signal?.aborted === true) kill('abort')
           return
         }
         if (s.gone === true) return
-        const sample = { at: Date.now(), rssBytes: s.rss, hwmBytes: s.hwm, vmBytes: s.vm, processes: s.processes, cpuMs: s.cpuMs }
+        const sample = { at: Date.now(), rssBytes: s.rss, hwmBytes: s.hwm, vmBytes: s.vm, processes: s.processes, threads: s.threads ?? s.processes, cpuMs: s.cpuMs }
         usage.add(sample)
-        if (s.rss > limits.memoryBytes) kill('memory')
-        if (s.output > limits.maxOutputBytes) kill('output')
-        if (s.dir !== undefined && s.dir > limits.taskDirBytes) kill('taskdir')
+        peakTasks = Math.max(peakTasks, sample.threads)
+        const reason = breachedLimit({
+          ...(s.pss === undefined ? {} : { pssBytes: s.pss }),
+          outputBytes: s.output,
+          ...(s.dir === undefined ? {} : { dirBytes: Math.max(0, s.dir - setUp.uploaded.bytes) }),
+          ...(s.entries === undefined ? {} : { dirEntries: Math.max(0, s.entries - setUp.uploaded.entries) })
+        }, limits)
+        if (reason !== undefined) kill(reason)
         options.onProgress?.({ type: 'sample', taskId, rssBytes: sample.rssBytes, cpuMs: sample.cpuMs, processes: sample.processes, elapsedMs: sample.at - startedAt })
       })
     } finally {
-      clearTimeout(timer)
+      deadline?.clear()
       options.signal?.removeEventListener('abort', onAbort)
       if (pid !== undefined) this.running.delete(pid)
     }
@@ -485,7 +498,7 @@ export class SshExecutor implements Executor {
     ])
     const report = parseLauncherReport(reportText)
     const exitCode = exitText.trim() === '' ? null : Number(exitText.trim())
-    const outputFiles = await this.fetchOutputs(sftp, root, setUp.uploaded, task)
+    const { fetched, copyBack } = await this.fetchOutputs(sftp, root, setUp.uploaded, task, limits)
     return classifyOutcome({
       limits,
       usage: usage.usage(endedAt, report === undefined ? {} : { cpuMs: report.cpuMs, maxRssBytes: report.maxRssBytes }),
@@ -495,7 +508,11 @@ export class SshExecutor implements Executor {
       ...(killedFor === undefined ? {} : { killedFor }),
       stdout,
       stderr,
-      outputFiles
+      outputFiles: fetched,
+      copyBack,
+      peakTasks,
+      // bwrap's init and the launcher, or the launcher alone.
+      supervisors: this.useBwrap() ? 2 : 1
     })
   }
 
@@ -525,13 +542,23 @@ export class SshExecutor implements Executor {
     if (stderr.trim() !== '') this.log(`remote monitor: ${stderr.trim()}`)
   }
 
-  /** Downloads files the task created or changed (regular files only; symlinks are never followed). */
-  private async fetchOutputs (sftp: SFTPWrapper, root: string, before: Map<string, Stats>, task: TaskSpec): Promise<string[]> {
+  /**
+   * Downloads the files the task created or changed (regular files only; symlinks are never followed)
+   * — all of them, or none when there are more than `taskDirFiles` new entries or `copyBackBytes` of
+   * new or changed files.
+   */
+  private async fetchOutputs (sftp: SFTPWrapper, root: string, before: RemoteListing, task: TaskSpec, limits: TaskLimits): Promise<{ fetched: string[], copyBack: CopyBack }> {
+    const now = await remoteWalk(sftp, `${root}/task`, before.entries + limits.taskDirFiles)
+    const entries = Math.max(0, now.entries - before.entries)
+    if (now.truncated) return { fetched: [], copyBack: { entries, bytes: 0, refused: 'entries' } }
+    const changed = [...now.files].filter(([rel, stats]) => {
+      const old = before.files.get(rel)
+      return old === undefined || old.size !== stats.size || old.mtime !== stats.mtime
+    })
+    const bytes = changed.reduce((sum, [, stats]) => sum + stats.size, 0)
+    if (bytes > limits.copyBackBytes) return { fetched: [], copyBack: { entries, bytes, refused: 'bytes' } }
     const fetched: string[] = []
-    const remoteFiles = await remoteWalk(sftp, `${root}/task`)
-    for (const [rel, stats] of remoteFiles) {
-      const old = before.get(rel)
-      if (old !== undefined && old.size === stats.size && old.mtime === stats.mtime) continue
+    for (const [rel] of changed) {
       const target = join(task.taskDir, ...rel.split('/'))
       if (relative(task.taskDir, target).split(sep)[0] === '..') continue
       await mkdir(dirname(target), { recursive: true })
@@ -542,7 +569,7 @@ export class SshExecutor implements Executor {
       })
       fetched.push(rel)
     }
-    return fetched.sort()
+    return { fetched: fetched.sort(), copyBack: { entries, bytes } }
   }
 
   async close (): Promise<void> {
@@ -563,17 +590,6 @@ export class SshExecutor implements Executor {
       client.end()
     })
   }
-}
-
-async function localFiles (dir: string): Promise<Array<{ rel: string, size: number }>> {
-  const files: Array<{ rel: string, size: number }> = []
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue
-    const path = join(entry.parentPath, entry.name)
-    const { size } = await stat(path)
-    files.push({ rel: relative(dir, path), size })
-  }
-  return files
 }
 
 async function put (sftp: SFTPWrapper, local: string, remote: string): Promise<void> {
@@ -621,20 +637,70 @@ async function readTail (sftp: SFTPWrapper, path: string, max: number): Promise<
   })
 }
 
-async function remoteWalk (sftp: SFTPWrapper, dir: string): Promise<Map<string, Stats>> {
-  const files = new Map<string, Stats>()
+/** A remote directory tree as {@link remoteWalk} found it. */
+interface RemoteListing {
+  files: Map<string, Stats>
+  /** Entries seen (files, directories, links…), the root not counted. */
+  entries: number
+  /** Bytes of the regular files. */
+  bytes: number
+  /** The walk stopped at its limit: there are more entries than listed. */
+  truncated: boolean
+}
+
+/**
+ * Lists a remote tree over SFTP, one READDIR batch at a time, and stops as soon as it has seen more
+ * than `maxEntries` entries: a task that made 100,000 files costs `maxEntries + 1` of them, not all.
+ */
+async function remoteWalk (sftp: SFTPWrapper, dir: string, maxEntries = Number.POSITIVE_INFINITY): Promise<RemoteListing> {
+  const listing: RemoteListing = { files: new Map(), entries: 0, bytes: 0, truncated: false }
   const queue = ['']
-  while (queue.length > 0 && files.size < 100_000) {
+  while (queue.length > 0 && !listing.truncated) {
     const rel = queue.pop() as string
-    const list = await new Promise<Array<{ filename: string, attrs: Stats }>>((resolve) => {
-      sftp.readdir(rel === '' ? dir : `${dir}/${rel}`, (err, entries) => { resolve(err === undefined ? entries : []) })
+    const handle = await new Promise<Buffer | undefined>((resolve) => {
+      sftp.opendir(rel === '' ? dir : `${dir}/${rel}`, (err, h) => { resolve(err === undefined ? h : undefined) })
     })
-    for (const entry of list) {
-      const child = rel === '' ? entry.filename : `${rel}/${entry.filename}`
-      // readdir's attrs are lstat's: a symlink is reported as one and skipped.
-      if (entry.attrs.isDirectory()) queue.push(child)
-      else if (entry.attrs.isFile()) files.set(child, entry.attrs)
+    if (handle === undefined) continue
+    try {
+      while (!listing.truncated) {
+        const batch = await new Promise<Array<{ filename: string, attrs: Stats }> | undefined>((resolve) => {
+          // An error here is EOF (the end of the directory) or a directory gone meanwhile: both end it.
+          sftp.readdir(handle, (err, entries) => { resolve(err === undefined ? entries : undefined) })
+        })
+        if (batch === undefined) break
+        for (const entry of batch) {
+          if (++listing.entries > maxEntries) {
+            listing.truncated = true
+            break
+          }
+          const child = rel === '' ? entry.filename : `${rel}/${entry.filename}`
+          // readdir's attrs are lstat's: a symlink is reported as one and skipped.
+          if (entry.attrs.isDirectory()) queue.push(child)
+          else if (entry.attrs.isFile()) {
+            listing.files.set(child, entry.attrs)
+            listing.bytes += entry.attrs.size
+          }
+        }
+      }
+    } finally {
+      await new Promise<void>((resolve) => { sftp.close(handle, () => { resolve() }) })
     }
   }
-  return files
+  return listing
+}
+
+/** One line of the remote sampler (runtime/sampler.py). */
+interface RemoteSample {
+  pid?: number
+  gone?: boolean
+  rss: number
+  hwm: number
+  vm: number
+  processes: number
+  threads?: number
+  cpuMs: number
+  output: number
+  pss?: number
+  dir?: number
+  entries?: number
 }

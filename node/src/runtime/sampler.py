@@ -1,18 +1,22 @@
 """RunSurge remote monitor, run over SSH beside a task (not inside its sandbox).
 
-  sampler.py start CWD CTL INTERVAL_MS SKIP_DEPTH DU_DIR DEADLINE_MS -- COMMAND [ARGS...]
+  sampler.py start CWD CTL INTERVAL_MS SKIP_DEPTH DU_DIR DEADLINE_MS PSS_ABOVE MAX_ENTRIES -- COMMAND [ARGS...]
       Starts COMMAND in the background in a new session (cwd CWD, stdin /dev/null, stdout and stderr
       to CTL/stdout and CTL/stderr, fd 3 to CTL/report) under a shell that records its exit code in
       CTL/exit, prints {"pid": PID}, then one JSON line per sample of the process tree under PID
-      until it is gone: {"rss", "hwm", "vm", "processes", "cpuMs", "output", "dir"}, then {"gone": true}.
-      Processes less than SKIP_DEPTH levels below PID are supervisors and are not counted. "output"
-      is the size of CTL/stdout + CTL/stderr; "dir" the size of DU_DIR every 10th sample ("-": never).
+      until it is gone: {"rss", "hwm", "vm", "processes", "threads", "cpuMs", "output", "pss", "dir",
+      "entries"}, then {"gone": true}. Processes less than SKIP_DEPTH levels below PID are supervisors
+      and are not counted. "output" is the size of CTL/stdout + CTL/stderr. "pss" (the tree's summed
+      PSS, shared pages counted once) is present when summed RSS is above PSS_ABOVE bytes, at most
+      about a tenth of the time (it costs a page-table walk). "dir" and "entries" are the bytes and
+      entries under DU_DIR every 10th sample ("-": never), counted up to MAX_ENTRIES + 1 entries.
       The task does not depend on the channel. The node enforces the wall clock; DEADLINE_MS is this
       monitor's own backstop (it kills the tree then, even if the node is gone).
   sampler.py kill ROOT_PID...
       SIGKILLs the process group ROOT_PID and every process of the tree, leaves first.
-  sampler.py du DIR
-      Prints the total size of the regular files under DIR.
+  sampler.py du DIR [MAX_ENTRIES]
+      Prints the total size of the regular files under DIR and the entries under it (as JSON), the
+      count stopping at MAX_ENTRIES + 1.
 """
 import json
 import os
@@ -53,7 +57,7 @@ def tree(root):
 
 
 def status_kib(pid):
-    values = {'VmRSS': 0, 'VmHWM': 0, 'VmSize': 0}
+    values = {'VmRSS': 0, 'VmHWM': 0, 'VmSize': 0, 'Threads': 1}
     try:
         with open('/proc/%d/status' % pid) as f:
             for line in f:
@@ -65,10 +69,22 @@ def status_kib(pid):
     return values
 
 
-def sample(root, skip):
+def pss_kib(pid):
+    try:
+        with open('/proc/%d/smaps_rollup' % pid) as f:
+            for line in f:
+                if line.startswith('Pss:'):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def sample(root, skip, with_pss=False):
     if read_stat(root) is None:
         return None
-    s = {'rss': 0, 'hwm': 0, 'vm': 0, 'processes': 0, 'cpuMs': 0}
+    s = {'rss': 0, 'hwm': 0, 'vm': 0, 'processes': 0, 'threads': 0, 'cpuMs': 0}
+    pss = 0
     for pid, depth in tree(root):
         if depth < skip:
             continue
@@ -77,10 +93,17 @@ def sample(root, skip):
         if st is None or stat is None:
             continue
         s['processes'] += 1
+        s['threads'] += st['Threads']
         s['rss'] += st['VmRSS'] * 1024
         s['hwm'] = max(s['hwm'], st['VmHWM'] * 1024)
         s['vm'] += st['VmSize'] * 1024
         s['cpuMs'] += stat[1] * 1000 // TICKS
+        if with_pss:
+            # A process whose PSS cannot be read counts with its RSS.
+            own = pss_kib(pid)
+            pss += (st['VmRSS'] if own is None else own) * 1024
+    if with_pss:
+        s['pss'] = pss
     return s
 
 
@@ -91,12 +114,28 @@ def size_of(path):
         return 0
 
 
-def du(path):
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for name in files:
-            total += size_of(os.path.join(dirpath, name))
-    return total
+def du(path, max_entries=None):
+    """(bytes of regular files, entries) under path; symlinks are not followed; the walk stops once
+    it has seen more than max_entries entries, so 100,000 files cost no more than max_entries + 1."""
+    total, entries, queue = 0, 0, [path]
+    while queue:
+        try:
+            listing = os.scandir(queue.pop())
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                entries += 1
+                if max_entries is not None and entries > max_entries:
+                    return total, entries
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        queue.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    pass
+    return total, entries
 
 
 WRAPPER = 'cd "$1" || exit 125; ctl="$2"; shift 2; "$@" 3>"$ctl/report"; echo $? >"$ctl/exit.tmp"; mv "$ctl/exit.tmp" "$ctl/exit"'
@@ -117,7 +156,8 @@ def kill_tree(root):
 def start(argv):
     cwd, ctl, interval, skip, du_dir = argv[0], argv[1], int(argv[2]) / 1000, int(argv[3]), argv[4]
     deadline = time.monotonic() + int(argv[5]) / 1000
-    command = argv[7:]
+    pss_above, max_entries = int(argv[6]), int(argv[7])
+    command = argv[9:]
     # Losing the node's connection must not stop the watch: keep enforcing the deadline silently.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -138,6 +178,7 @@ def start(argv):
     emit({'pid': pid})
     outputs = [os.path.join(ctl, 'stdout'), os.path.join(ctl, 'stderr')]
     count = 0
+    next_pss = 0
     while True:
         # Reap the wrapper as soon as it ends: a zombie still has a /proc entry.
         try:
@@ -147,12 +188,19 @@ def start(argv):
         s = sample(pid, skip)
         if s is None:
             break
+        if s['rss'] > pss_above and time.monotonic() >= next_pss:
+            # Summed RSS counts pages forked processes share once per process: read what the tree
+            # really holds, spending at most about a tenth of the time on it.
+            started = time.monotonic()
+            s = sample(pid, skip, with_pss=True) or s
+            ended = time.monotonic()
+            next_pss = ended + 9 * (ended - started)
         if time.monotonic() > deadline:
             kill_tree(pid)
         s['output'] = sum(size_of(f) for f in outputs)
         count += 1
         if du_dir != '-' and count % 10 == 0:
-            s['dir'] = du(du_dir)
+            s['dir'], s['entries'] = du(du_dir, max_entries)
         emit(s)
         time.sleep(interval)
     emit({'gone': True})
@@ -174,7 +222,8 @@ def main():
         for root in sys.argv[2:]:
             kill_tree(int(root))
     elif mode == 'du':
-        print(du(sys.argv[2]))
+        total, entries = du(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)
+        print(json.dumps({'bytes': total, 'entries': entries}))
 
 
 if __name__ == '__main__':
