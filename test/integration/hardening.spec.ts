@@ -7,7 +7,14 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { kill, runsurge, tempDir } from '../helpers/index.ts'
+import { startCoordinator } from '../../coordinator/src/index.ts'
+import { JobState } from '../../coordinator/src/jobs/state.ts'
+import { newTask } from '../../coordinator/src/jobs/transitions.ts'
+import { Store } from '../../coordinator/src/store/index.ts'
+import { createExecutor } from '../../node/src/executors/index.ts'
+import { createWorker, sandboxTasks } from '../../node/src/index.ts'
+import { kill, runsurge, tempDir, testLogger } from '../helpers/index.ts'
+import type { JobRecord } from '../../coordinator/src/index.ts'
 import type { RunsurgeProcess } from '../helpers/index.ts'
 
 const MiB = 1024 * 1024
@@ -128,4 +135,65 @@ describe('a coordinator process under abuse', () => {
     expect(memory.status).toBe(400)
     expect(((await memory.json()) as { message: string }).message).toMatch(/taskMemory must be a whole number of bytes/)
   })
+})
+
+describe('a fork bomb that got past the scanner', () => {
+  it('holds its node no longer than its time limit, once: the job fails with process_limit and its submitter pays for the attempt', async () => {
+    const tmp = await tempDir()
+    const dataDir = join(tmp.path, 'coordinator')
+    // The scanner refuses every way to fork today; an older scanner let one through (collections._sys.modules["os"]),
+    // and its job is still in the store after the upgrade: the sandbox and the state machine must hold alone.
+    const store = await Store.open(dataDir)
+    const timeoutMs = 60_000
+    const job: JobRecord = {
+      id: 'fork-bomb',
+      account: 'attacker',
+      name: 'bomb.py',
+      mode: 'manual',
+      status: 'queued',
+      createdAt: Date.now(),
+      script: 'import os\n\ndef process(text):\n    while True:\n        os.fork()\n',
+      inputs: [],
+      taskMemoryBytes: 256 * MiB,
+      taskTimeoutMs: timeoutMs,
+      taskIds: ['fork-bomb.0'],
+      findings: [],
+      plan: { level: 1, tasks: 1 }
+    }
+    await new JobState(store).apply({ jobs: [job], tasks: [newTask(job, { index: 0, entry: 'process', inputName: 'input.txt', inputCids: [] })] })
+    await store.close()
+    const coordinator = await startCoordinator({ dataDir, logger: testLogger() })
+    const executor = createExecutor({ kind: 'bwrap' })
+    const ended = new Promise<JobRecord>(resolve => {
+      coordinator.jobs.on('job', updated => { if (updated.id === job.id && ['failed', 'completed'].includes(updated.status)) resolve(updated) })
+    })
+    const worker = await createWorker({
+      dataDir: join(tmp.path, 'node'),
+      coordinator: coordinator.info.multiaddrs[0] ?? '',
+      token: coordinator.info.nodeToken,
+      memoryBytes: 1024 * MiB,
+      runTask: sandboxTasks({ executor, workDir: tmp.path }),
+      log: testLogger()
+    })
+    try {
+      const failed = await ended
+      const [task] = coordinator.jobs.tasksOf(failed)
+      expect(failed.error?.code, JSON.stringify(failed.error)).toBe('process_limit')
+      // One attempt, ended by the process limit within the task's time limit (plus a generous margin for a loaded
+      // machine): never retried, never given more memory.
+      expect(task?.attempts).toHaveLength(1)
+      const attempt = task?.attempts[0]
+      expect(attempt?.outcome).toBe('process_limit')
+      expect((attempt?.endedAt ?? Infinity) - (attempt?.assignedAt ?? 0)).toBeLessThanOrEqual(timeoutMs + 30_000)
+      // The node did the work, and the submitter pays for it.
+      expect(attempt?.earning).toBeGreaterThan(0)
+      expect(failed.cost?.price).toBeGreaterThan(0)
+      expect(failed.payment).toBe('pending')
+    } finally {
+      await worker.stop()
+      await executor.close()
+      await coordinator.close()
+      await tmp.remove()
+    }
+  }, 180_000)
 })

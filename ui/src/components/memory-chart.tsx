@@ -1,5 +1,5 @@
 import { For, Show } from 'solid-js'
-import { formatBytes, formatPercent } from '../lib/format.ts'
+import { formatBytes, formatPercent, taskName } from '../lib/format.ts'
 import type { Task } from '../api/types.ts'
 
 /**
@@ -31,7 +31,7 @@ export function MemoryChart (props: { tasks: Task[], estimate: (task: Task) => n
                 const estimate = (): number | undefined => props.estimate(task)
                 return (
                   <tr data-task={task.id}>
-                    <th scope='row'>{task.entry} #{task.index}</th>
+                    <th scope='row'>{taskName(task)}</th>
                     <td>{task.nodeId !== undefined ? props.nodeName(task.nodeId) : '–'}</td>
                     <td class='num'>{formatBytes(peak())}</td>
                     <td class='num'>{formatBytes(task.metrics?.avgMemoryBytes ?? 0)}</td>

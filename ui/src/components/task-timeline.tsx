@@ -1,5 +1,5 @@
 import { For, Show, createMemo } from 'solid-js'
-import { formatDuration } from '../lib/format.ts'
+import { formatDuration, taskName } from '../lib/format.ts'
 import { taskTimeline } from '../lib/timeline.ts'
 import type { Job, Task } from '../api/types.ts'
 import type { ObservedTimes } from '../lib/timeline.ts'
@@ -25,7 +25,7 @@ export function TaskTimeline (props: { job: Job, tasks: Task[], observed: Record
                 <ul class='timeline__track' style={{ height: `${lane.rows * ROW_HEIGHT}px` }} aria-label={`tasks on ${props.nodeName(lane.nodeId)}`}>
                   <For each={lane.bars}>
                     {(bar) => {
-                      const label = (): string => `${bar.entry} #${bar.index}${bar.attempt > 1 ? ` (attempt ${bar.attempt})` : ''}: ${bar.status}, ${formatDuration(bar.end - bar.start)}${bar.approximate ? ' (approximate)' : ''}`
+                      const label = (): string => `${taskName(bar)}${bar.attempt > 1 ? ` (attempt ${bar.attempt})` : ''}: ${bar.status}, ${formatDuration(bar.end - bar.start)}${bar.approximate ? ' (approximate)' : ''}`
                       return (
                         <li
                           class={`timeline__bar timeline__bar--${bar.status}`}
@@ -36,7 +36,7 @@ export function TaskTimeline (props: { job: Job, tasks: Task[], observed: Record
                           aria-label={label()}
                           data-task={bar.taskId}
                         >
-                          <span class='timeline__text' aria-hidden='true'>#{bar.index}</span>
+                          <span class='timeline__text' aria-hidden='true'>{bar.index < 0 ? bar.entry : `#${bar.index}`}</span>
                         </li>
                       )
                     }}

@@ -84,3 +84,8 @@ export function parseSize (text: string): number | undefined {
   const power = ['', 'k', 'm', 'g', 't'].indexOf((match[2] ?? '').toLowerCase())
   return Math.round(Number(match[1]) * 1024 ** power)
 }
+
+/** A task as people read it: `main #3`, or its entry alone for the one task of its kind outside the plan (`calibrate`). */
+export function taskName (task: { entry: string, index: number }): string {
+  return task.index < 0 ? task.entry : `${task.entry} #${task.index}`
+}

@@ -134,7 +134,8 @@ function fromPlannedTasks (planned: Rec[], job: JobLike): PlanGraph {
 }
 
 function fromTasks (job: JobLike): PlanGraph {
-  const tasks = [...(job.tasks ?? [])].sort((a, b) => a.index - b.index)
+  // The calibration measures the job before it is planned: not a step of the plan.
+  const tasks = [...(job.tasks ?? [])].filter(task => task.entry !== 'calibrate').sort((a, b) => a.index - b.index)
   const plan = job.plan
   if (tasks.length === 0) {
     // A listing without tasks: what the plan's counts say.

@@ -13,7 +13,7 @@ import { PlanGraph } from '../components/plan-graph.tsx'
 import { SigninRequired } from '../components/signin-required.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { TaskTimeline } from '../components/task-timeline.tsx'
-import { formatBytes, formatDateTime, formatDuration, formatMoney } from '../lib/format.ts'
+import { formatBytes, formatDateTime, formatDuration, formatMoney, taskName } from '../lib/format.ts'
 import { canPay } from '../stores/jobs.ts'
 import { createJobStore } from '../stores/job-events.ts'
 
@@ -167,7 +167,7 @@ function JobDetail (props: { id: string }) {
                   <For each={failedTasks()}>
                     {(task) => (
                       <div class='task-error' data-task={task.id}>
-                        <h3>{task.entry} #{task.index}: <code>{task.error?.code}</code> <span class='muted small'>attempt {task.attempt}, {task.failures} failure{task.failures === 1 ? '' : 's'}</span></h3>
+                        <h3>{taskName(task)}: <code>{task.error?.code}</code> <span class='muted small'>attempt {task.attempt}, {task.failures} failure{task.failures === 1 ? '' : 's'}</span></h3>
                         <pre class='traceback'>{task.error?.message}</pre>
                       </div>
                     )}
@@ -189,7 +189,7 @@ function JobDetail (props: { id: string }) {
                       <For each={tasks()}>
                         {(task) => (
                           <tr data-task={task.id} data-status={task.status}>
-                            <th scope='row'>{task.entry} #{task.index}</th>
+                            <th scope='row'>{taskName(task)}</th>
                             <td><StatusBadge status={task.status} /></td>
                             <td>{task.nodeId !== undefined ? nodeName(task.nodeId) : '–'}</td>
                             <td class='num'>{task.attempt}</td>
