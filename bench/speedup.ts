@@ -4,7 +4,10 @@
  * (warm); Python's multiprocessing.Pool with N processes; and, when Debian's python3-distributed is installed, the
  * same work hand-written for a Dask LocalCluster (cold: cluster start included).
  *
- *   node --import tsx bench/speedup.ts [--nodes N] [--runs R] [--elements E]   → one JSON object on stdout
+ * Cold runs are repeated more often than the others (`--cold-runs`, default 2 × runs, at least 5): their spread (a
+ * cliff hit in some runs only, like the 30 s parking of issue 20) matters as much as their median.
+ *
+ *   node --import tsx bench/speedup.ts [--nodes N] [--runs R] [--cold-runs C] [--elements E]   → one JSON object on stdout
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -17,9 +20,10 @@ const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'runsurge.js')
 const PYTHON = '/usr/bin/python3'
-const { values } = parseArgs({ options: { nodes: { type: 'string' }, runs: { type: 'string', default: '3' }, elements: { type: 'string', default: '40000' }, work: { type: 'string', default: '3000' } } })
+const { values } = parseArgs({ options: { nodes: { type: 'string' }, runs: { type: 'string', default: '3' }, 'cold-runs': { type: 'string' }, elements: { type: 'string', default: '40000' }, work: { type: 'string', default: '3000' } } })
 const NODES = Number(values.nodes ?? availableParallelism())
 const RUNS = Number(values.runs)
+const COLD_RUNS = Number(values['cold-runs'] ?? Math.max(5, 2 * RUNS))
 const ELEMENTS = Number(values.elements)
 /** Loop iterations per element: 3,000 make about 8 s of sequential work, enough that spreading it is worth it. */
 const WORK = Number(values.work)
@@ -81,6 +85,11 @@ function median (xs: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
+/** Minimum, median and maximum of a series (ms, rounded). */
+function spread (xs: number[]): { min: number, median: number, max: number } | null {
+  return xs.length === 0 ? null : { min: Math.round(Math.min(...xs)), median: Math.round(median(xs)), max: Math.round(Math.max(...xs)) }
+}
+
 async function timed (fn: () => Promise<string>): Promise<{ ms: number, out: string }> {
   const started = performance.now()
   const out = await fn()
@@ -117,6 +126,11 @@ async function main (): Promise<void> {
     return result
   }
 
+  const coldRun = async (): Promise<void> => {
+    const cold = await timed(async () => (await run(process.execPath, [BIN, 'run', join(dir, 'job.py'), '--input', input, '--nodes', String(NODES), '--json'], { cwd: ROOT, maxBuffer: 1 << 24 })).stdout)
+    check('runsurge run (cold)', JSON.stringify((JSON.parse(cold.out) as { result: unknown }).result))
+    results.cold?.push(cold.ms)
+  }
   for (let r = 0; r < RUNS; r++) {
     const sequential = await timed(async () => (await run(PYTHON, [join(dir, 'sequential.py'), dir, input])).stdout)
     check('sequential', sequential.out)
@@ -127,9 +141,7 @@ async function main (): Promise<void> {
     const warmRun = await timed(warm)
     check('runsurge (warm)', warmRun.out)
     results.warm?.push(warmRun.ms)
-    const cold = await timed(async () => (await run(process.execPath, [BIN, 'run', join(dir, 'job.py'), '--input', input, '--nodes', String(NODES), '--json'], { cwd: ROOT, maxBuffer: 1 << 24 })).stdout)
-    check('runsurge run (cold)', JSON.stringify((JSON.parse(cold.out) as { result: unknown }).result))
-    results.cold?.push(cold.ms)
+    await coldRun()
     if (hasDask) {
       const dask = await timed(async () => (await run(PYTHON, [join(dir, 'dask_job.py'), dir, input, String(NODES)])).stdout)
       check('Dask LocalCluster', dask.out)
@@ -137,6 +149,7 @@ async function main (): Promise<void> {
     }
   }
   await mesh.stop()
+  for (let r = RUNS; r < COLD_RUNS; r++) await coldRun()
   await rm(dir, { recursive: true, force: true })
 
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.length > 0 ? Math.round(median(v)) : null])) as Record<string, number | null>
@@ -146,7 +159,9 @@ async function main (): Promise<void> {
     elements: ELEMENTS,
     work: WORK,
     runs: RUNS,
+    coldRuns: COLD_RUNS,
     medianMs: m,
+    spreadMs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, spread(v)])),
     plan,
     dask: hasDask ? 'python3-distributed' : 'not installed (Debian python3-distributed)',
     ratios: {

@@ -336,6 +336,9 @@ describe('the task state machine', () => {
     expect(change.tasks?.map(t => [t.id, t.status])).toEqual([['j1.1', 'cancelled'], ['j1.2', 'cancelled']])
     expect(change.effects?.map(e => e.type === 'cancel' ? e.taskId : e.type)).toEqual(['j1.1', 'j1.2'])
     expect(task('j1.0').status).toBe('completed')
+    // What ran before the cancel is owed: the completed task's 200 µ, × 1.2.
+    expect(change.jobs?.[0]).toMatchObject({ cost: { contributors: 200, price: 240 }, payment: 'pending' })
+    expect(change.payments?.[0]).toMatchObject({ jobId: 'j1', amount: 240, status: 'pending' })
   })
 
   it('re-queues a task its node no longer runs, once the grace for a report in flight is over', async () => {

@@ -2,11 +2,13 @@
  * Abuse and bad input at the coordinator's doors (issue 13): each defect the adversarial pass found, as it found it,
  * against a real `runsurge coordinator` process.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { followJob, getJob, getResultText, submitJob } from '../../cli/src/client.ts'
+import { startEmbeddedMesh } from '../../cli/src/embedded-mesh.ts'
 import { startCoordinator } from '../../coordinator/src/index.ts'
 import { JobState } from '../../coordinator/src/jobs/state.ts'
 import { newTask } from '../../coordinator/src/jobs/transitions.ts'
@@ -193,6 +195,39 @@ describe('a fork bomb that got past the scanner', () => {
       await worker.stop()
       await executor.close()
       await coordinator.close()
+      await tmp.remove()
+    }
+  }, 180_000)
+})
+
+describe('calibration', () => {
+  it('runs on a node as a billed task of the job, never on the coordinator: the submission answers at once', async () => {
+    const tmp = await tempDir()
+    const mesh = await startEmbeddedMesh({ nodes: 2, nodeMemory: 512 * MiB, executor: { kind: 'bwrap' }, logger: testLogger() })
+    try {
+      const script = join(tmp.path, 'squares.py')
+      await writeFile(script, 'def main(data):\n    squares = [int(x) ** 2 for x in data]\n    return sum(squares)\n')
+      const input = join(tmp.path, 'numbers.txt')
+      await writeFile(input, Array.from({ length: 5000 }, (_, i) => String(i)).join('\n') + '\n')
+      const conn = { url: mesh.coordinator.info.http, token: mesh.coordinator.info.adminToken }
+      // The answer comes before any measurement: the job waits for its calibration task like any task.
+      const submitted = await submitJob(conn, { script, inputs: [input] })
+      expect(submitted.status).toBe('queued')
+      expect(submitted.plan).toMatchObject({ calibrating: true })
+      await followJob(conn, submitted.id, () => {})
+      const job = await getJob(conn, submitted.id)
+      expect(job.status).toBe('completed')
+      expect(await getResultText(conn, submitted.id)).toBe(String(Array.from({ length: 5000 }, (_, i) => i * i).reduce((a, b) => a + b, 0)))
+      const tasks = (job.tasks ?? []) as unknown as Array<{ entry: string, nodeId?: string, earning?: number, attempts: Array<{ outcome?: string }> }>
+      const calibration = tasks[0]
+      expect(calibration).toMatchObject({ entry: 'calibrate', attempts: [{ outcome: 'completed' }] })
+      expect(mesh.workers.map(w => w.nodeId())).toContain(calibration?.nodeId)
+      // Billed like any task (a short task may round to 0 µ): part of what the job costs.
+      expect(calibration?.earning).toEqual(expect.any(Number))
+      expect((job as unknown as { cost: { contributors: number } }).cost.contributors).toBe(tasks.reduce((sum, t) => sum + (t.earning ?? 0), 0))
+      expect(JSON.stringify(job.plan)).toMatch(/calibrated/)
+    } finally {
+      await mesh.stop()
       await tmp.remove()
     }
   }, 180_000)

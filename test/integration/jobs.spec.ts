@@ -488,6 +488,11 @@ describe('jobs on a coordinator and three node processes', () => {
     }
     expect((await submit(http, alice, { ...ok, fields: { mode: 'sideways' } })).status).toBe(400)
 
+    // More memory per task than any node offers: it would wait forever; it fails at once, saying why.
+    const huge = await submitted(http, alice, { ...ok, fields: { mode: 'manual', taskMemory: String(64 * 1024 ** 3) } })
+    expect(huge).toMatchObject({ status: 'failed', error: { code: 'does_not_fit' } })
+    expect(huge.error?.message).toMatch(/asks for 64\.0 GiB \(taskMemory\), more than any node offers \(the largest offers [\d.]+ [MG]iB\): ask for less/)
+
     // 2 MiB against --max-input 1M: refused, nothing of it left on disk, and the coordinator serves on.
     const big = await submit(http, alice, { ...ok, inputs: [{ name: 'big.txt', data: '9\n'.repeat(1024 * 1024) }] })
     expect(big.status).toBe(413)
