@@ -41,7 +41,21 @@ export interface NodeRecord {
   version: string
   registeredAt: number
   lastSeen: number
-  status: 'alive' | 'dead'
+  /**
+   * `removed`: its owner removed it, or revoked the token it enrolled with; its peer id is refused at every door until
+   * the owner readmits it (which makes it `dead` until it registers again).
+   */
+  status: 'alive' | 'dead' | 'removed'
+  /** Id of the enrollment token the node last registered with (absent on records from before tokens were bound). */
+  token?: string
+  /** When and why it was removed, while `removed`. */
+  removal?: NodeRemoval
+}
+
+/** Why a node is refused: `removed` by its owner (DELETE /api/nodes/ID), or `token_revoked` (DELETE /api/tokens/ID). */
+export interface NodeRemoval {
+  reason: 'removed' | 'token_revoked'
+  at: number
 }
 
 type Bucket<T> = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, T>
