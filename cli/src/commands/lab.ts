@@ -15,6 +15,7 @@ import { createExecutor } from '../../../node/src/executors/index.ts'
 import { randomToken } from '../../../protocols/src/index.ts'
 import { buildUi } from '../../../ui/build.ts'
 import { createLogger } from '../log.ts'
+import { NODE_TOKEN_ENV } from '../node-access.ts'
 import { sandboxArgs, waitForNodes } from '../mesh.ts'
 import { parseHostPort, parseSize } from '../options.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
@@ -175,10 +176,11 @@ async function runLab (flags: LabFlags): Promise<void> {
 
 /** Starts one node process as a contributor would; reports if it dies while the lab runs. */
 function startNode (index: number, coordinator: string, token: string, dataDir: string, flags: LabFlags, benchmarkFile: string, stopping: () => boolean, say: (line: string) => void): NodeProcess {
+  // The token goes in the environment, which only this user can read; a command line is visible to all (ps).
   const child = spawn(process.execPath, [
-    BIN, 'node', '--coordinator', coordinator, `--token=${token}`, '--data', dataDir,
+    BIN, 'node', '--coordinator', coordinator, '--data', dataDir,
     '--memory', String(flags.nodeMemory), '--benchmark-file', benchmarkFile, ...sandboxArgs(flags)
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
+  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [NODE_TOKEN_ENV]: token, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
   const stderr: string[] = []
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
     stderr.push(text)
