@@ -28,17 +28,19 @@ export function ConfirmButton (props: {
     >
       <span class='confirm' role='group' aria-label={props.question} onKeyDown={(event) => { if (event.key === 'Escape') setAsking(false) }}>
         <span class='confirm__question'>{props.question}</span>
-        <button
-          // Keyboard users land on the answer once it is on the page.
-          ref={(element) => { queueMicrotask(() => { element.focus() }) }}
-          type='button'
-          class='button button--small button--danger'
-          disabled={props.busy === true}
-          onClick={() => { setAsking(false); props.onConfirm() }}
-        >
-          {props.confirmLabel}
-        </button>
-        <button type='button' class='button button--small button--quiet' onClick={() => setAsking(false)}>Cancel</button>
+        <span class='confirm__buttons'>
+          <button
+            // Keyboard users land on the answer once it is on the page.
+            ref={(element) => { queueMicrotask(() => { element.focus() }) }}
+            type='button'
+            class='button button--small button--danger'
+            disabled={props.busy === true}
+            onClick={() => { setAsking(false); props.onConfirm() }}
+          >
+            {props.confirmLabel}
+          </button>
+          <button type='button' class='button button--small button--quiet' onClick={() => setAsking(false)}>Cancel</button>
+        </span>
       </span>
     </Show>
   )

@@ -55,7 +55,7 @@ export function EnrollmentTokens (props: {
                             </ul>
                           </Show>
                         </td>
-                        <td class='actions-cell'>
+                        <td>
                           <ConfirmButton
                             label='Revoke'
                             name={`Revoke token ${token.label}`}

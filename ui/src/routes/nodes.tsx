@@ -30,8 +30,9 @@ function NodesDashboard () {
   const [nodes, { refetch: refetchNodes }] = createResource(listNodes)
   const [earned, { refetch: refetchEarnings }] = createResource(loadEarnings)
   const [tokens, { refetch: refetchTokens }] = createResource(async () => enrollmentTokens(await listTokens()))
+  // Tokens too: a node that joins appears under the token it joined with.
   const timer = setInterval(() => {
-    Promise.all([refetchNodes(), refetchEarnings()]).catch(() => {})
+    Promise.all([refetchNodes(), refetchEarnings(), refetchTokens()]).catch(() => {})
   }, REFRESH_MS)
   onCleanup(() => { clearInterval(timer) })
   const perNode = createMemo(() => earningsByNode(earned.latest?.earnings ?? []))
@@ -97,7 +98,6 @@ function NodesDashboard () {
                       <th scope='col'>Node</th><th scope='col'>Status</th><th scope='col' class='num'>Machine factor</th>
                       <th scope='col' class='num'>CPUs</th><th scope='col' class='num'>Memory offered</th><th scope='col' class='num'>Load per core</th>
                       <th scope='col' class='num'>Running</th><th scope='col' class='num'>Tasks completed</th><th scope='col' class='num'>Earnings</th><th scope='col'>Last seen</th>
-                      <th scope='col'><span class='visually-hidden'>Actions</span></th>
                     </tr>
                   </thead>
                   <tbody>
@@ -110,6 +110,32 @@ function NodesDashboard () {
                             <td>
                               <StatusBadge status={node.status} />
                               <Show when={node.status === 'removed'}><span class='muted small block'>{removalReason(node)}</span></Show>
+                              {/* In the status cell: the table is as wide as a laptop screen already. */}
+                              <div class='node-action'>
+                                <Show
+                                  when={node.status === 'removed'}
+                                  fallback={
+                                    <ConfirmButton
+                                      label='Remove'
+                                      name={`Remove node ${shortNodeId(node.id)}`}
+                                      question='Disconnect it and refuse it from now on?'
+                                      confirmLabel='Yes, remove'
+                                      busy={busy() === node.id}
+                                      onConfirm={() => { remove(node) }}
+                                    />
+                                  }
+                                >
+                                  <button
+                                    type='button'
+                                    class='button button--small button--quiet'
+                                    disabled={busy() === node.id}
+                                    aria-label={`Allow node ${shortNodeId(node.id)} again`}
+                                    onClick={() => { readmit(node) }}
+                                  >
+                                    Allow again
+                                  </button>
+                                </Show>
+                              </div>
                             </td>
                             <td class='num'>{formatFactor(node.benchmark)}</td>
                             <td class='num'>{node.cpus}</td>
@@ -122,31 +148,6 @@ function NodesDashboard () {
                               <Show when={stats().pending > 0}><span class='muted small block'><Money micro={stats().pending} /> pending</span></Show>
                             </td>
                             <td class='small'>{formatDateTime(node.lastSeen)}</td>
-                            <td class='actions-cell'>
-                              <Show
-                                when={node.status === 'removed'}
-                                fallback={
-                                  <ConfirmButton
-                                    label='Remove'
-                                    name={`Remove node ${shortNodeId(node.id)}`}
-                                    question='Disconnect it and refuse it from now on?'
-                                    confirmLabel='Yes, remove'
-                                    busy={busy() === node.id}
-                                    onConfirm={() => { remove(node) }}
-                                  />
-                                }
-                              >
-                                <button
-                                  type='button'
-                                  class='button button--small button--quiet'
-                                  disabled={busy() === node.id}
-                                  aria-label={`Allow node ${shortNodeId(node.id)} again`}
-                                  onClick={() => { readmit(node) }}
-                                >
-                                  Allow again
-                                </button>
-                              </Show>
-                            </td>
                           </tr>
                         )
                       }}
