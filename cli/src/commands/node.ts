@@ -92,6 +92,8 @@ export function register (program: Command): void {
         process.exit(2)
       }
       for (const warning of access.warnings) console.error(`runsurge node: warning: ${warning}`)
+      // Read once: the processes this node starts (sandboxes, the benchmark, ssh) do not inherit it.
+      delete process.env[NODE_TOKEN_ENV]
       const logger = createLogger('node')
       let executor: Executor
       try {

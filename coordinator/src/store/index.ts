@@ -46,7 +46,10 @@ export interface NodeRecord {
    * the owner readmits it (which makes it `dead` until it registers again).
    */
   status: 'alive' | 'dead' | 'removed'
-  /** Id of the enrollment token the node last registered with (absent on records from before tokens were bound). */
+  /**
+   * The key (`tokenKey`) of the enrollment token the node last registered with; the API shows only the token's id.
+   * Absent on records from before nodes remembered their token.
+   */
   token?: string
   /** When and why it was removed, while `removed`. */
   removal?: NodeRemoval
