@@ -159,6 +159,18 @@ describe('NodeRegistry', () => {
       expect((await store.nodes.get(a.nodeId))?.status).toBe('removed')
     })
 
+    it('keeps a node removed, in memory and on disk, when the liveness sweep finds it silent at the same moment', async () => {
+      const { nodeId } = await registry.register('peer-a', offer)
+      const events: string[] = []
+      registry.on('node:dead', () => events.push('dead'))
+      registry.on('node:removed', () => events.push('removed'))
+      now += 2_000
+      await Promise.all([registry.remove({ account: 'alice', nodeId }), registry.sweep()])
+      expect(events).toEqual(['removed'])
+      expect(registry.refused('peer-a')?.id).toBe(nodeId)
+      expect((await store.nodes.get(nodeId))?.status).toBe('removed')
+    })
+
     it('lets only the owner allow a removed node again; it then re-enrolls with a valid token of that account, same id', async () => {
       const { nodeId } = await registry.register('peer-a', offer)
       await registry.remove({ account: 'alice', nodeId })

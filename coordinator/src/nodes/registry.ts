@@ -155,12 +155,18 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
     for (const session of [...this.sessions.values()]) {
       if (now - session.lastSeen <= this.options.deadAfter) continue
       this.sessions.delete(session.nodeId)
-      const records = await this.all()
-      const record = records.get(session.nodeId)
-      if (record == null) continue
-      const updated: NodeRecord = { ...record, status: 'dead', lastSeen: session.lastSeen }
-      records.set(updated.id, updated)
-      await this.store.nodes.put(updated.id, updated)
+      // In turn with removals and registrations: a node removed meanwhile stays removed (on disk too), and one that
+      // registered again meanwhile is alive.
+      const updated = await this.exclusive(async () => {
+        const records = await this.all()
+        const record = records.get(session.nodeId)
+        if (record == null || record.status === 'removed' || this.sessions.has(record.id)) return undefined
+        const updated: NodeRecord = { ...record, status: 'dead', lastSeen: session.lastSeen }
+        records.set(updated.id, updated)
+        await this.store.nodes.put(updated.id, updated)
+        return updated
+      })
+      if (updated === undefined) continue
       dead.push(updated)
       this.emit('node:dead', updated)
     }
@@ -217,8 +223,9 @@ export class NodeRegistry extends EventEmitter<RegistryEvents> {
       if (record.status !== 'removed') return record
       const readmitted: NodeRecord = { ...record, status: 'dead' }
       delete readmitted.removal
-      records.set(readmitted.id, readmitted)
+      // Stored first: the peer is let in only once that survives a restart.
       await this.store.nodes.put(readmitted.id, readmitted)
+      records.set(readmitted.id, readmitted)
       return readmitted
     })
   }
