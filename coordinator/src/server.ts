@@ -95,6 +95,9 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     registry.on('node:alive', node => { log.info({ node: node.id, peer: node.peerId }, 'node registered') })
     registry.on('node:reattached', session => { log.info({ node: session.nodeId, peer: session.peerId }, 'node re-attached') })
     registry.on('node:dead', node => { log.warn({ node: node.id, peer: node.peerId }, 'node declared dead') })
+    registry.on('node:removed', node => {
+      log.warn({ node: node.id, peer: node.peerId, account: node.account, reason: node.removal?.reason }, 'node removed by its owner: disconnected, its tasks re-queued, its peer id refused')
+    })
     await registry.recover()
     // The report handler is needed to create the mesh, the job service needs the mesh: bound once both exist.
     const late: { jobs?: JobService } = {}

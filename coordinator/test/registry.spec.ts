@@ -103,4 +103,127 @@ describe('NodeRegistry', () => {
     expect(restarted.isAlive(a.nodeId)).toBe(true)
     expect(reattached).toEqual([a.nodeId])
   })
+
+  describe('removal', () => {
+    const removedMessage = /this node was removed by its owner.*enroll it again with a new token/
+
+    it('remembers the token a node registers with, and rebinds it to the one it registers with next', async () => {
+      await store.tokens.put(tokenKey('enroll-3'), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
+      const { nodeId } = await registry.register('peer-a', offer)
+      expect(registry.record(nodeId)?.token).toBe(tokenKey('enroll-1'))
+      await registry.register('peer-a', { ...offer, token: 'enroll-3' })
+      expect((await store.nodes.get(nodeId))?.token).toBe(tokenKey('enroll-3'))
+    })
+
+    it('removes a node of the owner only: no session, announced, refused at register and heartbeat whatever the token, across a restart', async () => {
+      const a = await registry.register('peer-a', offer)
+      const b = await registry.register('peer-b', offer)
+      const removed: NodeRecord[] = []
+      registry.on('node:removed', node => removed.push(node))
+
+      expect(await registry.remove({ account: 'bob', nodeId: a.nodeId })).toBeUndefined()
+      expect(await registry.remove({ account: 'alice', nodeId: 'node-nope' })).toBeUndefined()
+      expect(registry.isAlive(a.nodeId)).toBe(true)
+
+      const record = await registry.remove({ account: 'alice', nodeId: a.nodeId })
+      expect(record).toMatchObject({ id: a.nodeId, status: 'removed', removal: { reason: 'removed', at: now } })
+      expect(removed.map(node => node.id)).toEqual([a.nodeId])
+      expect(registry.isAlive(a.nodeId)).toBe(false)
+      expect(registry.alive().map(node => node.id)).toEqual([b.nodeId])
+      expect(registry.refused('peer-a')?.id).toBe(a.nodeId)
+      expect(registry.refused('peer-b')).toBeUndefined()
+      expect((await registry.list('alice')).map(node => [node.id, node.status]).sort()).toEqual([[a.nodeId, 'removed'], [b.nodeId, 'alive']].sort())
+
+      const heartbeat = await registry.heartbeat('peer-a', beat(a.nodeId))
+      expect(heartbeat.status).toBe(HeartbeatResponse.Status.REMOVED)
+      expect(heartbeat.error).toMatch(removedMessage)
+      for (const token of ['enroll-1', 'enroll-2', 'nonsense']) {
+        const again = await registry.register('peer-a', { ...offer, token })
+        expect(again).toMatchObject({ status: RegisterResponse.Status.REMOVED, nodeId: '' })
+        expect(again.error).toMatch(removedMessage)
+        expect(again.error).toContain(a.nodeId)
+      }
+      // Removing it again changes nothing and announces nothing.
+      expect(await registry.remove({ account: 'alice', nodeId: a.nodeId })).toMatchObject({ status: 'removed' })
+      expect(removed).toHaveLength(1)
+
+      // The refusal is stored: a restarted coordinator refuses the peer before it registers or heartbeats.
+      const restarted = new NodeRegistry(store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
+      await restarted.recover()
+      expect(restarted.refused('peer-a')?.id).toBe(a.nodeId)
+      expect(restarted.isAlive(a.nodeId)).toBe(false)
+      expect((await restarted.heartbeat('peer-a', beat(a.nodeId))).status).toBe(HeartbeatResponse.Status.REMOVED)
+      expect((await restarted.register('peer-a', offer)).status).toBe(RegisterResponse.Status.REMOVED)
+      now += 5_000
+      expect(await restarted.sweep()).toEqual([expect.objectContaining({ id: b.nodeId })])
+      expect((await store.nodes.get(a.nodeId))?.status).toBe('removed')
+    })
+
+    it('keeps a node removed, in memory and on disk, when the liveness sweep finds it silent at the same moment', async () => {
+      const { nodeId } = await registry.register('peer-a', offer)
+      const events: string[] = []
+      registry.on('node:dead', () => events.push('dead'))
+      registry.on('node:removed', () => events.push('removed'))
+      now += 2_000
+      await Promise.all([registry.remove({ account: 'alice', nodeId }), registry.sweep()])
+      expect(events).toEqual(['removed'])
+      expect(registry.refused('peer-a')?.id).toBe(nodeId)
+      expect((await store.nodes.get(nodeId))?.status).toBe('removed')
+    })
+
+    it('lets only the owner allow a removed node again; it then re-enrolls with a valid token of that account, same id', async () => {
+      const { nodeId } = await registry.register('peer-a', offer)
+      await registry.remove({ account: 'alice', nodeId })
+      expect(await registry.readmit({ account: 'bob', nodeId })).toBeUndefined()
+      expect(registry.refused('peer-a')).toBeDefined()
+
+      const readmitted = await registry.readmit({ account: 'alice', nodeId })
+      expect(readmitted).toMatchObject({ id: nodeId, status: 'dead' })
+      expect(readmitted?.removal).toBeUndefined()
+      expect(registry.refused('peer-a')).toBeUndefined()
+      // Another account's token still cannot take it; its owner's can.
+      expect((await registry.register('peer-a', { ...offer, token: 'enroll-2' })).error).toMatch(/another account/)
+      const again = await registry.register('peer-a', offer)
+      expect(again).toMatchObject({ status: RegisterResponse.Status.OK, nodeId })
+      expect(registry.isAlive(nodeId)).toBe(true)
+    })
+
+    it('revokes an enrollment token with the nodes it enrolled, in one batch, and leaves the others', async () => {
+      await store.tokens.put(tokenKey('enroll-3'), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
+      const a1 = await registry.register('peer-a1', offer)
+      const a2 = await registry.register('peer-a2', offer)
+      const other = await registry.register('peer-a3', { ...offer, token: 'enroll-3' })
+      const bobs = await registry.register('peer-b', { ...offer, token: 'enroll-2' })
+      const removed: string[] = []
+      registry.on('node:removed', node => removed.push(node.id))
+
+      // Bob cannot revoke alice's token through the registry either: the account must match the nodes'.
+      expect(await registry.revokeEnrollment({ account: 'bob', token: tokenKey('enroll-1') })).toEqual([])
+      expect(removed).toEqual([])
+
+      const gone = await registry.revokeEnrollment({ account: 'alice', token: tokenKey('enroll-1') })
+      expect(gone.map(node => node.id).sort()).toEqual([a1.nodeId, a2.nodeId].sort())
+      expect(gone.every(node => node.removal?.reason === 'token_revoked')).toBe(true)
+      expect(removed.sort()).toEqual([a1.nodeId, a2.nodeId].sort())
+      expect(await store.tokens.get(tokenKey('enroll-1'))).toBeUndefined()
+      expect(registry.alive().map(node => node.id).sort()).toEqual([other.nodeId, bobs.nodeId].sort())
+      expect((await registry.register('peer-new', offer)).error).toMatch(/unknown enrollment token/)
+      expect((await registry.heartbeat('peer-a1', beat(a1.nodeId))).error).toMatch(/revoked the enrollment token this node joined with/)
+    })
+
+    it('never leaves a node enrolled with a revoked token, however a registration and the revocation overlap', async () => {
+      for (let i = 0; i < 20; i++) {
+        await store.tokens.put(tokenKey(`race-${i}`), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
+        const register = async (): Promise<RegisterResponse> => await registry.register(`peer-race-${i}`, { ...offer, token: `race-${i}` })
+        const revoke = async (): Promise<unknown> => await registry.revokeEnrollment({ account: 'alice', token: tokenKey(`race-${i}`) })
+        // Started in the same turn, in either order.
+        const [registered] = i % 2 === 0 ? await Promise.all([register(), revoke()]) : (await Promise.all([revoke(), register()])).reverse() as [RegisterResponse]
+        const record = registered?.nodeId === '' ? undefined : registry.record(registered?.nodeId ?? '')
+        // Refused, or enrolled and then removed with the token's other nodes: never alive.
+        if (record !== undefined) expect(record.status).toBe('removed')
+        else expect(registered?.error).toMatch(/unknown enrollment token/)
+        expect(registry.alive().some(node => node.peerId === `peer-race-${i}`)).toBe(false)
+      }
+    })
+  })
 })

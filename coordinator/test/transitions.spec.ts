@@ -268,6 +268,21 @@ describe('the task state machine', () => {
     if (a.nodeId === b.nodeId) expect(change.tasks?.find(t => t.id === 'j1.0')).toMatchObject({ status: 'queued', failures: 0 })
   })
 
+  it('re-queues a removed node\'s tasks as node_removed, without counting a failure', async () => {
+    await submit('j1', 2)
+    await place()
+    const [a, b] = [task('j1.0'), task('j1.1')]
+    const removed = nodes.find(n => n.id === a.nodeId) as NodeRecord
+    const change = await apply(nodeDied(state, removed, now, 'node_removed'))
+    const lost = [a, b].filter(t => t.nodeId === removed.id).map(t => t.id).sort()
+    expect(change.tasks?.map(t => t.id).sort()).toEqual(lost)
+    for (const requeued of change.tasks ?? []) {
+      expect(requeued).toMatchObject({ status: 'queued', failures: 0 })
+      expect(requeued.attempts.at(-1)).toMatchObject({ outcome: 'node_removed', message: `node ${removed.id} was removed by its owner` })
+    }
+    expect(change.log?.at(-1)?.message).toBe('node removed: its tasks are re-queued')
+  })
+
   it('a straggler\'s copy that finishes first wins; the original is superseded and told to stop', async () => {
     await submit('j1', 1)
     await place()

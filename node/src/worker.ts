@@ -9,7 +9,7 @@ import { setMaxListeners } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  AssignResponse, CancelResponse, ChunkStore, MeshJoinError, RefusedError, ReportRequest, assignService, cancelService,
+  AssignResponse, CancelResponse, ChunkStore, MeshJoinError, RefusedError, RemovedError, ReportRequest, assignService, cancelService,
   chunkExchange, createHost, heartbeatService, loadOrCreateIdentity, registerService, reportService
 } from '../../protocols/src/index.ts'
 import { RegistrationError } from './errors.ts'
@@ -66,6 +66,13 @@ export interface WorkerInit {
   joinTimeout?: number
   /** DHT tuning for tests. */
   dht?: { querySelfInterval?: number, initialQuerySelfInterval?: number }
+  /**
+   * Called once if the coordinator refuses this node for good while it runs (its owner removed it, or revoked the
+   * token it enrolled with), with the coordinator's words. By then the worker has stopped heartbeating and aborted
+   * its tasks; the caller stops it. Default: the worker stops itself. (Refused at start, `createWorker` rejects
+   * with a `RemovedError` instead.)
+   */
+  onRemoved?(message: string): void
   log: Logger
 }
 
@@ -106,6 +113,8 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
   const unreported = new Set<string>()
   let nodeId: string | undefined
   let stopping = false
+  /** Set once the coordinator refused this node for good: nothing is retried any more. */
+  let removed = false
 
   const memoryBytes = init.memoryBytes ?? Math.floor(freemem() * 0.8)
   const cpuCount = init.cpus ?? cpus().length
@@ -192,7 +201,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
     unreported.add(task.taskId)
     try {
       for (let attempt = 0, delay = 250; attempt < REPORT_ATTEMPTS; attempt++, delay = Math.min(delay * 2, 5_000)) {
-        if (stopping) return
+        if (stopping || removed) return
         try {
           await libp2p.services.report.call(coordinatorAddr, { ...request, nodeId: nodeId ?? '' })
           return
@@ -268,31 +277,54 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
         if (err instanceof RefusedError) {
           // The coordinator restarted or declared us dead: enroll again.
           log.warn('the coordinator does not know this node any more; registering again')
-          interval = await register().catch(e => { log.error({ err: e }, 'registering again failed'); return interval })
+          interval = await register().catch(e => {
+            if (e instanceof RemovedError) onRemoved(e)
+            else log.error({ err: e }, 'registering again failed')
+            return interval
+          })
+        } else if (err instanceof RemovedError) {
+          onRemoved(err)
         } else {
           log.warn({ err: err?.message }, 'heartbeat failed; will retry')
         }
       }
-      if (!stopping) timer = setTimeout(() => { beat().catch(() => {}) }, interval)
+      if (!stopping && !removed) timer = setTimeout(() => { beat().catch(() => {}) }, interval)
     }
     timer = setTimeout(() => { beat().catch(() => {}) }, interval)
     return () => { clearTimeout(timer) }
   }
 
-  return {
+  /** Refused for good: no heartbeat, registration or report is tried again, and the tasks here stop (they run elsewhere). */
+  function onRemoved (err: RemovedError): void {
+    if (removed) return
+    removed = true
+    stopHeartbeats()
+    for (const controller of running.values()) controller.abort(new Error('this node was removed by its owner'))
+    log.error({ nodeId }, err.message)
+    if (init.onRemoved !== undefined) init.onRemoved(err.message)
+    else worker.stop().catch(stopErr => { log.error({ err: stopErr }, 'the removed node did not stop cleanly') })
+  }
+
+  let stopped: Promise<void> | undefined
+  const worker: Worker = {
     libp2p,
     chunks: libp2p.services.chunks,
     peerId: libp2p.peerId,
     nodeId: () => nodeId,
     runningTasks: () => [...running.keys()],
     async stop () {
-      stopping = true
-      stopHeartbeats()
-      for (const controller of running.values()) controller.abort(new Error('the node is stopping'))
-      await libp2p.stop()
-      await store.close()
+      // Once, however many ask (the owner's removal and a signal may both stop the node).
+      stopped ??= (async () => {
+        stopping = true
+        stopHeartbeats()
+        for (const controller of running.values()) controller.abort(new Error('the node is stopping'))
+        await libp2p.stop()
+        await store.close()
+      })()
+      await stopped
     }
   }
+  return worker
 }
 
 /**

@@ -22,6 +22,14 @@ export class BusyError<Res = unknown> extends Error {
   }
 }
 
+/**
+ * The remote peer refuses this peer for good: its owner removed it (or revoked the token it enrolled with). Unlike a
+ * `RefusedError`, trying again (registering again) cannot help; the message says what can.
+ */
+export class RemovedError extends Error {
+  override name = 'RemovedError'
+}
+
 /** The remote peer answered that it failed while handling the request. */
 export class RemoteError extends Error {
   override name = 'RemoteError'

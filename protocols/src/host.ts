@@ -8,6 +8,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -17,7 +18,7 @@ import { protocolId, PROTOCOL_PREFIX } from './constants.ts'
 import { nodeNoiseCrypto } from './noise-crypto.ts'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
-import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import type { ServiceFactoryMap } from 'libp2p'
 import type { Ping } from '@libp2p/ping'
 
@@ -55,6 +56,12 @@ export interface HostInit<S extends Record<string, unknown>> {
    * a coordinator holds one connection per node and needs more.
    */
   maxConnections?: number
+  /**
+   * Peers this host never connects to (the coordinator's removed nodes): asked before every dial, for the peer id of
+   * a multiaddr being dialed, and once an outbound connection's peer is authenticated. Return true to refuse. Inbound
+   * connections are left to the protocols, which answer a refused peer why it is refused. Default: nobody.
+   */
+  denyPeer?(peer: PeerId): boolean
   /** DHT tuning, mainly for tests: how often the DHT refreshes its view of the key space (ms). */
   dht?: { querySelfInterval?: number, initialQuerySelfInterval?: number }
 }
@@ -107,6 +114,21 @@ export async function createHost<S extends Record<string, unknown> = Record<stri
     },
     // Liveness is our heartbeat protocol; libp2p's own monitor would ping on the public ping id.
     connectionMonitor: { enabled: false },
+    ...(init.denyPeer !== undefined ? { connectionGater: denyPeerGater(init.denyPeer) } : {}),
     services
   })
+}
+
+/** libp2p's connection gater for `HostInit.denyPeer`: every outbound door (dial, address, secured connection). */
+function denyPeerGater (deny: (peer: PeerId) => boolean): ConnectionGater {
+  return {
+    denyDialPeer: peer => deny(peer),
+    denyDialMultiaddr: address => {
+      // The last /p2p/ is the peer reached (earlier ones are relays).
+      const id = address.getComponents().findLast(component => component.name === 'p2p')?.value
+      return id !== undefined && deny(peerIdFromString(id))
+    },
+    // A dial to an address without /p2p/ learns whom it reached only once noise has authenticated it.
+    denyOutboundEncryptedConnection: peer => deny(peer)
+  }
 }

@@ -7,7 +7,7 @@
 export { createHost, DHT_PROTOCOL } from './host.ts'
 export type { BaseServices, HostInit } from './host.ts'
 export { PROTOCOL_PREFIX, protocolId } from './constants.ts'
-export { BusyError, RefusedError, RemoteError, InvalidMessageError, MeshJoinError } from './errors.ts'
+export { BusyError, RefusedError, RemoteError, RemovedError, InvalidMessageError, MeshJoinError } from './errors.ts'
 export { loadOrCreateIdentity, createSwarmKey, readSwarmKey, randomToken } from './identity.ts'
 export { rpc, anySignal } from './rpc.ts'
 export type { RpcService, RpcInit, RpcDefinition, RpcComponents, RequestContext, StatusResponse } from './rpc.ts'

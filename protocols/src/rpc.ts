@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from '@libp2p/interface'
 import { pbStream } from '@libp2p/utils'
-import { BusyError, RefusedError, RemoteError } from './errors.ts'
+import { BusyError, RefusedError, RemoteError, RemovedError } from './errors.ts'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -46,6 +46,8 @@ export interface RpcDefinition<Req, Res extends StatusResponse> {
   failed: string
   /** The status for "not now, maybe later" (raised as `BusyError`), where the protocol has one. */
   busy?: string
+  /** The status for "this peer is refused for good" (raised as `RemovedError`), where the protocol has one. */
+  removed?: string
   /**
    * Callers keep their streams open and send request after request on them, one exchange at a time per stream,
    * instead of opening a stream per request; handlers answer until the caller closes. A new stream costs both
@@ -83,7 +85,10 @@ export interface RpcComponents {
 /** A control protocol: handles requests when given a handler, and calls other peers. */
 export interface RpcService<Req, Res> extends Startable {
   readonly protocol: string
-  /** Sends a request and returns the OK response; raises `RefusedError` / `BusyError` / `RemoteError` otherwise. */
+  /**
+   * Sends a request and returns the OK response; raises `RefusedError` / `BusyError` / `RemovedError` /
+   * `RemoteError` otherwise.
+   */
   call(peer: PeerId | Multiaddr, request: Req, options?: AbortOptions): Promise<Res>
 }
 
@@ -198,6 +203,7 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
     if (response.status === this.definition.ok) return response
     if (response.status === this.definition.refused) throw new RefusedError(response.error)
     if (this.definition.busy !== undefined && response.status === this.definition.busy) throw new BusyError(response.error, response)
+    if (this.definition.removed !== undefined && response.status === this.definition.removed) throw new RemovedError(response.error)
     throw new RemoteError(response.error === '' ? `${this.protocol} failed with status ${response.status}` : response.error)
   }
 

@@ -2,7 +2,8 @@
  * `runsurge coordinator` and `runsurge node` as separate processes, exactly as an operator and a contributor start
  * them, talking over real TCP.
  */
-import { readFile } from 'node:fs/promises'
+import { once } from 'node:events'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { kill, runsurge, tempDir } from '../helpers/index.ts'
@@ -13,8 +14,8 @@ interface Info { http: string, multiaddrs: string[], peerId: string, adminToken:
 describe('runsurge coordinator and runsurge node processes', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   const children: RunsurgeProcess[] = []
-  const start = (args: string[]): RunsurgeProcess => {
-    const child = runsurge(args)
+  const start = (args: string[], env: Record<string, string> = {}): RunsurgeProcess => {
+    const child = runsurge(args, env)
     children.push(child)
     return child
   }
@@ -36,7 +37,7 @@ describe('runsurge coordinator and runsurge node processes', () => {
     const info: Info = JSON.parse(await readFile(infoPath, 'utf8'))
     expect((await import('node:fs')).statSync(infoPath).mode & 0o777).toBe(0o600)
 
-    const node = start(['node', '--coordinator', info.multiaddrs[0] ?? '', '--token', info.nodeToken, '--data', join(dir.path, 'node'), '--memory', '1G'])
+    const node = start(['node', '--coordinator', info.multiaddrs[0] ?? '', '--data', join(dir.path, 'node'), '--memory', '1G', '--benchmark-file', join(dir.path, 'benchmark.json')], { RUNSURGE_NODE_TOKEN: info.nodeToken })
     const registered = await node.waitForLine(/registered with the coordinator as node/)
     const nodeId = JSON.parse(registered).nodeId as string
 
@@ -70,9 +71,49 @@ describe('runsurge coordinator and runsurge node processes', () => {
     const coordinator = start(['coordinator', '--data', join(dir.path, 'private'), '--http', '127.0.0.1:0', '--swarm-key', key])
     const ready = JSON.parse(await coordinator.waitForLine(/"multiaddrs"/)) as { multiaddrs: string[] }
     const info: Info = JSON.parse(await readFile(join(dir.path, 'private', 'coordinator.json'), 'utf8'))
-    const node = start(['node', '--coordinator', ready.multiaddrs[0] ?? '', '--token', info.nodeToken, '--data', join(dir.path, 'outsider')])
+    const node = start(['node', '--coordinator', ready.multiaddrs[0] ?? '', '--data', join(dir.path, 'outsider')], { RUNSURGE_NODE_TOKEN: info.nodeToken })
     const [code] = await new Promise<[number | null]>(resolve => node.once('exit', code => { resolve([code]) }))
     expect(code).toBe(1)
     expect(node.output()).toMatch(/runsurge node: could not join the mesh at .* start this node with its swarm key/)
+  })
+
+  it('a node takes its token from a file or the environment, never needing it on its command line; --token still works, with a warning', async () => {
+    const coordinator = start(['coordinator', '--data', join(dir.path, 'tokens'), '--http', '127.0.0.1:0'])
+    await coordinator.waitForLine(/"multiaddrs"/)
+    const info: Info = JSON.parse(await readFile(join(dir.path, 'tokens', 'coordinator.json'), 'utf8'))
+    const tokenFile = join(dir.path, 'node-token')
+    await writeFile(tokenFile, `${info.nodeToken}\n`, { mode: 0o600 })
+    const args = (name: string): string[] => ['node', '--coordinator', info.multiaddrs[0] ?? '', '--data', join(dir.path, name), '--memory', '256M', '--benchmark-file', join(dir.path, 'benchmark.json')]
+    const fromFile = start([...args('from-file'), '--token-file', tokenFile])
+    const fromEnv = start(args('from-env'), { RUNSURGE_NODE_TOKEN: info.nodeToken })
+    const fromArgs = start([...args('from-args'), '--token', info.nodeToken])
+    await Promise.all([fromFile, fromEnv, fromArgs].map(async node => await node.waitForLine(/registered with the coordinator as node/)))
+    for (const node of [fromFile, fromEnv]) {
+      expect(await readFile(`/proc/${node.pid ?? 0}/cmdline`, 'utf8')).not.toContain(info.nodeToken)
+      expect(node.output()).not.toMatch(/warning/)
+    }
+    expect(fromArgs.output()).toContain('runsurge node: warning: --token puts the enrollment token on the command line, where every user of this machine can read it (ps); use --token-file FILE or RUNSURGE_NODE_TOKEN instead')
+    const listed = await (await nodes(info)).json() as { nodes: Array<{ status: string }> }
+    expect(listed.nodes.map(node => node.status)).toEqual(['alive', 'alive', 'alive'])
+  })
+
+  it('a node given a garbage, missing or incomplete coordinator.json exits 2 with a message naming the file, and no stack trace', async () => {
+    const garbage = join(dir.path, 'garbage.json')
+    await writeFile(garbage, 'this is not { json')
+    const empty = join(dir.path, 'empty.json')
+    await writeFile(empty, '{"http": "http://127.0.0.1:1"}')
+    const cases: Array<[string, RegExp]> = [
+      [garbage, /^runsurge node: --coordinator \S*garbage\.json is not JSON \(.+\); give the coordinator\.json the coordinator wrote into its data directory, or its multiaddr/],
+      [join(dir.path, 'missing.json'), /^runsurge node: --coordinator \S*missing\.json: no such file; give the coordinator\.json/],
+      [empty, /^runsurge node: --coordinator \S*empty\.json has no "multiaddrs"/]
+    ]
+    await Promise.all(cases.map(async ([file, message]) => {
+      const node = start(['node', '--coordinator', file, '--data', join(dir.path, 'never')], { RUNSURGE_NODE_TOKEN: 'x' })
+      const [code] = await once(node, 'exit') as [number | null]
+      expect(code).toBe(2)
+      const lines = node.output().split('\n').filter(line => line !== '')
+      expect(lines).toEqual([expect.stringMatching(message)])
+      expect(node.output()).not.toMatch(/SyntaxError|\n\s+at /)
+    }))
   })
 })

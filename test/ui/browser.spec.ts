@@ -2,8 +2,10 @@
  * The web UI in headless Chromium (Debian's, driven by playwright-core) against a real coordinator and a real
  * `runsurge node` process started with the command the UI shows: register, sign out and in, add a node, submit an
  * automatic job and watch it run live, its plan, pay, download the result, the node's earnings, a rejected script's
- * findings against its lines, the guide. Screenshots of every page go to test-results/screenshots/.
+ * findings against its lines, the guide, removing a node and revoking a token. Screenshots of every page go to
+ * test-results/screenshots/.
  */
+import { once } from 'node:events'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
@@ -49,6 +51,7 @@ let context: BrowserContext
 let page: Page
 let base: string
 let node: RunsurgeProcess | undefined
+let second: RunsurgeProcess | undefined
 let jobId = ''
 const requests: string[] = []
 const problems: string[] = []
@@ -58,6 +61,27 @@ let loads = 0
 const nav = (name: string): ReturnType<Page['getByRole']> => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true })
 const shot = async (name: string): Promise<void> => { await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true }) }
 const file = (name: string, text: string): { name: string, mimeType: string, buffer: Buffer } => ({ name, mimeType: 'text/plain', buffer: Buffer.from(text) })
+
+/** The exit code of a node process, once it has exited. */
+async function exitCode (child: RunsurgeProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+  const [code] = await once(child, 'exit') as [number | null]
+  return code
+}
+
+/**
+ * Runs the command the page shows, as a contributor pastes it: `RUNSURGE_NODE_TOKEN=… npx runsurge node …`, with its
+ * own data directory and the shared machine factor.
+ */
+function startShownCommand (command: string, data: string): RunsurgeProcess {
+  const [assignment, ...words] = command.split(' ')
+  const [variable, token] = (assignment ?? '').split('=') as [string, string]
+  expect(variable).toBe('RUNSURGE_NODE_TOKEN')
+  expect(words.slice(0, 3)).toEqual(['npx', 'runsurge', 'node'])
+  const at = words.indexOf('--data')
+  words.splice(at, 2, '--data', join(dir.path, data))
+  return runsurge([...words.slice(2), '--memory', '1G', '--benchmark-file', benchmarkCacheFile()], { RUNSURGE_NODE_TOKEN: token })
+}
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true })
@@ -80,7 +104,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (node !== undefined) await kill(node, 'SIGTERM')
+  for (const child of [node, second]) if (child !== undefined) await kill(child, 'SIGTERM')
   await browser?.close()
   await coordinator?.close()
   await dir?.remove()
@@ -147,17 +171,11 @@ describe('the web UI in Chromium', () => {
     await commandField.waitFor()
     const command = await commandField.inputValue()
     const token = await page.getByLabel('Enrollment token', { exact: true }).inputValue()
-    expect(command).toBe(`npx runsurge node --coordinator ${coordinator.info.multiaddrs[0] ?? ''} --token=${token} --data .runsurge/node-lab-1`)
+    expect(command).toBe(`RUNSURGE_NODE_TOKEN=${token} npx runsurge node --coordinator ${coordinator.info.multiaddrs[0] ?? ''} --data .runsurge/node-lab-1`)
     await page.getByRole('button', { name: 'Copy command' }).click()
     await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor()
     expect(await page.evaluate(async () => await navigator.clipboard.readText())).toBe(command)
-
-    // The command as shown, with its own data directory and a shared machine factor.
-    const args = command.split(' ')
-    expect(args.slice(0, 3)).toEqual(['npx', 'runsurge', 'node'])
-    const data = args.indexOf('--data')
-    args.splice(data, 2, '--data', join(dir.path, 'node-lab-1'))
-    node = runsurge([...args.slice(2), '--memory', '1G', '--benchmark-file', benchmarkCacheFile()])
+    node = startShownCommand(command, 'node-lab-1')
     await node.waitForLine(/registered with the coordinator/, { signal: AbortSignal.timeout(60_000) })
     // The page refreshes every heartbeat: the node appears alive without a reload.
     await page.locator('tr[data-node][data-status="alive"]').waitFor({ timeout: 30_000 })
@@ -290,6 +308,45 @@ describe('the web UI in Chromium', () => {
     await page.getByRole('heading', { name: 'A worked example' }).waitFor()
     expect(await page.locator('#payment').textContent()).toContain(formatMoney(22_260))
     expect(await page.getByRole('heading', { name: 'Payment model' }).isVisible()).toBe(true)
+  })
+
+  it('removes a node and revokes a token, each after asking; their node processes stop and say why', async () => {
+    await nav('Nodes').click()
+    await page.getByLabel('Label').fill('lab-2')
+    await page.getByRole('button', { name: 'Create an enrollment token' }).click()
+    await page.getByRole('region', { name: 'New enrollment token' }).getByText('lab-2', { exact: true }).waitFor()
+    second = startShownCommand(await page.getByLabel('Run this on the machine').inputValue(), 'node-lab-2')
+    const joined = JSON.parse(await second.waitForLine(/registered with the coordinator/, { signal: AbortSignal.timeout(60_000) })) as { nodeId: string }
+    const short = joined.nodeId.replace(/^node-/, '').slice(0, 8)
+    const row = page.locator(`tr[data-node="${joined.nodeId}"]`)
+    await page.locator(`tr[data-node="${joined.nodeId}"][data-status="alive"]`).waitFor({ timeout: 30_000 })
+    const tokens = page.getByRole('region', { name: 'Your enrollment tokens' })
+    await tokens.locator('tr', { hasText: 'lab-2' }).getByText(short).waitFor()
+    await shot('nodes-tokens')
+
+    await row.getByRole('button', { name: `Remove node ${short}` }).click()
+    await row.getByRole('group', { name: 'Disconnect it and refuse it from now on?' }).waitFor()
+    await shot('nodes-remove-confirm')
+    await row.getByRole('button', { name: 'Yes, remove' }).click()
+    await page.getByRole('status').filter({ hasText: `Removed node ${short}` }).waitFor()
+    await page.locator(`tr[data-node="${joined.nodeId}"][data-status="removed"]`).waitFor()
+    expect(await exitCode(second)).toBe(3)
+    expect(second.output()).toMatch(/runsurge node: this node was removed by its owner; enroll it again with a new token/)
+    await row.getByRole('button', { name: `Allow node ${short} again` }).waitFor()
+    await shot('nodes-removed')
+
+    // The first node's token: revoking it takes that node away too.
+    const first = tokens.locator('tr', { hasText: 'lab-1' })
+    await first.getByRole('button', { name: 'Revoke token lab-1' }).click()
+    await first.getByRole('group', { name: 'Revoke it and remove its node?' }).waitFor()
+    await first.getByRole('button', { name: 'Yes, revoke' }).click()
+    await page.getByRole('status').filter({ hasText: 'Revoked token “lab-1”: its node was removed.' }).waitFor()
+    await first.waitFor({ state: 'detached' })
+    await page.locator('tr[data-node][data-status="alive"]').waitFor({ state: 'detached' })
+    expect(await exitCode(node!)).toBe(3)
+    expect(node!.output()).toMatch(/revoked the enrollment token this node joined with/)
+    expect(await page.locator('.stat').filter({ hasText: /^Nodes alive/ }).locator('.stat__value').textContent()).toBe('0 of 0')
+    await shot('nodes-revoked')
   })
 
   it('loaded nothing from elsewhere and logged no errors', () => {

@@ -8,13 +8,15 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidArgumentError } from 'commander'
 import { startCoordinator } from '../../../coordinator/src/index.ts'
 import { tokenKey } from '../../../coordinator/src/store/index.ts'
 import { createExecutor } from '../../../node/src/executors/index.ts'
-import { randomToken } from '../../../protocols/src/index.ts'
+import { loadOrCreateIdentity, randomToken } from '../../../protocols/src/index.ts'
 import { buildUi } from '../../../ui/build.ts'
 import { createLogger } from '../log.ts'
+import { NODE_TOKEN_ENV } from '../node-access.ts'
 import { sandboxArgs, waitForNodes } from '../mesh.ts'
 import { parseHostPort, parseSize } from '../options.ts'
 import { benchmarkCacheFile, machineFactor } from './node.ts'
@@ -144,8 +146,18 @@ async function runLab (flags: LabFlags): Promise<void> {
     const demo = await demoAccount(coordinator, join(data, 'lab.json'), logger)
     const address = coordinator.info.multiaddrs[0]
     if (address === undefined) throw new Error('the coordinator has no libp2p address for the nodes')
-    const joined = waitForNodes(coordinator, flags.nodes, JOIN_TIMEOUT)
+    // A lab node removed on the Nodes page stays out, as any removed node does, until it is allowed again there.
+    const removed: number[] = []
     for (let i = 0; i < flags.nodes; i++) {
+      const peer = peerIdFromPrivateKey(await loadOrCreateIdentity(join(data, `node-${i}`, 'peer.key')))
+      const record = coordinator.registry.refused(peer.toString())
+      if (record === undefined) continue
+      removed.push(i)
+      say(`runsurge lab: node ${i} (${record.id}) was removed on the Nodes page: not started; "Allow again" there and restart, or delete ${join(data, `node-${i}`)} to enroll it as a new node`)
+    }
+    const joined = waitForNodes(coordinator, flags.nodes - removed.length, JOIN_TIMEOUT)
+    for (let i = 0; i < flags.nodes; i++) {
+      if (removed.includes(i)) continue
       nodes.push(startNode(i, address, demo.enrollToken, join(data, `node-${i}`), flags, benchmarkFile, () => stopping, say))
     }
     await Promise.race([joined, ...nodes.map(async ({ child, stderr, index }) => {
@@ -161,7 +173,7 @@ async function runLab (flags: LabFlags): Promise<void> {
     say('RunSurge lab mesh is up')
     say(`  web UI        ${url}`)
     say(`  demo account  ${demo.name} / ${demo.password}   (its nodes and earnings are on the Nodes page)`)
-    say(`  nodes         ${flags.nodes} × runsurge node, ${Math.round(flags.nodeMemory / 1024 ** 2)} MiB each, state in ${where(join(data, 'node-*'))}`)
+    say(`  nodes         ${nodes.length} × runsurge node, ${Math.round(flags.nodeMemory / 1024 ** 2)} MiB each, state in ${where(join(data, 'node-*'))}`)
     say(`  examples      ${where(EXAMPLES)}/ (see its README): submit them from the UI`)
     say(`  API           ${url}/docs`)
     say('Ctrl-C stops everything.')
@@ -175,10 +187,11 @@ async function runLab (flags: LabFlags): Promise<void> {
 
 /** Starts one node process as a contributor would; reports if it dies while the lab runs. */
 function startNode (index: number, coordinator: string, token: string, dataDir: string, flags: LabFlags, benchmarkFile: string, stopping: () => boolean, say: (line: string) => void): NodeProcess {
+  // The token goes in the environment, which only this user can read; a command line is visible to all (ps).
   const child = spawn(process.execPath, [
-    BIN, 'node', '--coordinator', coordinator, `--token=${token}`, '--data', dataDir,
+    BIN, 'node', '--coordinator', coordinator, '--data', dataDir,
     '--memory', String(flags.nodeMemory), '--benchmark-file', benchmarkFile, ...sandboxArgs(flags)
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
+  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, [NODE_TOKEN_ENV]: token, RUNSURGE_LOG_LEVEL: process.env.RUNSURGE_LOG_LEVEL ?? 'warn' } })
   const stderr: string[] = []
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {
     stderr.push(text)
@@ -200,12 +213,23 @@ async function demoAccount (coordinator: Coordinator, file: string, logger: Logg
     const session = response.cookies.find(c => c.name === 'runsurge_session')
     return { status: response.statusCode, body: response.body === '' ? undefined : response.json(), ...(session !== undefined ? { cookie: `${session.name}=${session.value}` } : {}) }
   }
-  try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as LabState
-    const login = await api('POST', '/api/auth/login', { name: saved.name, password: saved.password })
-    const token = await coordinator.store.tokens.get(tokenKey(saved.enrollToken))
-    if (login.status === 200 && token?.kind === 'enroll' && token.account === login.body.account.id) return saved
-  } catch {}
+  const enrollmentToken = async (cookie: string | undefined): Promise<string> => {
+    const enroll = await api('POST', '/api/nodes/enroll', { label: 'lab nodes' }, cookie)
+    if (enroll.status !== 201) throw new Error(`no enrollment token for the demo account: ${String(enroll.body?.message)}`)
+    return enroll.body.token
+  }
+  // Anything unreadable or incomplete is as good as no file: a new demo account is made below.
+  const saved = await readFile(file, 'utf8').then(text => JSON.parse(text) as Partial<LabState> | null, () => null)
+  const known = typeof saved?.name === 'string' && typeof saved.password === 'string' ? { name: saved.name, password: saved.password } : undefined
+  const login = known === undefined ? undefined : await api('POST', '/api/auth/login', known)
+  if (known !== undefined && login?.status === 200) {
+    const token = typeof saved?.enrollToken === 'string' ? await coordinator.store.tokens.get(tokenKey(saved.enrollToken)) : undefined
+    if (token?.kind === 'enroll' && token.account === login.body.account.id) return { ...known, enrollToken: saved?.enrollToken as string }
+    // The lab's token was revoked on the Nodes page: the same account, a new token for the nodes.
+    const state: LabState = { ...known, enrollToken: await enrollmentToken(login.cookie) }
+    await writeLabState(file, state)
+    return state
+  }
   const password = randomToken(12)
   let name = DEMO_NAME
   let registered = await api('POST', '/api/auth/register', { name, password })
@@ -215,13 +239,16 @@ async function demoAccount (coordinator: Coordinator, file: string, logger: Logg
     registered = await api('POST', '/api/auth/register', { name, password })
   }
   if (registered.status !== 201) throw new Error(`the demo account could not be created: ${String(registered.body?.message)}`)
-  const login = await api('POST', '/api/auth/login', { name, password })
-  const enroll = await api('POST', '/api/nodes/enroll', { label: 'lab nodes' }, login.cookie)
-  if (enroll.status !== 201) throw new Error(`no enrollment token for the demo account: ${String(enroll.body?.message)}`)
-  const state: LabState = { name, password, enrollToken: enroll.body.token }
+  const session = await api('POST', '/api/auth/login', { name, password })
+  const state: LabState = { name, password, enrollToken: await enrollmentToken(session.cookie) }
+  await writeLabState(file, state)
+  logger.info({ account: registered.body.account.id }, 'demo account created')
+  return state
+}
+
+/** Writes lab.json readable by its owner only, atomically. */
+async function writeLabState (file: string, state: LabState): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`
   await writeFile(temporary, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
   await rename(temporary, file)
-  logger.info({ account: registered.body.account.id }, 'demo account created')
-  return state
 }

@@ -6,6 +6,7 @@ import { createExecutor } from '../../../node/src/executors/index.ts'
 import { createWorker, sandboxTasks } from '../../../node/src/index.ts'
 import { readSwarmKey } from '../../../protocols/src/index.ts'
 import { createLogger } from '../log.ts'
+import { NODE_TOKEN_ENV, resolveNodeAccess } from '../node-access.ts'
 import { parseSize } from '../options.ts'
 import { onShutdown } from '../shutdown.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
@@ -21,6 +22,7 @@ interface NodeFlags extends SandboxCliOptions {
   benchmarkFile?: string
   coordinator?: string
   token?: string
+  tokenFile?: string
   data: string
   memory?: number
   swarmKey?: string
@@ -33,6 +35,12 @@ export function benchmarkCacheFile (): string {
   const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache')
   return join(base, 'runsurge', 'benchmark.json')
 }
+
+/**
+ * The exit code of a node its owner removed (or whose enrollment token was revoked): starting it again will not help,
+ * so a supervisor should not (systemd: `RestartPreventExitStatus=3`).
+ */
+export const EXIT_REMOVED = 3
 
 /** A machine factor measured less than this long ago (ms) is reused at start. */
 const BENCHMARK_MAX_AGE = 7 * 24 * 3600_000
@@ -59,7 +67,8 @@ export function register (program: Command): void {
   const command = program.command('node')
     .description('run a worker node: join the coordinator\'s mesh and run tasks in a sandbox')
     .option('--coordinator <multiaddr>', 'the coordinator\'s multiaddr (…/p2p/<peer id>), or a coordinator.json file', process.env.RUNSURGE_COORDINATOR)
-    .option('--token <token>', 'enrollment token from "add a node"', process.env.RUNSURGE_NODE_TOKEN)
+    .option('--token-file <file>', `file holding the enrollment token from "add a node" (or set ${NODE_TOKEN_ENV})`)
+    .option('--token <token>', 'the enrollment token itself: visible to every user of this machine, prefer --token-file')
     .option('--data <dir>', 'data directory (peer key, chunk store)', '.runsurge/node')
     .option('--memory <size>', 'memory offered to tasks, e.g. 4G (default: 80% of free memory)', parseSize)
     .option('--swarm-key <file>', 'private mesh: the coordinator\'s swarm key')
@@ -74,6 +83,17 @@ export function register (program: Command): void {
         process.exitCode = await runSelfTestCommand(flags)
         return
       }
+      let access
+      try {
+        access = await resolveNodeAccess({ coordinator: flags.coordinator, token: flags.token, tokenFile: flags.tokenFile, env: process.env })
+      } catch (err: any) {
+        if (err?.name !== 'NodeUsageError') throw err
+        console.error(`runsurge node: ${String(err.message)}`)
+        process.exit(2)
+      }
+      for (const warning of access.warnings) console.error(`runsurge node: warning: ${warning}`)
+      // Read once: the processes this node starts (sandboxes, the benchmark, ssh) do not inherit it.
+      delete process.env[NODE_TOKEN_ENV]
       const logger = createLogger('node')
       let executor: Executor
       try {
@@ -86,39 +106,38 @@ export function register (program: Command): void {
         logger.warn('UNSAFE: --unsafe-no-sandbox is set; tasks from the coordinator run with full access to this machine and this user\'s files')
       }
       logger.info(`tasks run in: ${executor.describe()}`)
-      if (flags.coordinator == null) program.error('--coordinator is required: the multiaddr the coordinator printed', { exitCode: 2 })
-      let coordinator = flags.coordinator
-      let token = flags.token
-      if (coordinator.endsWith('.json')) {
-        const info = JSON.parse(await readFile(coordinator, 'utf8'))
-        coordinator = info.multiaddrs[0]
-        token ??= info.nodeToken
+      let worker: Awaited<ReturnType<typeof createWorker>> | undefined
+      // The owner removed this node: say so, stop, and exit with a code that tells a supervisor not to restart it.
+      const removed = (message: string): void => {
+        console.error(`runsurge node: ${message}`)
+        Promise.all([worker?.stop(), executor.close()]).finally(() => process.exit(EXIT_REMOVED)).catch(() => {})
       }
-      if (token == null) program.error('--token is required: an enrollment token from "add a node" on the coordinator', { exitCode: 2 })
       try {
         await mkdir(join(flags.data, 'tasks'), { recursive: true })
         const benchmark = await machineFactor(executor, flags.benchmarkFile ?? join(flags.data, 'benchmark.json'), logger)
-        const worker = await createWorker({
+        worker = await createWorker({
           dataDir: flags.data,
-          coordinator,
-          token,
+          coordinator: access.coordinator,
+          token: access.token,
           memoryBytes: flags.memory,
           swarmKey: flags.swarmKey != null ? await readSwarmKey(flags.swarmKey) : undefined,
           mdns: flags.mdns,
           listen: flags.listen,
           benchmark,
           runTask: sandboxTasks({ executor, workDir: join(flags.data, 'tasks') }),
+          onRemoved: removed,
           log: logger
         })
+        const running = worker
         onShutdown(logger, async () => {
-          await worker.stop()
+          await running.stop()
           await executor.close()
         })
       } catch (err: any) {
         logger.error({ err: { name: err?.name, message: err?.message } }, 'the node could not start')
         console.error(`runsurge node: ${String(err?.message ?? err)}`)
         await executor.close()
-        process.exit(1)
+        process.exit(err?.name === 'RemovedError' ? EXIT_REMOVED : 1)
       }
     })
 }

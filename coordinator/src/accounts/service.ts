@@ -162,19 +162,33 @@ export class AccountService {
     return tokens.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
   }
 
-  /** Revokes the caller's token with this id; `false` if the caller has none (whoever else might). */
-  async revokeToken (accountId: string, id: string): Promise<boolean> {
-    if (!/^[0-9a-f]{12}$/.test(id)) return false
+  /** The caller's token with this id, and its key (`tokenKey` of its text); undefined if the caller has none. */
+  async findToken (accountId: string, id: string): Promise<(TokenView & { key: string }) | undefined> {
+    if (!/^[0-9a-f]{12}$/.test(id)) return undefined
     // Keys are hex, so every key starting with `id` sorts between `id` and `id` followed by 'g'.
     for await (const [key, record] of this.store.tokens.entries({ gte: id, lt: `${id}g` })) {
-      if (record.account !== accountId) continue
-      await this.store.tokens.del(key)
-      return true
+      if (record.account === accountId) return { key, ...tokenView(key, record) }
     }
-    return false
+    return undefined
+  }
+
+  /**
+   * Revokes the caller's token with this id; `false` if the caller has none (whoever else might). An enrollment
+   * token's nodes are not touched here: `NodeRegistry.revokeEnrollment` revokes it with them.
+   */
+  async revokeToken (accountId: string, id: string): Promise<boolean> {
+    const token = await this.findToken(accountId, id)
+    if (token === undefined) return false
+    await this.store.tokens.del(token.key)
+    return true
   }
 }
 
+/** The id a token is shown and named by: the first hex digits of its key. */
+export function tokenId (key: string): string {
+  return key.slice(0, TOKEN_ID_LENGTH)
+}
+
 function tokenView (key: string, record: TokenRecord): TokenView {
-  return { id: key.slice(0, TOKEN_ID_LENGTH), kind: record.kind, label: record.label, createdAt: record.createdAt }
+  return { id: tokenId(key), kind: record.kind, label: record.label, createdAt: record.createdAt }
 }

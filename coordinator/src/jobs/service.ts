@@ -128,6 +128,13 @@ export class JobService {
       this.commit(async () => nodeDied(this.state, node, Date.now()))
         .then(() => { this.schedule() }, err => { this.log.error({ err }, 'requeueing a dead node\'s tasks failed') })
     })
+    // Removed by its owner (or its enrollment token revoked): lost like a dead node, at once.
+    this.registry.on('node:removed', node => {
+      this.stopping.delete(node.id)
+      this.busy.delete(node.id)
+      this.commit(async () => nodeDied(this.state, node, Date.now(), 'node_removed'))
+        .then(() => { this.schedule() }, err => { this.log.error({ err }, 'requeueing a removed node\'s tasks failed') })
+    })
     this.chunks.reprovide(this.unfinishedInputs())
     this.stragglerTimer = setInterval(() => { if (this.state.queue.size === 0 && stragglers(this.state, Date.now()).length > 0) this.schedule() }, STRAGGLER_CHECK_MS)
     this.stragglerTimer.unref()

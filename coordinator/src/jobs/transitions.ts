@@ -461,22 +461,25 @@ export function planFailed (state: JobState, job: JobRecord, error: JobError, no
 // -----------------------------------------------------------------------------------------------------------------
 // Liveness
 
-/** A node is dead: what it ran goes back to the queue, or to the task's other copy. */
-export function nodeDied (state: JobState, node: NodeRecord, now: number): Change {
-  const message = `node ${node.id} stopped answering`
+/**
+ * A node is dead, or was removed by its owner (`outcome` `node_removed`): what it ran goes back to the queue, or to the
+ * task's other copy. Not the task's failure either way.
+ */
+export function nodeDied (state: JobState, node: NodeRecord, now: number, outcome: 'node_dead' | 'node_removed' = 'node_dead'): Change {
+  const message = outcome === 'node_removed' ? `node ${node.id} was removed by its owner` : `node ${node.id} stopped answering`
   const lost = state.tasks.activeOn(node.id)
   const tasks: TaskRecord[] = []
   const log = []
   for (const task of lost) {
-    if (task.backup?.nodeId === node.id) tasks.push(backupDropped(task, 'node_dead', message, now))
-    else if (task.backup !== undefined) tasks.push(backupPromoted(task, 'node_dead', message, now))
+    if (task.backup?.nodeId === node.id) tasks.push(backupDropped(task, outcome, message, now))
+    else if (task.backup !== undefined) tasks.push(backupPromoted(task, outcome, message, now))
     else {
-      const change = requeued(task, 'node_dead', message, false, now)
+      const change = requeued(task, outcome, message, false, now)
       tasks.push(...(change.tasks ?? []))
       log.push(...(change.log ?? []))
     }
   }
-  if (lost.length > 0) log.push({ level: 'warn' as const, data: { node: node.id, tasks: lost.map(t => t.id) }, message: 'node dead: its tasks are re-queued' })
+  if (lost.length > 0) log.push({ level: 'warn' as const, data: { node: node.id, tasks: lost.map(t => t.id) }, message: `node ${outcome === 'node_removed' ? 'removed' : 'dead'}: its tasks are re-queued` })
   return { tasks, log }
 }
 

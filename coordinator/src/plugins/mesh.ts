@@ -3,11 +3,13 @@
  * in its chunk store. Decorates the app with `mesh`.
  */
 import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
 import fp from 'fastify-plugin'
 import {
   ChunkStore, ReportResponse, assignService, cancelService, chunkExchange, createHost, heartbeatService,
-  loadOrCreateIdentity, registerService, reportService
+  loadOrCreateIdentity, registerService, reportService, REGISTER_TIMEOUT
 } from '../../../protocols/src/index.ts'
+import { removalMessage } from '../nodes/registry.ts'
 import type { NodeRegistry } from '../nodes/registry.ts'
 import type {
   AssignService, BaseServices, CancelService, ChunkExchange, HeartbeatService, RegisterService, ReportRequest,
@@ -32,6 +34,13 @@ export type CoordinatorServices = BaseServices & {
  * handshake per heartbeat; the coordinator is measured with 1,000 nodes (BENCHMARKS.md), with room to spare.
  */
 const MAX_NODE_CONNECTIONS = 5_000
+
+/**
+ * A removed node may still connect (the gater stops only the coordinator's own dials): so that its register or
+ * heartbeat is answered why it is refused, and it stops. It gets as long as a registration may take to ask, then the
+ * connection is closed whatever it did meanwhile.
+ */
+const REFUSED_PEER_GRACE = REGISTER_TIMEOUT
 
 export interface MeshOptions {
   dataDir: string
@@ -62,6 +71,7 @@ declare module 'fastify' {
 /** Creates and starts the coordinator's libp2p peer. */
 export async function createMesh (options: MeshOptions): Promise<Mesh> {
   const { registry } = options
+  const refused = (peer: { toString(): string }): boolean => registry.refused(peer.toString()) !== undefined
   const store = await ChunkStore.open(join(options.dataDir, 'chunks'), {
     onCorrupt: ({ cid, path, reason }) => {
       options.log?.error({ cid: cid.toString(), path, reason }, 'a stored chunk was corrupt (the disk changed it): deleted it, it is fetched again when needed')
@@ -73,21 +83,47 @@ export async function createMesh (options: MeshOptions): Promise<Mesh> {
     swarmKey: options.swarmKey,
     mdns: options.mdns,
     maxConnections: MAX_NODE_CONNECTIONS,
+    // The coordinator never dials a removed node: no assignment, cancel, chunk fetch or DHT query reaches it.
+    denyPeer: refused,
     services: {
+      // The registry refuses removed peers at register and heartbeat itself, with the message they act on.
       register: registerService({ handler: async (request, context) => await registry.register(context.peer.toString(), request) }),
       heartbeat: heartbeatService({ handler: async (request, context) => await registry.heartbeat(context.peer.toString(), request) }),
       report: reportService({
-        handler: options.onReport ?? (async () => ({ status: ReportResponse.Status.REFUSED, error: 'this coordinator assigned no such task' }))
+        handler: async (request, context) => {
+          const removed = registry.refused(context.peer.toString())
+          if (removed !== undefined) return { status: ReportResponse.Status.REFUSED, error: removalMessage(removed) }
+          if (options.onReport === undefined) return { status: ReportResponse.Status.REFUSED, error: 'this coordinator assigned no such task' }
+          return await options.onReport(request, context)
+        }
       }),
       assign: assignService(),
       cancel: cancelService(),
-      chunks: chunkExchange({ store })
+      chunks: chunkExchange({ store, authorize: peer => !refused(peer) })
     }
   }).catch(async err => {
     await store.close()
     throw err
   })
   libp2p.addEventListener('stop', () => { store.close().catch(() => {}) })
+  // Removed at once: every connection of the node is closed now, and any it opens again is closed after the grace.
+  const hangUp = (peerId: string): void => {
+    const failed = (err: unknown): void => { options.log?.error({ err, peer: peerId }, 'could not hang up on a removed node') }
+    // A listener of the registry's events must not throw: the job service listens after us.
+    try {
+      libp2p.hangUp(peerIdFromString(peerId)).catch(failed)
+    } catch (err) {
+      failed(err)
+    }
+  }
+  registry.on('node:removed', node => { hangUp(node.peerId) })
+  libp2p.addEventListener('connection:open', ({ detail: connection }) => {
+    if (!refused(connection.remotePeer)) return
+    const timer = setTimeout(() => {
+      connection.close().catch(err => { connection.abort(err) })
+    }, REFUSED_PEER_GRACE)
+    timer.unref()
+  })
   return {
     libp2p,
     chunks: libp2p.services.chunks,

@@ -12,7 +12,8 @@ export const TokenView = Type.Object({
   id: TokenId,
   kind: TokenKind,
   label: Type.String(),
-  createdAt: Type.Integer()
+  createdAt: Type.Integer(),
+  nodes: Type.Optional(Type.Array(Type.String(), { description: 'enrollment tokens: the ids of the nodes that registered with it (revoking it removes them)' }))
 })
 
 export const TokenList = Type.Object({ tokens: Type.Array(TokenView) })

@@ -59,7 +59,24 @@ export interface NodeRecord {
   version: string
   registeredAt: number
   lastSeen: number
-  status: 'alive' | 'dead'
+  /**
+   * `removed`: its owner removed it, or revoked the token it enrolled with; its peer id is refused at every door until
+   * the owner readmits it (which makes it `dead` until it registers again).
+   */
+  status: 'alive' | 'dead' | 'removed'
+  /**
+   * The key (`tokenKey`) of the enrollment token the node last registered with; the API shows only the token's id.
+   * Absent on records from before nodes remembered their token.
+   */
+  token?: string
+  /** When and why it was removed, while `removed`. */
+  removal?: NodeRemoval
+}
+
+/** Why a node is refused: `removed` by its owner (DELETE /api/nodes/ID), or `token_revoked` (DELETE /api/tokens/ID). */
+export interface NodeRemoval {
+  reason: 'removed' | 'token_revoked'
+  at: number
 }
 
 /** Tokens are looked up by the SHA-256 of their text, so a copy of the database does not leak them. */

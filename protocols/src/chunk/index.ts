@@ -38,6 +38,11 @@ export interface ChunkExchangeInit {
   idleTimeout?: number
   /** How long (ms) to search the DHT for providers. Default `FIND_TIMEOUT` (30 s). */
   findTimeout?: number
+  /**
+   * Decides whether a peer may fetch chunks from this one; a refused peer gets an `ERROR` answer saying so, and is
+   * logged. Default: everyone (a chunk is only found by its CID).
+   */
+  authorize?(peer: PeerId): boolean
 }
 
 export interface ChunkExchangeComponents {
@@ -98,6 +103,7 @@ class DefaultChunkExchange implements ChunkExchange {
   private readonly log: Logger
   private readonly idleTimeout: number
   private readonly findTimeout: number
+  private readonly authorize: (peer: PeerId) => boolean
   private readonly inflight = new Map<string, Promise<void>>()
   private started = false
 
@@ -106,6 +112,7 @@ class DefaultChunkExchange implements ChunkExchange {
     this.store = init.store
     this.idleTimeout = init.idleTimeout ?? IDLE_TIMEOUT
     this.findTimeout = init.findTimeout ?? FIND_TIMEOUT
+    this.authorize = init.authorize ?? (() => true)
     this.log = components.logger.forComponent('runsurge:chunk')
   }
 
@@ -150,6 +157,12 @@ class DefaultChunkExchange implements ChunkExchange {
       const reason = err?.name === 'ChunkNotFoundError' ? err.message : describeFrameError(err, MAX_HEADER_SIZE)
       this.log.error('malformed chunk request from %p - %s', connection.remotePeer, reason)
       await reply({ error: reason })
+      await stream.close({ signal: signal.signal })
+      return
+    }
+    if (!this.authorize(connection.remotePeer)) {
+      this.log.error('refused chunk %c to unauthorized peer %p', cid, connection.remotePeer)
+      await reply({ error: `peer ${connection.remotePeer.toString()} is not allowed to fetch chunks here` })
       await stream.close({ signal: signal.signal })
       return
     }

@@ -21,6 +21,7 @@ export const heartbeatDefinition: RpcDefinition<HeartbeatRequest, HeartbeatRespo
   ok: HeartbeatResponse.Status.OK,
   refused: HeartbeatResponse.Status.UNKNOWN_NODE,
   failed: HeartbeatResponse.Status.ERROR,
+  removed: HeartbeatResponse.Status.REMOVED,
   // Callers send request after request on streams they keep open (see RpcDefinition.reuseStreams): idempotent.
   reuseStreams: true
 }

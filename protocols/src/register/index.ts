@@ -9,7 +9,7 @@ import { RegisterRequest, RegisterResponse } from './pb/register.ts'
 import type { RpcComponents, RpcDefinition, RpcInit, RpcService } from '../rpc.ts'
 
 export { RegisterRequest, RegisterResponse } from './pb/register.ts'
-export { MAX_MESSAGE_SIZE as REGISTER_MAX_MESSAGE_SIZE, PROTOCOL as REGISTER_PROTOCOL } from './constants.ts'
+export { MAX_MESSAGE_SIZE as REGISTER_MAX_MESSAGE_SIZE, PROTOCOL as REGISTER_PROTOCOL, TIMEOUT as REGISTER_TIMEOUT } from './constants.ts'
 
 /** The wire definition of the register protocol. */
 export const registerDefinition: RpcDefinition<RegisterRequest, RegisterResponse> = {
@@ -20,7 +20,8 @@ export const registerDefinition: RpcDefinition<RegisterRequest, RegisterResponse
   timeout: TIMEOUT,
   ok: RegisterResponse.Status.OK,
   refused: RegisterResponse.Status.REFUSED,
-  failed: RegisterResponse.Status.ERROR
+  failed: RegisterResponse.Status.ERROR,
+  removed: RegisterResponse.Status.REMOVED
 }
 
 /** Options of the register service; see {@link RpcInit}. Pass `handler` on the side that answers. */

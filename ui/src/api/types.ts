@@ -11,7 +11,7 @@ import type {
   TaskMetrics as TaskMetricsSchema, TaskView
 } from '../../../coordinator/src/schemas/jobs.ts'
 import type { MeshInfo as MeshInfoSchema, NodeView } from '../../../coordinator/src/schemas/nodes.ts'
-import type { CreatedToken as CreatedTokenSchema } from '../../../coordinator/src/schemas/tokens.ts'
+import type { CreatedToken as CreatedTokenSchema, TokenView } from '../../../coordinator/src/schemas/tokens.ts'
 
 export type Account = Static<typeof AccountView>
 export type Stats = Static<typeof StatsSchema>
@@ -22,6 +22,8 @@ export type EarningList = Static<typeof EarningListSchema>
 export type NodeInfo = Static<typeof NodeView>
 export type MeshInfo = Static<typeof MeshInfoSchema>
 export type CreatedToken = Static<typeof CreatedTokenSchema>
+/** A token of the account as listed (never its text); an enrollment token lists the nodes that registered with it. */
+export type TokenInfo = Static<typeof TokenView>
 export type AnalyzeRequest = Static<typeof AnalyzeBody>
 export type Analysis = Static<typeof AnalyzeReply>
 export type AnalysisFinding = Analysis['findings'][number]

@@ -1,8 +1,9 @@
 /**
  * The nodes page's arithmetic: what each node earned and how many tasks it completed (from the account's earnings,
- * one per completed task), and the exact command that starts a node with a new enrollment token.
+ * one per completed task), the exact command that starts a node with a new enrollment token, and the account's
+ * enrollment tokens with their nodes.
  */
-import type { Earning } from '../api/types.ts'
+import type { Earning, NodeInfo, TokenInfo } from '../api/types.ts'
 
 export interface NodeEarnings {
   tasks: number
@@ -36,11 +37,12 @@ export function dataDirFor (label: string): string {
 }
 
 /**
- * The command a contributor runs on the machine to add: the coordinator's multiaddr (with its peer id) and the
- * token. `--token=…` keeps a token that starts with "-" from reading as an option.
+ * The command a contributor runs on the machine to add: the token in the node's environment (only that user can read
+ * a process's environment; its command line is visible to everyone on the machine), the coordinator's multiaddr
+ * (with its peer id) and a data directory.
  */
 export function nodeCommand (multiaddr: string, token: string, label: string): string {
-  return ['npx', 'runsurge', 'node', '--coordinator', shellQuote(multiaddr), shellQuote(`--token=${token}`), '--data', shellQuote(dataDirFor(label))].join(' ')
+  return [`RUNSURGE_NODE_TOKEN=${shellQuote(token)}`, 'npx', 'runsurge', 'node', '--coordinator', shellQuote(multiaddr), '--data', shellQuote(dataDirFor(label))].join(' ')
 }
 
 /**
@@ -51,4 +53,19 @@ export function pickMultiaddr (multiaddrs: readonly string[]): string | undefine
   const usable = multiaddrs.filter(address => address.includes('/p2p/'))
   const candidates = usable.length > 0 ? usable : [...multiaddrs]
   return candidates.find(address => !/\/ip4\/127\.|\/ip6\/::1\//.test(address)) ?? candidates[0]
+}
+
+/** How a node is named on the page: the start of its id (the whole id and peer id are in its title). */
+export function shortNodeId (id: string): string {
+  return id.replace(/^node-/, '').slice(0, 8)
+}
+
+/** The account's enrollment tokens (the page that lists nodes does not show API tokens). */
+export function enrollmentTokens (tokens: readonly TokenInfo[]): TokenInfo[] {
+  return tokens.filter(token => token.kind === 'enroll')
+}
+
+/** Why a removed node is refused, in words. */
+export function removalReason (node: Pick<NodeInfo, 'removal'>): string {
+  return node.removal?.reason === 'token_revoked' ? 'its enrollment token was revoked' : 'removed by you'
 }

@@ -1,8 +1,11 @@
 import { For, Show, createMemo, createResource, createSignal, createUniqueId, onCleanup } from 'solid-js'
 import { earnings as loadEarnings } from '../api/billing.ts'
-import { enrollNode, listNodes, meshInfo } from '../api/nodes.ts'
-import type { CreatedToken } from '../api/types.ts'
+import { enrollNode, listNodes, meshInfo, readmitNode, removeNode } from '../api/nodes.ts'
+import { listTokens, revokeToken } from '../api/tokens.ts'
+import type { CreatedToken, NodeInfo, TokenInfo } from '../api/types.ts'
+import { ConfirmButton } from '../components/confirm-button.tsx'
 import { CopyButton } from '../components/copy-button.tsx'
+import { EnrollmentTokens } from '../components/enrollment-tokens.tsx'
 import { ErrorNotice } from '../components/error-notice.tsx'
 import { Money } from '../components/money.tsx'
 import { PageTitle } from '../components/page-title.tsx'
@@ -10,7 +13,7 @@ import { SigninRequired } from '../components/signin-required.tsx'
 import { StatCard } from '../components/stat-card.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { formatBytes, formatDateTime, formatFactor, formatNumber, formatPercent } from '../lib/format.ts'
-import { earningsByNode, nodeCommand, pickMultiaddr } from '../lib/nodes.ts'
+import { earningsByNode, enrollmentTokens, nodeCommand, pickMultiaddr, removalReason, shortNodeId } from '../lib/nodes.ts'
 
 /** Nodes heartbeat every 5 s: the page refreshes as often. */
 const REFRESH_MS = 5_000
@@ -26,24 +29,61 @@ export default function Nodes () {
 function NodesDashboard () {
   const [nodes, { refetch: refetchNodes }] = createResource(listNodes)
   const [earned, { refetch: refetchEarnings }] = createResource(loadEarnings)
+  const [tokens, { refetch: refetchTokens }] = createResource(async () => enrollmentTokens(await listTokens()))
+  // Tokens too: a node that joins appears under the token it joined with.
   const timer = setInterval(() => {
-    Promise.all([refetchNodes(), refetchEarnings()]).catch(() => {})
+    Promise.all([refetchNodes(), refetchEarnings(), refetchTokens()]).catch(() => {})
   }, REFRESH_MS)
   onCleanup(() => { clearInterval(timer) })
   const perNode = createMemo(() => earningsByNode(earned.latest?.earnings ?? []))
   const alive = (): number => (nodes.latest ?? []).filter(node => node.status === 'alive').length
+  const kept = (): number => (nodes.latest ?? []).filter(node => node.status !== 'removed').length
+
+  // Removing, allowing again and revoking: one at a time, each said when done (or why not).
+  const [busy, setBusy] = createSignal<string>()
+  const [done, setDone] = createSignal<string>()
+  const [failed, setFailed] = createSignal<unknown>()
+  const act = async (id: string, work: () => Promise<unknown>, message: string): Promise<void> => {
+    setBusy(id)
+    setFailed(undefined)
+    setDone(undefined)
+    try {
+      await work()
+      setDone(message)
+    } catch (err) {
+      setFailed(err)
+    } finally {
+      setBusy(undefined)
+    }
+    // Either way the lists show what the coordinator has now; they say so themselves if they cannot be loaded.
+    await Promise.all([refetchNodes(), refetchTokens()]).catch(() => {})
+  }
+  const remove = (node: NodeInfo): void => {
+    act(node.id, async () => { await removeNode(node.id) }, `Removed node ${shortNodeId(node.id)}: it was disconnected, its tasks go to your other nodes, and it is refused from now on.`).catch(() => {})
+  }
+  const readmit = (node: NodeInfo): void => {
+    act(node.id, async () => await readmitNode(node.id), `Node ${shortNodeId(node.id)} may enroll again: start it with a valid enrollment token of yours.`).catch(() => {})
+  }
+  const revoke = (token: TokenInfo): void => {
+    const count = (token.nodes ?? []).filter(id => nodes.latest?.find(node => node.id === id)?.status !== 'removed').length
+    const message = `Revoked token “${token.label}”${count > 0 ? `: its ${count === 1 ? 'node was' : `${count} nodes were`} removed` : ''}.`
+    act(token.id, async () => { await revokeToken(token.id) }, message).catch(() => {})
+  }
   return (
     <>
       <PageTitle title='Your nodes' />
       <h1>Your nodes</h1>
       <dl class='stats stats--compact'>
-        <StatCard label='Nodes alive' loading={nodes.latest === undefined} value={`${alive()} of ${(nodes.latest ?? []).length}`} />
+        <StatCard label='Nodes alive' loading={nodes.latest === undefined} value={`${alive()} of ${kept()}`} />
         <StatCard label='Earned in all' loading={earned.latest === undefined} value={<Money micro={(earned.latest?.pending ?? 0) + (earned.latest?.paid ?? 0)} />} />
         <StatCard label='Pending' loading={earned.latest === undefined} value={<Money micro={earned.latest?.pending ?? 0} />} hint='until the submitters pay' />
         <StatCard label='Paid' loading={earned.latest === undefined} value={<Money micro={earned.latest?.paid ?? 0} />} />
       </dl>
 
-      <AddNode />
+      <AddNode onCreated={() => { Promise.resolve(refetchTokens()).catch(() => {}) }} />
+
+      <ErrorNotice error={failed()} title='That did not work' />
+      <p class='notice notice--ok' role='status' aria-live='polite'>{done() ?? ''}</p>
 
       <section class='card' aria-labelledby='nodes-title'>
         <h2 id='nodes-title'>Machines</h2>
@@ -66,8 +106,37 @@ function NodesDashboard () {
                         const stats = (): { tasks: number, total: number, pending: number, paid: number } => perNode().get(node.id) ?? { tasks: 0, total: 0, pending: 0, paid: 0 }
                         return (
                           <tr data-node={node.id} data-status={node.status}>
-                            <th scope='row'><code class='nowrap' title={`${node.id} · peer ${node.peerId}`}>{node.id.replace(/^node-/, '').slice(0, 8)}</code><span class='muted small block'>v{node.version}</span></th>
-                            <td><StatusBadge status={node.status} /></td>
+                            <th scope='row'><code class='nowrap' title={`${node.id} · peer ${node.peerId}`}>{shortNodeId(node.id)}</code><span class='muted small block'>v{node.version}</span></th>
+                            <td>
+                              <StatusBadge status={node.status} />
+                              <Show when={node.status === 'removed'}><span class='muted small block'>{removalReason(node)}</span></Show>
+                              {/* In the status cell: the table is as wide as a laptop screen already. */}
+                              <div class='node-action'>
+                                <Show
+                                  when={node.status === 'removed'}
+                                  fallback={
+                                    <ConfirmButton
+                                      label='Remove'
+                                      name={`Remove node ${shortNodeId(node.id)}`}
+                                      question='Disconnect it and refuse it from now on?'
+                                      confirmLabel='Yes, remove'
+                                      busy={busy() === node.id}
+                                      onConfirm={() => { remove(node) }}
+                                    />
+                                  }
+                                >
+                                  <button
+                                    type='button'
+                                    class='button button--small button--quiet'
+                                    disabled={busy() === node.id}
+                                    aria-label={`Allow node ${shortNodeId(node.id)} again`}
+                                    onClick={() => { readmit(node) }}
+                                  >
+                                    Allow again
+                                  </button>
+                                </Show>
+                              </div>
+                            </td>
                             <td class='num'>{formatFactor(node.benchmark)}</td>
                             <td class='num'>{node.cpus}</td>
                             <td class='num'>{formatBytes(node.memoryBytes)}</td>
@@ -90,11 +159,13 @@ function NodesDashboard () {
           )}
         </Show>
       </section>
+
+      <EnrollmentTokens tokens={tokens.latest} error={tokens.error} nodes={nodes.latest ?? []} busy={busy()} onRevoke={revoke} />
     </>
   )
 }
 
-function AddNode () {
+function AddNode (props: { onCreated: () => void }) {
   const id = createUniqueId()
   const [label, setLabel] = createSignal('my-machine')
   const [created, setCreated] = createSignal<{ token: CreatedToken, command: string }>()
@@ -110,6 +181,7 @@ function AddNode () {
       const address = pickMultiaddr(mesh.multiaddrs)
       if (address === undefined) throw new Error('the coordinator has no mesh address to give nodes')
       setCreated({ token, command: nodeCommand(address, token.token, name) })
+      props.onCreated()
     } catch (err) {
       setError(err)
     } finally {
@@ -132,8 +204,8 @@ function AddNode () {
         {(made) => (
           <div class='enroll' role='region' aria-label='New enrollment token'>
             <p>
-              Token <strong>{made().token.label}</strong> (<code>{made().token.id}</code>) — shown this once; it can be revoked
-              with <code>DELETE /api/tokens/{made().token.id}</code>.
+              Token <strong>{made().token.label}</strong> (<code>{made().token.id}</code>) — shown this once. Revoking it (below)
+              removes every node that joined with it.
             </p>
             <div class='field'>
               <label for={`${id}-token`}>Enrollment token</label>
@@ -149,8 +221,9 @@ function AddNode () {
                 <CopyButton text={made().command} label='Copy command' />
               </div>
               <small class='field__help'>
-                Add <code>--memory 4G</code> to choose the memory it offers. The node measures its machine factor once,
-                then joins the mesh and appears in the list below.
+                The token rides in the environment, where only your user can read it, not on the command line, which every
+                user of the machine can see. Add <code>--memory 4G</code> to choose the memory it offers. The node measures
+                its machine factor once, then joins the mesh and appears in the list below.
               </small>
             </div>
           </div>

@@ -211,13 +211,15 @@ export namespace HeartbeatResponse {
   export enum Status {
     OK = 'OK',
     UNKNOWN_NODE = 'UNKNOWN_NODE',
-    ERROR = 'ERROR'
+    ERROR = 'ERROR',
+    REMOVED = 'REMOVED'
   }
 
   enum __StatusValues {
     OK = 0,
     UNKNOWN_NODE = 1,
-    ERROR = 2
+    ERROR = 2,
+    REMOVED = 3
   }
 
   export namespace Status {

@@ -236,13 +236,15 @@ export namespace RegisterResponse {
   export enum Status {
     OK = 'OK',
     REFUSED = 'REFUSED',
-    ERROR = 'ERROR'
+    ERROR = 'ERROR',
+    REMOVED = 'REMOVED'
   }
 
   enum __StatusValues {
     OK = 0,
     REFUSED = 1,
-    ERROR = 2
+    ERROR = 2,
+    REMOVED = 3
   }
 
   export namespace Status {

@@ -1,5 +1,9 @@
-/** API tokens of the caller's account, for the CLI and scripts. Nobody sees or revokes another account's tokens. */
+/**
+ * Tokens of the caller's account: API tokens for the CLI and scripts, enrollment tokens for nodes (listed with the
+ * nodes that registered with them). Nobody sees or revokes another account's tokens.
+ */
 import { Type } from 'typebox'
+import { tokenId } from '../../../accounts/service.ts'
 import { ErrorReply } from '../../../schemas/common.ts'
 import { CreateTokenBody, CreatedToken, TokenList, TokenParams } from '../../../schemas/tokens.ts'
 import { strictValidator } from '../../validation.ts'
@@ -25,21 +29,38 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/', {
     schema: { tags: ['tokens'], summary: 'The tokens of this account (API and node enrollment)', response: { 200: TokenList, 401: ErrorReply } }
-  }, async (request) => ({ tokens: await app.accounts.listTokens(request.account!.id) }))
+  }, async (request) => {
+    const account = request.account!.id
+    const enrolled = new Map<string, string[]>()
+    for (const node of await app.registry.list(account)) {
+      if (node.token === undefined) continue
+      const id = tokenId(node.token)
+      enrolled.set(id, [...enrolled.get(id) ?? [], node.id])
+    }
+    const tokens = await app.accounts.listTokens(account)
+    return { tokens: tokens.map(token => token.kind === 'enroll' ? { ...token, nodes: enrolled.get(token.id) ?? [] } : token) }
+  })
 
   app.delete('/:id', {
     schema: {
       tags: ['tokens'],
-      summary: 'Revoke a token of this account',
+      summary: 'Revoke a token of this account; revoking an enrollment token also removes the nodes that registered with it (as DELETE /api/nodes/ID)',
       params: TokenParams,
       response: { 204: Type.Null(), 400: ErrorReply, 401: ErrorReply, 404: ErrorReply }
     }
   }, async (request, reply) => {
-    const revoked = await app.accounts.revokeToken(request.account!.id, request.params.id)
-    if (!revoked) {
+    const account = request.account!.id
+    const token = await app.accounts.findToken(account, request.params.id)
+    if (token === undefined) {
       return await reply.code(404).send({ error: 'Not Found', message: `you have no token ${request.params.id}: list yours with GET /api/tokens` })
     }
-    request.log.info({ account: request.account!.id, token: request.params.id }, 'token revoked')
+    if (token.kind === 'enroll') {
+      const removed = await app.registry.revokeEnrollment({ account, token: token.key })
+      request.log.info({ account, token: token.id, nodes: removed.map(node => node.id) }, 'enrollment token revoked; its nodes are removed')
+    } else {
+      await app.accounts.revokeToken(account, token.id)
+      request.log.info({ account, token: token.id }, 'token revoked')
+    }
     return await reply.code(204).send(null)
   })
 }
