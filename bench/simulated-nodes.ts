@@ -59,12 +59,13 @@ export interface SimulationInit {
 
 /** Starts one simulated-nodes process and waits until all its peers registered. */
 export async function startSimulatedProcess (init: SimulationInit): Promise<SimulatedProcess> {
-  const args = ['--import', 'tsx', import.meta.filename, '--coordinator', init.coordinator, '--token', init.token, '--nodes', String(init.nodes)]
+  const args = ['--import', 'tsx', import.meta.filename, '--coordinator', init.coordinator, '--nodes', String(init.nodes)]
   if (init.memoryBytes !== undefined) args.push('--memory', String(init.memoryBytes))
   if (init.initialMemoryBytes !== undefined) args.push('--initial-memory', String(init.initialMemoryBytes))
   if (init.answer !== undefined) args.push('--answer', init.answer)
   if (init.registerRate !== undefined) args.push('--rate', String(init.registerRate))
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  // The token in the environment, not on a command line every user of the machine can read.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RUNSURGE_NODE_TOKEN: init.token } })
   const lines = createInterface({ input: child.stdout! })
   const waiting = new Map<string, Array<(message: any) => void>>()
   lines.on('line', line => {
@@ -103,7 +104,6 @@ async function simulate (): Promise<void> {
   const { values } = parseArgs({
     options: {
       coordinator: { type: 'string' },
-      token: { type: 'string' },
       nodes: { type: 'string', default: '100' },
       memory: { type: 'string', default: String(8 * 1024 ** 3) },
       'initial-memory': { type: 'string' },
@@ -175,7 +175,7 @@ async function simulate (): Promise<void> {
       for (let attempt = 0; ; attempt++) {
         try {
           return await peer.libp2p.services.register.call(coordinator, {
-            token: values.token ?? '', cpus: 4, memoryBytes, benchmark: 1, version: 'simulated', executors: []
+            token: process.env.RUNSURGE_NODE_TOKEN ?? '', cpus: 4, memoryBytes, benchmark: 1, version: 'simulated', executors: []
           })
         } catch (err) {
           // Inbound connections are rate-limited per address: back off and try again.

@@ -208,7 +208,7 @@ describe('a coordinator and five nodes on loopback', () => {
   it('declares a killed node process dead within the configured window', async () => {
     const nodeDir = join(dir.path, 'node-process')
     const alive = once(coordinator.registry, 'node:alive')
-    const child = runsurge(['node', '--coordinator', coordinator.info.multiaddrs[0] ?? '', '--token', coordinator.info.nodeToken, '--data', nodeDir, '--memory', '512M'])
+    const child = runsurge(['node', '--coordinator', coordinator.info.multiaddrs[0] ?? '', '--data', nodeDir, '--memory', '512M'], { RUNSURGE_NODE_TOKEN: coordinator.info.nodeToken })
     try {
       const [record] = await alive as [{ id: string }]
       await child.waitForLine(/registered with the coordinator/)
