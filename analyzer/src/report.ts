@@ -10,6 +10,8 @@ import type { Accumulator, FunctionClass, FunctionSummary, StatementClass } from
 import { classifyFunctions, classifyStatements } from './classify.ts'
 import type { Ddg, DdgEdgeKind, DdgWithSyntax } from './ddg.ts'
 import { buildBlocks, buildDdg } from './ddg.ts'
+import { findSites } from './sites.ts'
+import type { ReductionSites } from './sites.ts'
 import { effectContext } from './effects.ts'
 import type { EffectContext } from './effects.ts'
 import type { RejectionCode } from './errors.ts'
@@ -112,6 +114,8 @@ export interface AnalysisReport {
   ddg?: Ddg
   classes?: StatementClass[]
   blocks?: Block[]
+  /** Automatic mode: reductions where they stand in main's statements (a planner may compute them per chunk). */
+  reductions?: ReductionSites
   memory?: MemoryReport
 }
 
@@ -187,6 +191,7 @@ export function runAnalysis (source: string | Uint8Array, options: AnalyzeOption
     ddg: graph.ddg,
     classes,
     blocks: assembleBlocks(graph.ddg, classes, memory),
+    ...(mode === 'auto' ? { reductions: findSites(graph, ctx) } : {}),
     ...(memory !== undefined ? { memory } : {})
   }
   return { report, graph, text: parsed.text, ctx }

@@ -168,8 +168,13 @@ async function execute (name: string, src: string, text: string, ext: Program['e
     input: join(dir, `input.${ext}`),
     chunkScript: join(dir, 'chunk.py'),
     finalScript: join(dir, 'final.py'),
-    chunks: chunks.map((_, i) => join(dir, `chunk-${i}.${ext}`))
+    chunks: chunks.map((_, i) => join(dir, `chunk-${i}.${ext}`)),
+    rounds: (plan.rounds ?? []).map((_, r) => ({ stageScript: join(dir, `stage-${r + 2}.py`), chunkScript: join(dir, `chunk-round-${r + 2}.py`) }))
   }
+  await Promise.all((plan.rounds ?? []).flatMap((round, r) => [
+    writeFile(spec.rounds[r]?.stageScript as string, round.stage.script),
+    writeFile(spec.rounds[r]?.chunkScript as string, round.chunk.script)
+  ]))
   await writeFile(spec.source, src)
   await writeFile(spec.input, text)
   await writeFile(spec.chunkScript, plan.chunkTask?.script ?? '')

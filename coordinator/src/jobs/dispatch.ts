@@ -16,7 +16,7 @@ const MAX_PUSHES_PER_NODE = 16
 /** The script a task runs: its part of main, the aggregator or whole program, a chunk's stages, the calibration harness, or the job's own. */
 export function scriptOf (job: JobRecord, task: TaskRecord): string {
   switch (task.entry) {
-    case 'segment': return job.generated?.segments?.[task.index] ?? ''
+    case 'segment': return job.generated?.segments?.[task.script ?? task.index] ?? ''
     case 'aggregate': return job.generated?.final ?? job.aggregateScript ?? job.script
     case 'main': return job.generated?.chunk ?? job.generated?.final ?? job.script
     case 'calibrate': return job.calibration?.harness ?? ''

@@ -309,9 +309,28 @@ export class JobIntake {
       task.memoryBytes = memoryFor(plan.chunkTask?.memoryBytes ?? 0)
       return task
     })
-    const final = { ...newTask(job, { index: tasks.length, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting' as const, dependsOn: tasks.map(task => task.id) }
+    // Later rounds: a stage task on every earlier round's chunk results, then each chunk again where round 1 ran it.
+    const chunkTasks = [...tasks]
+    const segments: string[] = []
+    for (const round of plan.rounds ?? []) {
+      const stage = { ...newTask(job, { index: tasks.length, entry: 'segment', inputName: input.name, inputCids: [] }), status: 'waiting' as const, dependsOn: chunkTasks.map(task => task.id), script: segments.length }
+      stage.memoryBytes = memoryFor(round.stage.memoryBytes)
+      tasks.push(stage)
+      const again = parts.map((_, i): TaskRecord => {
+        const first = tasks[i] as TaskRecord
+        const task = { ...newTask(job, { index: tasks.length + i, entry: 'segment', inputName: input.name, inputCids: first.inputCids }), status: 'waiting' as const, dependsOn: [stage.id], script: segments.length + 1, near: first.id }
+        task.memoryBytes = memoryFor(round.chunk.memoryBytes)
+        return task
+      })
+      tasks.push(...again)
+      chunkTasks.push(...again)
+      segments.push(round.stage.script, round.chunk.script)
+    }
+    if (segments.length > 0) job.generated = { ...job.generated, final: plan.finalTask.script, segments }
+    const final = { ...newTask(job, { index: tasks.length, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting' as const, dependsOn: chunkTasks.map(task => task.id) }
     final.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
     tasks.push(final)
+    job.plan = { ...job.plan, tasks: tasks.length }
     job.taskIds = tasks.map(task => task.id)
     return { job, tasks }
   }

@@ -36,12 +36,15 @@ export function loadOf (table: TaskTable, stopping: Iterable<[string, number]> =
  * only had no room for it, `busy`, is not: it gets the task once it frees memory); nodes it failed on come last, so
  * a retry runs elsewhere when there is an elsewhere.
  */
-export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad, now: number): NodeRecord | undefined {
+export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad, now: number, home?: string): NodeRecord | undefined {
   const shunned = new Set(task.attempts
     .filter(a => (a.outcome === 'unreachable' || a.outcome === 'refused') && now - (a.endedAt ?? now) < SHUN_MS)
     .map(a => a.nodeId))
   const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && OWN_FAILURE.test(a.outcome)).map(a => a.nodeId))
   const fits = nodes.filter(node => !shunned.has(node.id) && node.memoryBytes - (load.memory.get(node.id) ?? 0) >= task.memoryBytes)
+  // A task with a home node (where its chunk already is) waits for it while it is alive, big enough and has not failed it.
+  const preferred = home === undefined || shunned.has(home) || failedOn.has(home) ? undefined : nodes.find(node => node.id === home)
+  if (preferred !== undefined && preferred.memoryBytes >= task.memoryBytes) return fits.includes(preferred) ? preferred : undefined
   const fresh = fits.filter(node => !failedOn.has(node.id))
   const untried = nodes.filter(node => !shunned.has(node.id) && !failedOn.has(node.id))
   // Wait for a fresh node to free up rather than retrying where the task already failed, unless every node failed it.
@@ -68,7 +71,7 @@ export function placeQueued (state: JobState, nodes: NodeRecord[], now: number, 
     if (task?.status !== 'queued') continue
     const account = accountOf(task)
     if ((perAccount.get(account) ?? 0) >= maxPerAccount) continue
-    const node = pickNode(task, nodes, load, now)
+    const node = pickNode(task, nodes, load, now, task.near === undefined ? undefined : state.tasks.get(task.near)?.nodeId)
     if (node === undefined) continue
     load.memory.set(node.id, (load.memory.get(node.id) ?? 0) + task.memoryBytes)
     load.tasks.set(node.id, (load.tasks.get(node.id) ?? 0) + 1)

@@ -77,7 +77,8 @@ export interface JobRecord {
   aggregateScript?: string
   /**
    * Automatic mode: the planner's generated scripts (per-chunk stages, and the aggregator or whole program; for
-   * level 2, one script per part of main, task i running `segments[i]`).
+   * level 2, one script per part of main, task i running `segments[i]`; level 3 with several rounds, each round's
+   * stage script then its chunk script, run by the tasks whose `script` points at them).
    */
   generated?: { chunk?: string, final: string, segments?: string[] }
   /**
@@ -128,6 +129,13 @@ export interface TaskRecord {
   inputCids: string[]
   /** Tasks whose outputs are this task's inputs, in order. */
   dependsOn: string[]
+  /** A `segment` task: the index of its script in the job's `generated.segments` when not its own index (automatic level 3, later rounds). */
+  script?: number
+  /**
+   * The task whose node this one should run on (a later round's chunk task: the node that ran round 1 on the same
+   * chunk holds it already), while that node is alive, can hold it and has not failed it.
+   */
+  near?: string
   memoryBytes: number
   timeoutMs: number
   status: TaskStatus

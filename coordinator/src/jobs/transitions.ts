@@ -285,7 +285,8 @@ export async function failed (state: JobState, task: TaskRecord, report: ReportR
   const { billed, record } = bill(task, report, node, context, true)
   const closed = closeAttempt(task.attempts, task.attempt, code, message, now, billed)
   const withBill = (change: Change): Change => ({ ...change, earnings: [...(change.earnings ?? []), record] })
-  if (code === 'memory_limit' && task.entry === 'main' && job.generated?.chunk !== undefined && (task.splitDepth ?? 0) < MAX_SPLIT_DEPTH) {
+  // A job of several rounds keeps its chunks as they are: each later round runs on the same chunks.
+  if (code === 'memory_limit' && task.entry === 'main' && job.generated?.chunk !== undefined && job.generated.segments === undefined && (task.splitDepth ?? 0) < MAX_SPLIT_DEPTH) {
     // A chunk of a split job that does not fit is split again: two tasks on its halves take its place.
     const split = await chunkSplit(state, job, { ...task, attempts: closed }, message, context)
     if (split !== undefined) return withBill(split)
@@ -323,7 +324,7 @@ function calibrationFailed (task: TaskRecord, code: string, message: string, nod
 function programError (job: JobRecord, task: TaskRecord, code: string, message: string): JobError {
   const what = task.entry === 'aggregate'
     ? (job.mode === 'auto' ? 'the aggregator (combining the chunks\' results and the rest of main)' : 'the aggregation')
-    : task.entry === 'segment' ? `part ${task.index + 1} of main` : job.mode === 'auto' && job.taskIds.length === 1 ? 'the program' : `task ${task.index}`
+    : task.entry === 'segment' ? (task.script !== undefined ? `task ${task.index} (round ${Math.floor(task.script / 2) + 2})` : `part ${task.index + 1} of main`) : job.mode === 'auto' && job.taskIds.length === 1 ? 'the program' : `task ${task.index}`
   if (code === 'memory_limit' && job.mode === 'auto' && job.explicitMemory !== true) {
     return {
       code: 'does_not_fit',

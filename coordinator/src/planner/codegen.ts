@@ -36,9 +36,10 @@ function assemble (split: Split, header: string, entry: string[]): string {
   ].join('\n')
 }
 
-/** The chunk task: `main(data)` runs the fused statements on one chunk and returns their partial values. */
-export function chunkScript (split: Split): string {
-  const { lines, indent, param } = split.layout
+/** The fused statements, copied line for line with their chunk-side rewrites. */
+function fusedBody (split: Split): string[] {
+  const { lines } = split.layout
+  if (split.fused === 0) return []
   const first = split.nodes[0]?.line ?? 1
   const last = split.nodes[split.fused - 1]?.endLine ?? first
   const rewrittenAt = new Map<number, { lines: string[], end: number }>()
@@ -57,29 +58,142 @@ export function chunkScript (split: Split): string {
     }
     body.push(lines[line - 1] ?? '')
   }
+  return body
+}
+
+/** Round r's hoisted sites, each computed on the chunk under a guard that keeps its exception as a partial. */
+function siteValues (split: Split, round: number): string[] {
+  const { indent } = split.layout
+  const sites = split.hoist.sites.filter(s => s.round === round)
+  if (sites.length === 0) return [`${indent}_runsurge_sites = []`]
+  return [
+    `${indent}_runsurge_sites = [`,
+    ...sites.map(({ site }) => `${indent}    _runsurge_guard(lambda: ${site.text.replace(/^[\p{L}_][\p{L}\p{N}_]*/u, `_runsurge_${site.op}`)}),`),
+    `${indent}]`
+  ]
+}
+
+/**
+ * The round-1 chunk task: `main(data)` runs the fused statements on one chunk and returns their partial values, then
+ * the partials of the rest's round-1 reductions.
+ */
+export function chunkScript (split: Split): string {
+  const { indent, param } = split.layout
   const values = split.outputs.map(o => o.variable).join(', ')
   return assemble(split, 'chunk task', [
     `def main(${param}):`,
-    ...body,
-    `${indent}return _runsurge_partials([${values}])`
+    ...fusedBody(split),
+    ...siteValues(split, 1),
+    `${indent}return _runsurge_partials([${values}${values === '' ? '' : ', '}*_runsurge_sites])`
   ])
 }
 
-/** The aggregator: `aggregate(results)` combines the chunks' partials and runs the rest of main. */
-export function finalScript (split: Split): string {
-  const { lines, indent, endLine } = split.layout
+/**
+ * A later round's chunk task, `_runsurge_segment(data, results)`: the fused statements again on the same chunk (on the
+ * node that already holds it), the values the stage task broadcast (`results[0]`), then this round's reductions.
+ */
+export function roundChunkScript (split: Split, round: number): string {
+  const { indent, param } = split.layout
+  const stage = split.hoist.stages[round - 2]
+  const count = split.hoist.sites.filter(s => s.round === round).length
+  return assemble(split, `round ${round} chunk task`, [
+    `def _runsurge_segment(${param}, _runsurge_results):`,
+    ...fusedBody(split),
+    `${indent}_runsurge_broadcast = _runsurge_decode_results(_runsurge_results, 1)[0][0]`,
+    `${indent}if type(_runsurge_broadcast) is list:`,
+    `${indent}    return _runsurge_partials([_runsurge_broadcast] * ${count})`,
+    ...(stage?.broadcast ?? []).flatMap(v => [`${indent}if ${pyString(v)} in _runsurge_broadcast:`, `${indent}    ${v} = _runsurge_broadcast[${pyString(v)}]`]),
+    `${indent}del _runsurge_broadcast`,
+    ...siteValues(split, round),
+    `${indent}return _runsurge_partials(_runsurge_sites)`
+  ])
+}
+
+/** Values per round of chunk tasks: round 1 sends the split part's outputs before its sites. */
+function roundCounts (split: Split): number[] {
+  return Array.from({ length: split.hoist.rounds }, (_, r) => (r === 0 ? split.outputs.length : 0) + split.hoist.sites.filter(s => s.round === r + 1).length)
+}
+
+/** `_runsurge_site(k)`'s table: per hoisted site, its round (0-based), index among that round's values, op and start. */
+function siteTable (split: Split): string {
+  const rounds = roundCounts(split)
+  const next = rounds.map((_, r) => r === 0 ? split.outputs.length : 0)
+  const specs = split.hoist.sites.map(({ site, round }) => {
+    const index = next[round - 1] ?? 0
+    next[round - 1] = index + 1
+    return `(${round - 1}, ${index}, '${site.op}', (${site.op === 'len' ? '0' : site.startValue ?? '0'}))`
+  })
+  return `[${specs.join(', ')}]`
+}
+
+/** The rest of main with each hoisted site replaced by its combined value (line numbers kept); `keep` filters statements. */
+function restLines (split: Split, keep: (statement: number) => boolean = () => true): string[] {
+  const { lines, endLine } = split.layout
   const restStart = split.nodes[split.fused]?.line
-  const count = split.outputs.length
-  const bind = split.outputs.map((o, i) => `${indent}${o.variable} = ${combineCall(o.partial, i)}`)
-  const rest = restStart === undefined ? [] : lines.slice(restStart - 1, endLine)
+  if (restStart === undefined) return []
+  const text = lines.join('\n')
+  let out = ''
+  let at = 0
+  split.hoist.sites.forEach(({ site }, k) => {
+    out += text.slice(at, site.start) + `(_runsurge_site(${k})` + '\n'.repeat(site.endLine - site.line) + ')'
+    at = site.end
+  })
+  const replaced = (out + text.slice(at)).split('\n')
+  const blank = new Set<number>()
+  for (const node of split.nodes.slice(split.fused)) {
+    if (!keep(node.id)) for (let l = node.line; l <= node.endLine; l++) blank.add(l)
+  }
+  return replaced.slice(restStart - 1, endLine).map((line, i) => blank.has(restStart + i) ? '' : line)
+}
+
+/** Decodes every round's chunk results, binds the split part's outputs and makes `_runsurge_site(k)`. */
+function combineHeader (split: Split, rounds = split.hoist.rounds): string[] {
+  const { indent } = split.layout
+  return [
+    `${indent}_runsurge_rounds = _runsurge_decode_rounds(_runsurge_results, ${JSON.stringify(roundCounts(split).slice(0, rounds))})`,
+    `${indent}_runsurge_parts = _runsurge_rounds[0]`,
+    ...split.outputs.map((o, i) => `${indent}${o.variable} = ${combineCall(o.partial, i)}`),
+    `${indent}_runsurge_release(_runsurge_parts, ${split.outputs.length})`,
+    `${indent}del _runsurge_parts`,
+    `${indent}_runsurge_site = _runsurge_site_table(_runsurge_rounds, ${siteTable(split)})`
+  ]
+}
+
+/** The aggregator: `aggregate(results)` combines the chunks' partials (every round's, in round then chunk order) and runs the rest of main. */
+export function finalScript (split: Split): string {
+  const { indent } = split.layout
   return assemble(split, 'aggregator', [
     'def aggregate(_runsurge_results):',
-    `${indent}_runsurge_parts = _runsurge_decode_results(_runsurge_results, ${count})`,
-    ...bind,
-    `${indent}del _runsurge_parts`,
-    ...rest,
+    ...combineHeader(split),
+    ...restLines(split),
     ...(split.returns ? [`${indent}return ${RESULT_VARIABLE}`] : [])
   ])
+}
+
+/**
+ * The stage task before round r, `_runsurge_segment(data, results)` with the earlier rounds' chunk results: runs the
+ * rest statements the round's broadcast values need and returns them (or the exception they raised, which the round's
+ * sites then raise where the sequential run would evaluate them).
+ */
+export function stageScript (split: Split, round: number): string {
+  const { indent } = split.layout
+  const stage = split.hoist.stages[round - 2]
+  const statements = new Set(stage?.statements ?? [])
+  const names = (stage?.broadcast ?? []).map(pyString)
+  return assemble(split, `stage before round ${round}`, [
+    'def _runsurge_stage(_runsurge_results):',
+    ...combineHeader(split, round - 1),
+    ...restLines(split, s => statements.has(s)),
+    `${indent}return {_runsurge_k: _runsurge_v for _runsurge_k, _runsurge_v in locals().items() if _runsurge_k in (${names.join(', ')}${names.length === 1 ? ',' : ''})}`,
+    '',
+    '',
+    'def _runsurge_segment(_runsurge_data, _runsurge_results):',
+    '    return _runsurge_partials([_runsurge_guarded(_runsurge_stage, _runsurge_results)])'
+  ])
+}
+
+function pyString (name: string): string {
+  return `'${name}'`
 }
 
 function combineCall (partial: PartialKind, i: number): string {

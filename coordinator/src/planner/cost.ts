@@ -55,14 +55,17 @@ export function sequentialBytes (report: AnalysisReport, n: number): number {
 }
 
 /** The statement with the largest peak among `statements`, evaluated at n elements (plus the process). */
-export function largestStatement (report: AnalysisReport, statements: number[], n: number, dropData = false): StatementCost | undefined {
+export function largestStatement (report: AnalysisReport, statements: number[], n: number, dropData = false, dropped: MemoryFunction[] = []): StatementCost | undefined {
   const data = report.memory?.data ?? zero()
+  const gone = dropped.reduce((sum, f) => sum + f.perElement, dropData ? data.perElement : 0)
   let best: StatementCost | undefined
   for (const s of statements) {
     const node = report.ddg?.nodes[s]
     if (node === undefined) continue
     const peak = peakOf(report, s)
-    const f = dropData ? { fixed: peak.fixed, perElement: Math.max(0, peak.perElement - data.perElement) } : peak
+    // What the task never holds (the input, the collections kept on the chunks), but never below the statement's own work.
+    const working = report.memory?.statements[s]?.working ?? zero()
+    const f = gone > 0 ? { fixed: peak.fixed, perElement: Math.max(working.perElement, peak.perElement - gone) } : peak
     const bytes = evaluate(f, n) + PYTHON_OVERHEAD_BYTES
     if (best === undefined || bytes > best.bytes) best = { statement: s, line: node.line, text: node.text, bytes }
   }
@@ -89,7 +92,7 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
   const load = Math.ceil(evaluate(data, c) * LOAD_MARGIN) + LOAD_FIXED
   let peak = load
   for (let s = 0; s < split.fused; s++) peak = Math.max(peak, evaluate(peakOf(report, s), c))
-  const recorded = recordedBytes(split, c)
+  const recorded = recordedBytes(split, c) + split.hoist.sites.filter(x => x.site.op === 'min' || x.site.op === 'max').length * RECORDED_BYTES_PER_ELEMENT * c
   return peak + ENCODING_FACTOR * sentBytes(report, split, c) + recorded + PYTHON_OVERHEAD_BYTES
 }
 
@@ -97,7 +100,26 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
 export function finalBytes (report: AnalysisReport, split: Split, n: number): { bytes: number, statement?: StatementCost } {
   const decode = ENCODING_FACTOR * sentBytes(report, split, n) + LOAD_FIXED + PYTHON_OVERHEAD_BYTES
   const rest = report.ddg?.nodes.slice(split.fused).map(node => node.id) ?? []
-  const largest = largestStatement(report, rest, n, true)
+  const nodes = report.ddg?.nodes ?? []
+  const dropped = [...split.hoist.kept].flatMap(v => {
+    const writer = nodes.slice(0, split.fused).find(node => node.writes.includes(v))
+    return writer === undefined ? [] : [report.memory?.statements[writer.id]?.output ?? zero()]
+  })
+  // A rest statement that reads the chunks' collections only through hoisted reductions, and otherwise only values
+  // as small as its own, holds no per-element data in the aggregator (the analyzer sizes it by what the reductions read).
+  const small = new Set(split.outputs.filter(o => o.partial.kind !== 'concat' && o.partial.kind !== 'merge').map(o => o.variable))
+  const scalar: number[] = []
+  if (split.hoist.sites.length > 0) {
+    for (const node of nodes.slice(split.fused)) {
+      const outside = report.reductions?.outside[node.id] ?? []
+      if (outside.every(v => small.has(v) || node.writes.includes(v)) && node.reads.every(v => small.has(v) || split.hoist.kept.has(v) || outside.includes(v))) {
+        scalar.push(node.id)
+        for (const w of node.writes) small.add(w)
+        dropped.push(report.memory?.statements[node.id]?.output ?? zero())
+      }
+    }
+  }
+  const largest = largestStatement(report, rest.filter(s => !scalar.includes(s)), n, true, dropped)
   if (largest !== undefined && largest.bytes > decode) return { bytes: largest.bytes, statement: largest }
   return { bytes: decode }
 }

@@ -10,6 +10,8 @@
  * combined values; it may not read `data` itself.
  */
 import type { Accumulator, AnalysisReport, Block, Ddg, DdgNode } from '../../../analyzer/src/index.ts'
+import { hoistSites } from './hoist.ts'
+import type { Hoist } from './hoist.ts'
 import { IDENTIFIER, locateMain, mentions, moduleNames } from './python-source.ts'
 import type { MainLayout } from './python-source.ts'
 
@@ -53,6 +55,8 @@ export interface Split {
   inserts: Map<number, string[]>
   /** Why the fused part ends where it does (undefined when all of main is fused). */
   stop?: string
+  /** Reductions of the rest computed on the chunks (hoist.ts), and the rounds they need. */
+  hoist: Hoist
 }
 
 export const RESULT_VARIABLE = '_runsurge_result'
@@ -110,13 +114,30 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
       }
     }
   }
-  if (fused === 0) return { reason: why ?? 'nothing to split' }
   const fusedBlocks = blocks.filter(b => (b.statements[0] ?? 0) < fused)
+
+  // Phase 3a: collections that stay on the chunks because the rest reads them only through reductions.
+  const chunkLists = new Set([param])
+  const combined = new Set<string>()
+  for (const b of fusedBlocks) {
+    for (const a of b.accumulators) {
+      if (b.class === 'map' && b.combine === 'concat' && (a.op === 'collect' || a.op === 'append' || a.op === 'extend')) chunkLists.add(a.variable)
+      else if (a.variable !== 'return') combined.add(a.variable)
+    }
+  }
+  // A list one fused statement builds and another changes is not one chunk's elements in order: not kept.
+  for (const v of chunkLists) if (v !== param && nodes.slice(0, fused).filter(n => n.writes.includes(v)).length > 1) chunkLists.delete(v)
+  const hoist = report.reductions === undefined
+    ? { kept: new Set<string>(), sites: [], rounds: 1, stages: [], reasons: [] }
+    : hoistSites({ nodes, fused, param, chunkLists, combined, reductions: report.reductions })
+  if (fused === 0 && !hoist.kept.has(param)) return { reason: why ?? 'nothing to split' }
+  if (fused === 0 && hoist.sites.length === 0) return { reason: why ?? 'nothing to split' }
 
   // Phase 3: what the rest of main reads of the fused part.
   const needed = new Map<string, number>()
   for (const node of nodes.slice(fused)) {
     for (const v of [...node.reads, ...node.mutates]) {
+      if (hoist.kept.has(v)) continue
       const w = lastWriter(v, node.id)
       if (w === undefined) {
         if (v === param) return { reason: `line ${node.line} reads ${param} itself after the splittable part, so the whole input must be on one node (the splittable part ends there because ${why ?? 'of it'})` }
@@ -125,7 +146,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
       if (w < fused && !needed.has(v)) needed.set(v, w)
     }
   }
-  if (lastWriter(param, fused) === undefined && fused < nodes.length) {
+  if (!hoist.kept.has(param) && lastWriter(param, fused) === undefined && fused < nodes.length) {
     const rest = layout.masked.slice((nodes[fused]?.line ?? 1) - 1, layout.endLine).join('\n')
     if (mentions(rest, param)) return { reason: `line ${nodes[fused]?.line ?? 0} onwards mentions ${param}, so the whole input must be on one node` }
   }
@@ -159,7 +180,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
       rewrites.set(owner.id, rewritten)
     }
   }
-  return { split: { layout, nodes, fused, blocks: fusedBlocks, outputs, returns, rewrites, inserts, ...(fused < nodes.length && why !== undefined ? { stop: why } : {}) } }
+  return { split: { layout, nodes, fused, blocks: fusedBlocks, outputs, returns, rewrites, inserts, hoist, ...(fused < nodes.length && why !== undefined ? { stop: why } : {}) } }
 }
 
 /** The last of main's statements before `before` that binds or changes `variable`. */

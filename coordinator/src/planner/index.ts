@@ -23,7 +23,7 @@
  */
 import type { AnalysisReport } from '../../../analyzer/src/index.ts'
 import { evaluate } from '../../../analyzer/src/index.ts'
-import { chunkScript, finalScript } from './codegen.ts'
+import { chunkScript, finalScript, roundChunkScript, stageScript } from './codegen.ts'
 import {
   CHUNK_SKEW, chunkBytes, finalBytes, formatBytes, largestStatement, PYTHON_OVERHEAD_BYTES, seconds, sequentialBytes, splitSeconds
 } from './cost.ts'
@@ -91,9 +91,31 @@ export interface AutoPlan {
    * (when it reads it) and the values of the segments it depends on, in `dependsOn` order.
    */
   segments?: Segment[]
+  /**
+   * Level 3 with reductions that need values computed after the split part: rounds 2, 3, … each as a stage task
+   * (entry `segment`, the earlier rounds' chunk results as its results; it returns the broadcast values) and K chunk
+   * tasks (entry `segment`, chunk i as data and the stage's output as its one result), placed where round 1's chunk i
+   * ran. The aggregator then receives every round's chunk results, round after round.
+   */
+  rounds?: Array<{ stage: PlannedTask, chunk: PlannedTask }>
+  /** Level 3: the reductions of the rest of main computed on the chunks. */
+  sites?: SiteView[]
   /** Blocks run per chunk, with their lines. */
   fused: Array<{ block: number, lines: [number, number] }>
   estimate: { peakBytes: number, perChunkBytes?: number }
+}
+
+/** A reduction computed on the chunks, as `runsurge analyze` shows it. */
+export interface SiteView {
+  line: number
+  text: string
+  op: string
+  over: string
+  round: number
+  /** What each chunk task sends for it. */
+  sends: string
+  /** Values computed after the split part that it reads (broadcast to its round). */
+  reads: string[]
 }
 
 /** A plan as it is stored with its job and printed by `runsurge analyze`. */
@@ -104,6 +126,9 @@ export interface PlanView {
   reasons: string[]
   fused: AutoPlan['fused']
   estimate: AutoPlan['estimate']
+  /** Level 3: rounds of chunk tasks (1 unless a reduction needs a value computed from an earlier pass). */
+  rounds?: number
+  sites?: SiteView[]
   /** Level 2: each part's line runs and the parts it waits for (indices into this list; the last one returns the result). */
   parts?: Array<{ lines: Array<[number, number]>, dependsOn: number[], memoryBytes: number, seconds?: number }>
 }
@@ -111,11 +136,13 @@ export interface PlanView {
 export function planView (plan: AutoPlan): PlanView {
   return {
     level: plan.level,
-    tasks: plan.segments?.length ?? (plan.chunkTask === undefined ? 1 : plan.chunks + 1),
+    tasks: plan.segments?.length ?? (plan.chunkTask === undefined ? 1 : plan.chunks + 1 + (plan.rounds?.length ?? 0) * (plan.chunks + 1)),
     chunks: plan.chunks,
     reasons: plan.reasons,
     fused: plan.fused,
     estimate: plan.estimate,
+    ...(plan.level === 3 ? { rounds: 1 + (plan.rounds?.length ?? 0) } : {}),
+    ...(plan.sites !== undefined && plan.sites.length > 0 ? { sites: plan.sites } : {}),
     ...(plan.segments !== undefined
       ? { parts: plan.segments.map(seg => ({ lines: seg.lines, dependsOn: seg.dependsOn, memoryBytes: seg.memoryBytes, ...(seg.seconds !== undefined ? { seconds: seg.seconds } : {}) })) }
       : {})
@@ -299,12 +326,27 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
   const first = split.nodes[0]?.line ?? 0
   const lastFused = split.nodes[split.fused - 1]?.endLine ?? first
   const rest = split.nodes[split.fused]
+  const { hoist } = split
+  const sites = hoist.sites.map(({ site, round }): SiteView => ({
+    line: site.line,
+    text: site.text.length > 80 ? `${site.text.slice(0, 77)}...` : site.text,
+    op: site.op,
+    over: site.over,
+    round,
+    sends: site.op === 'sum' || site.op === 'len' ? `its ${site.op} (added in chunk order)` : site.op === 'min' || site.op === 'max' ? `its first ${site.op === 'min' ? 'smallest' : 'largest'} element` : `its ${site.op} (the first deciding chunk wins)`,
+    reads: site.reads.filter(r => hoist.stages[round - 2]?.broadcast.includes(r) === true)
+  }))
   return {
     level: 3,
     reasons: [
       ...reasons,
       ...why,
-      `lines ${first}-${lastFused} run on each chunk: ${split.blocks.map(b => `line ${b.startLine} ${b.class} over ${b.source ?? '?'}`).join('; ')}`,
+      split.fused > 0
+        ? `lines ${first}-${lastFused} run on each chunk: ${split.blocks.map(b => `line ${b.startLine} ${b.class} over ${b.source ?? '?'}`).join('; ')}`
+        : `${split.layout.param} is read only through reductions, computed on each chunk`,
+      ...(hoist.kept.size > 0 ? [`${[...hoist.kept].join(', ')} stay${hoist.kept.size === 1 ? 's' : ''} on the chunks: ${sites.length} reduction${sites.length === 1 ? '' : 's'} of the rest of main run there (${sites.map(x => `line ${x.line} ${x.op}(${x.over}) in round ${x.round}`).join(', ')})`] : []),
+      ...hoist.reasons,
+      ...hoist.stages.map((stage, i) => `round ${i + 2} needs ${stage.broadcast.join(', ')}, computed from round ${i + 1 === 1 ? '1' : `1-${i + 1}`} by a stage task (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')}) and broadcast; its chunk tasks run where round 1's ran`),
       ...(split.outputs.length > 0 ? [`the aggregator combines in chunk order: ${split.outputs.map(o => `${o.variable === '_runsurge_result' ? 'the return value' : o.variable} (${describe(o.partial)})`).join(', ')}`] : []),
       ...(rest !== undefined ? [`line ${rest.line} onwards runs once in the aggregator${split.stop !== undefined ? `: ${split.stop}` : ''}`] : []),
       forced
@@ -315,6 +357,10 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
     chunks,
     chunkTask: { script: chunkScript(split), memoryBytes: perChunk },
     finalTask: { script: finalScript(split), entry: 'aggregate', memoryBytes: final.bytes },
+    ...(hoist.rounds > 1
+      ? { rounds: hoist.stages.map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes }, chunk: { script: roundChunkScript(split, i + 2), memoryBytes: perChunk } })) }
+      : {}),
+    sites,
     fused: split.blocks.map(b => ({ block: b.id, lines: [b.startLine, b.endLine] })),
     estimate: { peakBytes: Math.max(perChunk, final.bytes), perChunkBytes: perChunk }
   }

@@ -576,3 +576,80 @@ def _runsurge_decide(parts, i, op):
         if type(v) is list:
             raise _RUNSURGE_EXCEPTIONS.get(v[1], RuntimeError)(v[2] if v[1] in _RUNSURGE_EXCEPTIONS else '%s: %s' % (v[1], v[2]))
     return not decisive
+
+
+# ---- reductions hoisted out of the rest of main (hoist.ts): per-chunk sites, rounds, broadcast values ----
+
+def _runsurge_guard(compute):
+    """A site's partial on one chunk: its value, or the exception it raised (raised only if the site is reached)."""
+    try:
+        return ['value', compute()]
+    except MemoryError:
+        raise
+    except Exception as error:
+        return ['raised', type(error).__name__, str(error)]
+
+
+def _runsurge_guarded(fn, *args):
+    """fn(*args), or the exception it raised as a partial."""
+    try:
+        return fn(*args)
+    except MemoryError:
+        raise
+    except Exception as error:
+        return ['raised', type(error).__name__, str(error)]
+
+
+def _runsurge_raise_partial(v):
+    raise _RUNSURGE_EXCEPTIONS.get(v[1], RuntimeError)(v[2] if v[1] in _RUNSURGE_EXCEPTIONS else '%s: %s' % (v[1], v[2]))
+
+
+def _runsurge_decode_rounds(results, counts):
+    """Every round's chunk results (round after round, chunks in order within each) as one parts list per round."""
+    rounds = len(counts)
+    if rounds == 0 or len(results) % rounds != 0:
+        raise ValueError('%d chunk results do not make %d rounds' % (len(results), rounds))
+    chunks = len(results) // rounds
+    out = []
+    for r, count in enumerate(counts):
+        piece = results[r * chunks:(r + 1) * chunks]
+        out.append(_runsurge_decode_results(piece, count))
+    del results[:]
+    return out
+
+
+def _runsurge_release(parts, count):
+    """Drops the chunks' copies of the split part's outputs once combined."""
+    for p in parts:
+        for i in range(count):
+            p[i] = None
+
+
+def _runsurge_site_value(values, op, start):
+    """A hoisted site's value from its per-chunk partials, in chunk order, as the sequential call would give it."""
+    if op in ('any', 'all'):
+        return _runsurge_decide([[v[1] if v[0] == 'value' else v] for v in values], 0, op)
+    for v in values:
+        if v[0] != 'value':
+            _runsurge_raise_partial(v)
+    parts = [[v[1]] for v in values]
+    if op in ('sum', 'len'):
+        return _runsurge_add(parts, 0, start)
+    return _runsurge_pick(parts, 0, op)
+
+
+def _runsurge_site_table(rounds, specs):
+    """`_runsurge_site(k)`: hoisted site k's combined value (computed once), raising where the sequential run would."""
+    cache = {}
+
+    def site(k):
+        if k in cache:
+            return cache[k]
+        r, i, op, start = specs[k]
+        if r >= len(rounds):
+            raise RuntimeError('RunSurge: reduction %d was not computed in this task' % k)
+        value = _runsurge_site_value([p[i] for p in rounds[r]], op, start)
+        cache[k] = value
+        return value
+
+    return site

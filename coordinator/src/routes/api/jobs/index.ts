@@ -322,6 +322,8 @@ export function taskView (task: TaskRecord): Record<string, unknown> {
     attempt: task.attempt,
     failures: task.failures,
     ...(task.nodeId !== undefined ? { nodeId: task.nodeId } : {}),
+    ...(task.near !== undefined ? { near: task.near } : {}),
+    ...(task.script !== undefined ? { role: task.script % 2 === 0 ? 'stage' : 'chunk', round: Math.floor(task.script / 2) + 2 } : {}),
     ...(task.metrics !== undefined ? { metrics: task.metrics } : {}),
     ...(task.error !== undefined ? { error: task.error } : {}),
     ...(task.earning !== undefined ? { earning: task.earning } : {}),
