@@ -68,14 +68,53 @@ function siteValues (split: Split, round: number): string[] {
   if (sites.length === 0) return [`${indent}_runsurge_sites = []`]
   return [
     `${indent}_runsurge_sites = [`,
-    ...sites.map(({ site }) => `${indent}    _runsurge_guard(lambda: ${site.text.replace(/^[\p{L}_][\p{L}\p{N}_]*/u, `_runsurge_${site.op}`)}),`),
+    ...sites.map(({ site }) => `${indent}    _runsurge_guard(lambda: ${site.chunk}),`),
     `${indent}]`
   ]
 }
 
 /**
- * The round-1 chunk task: `main(data)` runs the fused statements on one chunk and returns their partial values, then
- * the partials of the rest's round-1 reductions.
+ * main's source with every hoisted site replaced by `(_runsurge_site(k))` (with `min`/`max`'s default as a lambda),
+ * each on as many lines as the site took, so every other line keeps its number.
+ */
+function sitesReplaced (split: Split): string[] {
+  const text = split.layout.lines.join('\n')
+  let out = ''
+  let at = 0
+  for (const { site, k } of split.hoist.sites) {
+    const lines = (t: string): number => t.split('\n').length - 1
+    const call = site.defaultText === undefined ? `(_runsurge_site(${k})` : `(_runsurge_site(${k}, lambda: (${site.defaultText}))`
+    out += text.slice(at, site.start) + call + '\n'.repeat(Math.max(0, lines(site.text) - lines(call))) + ')'
+    at = site.end
+  }
+  return (out + text.slice(at)).split('\n')
+}
+
+/** The lines of some of main's statements from `sitesReplaced`, the others blank. */
+function statementLines (split: Split, replaced: string[], from: number, keep: (statement: number) => boolean): string[] {
+  const start = split.nodes[from]?.line
+  if (start === undefined) return []
+  const blank = new Set<number>()
+  for (const node of split.nodes.slice(from)) {
+    if (!keep(node.id)) for (let l = node.line; l <= node.endLine; l++) blank.add(l)
+  }
+  return replaced.slice(start - 1, split.layout.endLine).map((line, i) => blank.has(start + i) ? '' : line)
+}
+
+/** The comprehensions a round's chunk task runs (their lines, in source order). */
+function roundMaps (split: Split, round: number): string[] {
+  const maps = split.hoist.perRound[round - 1]?.maps ?? []
+  if (maps.length === 0) return []
+  const replaced = sitesReplaced(split)
+  return maps.flatMap(({ map }) => {
+    const node = split.nodes[map.statement]
+    return node === undefined ? [] : replaced.slice(node.line - 1, node.endLine)
+  })
+}
+
+/**
+ * The round-1 chunk task: `main(data)` runs the fused statements on one chunk, then the round's comprehensions, and
+ * returns the partial values of the fused statements and of the rest's round-1 reductions.
  */
 export function chunkScript (split: Split): string {
   const { indent, param } = split.layout
@@ -83,6 +122,7 @@ export function chunkScript (split: Split): string {
   return assemble(split, 'chunk task', [
     `def main(${param}):`,
     ...fusedBody(split),
+    ...roundMaps(split, 1),
     ...siteValues(split, 1),
     `${indent}return _runsurge_partials([${values}${values === '' ? '' : ', '}*_runsurge_sites])`
   ])
@@ -90,11 +130,12 @@ export function chunkScript (split: Split): string {
 
 /**
  * A later round's chunk task, `_runsurge_segment(data, results)`: the fused statements again on the same chunk (on the
- * node that already holds it), the values the stage task broadcast (`results[0]`), then this round's reductions.
+ * node that already holds it), the values the stage task broadcast (`results[0]`), the round's comprehensions, then
+ * its reductions.
  */
 export function roundChunkScript (split: Split, round: number): string {
   const { indent, param } = split.layout
-  const stage = split.hoist.stages[round - 2]
+  const stage = split.hoist.perRound[round - 1]
   const count = split.hoist.sites.filter(s => s.round === round).length
   return assemble(split, `round ${round} chunk task`, [
     `def _runsurge_segment(${param}, _runsurge_results):`,
@@ -102,8 +143,10 @@ export function roundChunkScript (split: Split, round: number): string {
     `${indent}_runsurge_broadcast = _runsurge_decode_results(_runsurge_results, 1)[0][0]`,
     `${indent}if type(_runsurge_broadcast) is list:`,
     `${indent}    return _runsurge_partials([_runsurge_broadcast] * ${count})`,
-    ...(stage?.broadcast ?? []).flatMap(v => [`${indent}if ${pyString(v)} in _runsurge_broadcast:`, `${indent}    ${v} = _runsurge_broadcast[${pyString(v)}]`]),
+    ...(stage?.broadcast ?? []).flatMap(v => [`${indent}if ${pyString(v)} in _runsurge_broadcast['vars']:`, `${indent}    ${v} = _runsurge_broadcast['vars'][${pyString(v)}]`]),
+    `${indent}_runsurge_site = _runsurge_broadcast_sites(_runsurge_broadcast['sites'])`,
     `${indent}del _runsurge_broadcast`,
+    ...roundMaps(split, round),
     ...siteValues(split, round),
     `${indent}return _runsurge_partials(_runsurge_sites)`
   ])
@@ -114,36 +157,15 @@ function roundCounts (split: Split): number[] {
   return Array.from({ length: split.hoist.rounds }, (_, r) => (r === 0 ? split.outputs.length : 0) + split.hoist.sites.filter(s => s.round === r + 1).length)
 }
 
-/** `_runsurge_site(k)`'s table: per hoisted site, its round (0-based), index among that round's values, op and start. */
+/** `_runsurge_site(k)`'s table: per hoisted site k, its round (0-based), index among that round's values, op and start. */
 function siteTable (split: Split): string {
-  const rounds = roundCounts(split)
-  const next = rounds.map((_, r) => r === 0 ? split.outputs.length : 0)
-  const specs = split.hoist.sites.map(({ site, round }) => {
+  const next = roundCounts(split).map((_, r) => r === 0 ? split.outputs.length : 0)
+  const specs = split.hoist.sites.map(({ site, round, k }) => {
     const index = next[round - 1] ?? 0
     next[round - 1] = index + 1
-    return `(${round - 1}, ${index}, '${site.op}', (${site.op === 'len' ? '0' : site.startValue ?? '0'}))`
+    return `${k}: (${round - 1}, ${index}, '${site.op}', (${site.op === 'len' ? '0' : site.startValue ?? '0'}))`
   })
-  return `[${specs.join(', ')}]`
-}
-
-/** The rest of main with each hoisted site replaced by its combined value (line numbers kept); `keep` filters statements. */
-function restLines (split: Split, keep: (statement: number) => boolean = () => true): string[] {
-  const { lines, endLine } = split.layout
-  const restStart = split.nodes[split.fused]?.line
-  if (restStart === undefined) return []
-  const text = lines.join('\n')
-  let out = ''
-  let at = 0
-  split.hoist.sites.forEach(({ site }, k) => {
-    out += text.slice(at, site.start) + `(_runsurge_site(${k})` + '\n'.repeat(site.endLine - site.line) + ')'
-    at = site.end
-  })
-  const replaced = (out + text.slice(at)).split('\n')
-  const blank = new Set<number>()
-  for (const node of split.nodes.slice(split.fused)) {
-    if (!keep(node.id)) for (let l = node.line; l <= node.endLine; l++) blank.add(l)
-  }
-  return replaced.slice(restStart - 1, endLine).map((line, i) => blank.has(restStart + i) ? '' : line)
+  return `{${specs.join(', ')}}`
 }
 
 /** Decodes every round's chunk results, binds the split part's outputs and makes `_runsurge_site(k)`. */
@@ -162,29 +184,35 @@ function combineHeader (split: Split, rounds = split.hoist.rounds): string[] {
 /** The aggregator: `aggregate(results)` combines the chunks' partials (every round's, in round then chunk order) and runs the rest of main. */
 export function finalScript (split: Split): string {
   const { indent } = split.layout
+  const onChunks = new Set(split.hoist.maps.map(m => m.map.statement))
   return assemble(split, 'aggregator', [
     'def aggregate(_runsurge_results):',
     ...combineHeader(split),
-    ...restLines(split),
+    ...statementLines(split, sitesReplaced(split), split.fused, s => !onChunks.has(s)),
     ...(split.returns ? [`${indent}return ${RESULT_VARIABLE}`] : [])
   ])
 }
 
 /**
  * The stage task before round r, `_runsurge_segment(data, results)` with the earlier rounds' chunk results: runs the
- * rest statements the round's broadcast values need and returns them (or the exception they raised, which the round's
- * sites then raise where the sequential run would evaluate them).
+ * rest statements the round's broadcast values need and returns them with the values of the reductions its
+ * comprehensions read (or the exception they raised, which the round's sites then raise where the sequential run would
+ * evaluate them).
  */
 export function stageScript (split: Split, round: number): string {
   const { indent } = split.layout
-  const stage = split.hoist.stages[round - 2]
+  const stage = split.hoist.perRound[round - 1]
   const statements = new Set(stage?.statements ?? [])
   const names = (stage?.broadcast ?? []).map(pyString)
   return assemble(split, `stage before round ${round}`, [
     'def _runsurge_stage(_runsurge_results):',
     ...combineHeader(split, round - 1),
-    ...restLines(split, s => statements.has(s)),
-    `${indent}return {_runsurge_k: _runsurge_v for _runsurge_k, _runsurge_v in locals().items() if _runsurge_k in (${names.join(', ')}${names.length === 1 ? ',' : ''})}`,
+    ...statementLines(split, sitesReplaced(split), split.fused, s => statements.has(s)),
+    `${indent}_runsurge_locals = locals()`,
+    `${indent}return {`,
+    `${indent}    'vars': {_runsurge_k: _runsurge_v for _runsurge_k, _runsurge_v in _runsurge_locals.items() if _runsurge_k in (${names.join(', ')}${names.length === 1 ? ',' : ''})},`,
+    `${indent}    'sites': {_runsurge_k: _runsurge_guard(lambda: _runsurge_site(_runsurge_k)) for _runsurge_k in ${JSON.stringify(stage?.siteValues ?? [])}},`,
+    `${indent}}`,
     '',
     '',
     'def _runsurge_segment(_runsurge_data, _runsurge_results):',

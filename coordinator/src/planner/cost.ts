@@ -92,6 +92,7 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
   const load = Math.ceil(evaluate(data, c) * LOAD_MARGIN) + LOAD_FIXED
   let peak = load
   for (let s = 0; s < split.fused; s++) peak = Math.max(peak, evaluate(peakOf(report, s), c))
+  for (const m of split.hoist.maps) peak = Math.max(peak, evaluate(peakOf(report, m.map.statement), c))
   const recorded = recordedBytes(split, c) + split.hoist.sites.filter(x => x.site.op === 'min' || x.site.op === 'max').length * RECORDED_BYTES_PER_ELEMENT * c
   return peak + ENCODING_FACTOR * sentBytes(report, split, c) + recorded + PYTHON_OVERHEAD_BYTES
 }
@@ -99,12 +100,14 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
 /** The aggregator: decoding every chunk's partials, then the rest of main (which never holds `data`). */
 export function finalBytes (report: AnalysisReport, split: Split, n: number): { bytes: number, statement?: StatementCost } {
   const decode = ENCODING_FACTOR * sentBytes(report, split, n) + LOAD_FIXED + PYTHON_OVERHEAD_BYTES
-  const rest = report.ddg?.nodes.slice(split.fused).map(node => node.id) ?? []
+  const onChunks = new Set(split.hoist.maps.map(m => m.map.statement))
+  const rest = report.ddg?.nodes.slice(split.fused).map(node => node.id).filter(s => !onChunks.has(s)) ?? []
   const nodes = report.ddg?.nodes ?? []
   const dropped = [...split.hoist.kept].flatMap(v => {
     const writer = nodes.slice(0, split.fused).find(node => node.writes.includes(v))
     return writer === undefined ? [] : [report.memory?.statements[writer.id]?.output ?? zero()]
   })
+  for (const s of onChunks) dropped.push(report.memory?.statements[s]?.output ?? zero())
   // A rest statement that reads the chunks' collections only through hoisted reductions, and otherwise only values
   // as small as its own, holds no per-element data in the aggregator (the analyzer sizes it by what the reductions read).
   const small = new Set(split.outputs.filter(o => o.partial.kind !== 'concat' && o.partial.kind !== 'merge').map(o => o.variable))
@@ -112,6 +115,7 @@ export function finalBytes (report: AnalysisReport, split: Split, n: number): { 
   if (split.hoist.sites.length > 0) {
     for (const node of nodes.slice(split.fused)) {
       const outside = report.reductions?.outside[node.id] ?? []
+      if (onChunks.has(node.id)) continue
       if (outside.every(v => small.has(v) || node.writes.includes(v)) && node.reads.every(v => small.has(v) || split.hoist.kept.has(v) || outside.includes(v))) {
         scalar.push(node.id)
         for (const w of node.writes) small.add(w)

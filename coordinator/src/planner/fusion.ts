@@ -127,9 +127,9 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   }
   // A list one fused statement builds and another changes is not one chunk's elements in order: not kept.
   for (const v of chunkLists) if (v !== param && nodes.slice(0, fused).filter(n => n.writes.includes(v)).length > 1) chunkLists.delete(v)
-  const hoist = report.reductions === undefined
-    ? { kept: new Set<string>(), sites: [], rounds: 1, stages: [], reasons: [] }
-    : hoistSites({ nodes, fused, param, chunkLists, combined, reductions: report.reductions })
+  // Spans are offsets into the analyzed text; a source the analyzer decoded differently (a byte-order mark) is not hoisted.
+  const reductions = report.reductions !== undefined && report.reductions.sites.every(x => source.slice(x.start, x.end) === x.text) ? report.reductions : { sites: [], maps: [], outside: nodes.map(() => []) }
+  const hoist = hoistSites({ nodes, fused, param, chunkLists, combined, reductions })
   if (fused === 0 && !hoist.kept.has(param)) return { reason: why ?? 'nothing to split' }
   if (fused === 0 && hoist.sites.length === 0) return { reason: why ?? 'nothing to split' }
 

@@ -3,22 +3,24 @@
  *
  * A collection that lives on the chunks (`data` itself, or a list a fused map built element by element) need not
  * travel to the aggregator when everything after the split part reads it only through reductions the analyzer
- * found (`report.reductions`): `len(ys)`, `sum(x * x for x in xs)`, `max(words, key=len)` inside a returned dict,
- * arithmetic or a call. Each chunk computes every such site on its own elements and sends the partial value; the
- * aggregator runs the rest of main unchanged except that each site is replaced by the combination of its
- * partials, in chunk order (sum and len added onto the start value, min and max the first best element, any and
- * all the first decisive chunk; an exception is raised where the sequential run would evaluate the site).
+ * found (`report.reductions`): `len(ys)`, `sum(x * x for x in xs)`, `max(words, key=len)`, `xs[0]`, `if not xs:`,
+ * `heapq.nlargest(5, xs)`, … inside a returned dict, arithmetic or a call; or through a list comprehension over it
+ * (`scaled = [x / hi for x in xs]`), itself a new collection on the chunks. Each chunk computes every such
+ * reduction on its own elements and sends the partial value; the aggregator runs the rest of main unchanged except
+ * that each site is replaced by the combination of its partials, in chunk order (partials.py), and the chunk-side
+ * comprehensions are left out. An exception a chunk met is raised where the sequential run would evaluate the site.
  *
- * A site whose element code reads a value computed after the split part (`sum((x - m) ** 2 for x in xs)` with
- * `m = sum(xs) / len(xs)`) runs in a later **round**: a small stage task combines the earlier rounds' partials,
- * runs the statements that compute `m`, and broadcasts it; the next round's chunk tasks run on the nodes that
- * already hold their chunk. Round of a site = 1 + the round of the values it reads (values of the split part and
- * of round-1 sites are known after round 1).
+ * A site or comprehension whose element code reads a value computed after the split part (`sum((x - m) ** 2 for x
+ * in xs)` with `m = sum(xs) / len(xs)`) runs in a later **round**: a small stage task combines the earlier rounds'
+ * partials, runs the statements that compute `m`, and broadcasts it; the next round's chunk tasks run on the nodes
+ * that already hold their chunk. Round = 1 + the round at which the values it reads are known (values of the split
+ * part and of round-1 sites are known after round 1).
  *
- * Conservative: a collection is kept on the chunks only when every later mention of it is inside a hoistable
- * site; otherwise it is shipped to the aggregator as before and its sites run there, as written.
+ * Conservative: a collection stays on the chunks only when every later mention of it is inside a hoistable site or
+ * is the iterable of a hoistable comprehension; otherwise it is shipped to the aggregator as before and its sites
+ * run there, as written.
  */
-import type { DdgNode, ReductionSite, ReductionSites, SiteOp } from '../../../analyzer/src/index.ts'
+import type { ChunkMap, DdgNode, ReductionSite, ReductionSites } from '../../../analyzer/src/index.ts'
 
 /** Most rounds of chunk tasks in one job: a site needing more is not hoisted. */
 export const MAX_ROUNDS = 4
@@ -26,7 +28,16 @@ export const MAX_ROUNDS = 4
 /** A reduction computed on the chunks. */
 export interface HoistedSite {
   site: ReductionSite
+  /** Index in `report.reductions.sites`: the aggregator's `_runsurge_site(k)`. */
+  k: number
   /** 1-based round whose chunk tasks compute it. */
+  round: number
+}
+
+/** A comprehension run on the chunks, building a collection that stays there. */
+export interface HoistedMap {
+  map: ChunkMap
+  /** First round whose chunk tasks can build it. */
   round: number
 }
 
@@ -35,13 +46,15 @@ export interface Hoist {
   kept: Set<string>
   /** Hoisted sites, in source order. */
   sites: HoistedSite[]
-  /** Rounds of chunk tasks (1 when no site needs a value computed after the split part). */
+  maps: HoistedMap[]
+  /** Rounds of chunk tasks (1 when nothing needs a value computed after the split part). */
   rounds: number
   /**
-   * Per round r ≥ 2 (index r - 2): the locals its sites read (broadcast by the stage task before it) and the rest
-   * statements the stage runs to compute them, in source order.
+   * Per round r (index r - 1): the comprehensions its chunk tasks run (in source order); for r ≥ 2 also the locals
+   * they and its sites read (broadcast by the stage task before it), the sites whose combined values they read, and
+   * the rest statements the stage runs to compute them.
    */
-  stages: Array<{ broadcast: string[], statements: number[] }>
+  perRound: Array<{ maps: HoistedMap[], broadcast: string[], siteValues: number[], statements: number[] }>
   /** Why collections or sites stay as they were. */
   reasons: string[]
 }
@@ -58,98 +71,153 @@ export interface HoistInput {
   reductions: ReductionSites
 }
 
-/** Which collections stay on the chunks, and the round of each of their reductions. */
+const NONE: Hoist = { kept: new Set(), sites: [], maps: [], rounds: 1, perRound: [{ maps: [], broadcast: [], siteValues: [], statements: [] }], reasons: [] }
+
+/** Which collections stay on the chunks, and the round of each of their reductions and comprehensions. */
 export function hoistSites (input: HoistInput): Hoist {
   const { nodes, fused, reductions } = input
   const rest = nodes.slice(fused)
   const reasons: string[] = []
-  const restSites = reductions.sites.filter(s => s.statement >= fused)
-  const kept = new Set([...input.chunkLists].filter(v => rest.every(n => !(reductions.outside[n.id] ?? []).includes(v))))
-  for (const v of input.chunkLists) {
-    if (!kept.has(v) && restSites.some(s => s.over === v)) {
-      const at = rest.find(n => (reductions.outside[n.id] ?? []).includes(v))
-      reasons.push(`${v} is sent to the aggregator: line ${at?.line ?? 0} uses it other than through sum, len, min, max, any or all`)
-    }
-  }
   const writers = (v: string): number[] => nodes.filter(n => n.writes.includes(v) || n.mutates.includes(v)).map(n => n.id)
+  const restSites = reductions.sites.map((site, k) => ({ site, k })).filter(x => x.site.statement >= fused)
+  const candidateMaps = reductions.maps.filter(m => m.statement >= fused && m.problem === undefined && writers(m.target).length === 1)
   const hasEarlyExit = rest.slice(0, -1).some(n => n.exits) || (rest.length > 0 && rest.at(-1)?.exits === true && rest.at(-1)?.kind !== 'return_statement')
+  const kept = new Set([...input.chunkLists, ...candidateMaps.map(m => m.target)])
+  const drop = (v: string, why: string): void => {
+    if (!kept.delete(v)) return
+    if (input.chunkLists.has(v) || restSites.some(x => x.site.over === v)) reasons.push(`${v} is sent to the aggregator: ${why}`)
+  }
 
-  let rounds = new Map<ReductionSite, number>()
   for (let changed = true; changed;) {
     changed = false
-    rounds = new Map()
-    // The round at which each local's value is known: 0 before any chunk result, r after round r.
-    const known = new Map<string, number>()
-    for (const v of input.combined) known.set(v, 1)
+    const maps = candidateMaps.filter(m => kept.has(m.over) && kept.has(m.target))
+    const mapAt = new Map(maps.map(m => [m.statement, m]))
+    // A mention outside the sites is fine only as a kept comprehension's iterable or target.
     for (const node of rest) {
-      let level = 0
-      for (const site of restSites.filter(s => s.statement === node.id)) {
-        const problem = siteProblem(site, kept, input, writers, known, hasEarlyExit)
-        if (problem === undefined) {
-          const round = 1 + Math.max(0, ...site.reads.map(r => known.get(r) ?? 0))
-          rounds.set(site, round)
-          level = Math.max(level, round)
-        } else if (kept.has(site.over)) {
-          kept.delete(site.over)
-          reasons.push(`${site.over} is sent to the aggregator: line ${site.line} \`${site.text}\` ${problem}`)
+      const map = mapAt.get(node.id)
+      for (const v of reductions.outside[node.id] ?? []) {
+        if (kept.has(v) && !(map !== undefined && (v === map.over || v === map.target))) {
+          drop(v, `line ${node.line} uses it other than through a reduction or a comprehension`)
           changed = true
         }
       }
-      for (const v of reductions.outside[node.id] ?? []) level = Math.max(level, known.get(v) ?? 0)
-      for (const v of [...node.writes, ...node.mutates]) known.set(v, Math.max(known.get(v) ?? 0, level))
+    }
+    if (changed) continue
+    const plan = assignRounds(input, kept, maps, restSites, writers, hasEarlyExit)
+    for (const [v, why] of plan.dropped) {
+      drop(v, why)
+      changed = true
+    }
+    if (!changed) {
+      const sites = restSites.filter(x => plan.rounds.has(x.k)).map(({ site, k }) => ({ site, k, round: plan.rounds.get(k) as number }))
+      if (sites.length === 0) return { ...NONE, reasons }
+      return { kept, sites, ...stagesOf(input, kept, sites, maps.map(m => ({ map: m, round: plan.mapRounds.get(m.statement) as number }))), reasons }
     }
   }
-  const sites = restSites.filter(s => kept.has(s.over) && rounds.has(s)).map(site => ({ site, round: rounds.get(site) as number }))
-  const count = Math.max(1, ...sites.map(s => s.round))
-  const stages: Hoist['stages'] = []
-  for (let r = 2; r <= count; r++) {
-    const ofRound = sites.filter(s => s.round === r)
-    const broadcast = [...new Set(ofRound.flatMap(s => s.site.reads.filter(v => isLocal(v, nodes, input))))].sort()
-    const lastStatement = Math.max(...ofRound.map(s => s.site.statement))
-    const statements = stageStatements(broadcast, lastStatement, input, reductions)
-    stages.push({ broadcast, statements })
-  }
-  return { kept, sites, rounds: count, stages, reasons }
+  return { ...NONE, reasons }
 }
 
-/** Why a site cannot run on the chunks, or undefined. */
-function siteProblem (site: ReductionSite, kept: Set<string>, input: HoistInput, writers: (v: string) => number[], known: Map<string, number>, hasEarlyExit: boolean): string | undefined {
-  if (!kept.has(site.over)) return 'is over a collection the aggregator holds anyway'
-  if (site.problem !== undefined) return site.problem
-  for (const v of site.reads) {
-    if (!isLocal(v, input.nodes, input)) continue
-    if (input.chunkLists.has(v) || v === input.param) return `reads all of ${v}`
-    const late = writers(v).filter(w => w >= site.statement)
-    if (late.length > 0) return `reads ${v}, which line ${input.nodes[late[0] ?? 0]?.line ?? 0} changes`
-    const early = writers(v).filter(w => w < input.fused)
-    if (early.length > 0 && !input.combined.has(v)) return `reads ${v}, a value the split part holds per chunk`
+/** Rounds of sites and comprehensions over kept collections, and the collections that cannot stay (with why). */
+function assignRounds (input: HoistInput, kept: Set<string>, maps: ChunkMap[], restSites: Array<{ site: ReductionSite, k: number }>, writers: (v: string) => number[], hasEarlyExit: boolean): { rounds: Map<number, number>, mapRounds: Map<number, number>, dropped: Map<string, string> } {
+  const { nodes, fused, reductions } = input
+  const rounds = new Map<number, number>()
+  const mapRounds = new Map<number, number>()
+  const dropped = new Map<string, string>()
+  // The round after which each local's value is known; the round from which each kept collection exists on the chunks.
+  const known = new Map<string, number>([...input.combined].map(v => [v, 1]))
+  const exists = new Map<string, number>([...input.chunkLists].map(v => [v, 1]))
+  const readsProblem = (reads: string[], statement: number): string | undefined => {
+    for (const v of reads) {
+      if (!isLocal(v, nodes, input)) continue
+      if (kept.has(v) || input.chunkLists.has(v)) return `reads all of ${v}`
+      const late = writers(v).filter(w => w >= statement)
+      if (late.length > 0) return `reads ${v}, which line ${nodes[late[0] ?? 0]?.line ?? 0} changes`
+      if (writers(v).some(w => w < fused) && !input.combined.has(v)) return `reads ${v}, a value the split part holds per chunk`
+    }
+    return undefined
   }
-  const round = 1 + Math.max(0, ...site.reads.map(r => known.get(r) ?? 0))
-  if (round > MAX_ROUNDS) return `would need round ${round} (at most ${MAX_ROUNDS})`
-  if (round > 1 && hasEarlyExit) return 'needs a value computed after the split part, and main may return early before it'
-  return undefined
+  const after = (reads: string[]): number => Math.max(0, ...reads.map(r => known.get(r) ?? 0))
+  for (const node of nodes.slice(fused)) {
+    const map = maps.find(m => m.statement === node.id)
+    let level = 0
+    for (const { site, k } of restSites.filter(x => x.site.statement === node.id)) {
+      if (!kept.has(site.over)) continue
+      const problem = site.problem ?? readsProblem(site.reads, site.statement)
+      const round = Math.max(exists.get(site.over) ?? 1, 1 + after(site.reads))
+      const why = problem ?? (round > MAX_ROUNDS ? `would need round ${round} (at most ${MAX_ROUNDS})` : round > 1 && hasEarlyExit ? 'needs a value computed after the split part, and main may return early before it' : undefined)
+      if (why !== undefined) {
+        dropped.set(site.over, `line ${site.line} \`${short(site.text)}\` ${why}`)
+        continue
+      }
+      rounds.set(k, round)
+      // A site inside a kept comprehension reaches the chunks as a broadcast value, not as part of the statement's level.
+      if (map === undefined || !map.sites.includes(k)) level = Math.max(level, round)
+    }
+    if (map !== undefined) {
+      const inner = map.sites.map(k => rounds.get(k))
+      const problem = readsProblem(map.reads, map.statement)
+      const round = Math.max(exists.get(map.over) ?? 1, 1 + after(map.reads), ...inner.map(r => 1 + (r ?? MAX_ROUNDS)))
+      const why = inner.includes(undefined) ? 'reads a reduction that cannot be computed on the chunks' : problem ?? (round > MAX_ROUNDS ? `would need round ${round} (at most ${MAX_ROUNDS})` : round > 1 && hasEarlyExit ? 'needs a value computed after the split part, and main may return early before it' : undefined)
+      if (why !== undefined) {
+        dropped.set(map.target, `line ${map.line}: the comprehension building it ${why}`)
+        continue
+      }
+      mapRounds.set(map.statement, round)
+      exists.set(map.target, round)
+      continue
+    }
+    for (const v of reductions.outside[node.id] ?? []) level = Math.max(level, known.get(v) ?? 0)
+    for (const v of [...node.writes, ...node.mutates]) known.set(v, Math.max(known.get(v) ?? 0, level))
+  }
+  return { rounds, mapRounds, dropped }
+}
+
+/** What each round's chunk tasks run, and what its stage task computes and broadcasts. */
+function stagesOf (input: HoistInput, kept: Set<string>, sites: HoistedSite[], maps: HoistedMap[]): { maps: HoistedMap[], rounds: number, perRound: Hoist['perRound'] } {
+  const { nodes, reductions } = input
+  const rounds = Math.max(1, ...sites.map(s => s.round))
+  const perRound: Hoist['perRound'] = []
+  const byTarget = new Map(maps.map(m => [m.map.target, m]))
+  for (let r = 1; r <= rounds; r++) {
+    // The comprehensions this round's sites iterate, and those they iterate in turn.
+    const needed = new Set<HoistedMap>()
+    const visit = (v: string): void => {
+      const m = byTarget.get(v)
+      if (m === undefined || needed.has(m)) return
+      needed.add(m)
+      visit(m.map.over)
+    }
+    for (const s of sites.filter(x => x.round === r)) visit(s.site.over)
+    const ordered = [...needed].sort((a, b) => a.map.statement - b.map.statement)
+    const reads = [...sites.filter(x => x.round === r).flatMap(x => x.site.reads), ...ordered.flatMap(m => m.map.reads)]
+    const broadcast = [...new Set(reads.filter(v => isLocal(v, nodes, input) && v !== input.param))].sort()
+    const siteValues = [...new Set(ordered.flatMap(m => m.map.sites))].sort((a, b) => a - b)
+    const last = Math.max(...sites.filter(x => x.round === r).map(x => x.site.statement), ...ordered.map(m => m.map.statement))
+    perRound.push({ maps: ordered, broadcast, siteValues, statements: r === 1 ? [] : stageStatements(broadcast, siteValues, last, input, reductions, kept) })
+  }
+  return { maps, rounds, perRound }
 }
 
 function isLocal (v: string, nodes: DdgNode[], input: HoistInput): boolean {
   return v === input.param || nodes.some(n => n.writes.includes(v) || n.mutates.includes(v))
 }
 
+function short (text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
 /** The rest statements a stage runs: those before `last` that the broadcast values depend on, transitively. */
-function stageStatements (broadcast: string[], last: number, input: HoistInput, reductions: ReductionSites): number[] {
+function stageStatements (broadcast: string[], siteValues: number[], last: number, input: HoistInput, reductions: ReductionSites, kept: Set<string>): number[] {
   const { nodes, fused } = input
   const wanted = new Set(broadcast)
+  for (const k of siteValues) for (const v of reductions.sites[k]?.reads ?? []) wanted.add(v)
   const chosen = new Set<number>()
   for (let s = last - 1; s >= fused; s--) {
     const node = nodes[s] as DdgNode
     if (![...node.writes, ...node.mutates].some(v => wanted.has(v))) continue
     chosen.add(s)
-    for (const v of [...(reductions.outside[s] ?? []), ...node.reads]) if (!input.chunkLists.has(v)) wanted.add(v)
+    for (const v of [...(reductions.outside[s] ?? []), ...node.reads]) if (!input.chunkLists.has(v) && !kept.has(v)) wanted.add(v)
     for (const site of reductions.sites.filter(x => x.statement === s)) for (const v of site.reads) wanted.add(v)
   }
   return [...chosen].sort((a, b) => a - b)
-}
-
-/** How a site's per-chunk values combine: the partials runtime's `_runsurge_site_value` arguments. */
-export function siteCombine (site: ReductionSite): { op: SiteOp, start: string } {
-  return { op: site.op, start: site.op === 'len' ? '0' : site.startValue ?? '0' }
 }

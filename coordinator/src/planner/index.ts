@@ -334,7 +334,7 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
     over: site.over,
     round,
     sends: site.op === 'sum' || site.op === 'len' ? `its ${site.op} (added in chunk order)` : site.op === 'min' || site.op === 'max' ? `its first ${site.op === 'min' ? 'smallest' : 'largest'} element` : `its ${site.op} (the first deciding chunk wins)`,
-    reads: site.reads.filter(r => hoist.stages[round - 2]?.broadcast.includes(r) === true)
+    reads: site.reads.filter(r => hoist.perRound[round - 1]?.broadcast.includes(r) === true)
   }))
   return {
     level: 3,
@@ -346,7 +346,8 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
         : `${split.layout.param} is read only through reductions, computed on each chunk`,
       ...(hoist.kept.size > 0 ? [`${[...hoist.kept].join(', ')} stay${hoist.kept.size === 1 ? 's' : ''} on the chunks: ${sites.length} reduction${sites.length === 1 ? '' : 's'} of the rest of main run there (${sites.map(x => `line ${x.line} ${x.op}(${x.over}) in round ${x.round}`).join(', ')})`] : []),
       ...hoist.reasons,
-      ...hoist.stages.map((stage, i) => `round ${i + 2} needs ${stage.broadcast.join(', ')}, computed from round ${i + 1 === 1 ? '1' : `1-${i + 1}`} by a stage task (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')}) and broadcast; its chunk tasks run where round 1's ran`),
+      ...hoist.maps.map(m => `line ${m.map.line}: ${m.map.target} is built on each chunk from ${m.map.over}${m.round > 1 ? ` in round ${m.round}` : ''}, never sent`),
+      ...hoist.perRound.slice(1).map((stage, i) => `round ${i + 2} needs ${[...stage.broadcast, ...stage.siteValues.map(k => `the value of \`${report.reductions?.sites[k]?.text ?? '?'}\``)].join(', ')}: a stage task computes ${stage.statements.length > 0 ? `them (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')})` : 'them'} from the rounds before and broadcasts them; its chunk tasks run where round 1's ran`),
       ...(split.outputs.length > 0 ? [`the aggregator combines in chunk order: ${split.outputs.map(o => `${o.variable === '_runsurge_result' ? 'the return value' : o.variable} (${describe(o.partial)})`).join(', ')}`] : []),
       ...(rest !== undefined ? [`line ${rest.line} onwards runs once in the aggregator${split.stop !== undefined ? `: ${split.stop}` : ''}`] : []),
       forced
@@ -358,7 +359,7 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
     chunkTask: { script: chunkScript(split), memoryBytes: perChunk },
     finalTask: { script: finalScript(split), entry: 'aggregate', memoryBytes: final.bytes },
     ...(hoist.rounds > 1
-      ? { rounds: hoist.stages.map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes }, chunk: { script: roundChunkScript(split, i + 2), memoryBytes: perChunk } })) }
+      ? { rounds: hoist.perRound.slice(1).map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes }, chunk: { script: roundChunkScript(split, i + 2), memoryBytes: perChunk } })) }
       : {}),
     sites,
     fused: split.blocks.map(b => ({ block: b.id, lines: [b.startLine, b.endLine] })),

@@ -6,6 +6,7 @@ import datetime as _runsurge_datetime
 import decimal as _runsurge_decimal
 import enum as _runsurge_enum
 import fractions as _runsurge_fractions
+import heapq as _runsurge_heapq
 import operator as _runsurge_operator
 import re as _runsurge_re
 
@@ -625,31 +626,78 @@ def _runsurge_release(parts, count):
             p[i] = None
 
 
-def _runsurge_site_value(values, op, start):
-    """A hoisted site's value from its per-chunk partials, in chunk order, as the sequential call would give it."""
+def _runsurge_first(xs):
+    return xs[0] if len(xs) > 0 else _runsurge_NOVALUE
+
+
+def _runsurge_last(xs):
+    return xs[-1] if len(xs) > 0 else _runsurge_NOVALUE
+
+
+def _runsurge_truth(xs):
+    return len(xs) > 0
+
+
+def _runsurge_top(op, k, iterable, key):
+    """heapq.nlargest/nsmallest(k, iterable, key) on one chunk, as [k, [[key, element], …]] in the order they rank."""
+    pick = _runsurge_heapq.nlargest if op == 'nlargest' else _runsurge_heapq.nsmallest
+    if key is None:
+        return [k, [[x, x] for x in pick(k, iterable)]]
+    return [k, [[key(x), x] for x in pick(k, iterable, key=key)]]
+
+
+def _runsurge_site_value(values, op, start, default=None):
+    """A hoisted site's value from its per-chunk partials, in chunk order, as the sequential expression would give it."""
     if op in ('any', 'all'):
         return _runsurge_decide([[v[1] if v[0] == 'value' else v] for v in values], 0, op)
     for v in values:
         if v[0] != 'value':
             _runsurge_raise_partial(v)
-    parts = [[v[1]] for v in values]
+    got = [v[1] for v in values]
     if op in ('sum', 'len'):
-        return _runsurge_add(parts, 0, start)
-    return _runsurge_pick(parts, 0, op)
+        return _runsurge_add([[x] for x in got], 0, start)
+    if op == 'truth':
+        return any(got)
+    if op in ('first', 'last'):
+        present = [x for x in got if x is not _runsurge_NOVALUE]
+        if not present:
+            raise IndexError('list index out of range')
+        return present[0] if op == 'first' else present[-1]
+    if op in ('nlargest', 'nsmallest'):
+        # Each chunk's best k in rank order; a stable sort of them in chunk order ranks ties as one run would.
+        pairs = [pair for x in got for pair in x[1]]
+        k = got[0][0] if got else 0
+        ranked = sorted(pairs, key=lambda pair: pair[0], reverse=op == 'nlargest')
+        return [pair[1] for pair in ranked[:max(0, k)]]
+    if default is not None and all(x is _runsurge_NOVALUE for x in got):
+        return default()
+    return _runsurge_pick([[x] for x in got], 0, op)
 
 
 def _runsurge_site_table(rounds, specs):
     """`_runsurge_site(k)`: hoisted site k's combined value (computed once), raising where the sequential run would."""
     cache = {}
 
-    def site(k):
+    def site(k, default=None):
         if k in cache:
             return cache[k]
         r, i, op, start = specs[k]
         if r >= len(rounds):
-            raise RuntimeError('RunSurge: reduction %d was not computed in this task' % k)
-        value = _runsurge_site_value([p[i] for p in rounds[r]], op, start)
-        cache[k] = value
+            raise RuntimeError('RunSurge: reduction %d was not computed before this task' % k)
+        value = _runsurge_site_value([p[i] for p in rounds[r]], op, start, default)
+        if default is None:
+            cache[k] = value
         return value
+
+    return site
+
+
+def _runsurge_broadcast_sites(values):
+    """`_runsurge_site(k)` on a later round's chunk: the values the stage task computed (or the exception it met)."""
+    def site(k, default=None):
+        v = values[k]
+        if v[0] != 'value':
+            _runsurge_raise_partial(v)
+        return v[1]
 
     return site
