@@ -52,7 +52,10 @@ interface Plan {
 }
 
 interface RunOutcome {
-  /** One word for the summary: ok-L1, ok-L3, WRONG, does_not_fit, failed. */
+  /**
+   * One word for the summary: ok-L1, ok-L3, WRONG, does_not_fit (refused at planning), ran_out (planned, then
+   * out of memory at run time), failed.
+   */
   kind: string
   /** What the table prints. */
   text: string
@@ -121,23 +124,23 @@ function inputFile (program: ReachProgram, label: string): string {
 }
 
 /**
- * Grows the input from `start` bytes until python3 peaks at TARGET_PEAK or more, each next size from a line through
- * BASE_PEAK and the last measurement; shrinks it when the first guess lands far above ENOUGH_PEAK.
+ * Grows the input from `start` (a size in bytes, or a cached element count) until python3 peaks at TARGET_PEAK or
+ * more, each next size from a line through BASE_PEAK and the last measurement; shrinks it when the first try lands
+ * far above ENOUGH_PEAK. With `fixed`, measures `start` only.
  */
-async function sizeInput (program: ReachProgram, path: string, start: number, seed: number, fixed: boolean): Promise<Sized> {
-  let bytes = start
+async function sizeInput (program: ReachProgram, path: string, start: { bytes: number } | { elements: number }, seed: number, fixed: boolean): Promise<Sized> {
+  let input = 'elements' in start ? { text: program.input(start.elements, seed), elements: start.elements } : inputOfBytes(program, start.bytes, seed)
   for (let tries = 1; ; tries++) {
-    const { text, elements } = inputOfBytes(program, bytes, seed)
-    await writeFile(path, text)
+    await writeFile(path, input.text)
     const measured = await sequential(program, path)
-    const sized = { bytes: Buffer.byteLength(text), elements, peakBytes: measured.peakBytes, expected: measured.expected, pythonMs: measured.ms }
+    const sized = { bytes: Buffer.byteLength(input.text), elements: input.elements, peakBytes: measured.peakBytes, expected: measured.expected, pythonMs: measured.ms }
     const low = measured.peakBytes < TARGET_PEAK
     const high = measured.peakBytes > ENOUGH_PEAK && tries === 1
-    if (fixed || (!low && !high) || tries >= MAX_TRIES || (low && bytes >= MAX_INPUT)) return sized
+    if (fixed || (!low && !high) || tries >= MAX_TRIES || (low && sized.bytes >= MAX_INPUT)) return sized
     const perByte = Math.max(1e-3, (measured.peakBytes - BASE_PEAK) / sized.bytes)
     const wanted = (TARGET_PEAK * 1.06 - BASE_PEAK) / perByte
     // Growing: at least 10% more each time so that a poor estimate still converges.
-    bytes = Math.min(MAX_INPUT, Math.round(low ? Math.max(wanted, sized.bytes * 1.1) : wanted))
+    input = inputOfBytes(program, Math.min(MAX_INPUT, Math.round(low ? Math.max(wanted, sized.bytes * 1.1) : wanted)), seed)
   }
 }
 
@@ -162,6 +165,14 @@ function roundsOf (plan: Plan): number {
   return typeof plan.rounds === 'number' ? plan.rounds : 1
 }
 
+/**
+ * The variables whose whole lists the chunks send to the aggregator, read from the plan's reasons ("the aggregator
+ * combines in chunk order: top (max of …), xs (concatenated)"): where a partial would do, issue 14 wants none.
+ */
+function shippedLists (plan: Plan): string[] {
+  return (plan.reasons ?? []).flatMap(reason => [...reason.matchAll(/(\w+) \(concatenated\)/g)].map(m => m[1] ?? ''))
+}
+
 async function runsurge (program: ReachProgram, input: string, expected: string): Promise<RunOutcome> {
   const exited = await run(process.execPath, [join(ROOT, 'bin', 'runsurge.js'), 'run', reachPath(program), '--input', input,
     '--nodes', String(NODES), '--node-memory', `${NODE_MEMORY_MIB}MB`, '--json'])
@@ -174,19 +185,27 @@ async function runsurge (program: ReachProgram, input: string, expected: string)
   const plan = (parsed.plan ?? {}) as Plan
   if (parsed.status !== 'completed' || resultText === undefined) {
     const error = (parsed.error ?? { code: String(parsed.status), message: '' }) as { code: string, message: string }
-    if (error.code === 'does_not_fit') return { kind: 'does_not_fit', text: `does_not_fit: ${error.message.slice(0, 110)}`, error, plan, wallMs }
+    // Refused at planning, or (the analyzer's estimate too low) planned and then out of memory in a task.
+    if (error.code === 'does_not_fit' && /ran out of memory/.test(error.message)) return { kind: 'ran_out', text: `does_not_fit at run time: ${error.message.slice(0, 80)}`, error, plan, wallMs }
+    if (error.code === 'does_not_fit') return { kind: 'does_not_fit', text: `does_not_fit: ${error.message.slice(0, 90)}`, error, plan, wallMs }
     return { kind: 'failed', text: `failed: ${error.code}`, error, plan, wallMs }
   }
   const difference = resultDifference(expected, resultText)
   if (difference !== undefined) return { kind: 'WRONG', text: `WRONG ${difference}`, difference, plan, wallMs }
   const level = plan.level ?? 0
   const rounds = level === 3 ? ` rounds=${roundsOf(plan)}` : ''
-  return { kind: `ok-L${level}`, text: `ok L${level}${rounds}`, plan, wallMs }
+  const lists = shippedLists(plan)
+  return { kind: `ok-L${level}`, text: `ok L${level}${rounds}${lists.length > 0 ? ` (aggregator gets lists: ${lists.join(', ')})` : ''}`, plan, wallMs }
 }
 
-async function readSizes (): Promise<Record<string, { bytes: number, peakBytes: number, seed: number }>> {
+/** The large input chosen for each program: its element count, for the seed it was measured with. */
+type SizeCache = Record<string, { elements: number, bytes: number, peakBytes: number, seed: number }>
+
+async function readSizes (): Promise<SizeCache> {
   if (!existsSync(SIZES)) return {}
-  return JSON.parse(await readFile(SIZES, 'utf8')) as Record<string, { bytes: number, peakBytes: number, seed: number }>
+  const cache = JSON.parse(await readFile(SIZES, 'utf8')) as SizeCache
+  // An entry of an older format (no element count) is measured again.
+  return Object.fromEntries(Object.entries(cache).filter(([, entry]) => typeof entry.elements === 'number'))
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
@@ -210,6 +229,7 @@ async function main (): Promise<void> {
   const sizes = values.remeasure ? {} : await readSizes()
 
   process.stdout.write(`${programs.length} programs on ${NODES} nodes offering ${NODE_MEMORY_MIB} MiB; large inputs peak at ≥ ${mib(TARGET_PEAK)} MiB in python3\n`)
+  process.stdout.write('per program: its large input, python3\'s peak on it, runsurge\'s wall time (python3\'s), the result at 200 elements, the outcome at the large size\n')
   const rows: Row[] = []
   for (const program of programs) {
     const small = inputFile(program, 'small')
@@ -218,10 +238,10 @@ async function main (): Promise<void> {
 
     const large = inputFile(program, 'large')
     const cached = sizes[program.file]
-    const start = fixedBytes ?? (cached?.seed === seed ? cached.bytes : FIRST_GUESS)
+    const start = fixedBytes !== undefined ? { bytes: fixedBytes } : cached?.seed === seed ? { elements: cached.elements } : { bytes: FIRST_GUESS }
     const sized = await sizeInput(program, large, start, seed, fixedBytes !== undefined)
     if (fixedBytes === undefined) {
-      sizes[program.file] = { bytes: sized.bytes, peakBytes: sized.peakBytes, seed }
+      sizes[program.file] = { elements: sized.elements, bytes: sized.bytes, peakBytes: sized.peakBytes, seed }
       await writeFile(SIZES, JSON.stringify(sizes, null, 2) + '\n')
     }
     const largeOutcome = await runsurge(program, large, sized.expected)
@@ -241,8 +261,8 @@ async function main (): Promise<void> {
     }
     rows.push(row)
     process.stdout.write(`${program.file.padEnd(38)} ${mib(row.inputBytes).padStart(6)} MiB  peak ${mib(row.pythonPeakBytes).padStart(6)} MiB  ` +
-      `${largeOutcome.text.padEnd(24)}  ${seconds(largeOutcome.wallMs).padStart(6)} (python3 ${seconds(row.pythonMs)})  ` +
-      `small: ${smallOutcome.kind.startsWith('ok') ? 'ok' : smallOutcome.text}\n`)
+      `${seconds(largeOutcome.wallMs).padStart(6)} (python3 ${seconds(row.pythonMs)})  small: ${smallOutcome.kind.startsWith('ok') ? 'ok' : smallOutcome.text}  ` +
+      `${largeOutcome.text}\n`)
   }
   await writeFile(RESULTS, JSON.stringify(rows, null, 2) + '\n')
 
