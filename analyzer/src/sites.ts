@@ -25,7 +25,6 @@ export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | '
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 
-
 /** A reduction over a local collection, where it stands in a statement of main. */
 export interface ReductionSite {
   /** The DDG statement that holds it. */
@@ -80,7 +79,6 @@ export interface ReductionSites {
   /** `outside[s]`: main's locals statement `s` mentions outside its sites (reads, writes, attribute roots). */
   outside: string[][]
 }
-
 
 /** Finds every reduction site and chunk map in main's statements. */
 export function findSites (graph: DdgWithSyntax, ctx: EffectContext): ReductionSites {
@@ -204,8 +202,10 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
 /** The site a node is, or undefined when it is not a reduction over one of main's locals. */
 function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext): ReductionSite | undefined {
   const parent = enclosing.at(-1)
-  const found = node.kind === 'call' ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx)
-    : node.kind === 'subscript' ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx)
+  const found = node.kind === 'call'
+    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx)
+    : node.kind === 'subscript'
+      ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx)
       : node.kind === 'identifier' ? truthSite(node, parent, locals) : undefined
   if (found === undefined || !locals.has(found.over)) return undefined
   const { op, over, chunk, reads, problem, startValue, defaultText } = found

@@ -15,6 +15,7 @@ import type { AnalysisReport } from '../../analyzer/src/index.ts'
 import { MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, planAuto } from '../src/planner/index.ts'
 import type { AutoPlan, PlanInput } from '../src/planner/index.ts'
 import { WORDS, int, intOrFloat, jsonl, lines, pick, random } from '../../test/fixtures/auto-corpus/corpus.ts'
+import { reachPath, reachProgram } from '../../test/fixtures/reach-corpus/corpus.ts'
 
 const run = promisify(execFile)
 const PYTHON = '/usr/bin/python3'
@@ -392,5 +393,77 @@ describe('generated code', () => {
     expect(final).toContain("'+', (0.0))")
     expect(final).toMatch(/def aggregate\(_runsurge_results\):[\s\S]*return \{"total": total/)
     expect(final).not.toMatch(/def main\(/)
+  })
+})
+
+describe('planAuto hoists the reductions of the rest of main into the chunks (issue 14), run with python3', () => {
+  /**
+   * Reach-corpus programs (test/fixtures/reach-corpus/, written the way users write them) whose every use of a
+   * split collection after the split part is a reduction or a comprehension over it: level 3, the collections never
+   * sent, rounds where a pass needs an earlier pass's value; the result python3's, at two sizes and uneven chunks.
+   */
+  const HOISTED: Array<{ file: string, rounds: number }> = [
+    { file: '01-return-dict-summary.py', rounds: 1 },
+    { file: '02-return-tuple-mixed.py', rounds: 1 },
+    { file: '03-mean-one-liner.py', rounds: 1 },
+    { file: '05-variance-two-pass.py', rounds: 2 }
+  ]
+  for (const { file, rounds } of HOISTED) {
+    it(`${file}: level 3 in ${rounds} round${rounds === 1 ? '' : 's'}, no collection sent to the aggregator, python3's result`, async () => {
+      const program = reachProgram(file)
+      const src = await readFile(reachPath(program), 'utf8')
+      await Promise.all([6_000, 30_000].map(async (n, i) => {
+        const text = program.input(n, 4100 + i)
+        const { report, elements } = analyzeFor(src, text, program.ext)
+        const { plan, memory } = forcedPlan({ source: src, report, format: FORMATS[program.ext], inputBytes: Buffer.byteLength(text), elements }, 3)
+        expect(plan.level, plan.reasons.join('\n')).toBe(3)
+        expect(1 + (plan.rounds?.length ?? 0), plan.reasons.join('\n')).toBe(rounds)
+        expect(plan.sites?.length).toBeGreaterThan(0)
+        expect(plan.finalTask.memoryBytes).toBeLessThanOrEqual(memory)
+        for (const round of plan.rounds ?? []) expect(round.chunk.memoryBytes).toBeLessThanOrEqual(memory)
+        const outcome = await execute(`reach-${file}-${n}`, src, text, program.ext, plan, i === 1)
+        expect(outcome.where, `${file} at ${n} elements, ${plan.chunks} chunks:\nsequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+        expect(outcome.equal).toBe(true)
+        // Partials only: a few hundred bytes per chunk and round, whatever the input size.
+        expect(outcome.partialBytes).toBeLessThan(plan.chunks * rounds * 600)
+      }))
+    })
+  }
+
+  it('sends O(chunks) bytes, not the list, for return {"n": len(ys), "total": sum(ys)}, at any size', async () => {
+    const src = 'def main(data):\n    ys = [int(s) * 3 for s in data]\n    return {"n": len(ys), "total": sum(ys)}\n'
+    const sizes: number[] = []
+    for (const n of [20_000, 80_000]) {
+      const text = lines(n, 77, r => `${int(r, -1e9, 1e9)}`)
+      const { report, elements } = analyzeFor(src, text, 'txt')
+      const { plan } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+      expect(plan.level).toBe(3)
+      const outcome = await execute(`reach-bytes-${n}`, src, text, 'txt', plan, false)
+      expect(outcome.equal).toBe(true)
+      sizes.push(outcome.partialBytes / plan.chunks)
+    }
+    // Per chunk, the same few dozen bytes at 4 times the elements.
+    for (const perChunk of sizes) expect(perChunk).toBeLessThan(200)
+  })
+
+  it('keeps exception order: a reduction that raises is raised only where the sequential run evaluates it', async () => {
+    const src = [
+      'def main(data):',
+      '    xs = [int(s) for s in data]',
+      '    if not xs:',
+      '        return None',
+      '    m = sum(xs) / len(xs)',
+      '    small = min((x for x in xs if x > 10 ** 12), default=-1)',
+      '    return {"m": m, "first": xs[0], "last": xs[-1], "small": small, "top": sorted(xs, reverse=True)[:3], "any": any(x > m for x in xs)}',
+      ''
+    ].join('\n')
+    const text = lines(30_000, 5, r => `${int(r, -500, 500)}`)
+    const { report, elements } = analyzeFor(src, text, 'txt')
+    const { plan } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+    expect(plan.level, plan.reasons.join('\n')).toBe(3)
+    // main may return early (`if not xs: return None`): no later round, `any(x > m …)` runs in the aggregator.
+    expect(plan.rounds, plan.reasons.join('\n')).toBeUndefined()
+    const outcome = await execute('reach-order', src, text, 'txt', plan, true)
+    expect(outcome.where, `sequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
   })
 })

@@ -151,8 +151,13 @@ function formatPlan (plan: PlanOutput): string[] {
     lines.push(`  does not fit: ${plan.error.message}`)
     return lines
   }
-  lines.push(`  level ${plan.level}, ${plan.tasks} task${plan.tasks === 1 ? '' : 's'}${plan.level === 3 ? ` (${plan.chunks} chunks and an aggregator)` : ''}`)
+  const rounds = plan.rounds ?? 1
+  lines.push(`  level ${plan.level}, ${plan.tasks} task${plan.tasks === 1 ? '' : 's'}${plan.level === 3 ? ` (${plan.chunks} chunks${rounds > 1 ? ` in ${rounds} rounds, ${rounds - 1} stage task${rounds === 2 ? '' : 's'}` : ''} and an aggregator)` : ''}`)
   for (const reason of plan.reasons) lines.push(`  - ${reason}`)
+  if (plan.sites !== undefined && plan.sites.length > 0) {
+    lines.push('  Reductions computed on the chunks:')
+    for (const site of plan.sites) lines.push(`    line ${site.line}, round ${site.round}: ${site.text} — each chunk sends ${site.sends}${site.reads.length > 0 ? `; reads ${site.reads.join(', ')} (broadcast)` : ''}`)
+  }
   return lines
 }
 
