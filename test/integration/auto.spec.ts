@@ -17,6 +17,8 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CORPUS, NAN_MIN_LOOP, SEQUENTIAL_DRIVER, inputOfSize, program, programPath } from '../fixtures/auto-corpus/corpus.ts'
 import type { CorpusProgram } from '../fixtures/auto-corpus/corpus.ts'
+import { difference, parseExact, resultDifference } from '../fixtures/reach-corpus/compare.ts'
+import type { JsonNumber } from '../fixtures/reach-corpus/compare.ts'
 import { BIN, ROOT, kill, runsurge, serverSentEvents, tempDir } from '../helpers/index.ts'
 import type { RunsurgeProcess } from '../helpers/index.ts'
 
@@ -56,66 +58,9 @@ interface JobView {
 // ---------------------------------------------------------------------------------------------------------------
 // Exact comparison of JSON results
 
-/** A JSON number kept as its text: Python's ints have any size and its floats always show `.` or `e`. */
-class JsonNumber {
-  constructor (readonly source: string) {}
-  get isFloat (): boolean { return /[.eE]/.test(this.source) }
-}
-
-/** Parses JSON keeping every number's source text (JSON.parse source access, Node.js 21+). */
-function parseExact (text: string): unknown {
-  return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
-    typeof value === 'number' ? new JsonNumber(context?.source ?? String(value)) : value)
-}
-
-function hasFloat (value: unknown): boolean {
-  if (value instanceof JsonNumber) return value.isFloat
-  if (Array.isArray(value)) return value.some(hasFloat)
-  if (value !== null && typeof value === 'object') return Object.values(value).some(hasFloat)
-  return false
-}
-
-/**
- * Where `actual` differs from `expected` (a path and both values), or undefined when they are the same: same
- * types (int vs float included), same key order, ints and strings exactly, floats within 1e-9 relative.
- */
-function difference (expected: unknown, actual: unknown, path = 'result'): string | undefined {
-  const show = (v: unknown): string => (v instanceof JsonNumber ? v.source : JSON.stringify(v) ?? String(v)).slice(0, 200)
-  const differs = `${path}: python3 ${show(expected)}, runsurge ${show(actual)}`
-  if (expected instanceof JsonNumber || actual instanceof JsonNumber) {
-    if (!(expected instanceof JsonNumber) || !(actual instanceof JsonNumber) || expected.isFloat !== actual.isFloat) return differs
-    if (!expected.isFloat) return expected.source === actual.source ? undefined : differs
-    const a = Number(expected.source)
-    const b = Number(actual.source)
-    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) ? undefined : differs
-  }
-  if (Array.isArray(expected) || Array.isArray(actual)) {
-    if (!Array.isArray(expected) || !Array.isArray(actual)) return differs
-    if (expected.length !== actual.length) return `${path}: python3 has ${expected.length} elements, runsurge ${actual.length}`
-    for (const [i, item] of expected.entries()) {
-      const where = difference(item, actual[i], `${path}[${i}]`)
-      if (where !== undefined) return where
-    }
-    return undefined
-  }
-  if (expected !== null && typeof expected === 'object' && actual !== null && typeof actual === 'object') {
-    const keys = Object.keys(expected)
-    if (JSON.stringify(keys) !== JSON.stringify(Object.keys(actual))) return `${path}: python3 keys ${show(keys)}, runsurge keys ${show(Object.keys(actual))}`
-    for (const key of keys) {
-      const where = difference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${path}[${JSON.stringify(key)}]`)
-      if (where !== undefined) return where
-    }
-    return undefined
-  }
-  return expected === actual ? undefined : differs
-}
-
 /** Asserts that runsurge's result text is python3's: the same text when python3's has no float, else `difference`. */
 function expectSameResult (expectedText: string, actualText: string, what: string): void {
-  const expected = parseExact(expectedText)
-  const where = difference(expected, parseExact(actualText))
-  expect(where, what).toBeUndefined()
-  if (!hasFloat(expected)) expect(actualText === expectedText, `${what}: the JSON text differs`).toBe(true)
+  expect(resultDifference(expectedText, actualText), what).toBeUndefined()
 }
 
 /** `main(data)` once, in plain python3, on the whole file: the result JSON text. */
