@@ -100,6 +100,8 @@ export async function jsonArrayToLines (source: string, target: string): Promise
     await finished(out)
     return count
   } catch (err) {
+    // A write still in flight fails with ERR_STREAM_DESTROYED once destroyed: the file is abandoned anyway.
+    out.on('error', () => {})
     out.destroy()
     throw err
   }
