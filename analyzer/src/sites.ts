@@ -169,14 +169,8 @@ function elementCode (comp: PyNode, ctx: EffectContext): { over: string, at: num
   const iterable = firstFor === undefined ? undefined : afterToken(firstFor, 'in')
   const src = iterable === undefined ? undefined : unparen(iterable)
   if (firstFor === undefined || firstFor.children[0]?.kind === 'async' || src?.kind !== 'identifier') return undefined
-  const reads = new Set<string>()
-  let problem: string | undefined
-  const add = (code: PyNode, bound: ReadonlySet<string>): void => {
-    const eff = effectsOf(code, ctx, bound)
-    for (const r of eff.reads) reads.add(r)
-    if (problem === undefined && eff.impure.length > 0) problem = `its element code is impure: ${eff.impure[0] ?? ''}`
-    if (problem === undefined && (eff.writes.size > 0 || eff.yields)) problem = `its element code changes ${[...eff.writes].join(', ')}`
-  }
+  const reads = new Reads(ctx)
+  const add = (code: PyNode, bound: ReadonlySet<string>): void => { reads.add(code, bound) }
   const bound = new Set(targetNames(afterToken(firstFor, 'for') ?? firstFor))
   for (const clause of clauses) {
     if (clause === firstFor) continue
@@ -187,7 +181,7 @@ function elementCode (comp: PyNode, ctx: EffectContext): { over: string, at: num
     }
   }
   for (const clause of clauses) if (clause.kind !== 'for_in_clause') add(clause, bound)
-  return { over: src.text, at: src.sg.range().start.index, reads: [...reads], ...(problem !== undefined ? { problem } : {}) }
+  return { over: src.text, at: src.sg.range().start.index, reads: [...reads.names], ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
 }
 
 /** Visits nodes depth first; `visit` returns false to skip a node's children. `enclosing` is the path above. */

@@ -144,7 +144,7 @@ function assignRounds (input: HoistInput, kept: Set<string>, maps: ChunkMap[], r
       if (!kept.has(site.over)) continue
       const problem = site.problem ?? readsProblem(site.reads, site.statement)
       const round = Math.max(exists.get(site.over) ?? 1, 1 + after(site.reads))
-      const why = problem ?? (round > MAX_ROUNDS ? `would need round ${round} (at most ${MAX_ROUNDS})` : round > 1 && hasEarlyExit ? 'needs a value computed after the split part, and main may return early before it' : undefined)
+      const why = problem ?? roundProblem(round, hasEarlyExit)
       if (why !== undefined) {
         dropped.set(site.over, `line ${site.line} \`${short(site.text)}\` ${why}`)
         continue
@@ -157,7 +157,7 @@ function assignRounds (input: HoistInput, kept: Set<string>, maps: ChunkMap[], r
       const inner = map.sites.map(k => rounds.get(k))
       const problem = readsProblem(map.reads, map.statement)
       const round = Math.max(exists.get(map.over) ?? 1, 1 + after(map.reads), ...inner.map(r => 1 + (r ?? MAX_ROUNDS)))
-      const why = inner.includes(undefined) ? 'reads a reduction that cannot be computed on the chunks' : problem ?? (round > MAX_ROUNDS ? `would need round ${round} (at most ${MAX_ROUNDS})` : round > 1 && hasEarlyExit ? 'needs a value computed after the split part, and main may return early before it' : undefined)
+      const why = inner.includes(undefined) ? 'reads a reduction that cannot be computed on the chunks' : problem ?? roundProblem(round, hasEarlyExit)
       if (why !== undefined) {
         dropped.set(map.target, `line ${map.line}: the comprehension building it ${why}`)
         continue
@@ -196,6 +196,13 @@ function stagesOf (input: HoistInput, kept: Set<string>, sites: HoistedSite[], m
     perRound.push({ maps: ordered, broadcast, siteValues, statements: r === 1 ? [] : stageStatements(broadcast, siteValues, last, input, reductions, kept) })
   }
   return { maps, rounds, perRound }
+}
+
+/** Why code cannot run in `round`, or undefined. */
+function roundProblem (round: number, hasEarlyExit: boolean): string | undefined {
+  if (round > MAX_ROUNDS) return `would need round ${round} (at most ${MAX_ROUNDS})`
+  if (round > 1 && hasEarlyExit) return 'needs a value computed after the split part, and main may return early before it'
+  return undefined
 }
 
 function isLocal (v: string, nodes: DdgNode[], input: HoistInput): boolean {
