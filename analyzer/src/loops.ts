@@ -1,0 +1,306 @@
+/**
+ * Loops that map or reduce a collection element by element: `acc = init …; for x in xs: <update acc per element>`.
+ * The loop body may bind per-element temporaries, branch, nest inner loops over per-element values and call pure
+ * code; each accumulator must start from a plain initial value right before the loop and be updated only in one way
+ * (see `AccumulatorOp`), never read while the loop runs.
+ */
+import { ASSOCIATIVE_OPERATORS } from './builtins.ts'
+import type { EffectContext, Effects } from './effects.ts'
+import { effectsOf, targetNames } from './effects.ts'
+import { afterToken, lineOf, namedChildren, textOf, unparen } from './syntax.ts'
+import type { PyNode } from './syntax.ts'
+
+/**
+ * How a loop or expression accumulates. Map operations: `append`, `extend` (flat map), `setitem`
+ * (`d[k] = v`, merged in order), `collect` (a comprehension or `map`/`filter`). Reductions: the operator
+ * (`+`, `*`, `|`, `&`, `^`) or builtin (`sum`, `len`, `min`, `max`, `any`, `all`).
+ */
+export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all'
+
+/** A variable a map or reduce produces. */
+export interface Accumulator {
+  variable: string
+  op: AccumulatorOp
+  /** Source of the initial value (`0`, `[]`, `float('inf')`); for builtins, the identity used to combine partials. */
+  init: string
+}
+
+const LIST_INITS = /^(\[\s*\]|list\(\s*\))$/
+const DICT_INITS = /^(\{\s*\}|dict\(\s*\))$/
+
+export interface Form {
+  class: 'map' | 'reduce'
+  source: string
+  combine: 'concat' | 'merge' | 'reduce'
+  accumulators: Accumulator[]
+  broadcast: string[]
+}
+
+export interface LoopResult {
+  form?: Form
+  inits: number[]
+  reason: string
+}
+
+interface LoopEnv {
+  bound: Set<string>
+  temps: Set<string>
+  accumulators: Map<string, AccumulatorOp>
+  reads: Set<string>
+  fail?: string
+}
+
+/** Recognises `acc = init …; for x in xs: <append/update acc per element>`. */
+export function loopForm (stmts: PyNode[], index: number, collections: ReadonlySet<string>, ctx: EffectContext, laterReads: ReadonlySet<string>): LoopResult {
+  const loop = stmts[index]
+  if (loop === undefined) return { inits: [], reason: 'no loop' }
+  if (loop.children[0]?.kind === 'async') return { inits: [], reason: 'async loop' }
+  if (loop.children.some(c => c.kind === 'else_clause')) return { inits: [], reason: 'for…else depends on how the loop ended' }
+  const left = afterToken(loop, 'for')
+  const right = afterToken(loop, 'in')
+  const src = right === undefined ? undefined : unparen(right)
+  if (src?.kind !== 'identifier' || !collections.has(src.text)) {
+    return { inits: [], reason: `the loop does not iterate over a collection variable directly (${right === undefined ? '?' : textOf(right)})` }
+  }
+  const targets = left === undefined ? [] : targetNames(left)
+  if (targets.length === 0) return { inits: [], reason: 'unsupported loop target' }
+  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set() }
+  const body = loop.children.find(c => c.kind === 'block')
+  if (body !== undefined) walkBody(body, env, ctx)
+  if (env.fail !== undefined) return { inits: [], reason: env.fail }
+  if (env.accumulators.size === 0) return { inits: [], reason: 'the loop accumulates nothing' }
+  for (const name of [...targets, ...env.temps]) {
+    if (laterReads.has(name)) return { inits: [], reason: `${name} is read after the loop, where it holds the last element's value` }
+  }
+  if (env.reads.has(src.text)) return { inits: [], reason: `the loop body reads all of ${src.text} per element` }
+  for (const acc of env.accumulators.keys()) {
+    if (env.reads.has(acc)) return { inits: [], reason: `the loop reads ${acc} while accumulating it (a prefix dependence)` }
+    if (env.temps.has(acc)) return { inits: [], reason: `${acc} is both a per-element temporary and an accumulator` }
+  }
+  const ops = [...env.accumulators.values()]
+  const mapOps = ops.filter(o => o === 'append' || o === 'extend' || o === 'setitem')
+  if (mapOps.length > 0 && mapOps.length < ops.length) return { inits: [], reason: 'the loop mixes a map (append) with a reduction' }
+  const kind: 'map' | 'reduce' = mapOps.length > 0 ? 'map' : 'reduce'
+  if (kind === 'map' && ops.includes('setitem') && ops.some(o => o !== 'setitem')) return { inits: [], reason: 'the loop fills both lists and dicts' }
+
+  // Each accumulator needs an initialiser before the loop, with nothing touching it in between.
+  const inits: number[] = []
+  const accumulators: Accumulator[] = []
+  for (const [acc, op] of env.accumulators) {
+    let found: number | undefined
+    for (let j = index - 1; j >= 0; j--) {
+      const stmt = stmts[j]
+      if (stmt === undefined) continue
+      const eff = effectsOf(stmt, ctx)
+      if (eff.writes.has(acc)) {
+        found = j
+        break
+      }
+      if (eff.reads.has(acc)) return { inits: [], reason: `${acc} is used between its initialisation and the loop` }
+    }
+    const initStmt = found === undefined ? undefined : stmts[found]
+    const assigned = initStmt === undefined ? undefined : assignmentOf(initStmt)
+    if (found === undefined || assigned === undefined || assigned.target !== acc) return { inits: [], reason: `${acc} is not initialised by a plain assignment before the loop` }
+    const init = textOf(assigned.value)
+    const initEff = effectsOf(assigned.value, ctx)
+    if (op === 'append' || op === 'extend' ? !LIST_INITS.test(init) : op === 'setitem' ? !DICT_INITS.test(init) : initEff.impure.length > 0) {
+      return { inits: [], reason: `${acc} must start empty (${op === 'setitem' ? '{}' : '[]'}) for the loop to be a map; it starts as ${init}` }
+    }
+    if ([...initEff.reads].some(r => env.accumulators.has(r))) return { inits: [], reason: `${acc}'s initial value depends on another accumulator` }
+    inits.push(found)
+    accumulators.push({ variable: acc, op, init })
+  }
+  const broadcast = [...env.reads].filter(r => !env.accumulators.has(r) && r !== src.text)
+  for (const b of broadcast) {
+    if (env.temps.has(b)) return { inits: [], reason: `${b} carries a value from one element to the next` }
+  }
+  return {
+    form: {
+      class: kind,
+      source: src.text,
+      combine: kind === 'reduce' ? 'reduce' : ops.includes('setitem') ? 'merge' : 'concat',
+      accumulators,
+      broadcast
+    },
+    inits: inits.sort((a, b) => a - b),
+    reason: `${kind} over ${src.text}`
+  }
+}
+
+/** Checks a loop body statement by statement; records accumulators, temporaries and element reads. */
+function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
+  for (const stmt of namedChildren(block)) {
+    if (env.fail !== undefined) return
+    switch (stmt.kind) {
+      case 'pass_statement':
+        continue
+      case 'continue_statement':
+        continue
+      case 'if_statement': {
+        const condition = namedChildren(stmt)[0]
+        if (condition !== undefined) readPure(condition, env, ctx)
+        // A temporary bound in one branch is not bound after the if: reading it there may see the value
+        // of an earlier element, which the broadcast check then rejects.
+        const branch = (block: PyNode): void => {
+          const saved = new Set(env.bound)
+          walkBody(block, env, ctx)
+          env.bound = saved
+        }
+        for (const part of namedChildren(stmt).slice(1)) {
+          if (part.kind === 'block') branch(part)
+          else if (part.kind === 'elif_clause') {
+            const [cond, ...rest] = namedChildren(part)
+            if (cond !== undefined) readPure(cond, env, ctx)
+            for (const r of rest) if (r.kind === 'block') branch(r)
+          } else if (part.kind === 'else_clause') {
+            for (const r of namedChildren(part)) if (r.kind === 'block') branch(r)
+          }
+        }
+        continue
+      }
+      case 'for_statement': {
+        if (stmt.children.some(c => c.kind === 'else_clause')) {
+          env.fail = 'nested for…else'
+          return
+        }
+        const right = afterToken(stmt, 'in')
+        const left = afterToken(stmt, 'for')
+        if (right !== undefined) readPure(right, env, ctx)
+        const saved = new Set(env.bound)
+        for (const n of left === undefined ? [] : targetNames(left)) {
+          env.bound.add(n)
+          env.temps.add(n)
+        }
+        const body = stmt.children.find(c => c.kind === 'block')
+        if (body !== undefined) walkBody(body, env, ctx)
+        // The inner loop may not run: its variables are not bound after it.
+        env.bound = saved
+        continue
+      }
+      case 'expression_statement':
+        accumulate(namedChildren(stmt)[0], env, ctx)
+        continue
+      default:
+        env.fail = `a ${stmt.kind.replaceAll('_', ' ')} inside the loop (line ${lineOf(stmt)}) is not a per-element step`
+        return
+    }
+  }
+}
+
+function readPure (expr: PyNode, env: LoopEnv, ctx: EffectContext): Effects {
+  const eff = effectsOf(expr, ctx, env.bound)
+  if (eff.impure.length > 0) env.fail = `element code is impure: ${eff.impure[0] ?? ''}`
+  else if (eff.writes.size > 0 || eff.yields) env.fail = `element code changes ${[...eff.writes].join(', ')}`
+  for (const r of eff.reads) env.reads.add(r)
+  return eff
+}
+
+function addAccumulator (name: string, op: AccumulatorOp, env: LoopEnv): void {
+  const previous = env.accumulators.get(name)
+  if (env.bound.has(name)) {
+    env.fail = `${name} is a per-element variable, not an accumulator`
+    return
+  }
+  if (previous !== undefined && previous !== op && !(isAppendLike(previous) && isAppendLike(op))) {
+    env.fail = `${name} is updated with both ${previous} and ${op}`
+    return
+  }
+  env.accumulators.set(name, previous === 'extend' ? previous : op)
+}
+
+function isAppendLike (op: AccumulatorOp): boolean {
+  return op === 'append' || op === 'extend'
+}
+
+function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext): void {
+  if (expr === undefined) return
+  if (expr.kind === 'call') {
+    const fn = expr.children[0]
+    const args = namedChildren(expr.children[1] ?? expr)
+    if (fn?.kind === 'attribute' && fn.children[0]?.kind === 'identifier' && args.length === 1 && args[0]?.kind !== 'keyword_argument') {
+      const receiver = fn.children[0].text
+      const method = fn.children.at(-1)?.text
+      if ((method === 'append' || method === 'extend') && !env.bound.has(receiver)) {
+        readPure(args[0] as PyNode, env, ctx)
+        addAccumulator(receiver, method, env)
+        return
+      }
+    }
+    // Any other call is allowed only when it changes nothing (print, a pure helper whose value is dropped).
+    readPure(expr, env, ctx)
+    return
+  }
+  if (expr.kind === 'augmented_assignment') {
+    const [target, value] = namedChildren(expr)
+    const op = expr.children.find(c => !c.named)?.kind.replace('=', '') ?? ''
+    if (target?.kind === 'identifier' && value !== undefined && ASSOCIATIVE_OPERATORS.has(op)) {
+      readPure(value, env, ctx)
+      addAccumulator(target.text, op as AccumulatorOp, env)
+      return
+    }
+    env.fail = `${textOf(expr)} is not an associative update (only + * | & ^ are)`
+    return
+  }
+  if (expr.kind === 'assignment') {
+    const target = expr.children[0]
+    const value = afterToken(expr, '=')
+    if (target === undefined || value === undefined) return
+    if (target.kind === 'subscript' && target.children[0]?.kind === 'identifier' && !env.bound.has(target.children[0].text)) {
+      const index = namedChildren(target).slice(1)
+      for (const i of index) readPure(i, env, ctx)
+      readPure(value, env, ctx)
+      addAccumulator(target.children[0].text, 'setitem', env)
+      return
+    }
+    if (target.kind !== 'identifier') {
+      env.fail = `assignment to ${textOf(target)} inside the loop`
+      return
+    }
+    const name = target.text
+    const v = unparen(value)
+    // acc = acc OP g(x)
+    if (v.kind === 'binary_operator') {
+      const [l, r] = namedChildren(v)
+      const op = v.children.find(c => !c.named)?.kind ?? ''
+      if (l?.kind === 'identifier' && l.text === name && r !== undefined && ASSOCIATIVE_OPERATORS.has(op) && !env.bound.has(name)) {
+        readPure(r, env, ctx)
+        addAccumulator(name, op as AccumulatorOp, env)
+        return
+      }
+    }
+    // acc = min(acc, g(x)) / max(g(x), acc)
+    if (v.kind === 'call' && !env.bound.has(name)) {
+      const fn = textOf(v.children[0] ?? v)
+      const args = namedChildren(v.children[1] ?? v)
+      if ((fn === 'min' || fn === 'max') && args.length === 2 && args.every(a => a.kind !== 'keyword_argument')) {
+        const accIndex = args.findIndex(a => a.kind === 'identifier' && a.text === name)
+        const other = args[1 - accIndex]
+        if (accIndex !== -1 && other !== undefined) {
+          readPure(other, env, ctx)
+          addAccumulator(name, fn, env)
+          return
+        }
+      }
+    }
+    // A per-element temporary.
+    readPure(value, env, ctx)
+    if (env.accumulators.has(name)) {
+      env.fail = `${name} is overwritten inside the loop`
+      return
+    }
+    env.temps.add(name)
+    env.bound.add(name)
+    return
+  }
+  env.fail = `${textOf(expr)} is not a per-element step`
+}
+
+export function assignmentOf (stmt: PyNode): { target: string, value: PyNode } | undefined {
+  if (stmt.kind !== 'expression_statement') return undefined
+  const a = namedChildren(stmt)[0]
+  if (a?.kind !== 'assignment') return undefined
+  const target = a.children[0]
+  const value = afterToken(a, '=')
+  if (target?.kind !== 'identifier' || value === undefined || value.kind === 'assignment') return undefined
+  return { target: target.text, value }
+}
