@@ -179,11 +179,12 @@ function expressionForm (node: PyNode, collections: ReadonlySet<string>, ctx: Ef
   if (expr.kind === 'list_comprehension' || expr.kind === 'dictionary_comprehension' || (expr.kind === 'generator_expression' && consumed)) {
     return comprehensionForm(expr, collections, ctx)
   }
+  if (expr.kind === 'set_comprehension') return keyedForm(comprehensionForm(expr, collections, ctx), 'union')
   if (expr.kind !== 'call') return undefined
   const fn = unparen(expr.children[0] ?? expr)
   const args = expr.children[1]
-  if (fn.kind !== 'identifier' || args === undefined) return undefined
-  const name = fn.text
+  if (args === undefined || (fn.kind !== 'identifier' && !(fn.kind === 'attribute' && textOf(fn) === 'collections.Counter'))) return undefined
+  const name = textOf(fn)
   const argList = args.kind === 'generator_expression' ? [args] : namedChildren(args)
   const positional = argList.filter(a => a.kind !== 'keyword_argument')
   const keywords = argList.filter(a => a.kind === 'keyword_argument')
@@ -205,6 +206,14 @@ function expressionForm (node: PyNode, collections: ReadonlySet<string>, ctx: Ef
       }
     }
     return undefined
+  }
+  const counter = ctx.module.imports.get(name) === 'collections.Counter' || (name === 'collections.Counter' && ctx.module.imports.get('collections') === 'collections')
+  if ((name === 'set' || counter) && positional.length === 1 && keywords.length === 0) {
+    // set(xs) / Counter(xs): one element at a time, in order, like the loop with add / += 1.
+    const inner = unparen(positional[0] ?? expr)
+    const op = name === 'set' ? 'union' : 'count'
+    if (inner.kind === 'identifier' && collections.has(inner.text)) return keyedForm({ class: 'map', source: inner.text, combine: 'concat', accumulators: [], broadcast: [] }, op)
+    return keyedForm(expressionForm(inner, collections, ctx, memo, true), op)
   }
   if (ASSOCIATIVE_BUILTINS.has(name) && positional.length >= 1) {
     const [first, start] = positional
@@ -249,6 +258,12 @@ function expressionForm (node: PyNode, collections: ReadonlySet<string>, ctx: Ef
     }
   }
   return undefined
+}
+
+/** A keyed reduction (set union, counts) of the elements a map form produces, or undefined. */
+function keyedForm (mapped: Form | undefined, op: 'union' | 'count'): Form | undefined {
+  if (mapped?.class !== 'map' || mapped.combine !== 'concat') return undefined
+  return { class: 'reduce', source: mapped.source, combine: 'reduce', accumulators: [{ variable: '', op, init: op === 'union' ? 'set()' : 'Counter()' }], broadcast: mapped.broadcast }
 }
 
 function isPureCallable (f: PyNode, ctx: EffectContext): boolean {

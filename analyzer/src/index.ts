@@ -33,6 +33,7 @@ export { calibrationSizes } from './calibration.ts'
 export { MAX_SOURCE_BYTES } from './parse.ts'
 export { SEVERITIES, isBlocking, loadRules } from './scan.ts'
 export { evaluate } from './memory.ts'
+export { KEYED_OPS } from './loops.ts'
 export { formatOf, sampleInput, DEFAULT_SAMPLE_ELEMENTS } from './input.ts'
 export { buildHarness, parseMeasurements, fitUpper, SLOPE_MARGIN, FIXED_MARGIN } from './calibration.ts'
 export {

@@ -13,9 +13,18 @@ import type { PyNode } from './syntax.ts'
 /**
  * How a loop or expression accumulates. Map operations: `append`, `extend` (flat map), `setitem`
  * (`d[k] = v`, merged in order), `collect` (a comprehension or `map`/`filter`). Reductions: the operator
- * (`+`, `*`, `|`, `&`, `^`) or builtin (`sum`, `len`, `min`, `max`, `any`, `all`).
+ * (`+`, `*`, `|`, `&`, `^`) or builtin (`sum`, `len`, `min`, `max`, `any`, `all`), and the keyed ones:
+ * - `group`: lists per key, `d.setdefault(k, []).append(v)` or `d[k].append(v)` (a `defaultdict(list)`, or keys
+ *   fixed by the initial value); partials merge by key in first-occurrence order, each key's lists concatenated;
+ * - `count`: numbers per key or per position, `d[k] += v`, `d[k] = d.get(k, 0) + v`, `counter.update(xs)`,
+ *   `Counter(xs)`, `bins[i] += 1` on `[0] * n`; partials added by key (first-occurrence order) or element-wise;
+ * - `union`: a set, `s.add(x)`, `s.update(xs)`, `set(…)`, `{… for …}`; partials keep the order elements first
+ *   arrived in, so the union is built exactly as one run builds it (same iteration order).
  */
-export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all'
+export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union'
+
+/** The keyed reductions: each chunk starts from the same initial value, which must hold only identities. */
+export const KEYED_OPS: ReadonlySet<AccumulatorOp> = new Set(['group', 'count', 'union'])
 
 /** A variable a map or reduce produces. */
 export interface Accumulator {
@@ -42,11 +51,20 @@ export interface LoopResult {
   reason: string
 }
 
+/** What the loop does with `acc.update(…)`: a set's union or a Counter's count, told apart by the initial value. */
+type LoopOp = AccumulatorOp | 'update'
+
 interface LoopEnv {
   bound: Set<string>
   temps: Set<string>
-  accumulators: Map<string, AccumulatorOp>
+  accumulators: Map<string, LoopOp>
   reads: Set<string>
+  /** Keyed accumulators some step may add a key to (`setdefault`, `.get` updates, `if k not in d: d[k] = 0`). */
+  inserting: Set<string>
+  /** Names only tested for membership (`k in d`) in conditions. */
+  memberships: Set<string>
+  /** `if k not in d: d[k] = []` / `= 0` steps, by accumulator: the op they prepare. */
+  ensured: Map<string, 'group' | 'count'>
   fail?: string
 }
 
@@ -64,13 +82,22 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   }
   const targets = left === undefined ? [] : targetNames(left)
   if (targets.length === 0) return { inits: [], reason: 'unsupported loop target' }
-  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set() }
+  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map() }
   const body = loop.children.find(c => c.kind === 'block')
   if (body !== undefined) walkBody(body, env, ctx)
   if (env.fail !== undefined) return { inits: [], reason: env.fail }
   if (env.accumulators.size === 0) return { inits: [], reason: 'the loop accumulates nothing' }
   for (const name of [...targets, ...env.temps]) {
     if (laterReads.has(name)) return { inits: [], reason: `${name} is read after the loop, where it holds the last element's value` }
+  }
+  for (const [acc, op] of env.ensured) {
+    if (env.accumulators.get(acc) !== op) return { inits: [], reason: `${acc} gets a starting value per key but is not then updated as a ${op === 'group' ? 'list' : 'count'} per key` }
+  }
+  for (const name of env.memberships) {
+    const op = env.accumulators.get(name)
+    // `k in d` sees the same keys on every chunk only when no step of the loop adds a key.
+    if (op === undefined) env.reads.add(name)
+    else if (env.inserting.has(name) || (op !== 'group' && op !== 'count')) return { inits: [], reason: `the loop tests whether a key is in ${name} while adding keys to it (a prefix dependence)` }
   }
   if (env.reads.has(src.text)) return { inits: [], reason: `the loop body reads all of ${src.text} per element` }
   for (const acc of env.accumulators.keys()) {
@@ -79,14 +106,15 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   }
   const ops = [...env.accumulators.values()]
   const mapOps = ops.filter(o => o === 'append' || o === 'extend' || o === 'setitem')
-  if (mapOps.length > 0 && mapOps.length < ops.length) return { inits: [], reason: 'the loop mixes a map (append) with a reduction' }
-  const kind: 'map' | 'reduce' = mapOps.length > 0 ? 'map' : 'reduce'
+  // Lists appended to next to reductions (`sizes.append(q)` and `total += q`): a reduce loop whose lists concatenate.
+  if (mapOps.length > 0 && mapOps.length < ops.length && mapOps.includes('setitem')) return { inits: [], reason: 'the loop mixes a dict filled by key (d[k] = v) with a reduction' }
+  const kind: 'map' | 'reduce' = mapOps.length === ops.length ? 'map' : 'reduce'
   if (kind === 'map' && ops.includes('setitem') && ops.some(o => o !== 'setitem')) return { inits: [], reason: 'the loop fills both lists and dicts' }
 
   // Each accumulator needs an initialiser before the loop, with nothing touching it in between.
   const inits: number[] = []
   const accumulators: Accumulator[] = []
-  for (const [acc, op] of env.accumulators) {
+  for (const [acc, loopOp] of env.accumulators) {
     let found: number | undefined
     for (let j = index - 1; j >= 0; j--) {
       const stmt = stmts[j]
@@ -103,7 +131,10 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
     if (found === undefined || assigned === undefined || assigned.target !== acc) return { inits: [], reason: `${acc} is not initialised by a plain assignment before the loop` }
     const init = textOf(assigned.value)
     const initEff = effectsOf(assigned.value, ctx)
-    if (op === 'append' || op === 'extend' ? !LIST_INITS.test(init) : op === 'setitem' ? !DICT_INITS.test(init) : initEff.impure.length > 0) {
+    const keyed = keyedStart(loopOp, assigned.value, ctx, env.memberships.has(acc))
+    if (typeof keyed === 'string') return { inits: [], reason: `${acc} ${keyed}` }
+    const op = keyed?.op ?? loopOp as AccumulatorOp
+    if (keyed === undefined && (op === 'append' || op === 'extend' ? !LIST_INITS.test(init) : op === 'setitem' ? !DICT_INITS.test(init) : initEff.impure.length > 0)) {
       return { inits: [], reason: `${acc} must start empty (${op === 'setitem' ? '{}' : '[]'}) for the loop to be a map; it starts as ${init}` }
     }
     if ([...initEff.reads].some(r => env.accumulators.has(r))) return { inits: [], reason: `${acc}'s initial value depends on another accumulator` }
@@ -127,6 +158,68 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   }
 }
 
+/**
+ * The op of a keyed accumulator from its initial value, or what is wrong with that value (a sentence about the
+ * accumulator); undefined for the other ops. Every chunk runs the initial value itself and its partial is the value
+ * after its elements, so the initial value may hold only identities: no key (a dict, Counter, defaultdict), or every
+ * value empty (`[]` for group) or zero (`[0] * n`, `{k: 0 for k in …}` for count). With `k in d` tests (`tested`) the
+ * keys must stay those of the initial value (neither `defaultdict` nor `Counter`, which add keys on access).
+ */
+function keyedStart (op: LoopOp, value: PyNode, ctx: EffectContext, tested: boolean): { op: AccumulatorOp } | string | undefined {
+  if (op !== 'group' && op !== 'count' && op !== 'union' && op !== 'update') return undefined
+  const v = unparen(value)
+  const text = textOf(v).replace(/\s+/g, '')
+  const call = v.kind === 'call' ? qualified(textOf(v.children[0] ?? v), ctx) : undefined
+  const args = v.kind === 'call' ? namedChildren(v.children[1] ?? v) : []
+  const argText = args.map(a => textOf(a).replace(/\s+/g, '')).join(',')
+  const pure = effectsOf(v, ctx).impure.length === 0
+  const starts = `starts as ${textOf(v)}`
+  if (op === 'union' || op === 'update') {
+    if (call === 'set' && args.length === 0) return { op: 'union' }
+    if (op === 'update' && call === 'collections.Counter' && args.length === 0 && !tested) return { op: 'count' }
+    return `is updated with ${op === 'union' ? 'add' : 'update'} but ${starts}, not set()${op === 'update' ? ' or Counter()' : ''}`
+  }
+  const emptyDict = text === '{}' || text === 'dict()'
+  if (emptyDict) return { op }
+  if (!pure) return `${starts}, which has effects`
+  const filled = v.kind === 'dictionary_comprehension' ? dictComprehensionValue(v) : v.kind === 'dictionary' ? dictionaryValue(v) : undefined
+  if (op === 'group') {
+    if (call === 'collections.defaultdict' && argText === 'list' && !tested) return { op }
+    if (filled !== undefined && LIST_INITS.test(filled)) return { op }
+    return `collects lists per key but ${starts}; it must start as {}, defaultdict(list) or {k: [] for k in …}`
+  }
+  if (!tested && ((call === 'collections.Counter' && args.length === 0) || (call === 'collections.defaultdict' && (argText === 'int' || argText === 'float')))) return { op }
+  if (filled !== undefined && /^0(\.0*)?$/.test(filled)) return { op }
+  if (v.kind === 'binary_operator' && /^\[(0|0\.0*)\]\*/.test(text)) return { op }
+  return `adds up values per key but ${starts}; it must start as {}, Counter(), defaultdict(int), [0] * n or {k: 0 for k in …}`
+}
+
+/** `{k: VALUE for k in …}`: VALUE's text when it is the comprehension's only clause besides one for. */
+function dictComprehensionValue (v: PyNode): string | undefined {
+  const [pair, ...clauses] = namedChildren(v)
+  if (pair?.kind !== 'pair' || clauses.length !== 1 || clauses[0]?.kind !== 'for_in_clause') return undefined
+  const value = namedChildren(pair)[1]
+  return value === undefined ? undefined : textOf(value).replace(/\s+/g, '')
+}
+
+/** `{K1: VALUE, K2: VALUE, …}`: VALUE's text when every pair has the same value and there is no `**` unpacking. */
+function dictionaryValue (v: PyNode): string | undefined {
+  const values = new Set<string>()
+  for (const item of namedChildren(v)) {
+    const value = item.kind === 'pair' ? namedChildren(item)[1] : undefined
+    if (value === undefined) return undefined
+    values.add(textOf(value).replace(/\s+/g, ''))
+  }
+  return values.size === 1 ? [...values][0] : undefined
+}
+
+/** A called name with its import resolved (`Counter` from collections → `collections.Counter`). */
+function qualified (name: string, ctx: EffectContext): string {
+  const [root = '', ...rest] = name.split('.')
+  if (ctx.module.functions.has(root) || ctx.module.classes.has(root)) return `module.${name}`
+  return [ctx.module.imports.get(root) ?? root, ...rest].join('.')
+}
+
 /** Checks a loop body statement by statement; records accumulators, temporaries and element reads. */
 function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
   for (const stmt of namedChildren(block)) {
@@ -137,8 +230,9 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
       case 'continue_statement':
         continue
       case 'if_statement': {
+        if (ensureStep(stmt, env, ctx)) continue
         const condition = namedChildren(stmt)[0]
-        if (condition !== undefined) readPure(condition, env, ctx)
+        if (condition !== undefined) readCondition(condition, env, ctx)
         // A temporary bound in one branch is not bound after the if: reading it there may see the value
         // of an earlier element, which the broadcast check then rejects.
         const branch = (block: PyNode): void => {
@@ -150,7 +244,7 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
           if (part.kind === 'block') branch(part)
           else if (part.kind === 'elif_clause') {
             const [cond, ...rest] = namedChildren(part)
-            if (cond !== undefined) readPure(cond, env, ctx)
+            if (cond !== undefined) readCondition(cond, env, ctx)
             for (const r of rest) if (r.kind === 'block') branch(r)
           } else if (part.kind === 'else_clause') {
             for (const r of namedChildren(part)) if (r.kind === 'block') branch(r)
@@ -187,6 +281,59 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
   }
 }
 
+/**
+ * `if K not in ACC: ACC[K] = []` (or `= 0`), alone: starts a key with the identity before the step that updates it.
+ * Records it and returns true; false when the statement is anything else.
+ */
+function ensureStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
+  const [condition, block, ...others] = namedChildren(stmt)
+  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
+  const test = membership(condition)
+  const steps = namedChildren(block)
+  const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
+  if (test === undefined || !test.negated || assignment?.kind !== 'assignment') return false
+  const target = assignment.children[0]
+  const value = afterToken(assignment, '=')
+  if (target?.kind !== 'subscript' || value === undefined) return false
+  const [receiver, index, ...more] = namedChildren(target)
+  if (receiver?.kind !== 'identifier' || receiver.text !== test.container || index === undefined || more.length > 0 || textOf(index) !== textOf(test.element)) return false
+  if (env.bound.has(test.container)) return false
+  const start = textOf(value).replace(/\s+/g, '')
+  const op = LIST_INITS.test(start) ? 'group' : /^0(\.0*)?$/.test(start) ? 'count' : undefined
+  if (op === undefined) return false
+  readPure(test.element, env, ctx)
+  env.ensured.set(test.container, op)
+  env.inserting.add(test.container)
+  return true
+}
+
+/** `X in NAME` / `X not in NAME`. */
+function membership (expr: PyNode): { element: PyNode, container: string, negated: boolean } | undefined {
+  const e = unparen(expr)
+  if (e.kind !== 'comparison_operator') return undefined
+  const operands = e.children.filter(c => c.named && c.kind !== 'not in')
+  const operator = e.children.find(c => c.kind === 'in' || c.kind === 'not in')
+  const [element, container] = operands
+  if (operands.length !== 2 || operator === undefined || element === undefined || container?.kind !== 'identifier') return undefined
+  return { element, container: container.text, negated: operator.kind === 'not in' }
+}
+
+/** A condition: membership tests of a name are recorded apart (`k in d` reads only d's keys), the rest is read. */
+function readCondition (expr: PyNode, env: LoopEnv, ctx: EffectContext): void {
+  const e = unparen(expr)
+  if (e.kind === 'boolean_operator' || e.kind === 'not_operator') {
+    for (const part of namedChildren(e)) readCondition(part, env, ctx)
+    return
+  }
+  const test = membership(e)
+  if (test !== undefined && !env.bound.has(test.container)) {
+    readPure(test.element, env, ctx)
+    env.memberships.add(test.container)
+    return
+  }
+  readPure(e, env, ctx)
+}
+
 function readPure (expr: PyNode, env: LoopEnv, ctx: EffectContext): Effects {
   const eff = effectsOf(expr, ctx, env.bound)
   if (eff.impure.length > 0) env.fail = `element code is impure: ${eff.impure[0] ?? ''}`
@@ -195,7 +342,7 @@ function readPure (expr: PyNode, env: LoopEnv, ctx: EffectContext): Effects {
   return eff
 }
 
-function addAccumulator (name: string, op: AccumulatorOp, env: LoopEnv): void {
+function addAccumulator (name: string, op: LoopOp, env: LoopEnv): void {
   const previous = env.accumulators.get(name)
   if (env.bound.has(name)) {
     env.fail = `${name} is a per-element variable, not an accumulator`
@@ -208,7 +355,7 @@ function addAccumulator (name: string, op: AccumulatorOp, env: LoopEnv): void {
   env.accumulators.set(name, previous === 'extend' ? previous : op)
 }
 
-function isAppendLike (op: AccumulatorOp): boolean {
+function isAppendLike (op: LoopOp): boolean {
   return op === 'append' || op === 'extend'
 }
 
@@ -225,6 +372,20 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
         addAccumulator(receiver, method, env)
         return
       }
+      if ((method === 'add' || method === 'update') && !env.bound.has(receiver)) {
+        readPure(args[0] as PyNode, env, ctx)
+        addAccumulator(receiver, method === 'add' ? 'union' : 'update', env)
+        return
+      }
+    }
+    // d.setdefault(k, []).append(v) / d[k].append(v)
+    const group = fn?.kind === 'attribute' && fn.children.at(-1)?.text === 'append' && args.length === 1 && args[0]?.kind !== 'keyword_argument' ? groupTarget(fn.children[0], env) : undefined
+    if (group !== undefined) {
+      readPure(group.key, env, ctx)
+      readPure(args[0] as PyNode, env, ctx)
+      if (group.inserts) env.inserting.add(group.name)
+      addAccumulator(group.name, 'group', env)
+      return
     }
     // Any other call is allowed only when it changes nothing (print, a pure helper whose value is dropped).
     readPure(expr, env, ctx)
@@ -238,6 +399,13 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
       addAccumulator(target.text, op as AccumulatorOp, env)
       return
     }
+    const keyed = target === undefined ? undefined : keyOf(target, env)
+    if (keyed !== undefined && value !== undefined && op === '+') {
+      readPure(keyed.key, env, ctx)
+      readPure(value, env, ctx)
+      addAccumulator(keyed.name, 'count', env)
+      return
+    }
     env.fail = `${textOf(expr)} is not an associative update (only + * | & ^ are)`
     return
   }
@@ -245,6 +413,14 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
     const target = expr.children[0]
     const value = afterToken(expr, '=')
     if (target === undefined || value === undefined) return
+    const counted = countByGet(target, value, env)
+    if (counted !== undefined) {
+      readPure(counted.key, env, ctx)
+      readPure(counted.added, env, ctx)
+      env.inserting.add(counted.name)
+      addAccumulator(counted.name, 'count', env)
+      return
+    }
     if (target.kind === 'subscript' && target.children[0]?.kind === 'identifier' && !env.bound.has(target.children[0].text)) {
       const index = namedChildren(target).slice(1)
       for (const i of index) readPure(i, env, ctx)
@@ -303,4 +479,46 @@ export function assignmentOf (stmt: PyNode): { target: string, value: PyNode } |
   const value = afterToken(a, '=')
   if (target?.kind !== 'identifier' || value === undefined || value.kind === 'assignment') return undefined
   return { target: target.text, value }
+}
+
+/** `NAME[KEY]` with NAME an accumulator candidate (not a per-element variable). */
+function keyOf (target: PyNode, env: LoopEnv): { name: string, key: PyNode } | undefined {
+  const t = unparen(target)
+  if (t.kind !== 'subscript') return undefined
+  const [receiver, key, ...more] = namedChildren(t)
+  if (receiver?.kind !== 'identifier' || key === undefined || more.length > 0 || key.kind === 'slice' || env.bound.has(receiver.text)) return undefined
+  return { name: receiver.text, key }
+}
+
+/** The list a group step appends to: `NAME.setdefault(KEY, [])` (which may add the key) or `NAME[KEY]`. */
+function groupTarget (receiver: PyNode | undefined, env: LoopEnv): { name: string, key: PyNode, inserts: boolean } | undefined {
+  if (receiver === undefined) return undefined
+  const r = unparen(receiver)
+  if (r.kind === 'subscript') {
+    const k = keyOf(r, env)
+    return k === undefined ? undefined : { ...k, inserts: false }
+  }
+  if (r.kind !== 'call') return undefined
+  const fn = r.children[0]
+  const args = namedChildren(r.children[1] ?? r)
+  const [key, start] = args
+  if (fn?.kind !== 'attribute' || fn.children[0]?.kind !== 'identifier' || fn.children.at(-1)?.text !== 'setdefault') return undefined
+  if (args.length !== 2 || key === undefined || start === undefined || key.kind === 'keyword_argument' || !LIST_INITS.test(textOf(start).replace(/\s+/g, ''))) return undefined
+  const name = fn.children[0].text
+  return env.bound.has(name) ? undefined : { name, key, inserts: true }
+}
+
+/** `NAME[KEY] = NAME.get(KEY, 0) + ADDED`, the same KEY text twice. */
+function countByGet (target: PyNode, value: PyNode, env: LoopEnv): { name: string, key: PyNode, added: PyNode } | undefined {
+  const keyed = keyOf(target, env)
+  const v = unparen(value)
+  if (keyed === undefined || v.kind !== 'binary_operator' || v.children.find(c => !c.named)?.kind !== '+') return undefined
+  const [left, added] = namedChildren(v)
+  const get = left === undefined ? undefined : unparen(left)
+  if (get?.kind !== 'call' || added === undefined) return undefined
+  const fn = get.children[0]
+  const [key, start, ...more] = namedChildren(get.children[1] ?? get)
+  if (fn?.kind !== 'attribute' || fn.children[0]?.kind !== 'identifier' || fn.children[0].text !== keyed.name || fn.children.at(-1)?.text !== 'get') return undefined
+  if (key === undefined || start === undefined || more.length > 0 || textOf(key) !== textOf(keyed.key) || !/^0(\.0*)?$/.test(textOf(start))) return undefined
+  return { ...keyed, added }
 }

@@ -15,6 +15,7 @@
  */
 import type { StatementClass } from './classify.ts'
 import type { Ddg } from './ddg.ts'
+import { KEYED_OPS } from './loops.ts'
 import type { EffectContext } from './effects.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
@@ -170,6 +171,21 @@ export function staticEstimate (ddg: Ddg, statements: PyNode[], classes: Stateme
       output = { fixed: cls.combine === 'merge' ? 96 : LIST_HEADER, perElement }
       working = add(output, { fixed: 4096, perElement: 0 })
       for (const a of cls.accumulators) elementOf.set(a.variable === 'return' ? '' : a.variable, element)
+    } else if (cls.class === 'reduce' && cls.accumulators.some(a => KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend')) {
+      // Keyed: at most one entry per element (a key and its count, or a grouped value); usually far fewer. Lists
+      // appended to next to reductions: one item per element, like a map's.
+      let perElement = 0
+      for (const a of cls.accumulators) {
+        if (a.op === 'group') perElement += LIST_GROWTH * POINTER + NUMBER + 2 * 16
+        else if (a.op === 'count' || a.op === 'union') perElement += 2 * 16 * 1.5 + NUMBER
+        else if (a.op === 'append' || a.op === 'extend') {
+          const element = elementCost(stmt, ctx, sourceElem)
+          perElement += LIST_GROWTH * POINTER + element
+          elementOf.set(a.variable, element)
+        }
+      }
+      output = { fixed: 96, perElement }
+      working = add(output, { fixed: 4096, perElement: 0 })
     } else if (cls.class === 'reduce') {
       output = { fixed: NUMBER, perElement: 0 }
       // sum([... for x in xs]) materializes the list before reducing it.

@@ -19,9 +19,10 @@ import type { PyNode } from './syntax.ts'
 /**
  * The reductions a site may be: the builtins; `xs[0]` and `xs[-1]` (`first`, `last`); a collection's truth in a
  * condition (`if not xs:`, `truth`); the k largest or smallest elements (`heapq.nlargest(k, xs, key=…)`,
- * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`).
+ * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`); the first or last k elements (`xs[:k]`, `xs[-k:]`:
+ * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest'
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union'
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 
@@ -197,10 +198,12 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
 function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext): ReductionSite | undefined {
   const parent = enclosing.at(-1)
   const found = node.kind === 'call'
-    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx)
+    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx)
     : node.kind === 'subscript'
-      ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx)
-      : node.kind === 'identifier' ? truthSite(node, parent, locals) : undefined
+      ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx) ?? sliceSite(node, parent, locals)
+      : node.kind === 'identifier'
+        ? truthSite(node, parent, locals)
+        : node.kind === 'set_comprehension' ? setSite(node, locals, ctx) : undefined
   if (found === undefined || !locals.has(found.over)) return undefined
   const { op, over, chunk, reads, problem, startValue, defaultText } = found
   if (reads.has(over) && problem === undefined) found.problem = `its element code reads all of ${over}`
@@ -368,4 +371,52 @@ function sortedSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectConte
   if (key !== undefined) reads.add(key)
   const kind = reverse ? 'nlargest' : 'nsmallest'
   return { op: kind, over, chunk: `_runsurge_top('${kind}', ${stop.text}, ${textOf(positional[0])}, ${key === undefined ? 'None' : `(${textOf(key)})`})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
+}
+
+/**
+ * `set(xs)`, `set(… for x in xs)`, `{… for x in xs}`: each chunk's distinct elements in the order they arrived
+ * (`_runsurge_distinct`), added in chunk order, build the set one run builds.
+ */
+function setSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext): Found | undefined {
+  const reads = new Reads(ctx)
+  let iterable: string
+  let over: string | undefined
+  if (node.kind === 'set_comprehension') {
+    const element = elementCode(node, ctx)
+    if (element === undefined) return undefined
+    for (const r of element.reads) reads.names.add(r)
+    if (element.problem !== undefined) reads.problem = element.problem
+    over = element.over
+    const text = textOf(node)
+    iterable = `(${text.slice(1, -1)})`
+  } else {
+    const fn = unparen(node.children[0] ?? node)
+    const args = namedChildren(node.children[1] ?? node)
+    if (fn.kind !== 'identifier' || fn.text !== 'set' || locals.has('set')) return undefined
+    const arg = node.children[1]?.kind === 'generator_expression' ? node.children[1] : args[0]
+    if (arg === undefined || (node.children[1]?.kind !== 'generator_expression' && args.length !== 1) || arg.kind === 'keyword_argument' || arg.kind === 'list_splat') return undefined
+    over = iterated(arg, reads, ctx)
+    iterable = textOf(arg)
+  }
+  if (over === undefined) return undefined
+  return { op: 'union', over, chunk: `_runsurge_distinct(${iterable})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
+}
+
+/** `xs[:k]` and `xs[-k:]` read, k a positive integer literal (`xs[-0:]` is all of xs). */
+function sliceSite (node: PyNode, parent: PyNode | undefined, locals: ReadonlySet<string>): Found | undefined {
+  const [value, slice] = namedChildren(node)
+  if (value?.kind !== 'identifier' || !locals.has(value.text) || slice?.kind !== 'slice' || namedChildren(node).length !== 2) return undefined
+  if (parent !== undefined && (parent.kind === 'assignment' || parent.kind === 'augmented_assignment') && parent.children[0] === node) return undefined
+  if (parent?.kind === 'delete_statement') return undefined
+  const parts = slice.children.map(c => c.kind)
+  const bound = namedChildren(slice)[0]
+  if (bound === undefined || namedChildren(slice).length !== 1) return undefined
+  if (parts.length === 2 && parts[0] === ':' && bound.kind === 'integer') {
+    return { op: 'head', over: value.text, chunk: `[${bound.text}, ${value.text}[:${bound.text}]]`, reads: new Set() }
+  }
+  const k = bound.kind === 'unary_operator' ? /^-\s*(\d+)$/.exec(textOf(bound))?.[1] : undefined
+  if (parts.length === 2 && parts[1] === ':' && k !== undefined && Number(k) > 0) {
+    return { op: 'tail', over: value.text, chunk: `[${k}, ${value.text}[-${k}:]]`, reads: new Set() }
+  }
+  return undefined
 }

@@ -58,6 +58,61 @@ describe('reductions', () => {
   }
 })
 
+describe('keyed reductions (group-by, counts, histograms, sets)', () => {
+  const keyed: Array<[string, string, string]> = [
+    ['d = {}\nfor r in data:\n    d.setdefault(r[0], []).append(r[1])', 'group', 'setdefault(k, []).append'],
+    ['d = defaultdict(list)\nfor r in data:\n    d[r[0]].append(r[1])', 'group', 'defaultdict(list)'],
+    ['d = {k: [] for k in KEYS}\nfor r in data:\n    if r[0] in d:\n        d[r[0]].append(r[1])', 'group', 'keys fixed by the initial value, tested with in'],
+    ['d = {}\nfor r in data:\n    if r[0] not in d:\n        d[r[0]] = []\n    d[r[0]].append(r[1])', 'group', 'if k not in d: d[k] = []'],
+    ['c = {}\nfor w in data:\n    c[w] = c.get(w, 0) + 1', 'count', 'd[k] = d.get(k, 0) + 1'],
+    ['c = Counter()\nfor w in data:\n    c[w] += 1', 'count', 'Counter, c[w] += 1'],
+    ['c = Counter()\nfor line in data:\n    c.update(line.split())', 'count', 'Counter.update'],
+    ['c = defaultdict(int)\nfor w in data:\n    c[w] += len(w)', 'count', 'defaultdict(int)'],
+    ['c = {}\nfor w in data:\n    if w not in c:\n        c[w] = 0\n    c[w] += 1', 'count', 'if k not in d: d[k] = 0'],
+    ['bins = [0] * 10\nfor x in data:\n    bins[x % 10] += 1', 'count', 'histogram on [0] * n'],
+    ['c = {"a": 0, "b": 0}\nfor w in data:\n    c[w] += 1', 'count', 'keys fixed by a literal of zeros'],
+    ['c = Counter(w.lower() for w in data)', 'count', 'Counter(generator)'],
+    ['s = set()\nfor x in data:\n    s.add(x % 7)', 'union', 'set.add'],
+    ['s = set()\nfor x in data:\n    s.update(x)', 'union', 'set.update'],
+    ['s = {x % 7 for x in data}', 'union', 'set comprehension (arrival order kept)'],
+    ['s = set(x % 7 for x in data)', 'union', 'set(generator)']
+  ]
+  const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
+  for (const [body, op, what] of keyed) {
+    it(`${what}: reduce with ${op}`, () => {
+      const report = analyze(`${helpers}\n\ndef main(data):\n${body.split('\n').map(l => `    ${l}`).join('\n')}\n    return 0\n`)
+      const cls = report.classes?.find(c => c.initOf === undefined)
+      expect(cls?.reason).toBe('reduce over data')
+      expect(cls?.accumulators.map(a => a.op)).toEqual([op])
+    })
+  }
+
+  it('a list appended to next to reductions: a reduce loop whose list concatenates', () => {
+    const report = analyze('def main(data):\n    ys = []\n    t = 0\n    c = {}\n    for x in data:\n        t += x\n        ys.append(x * 2)\n        c[x] = c.get(x, 0) + 1\n    return ys, t, c\n')
+    expect(report.classes?.[3]).toMatchObject({ class: 'reduce', source: 'data' })
+    expect(report.classes?.[3]?.accumulators.map(a => [a.variable, a.op])).toEqual([['t', '+'], ['ys', 'append'], ['c', 'count']])
+  })
+
+  const refused: Array<[string, string]> = [
+    ['d = {}\nfor w in data:\n    if w in d:\n        d[w] += 1\n    else:\n        d[w] = 1', 'a membership test of a dict the loop adds keys to'],
+    ['c = Counter()\nfor w in data:\n    if w in c:\n        c[w] += 1', 'a membership test of a Counter (which adds keys on +=)'],
+    ['c = {}\nfor w in data:\n    c[w] = c.get(w, 1) + 1', 'a default that is not the identity'],
+    ['c = {}\nfor w in data:\n    c[w] = c.get(w, 0) * 2', 'a keyed update that is not an addition'],
+    ['c = Counter()\nfor w in data:\n    c[w] -= 1', 'a keyed subtraction'],
+    ['c = {"a": 1}\nfor w in data:\n    c[w] += 1', 'a starting count that is not zero'],
+    ['c = defaultdict(lambda: 5)\nfor w in data:\n    c[w] += 1', 'a defaultdict whose default is not zero'],
+    ['s = {1}\nfor x in data:\n    s.add(x)', 'a set that does not start empty'],
+    ['s = set()\nn = 0\nfor x in data:\n    if x in s:\n        n += 1\n    s.add(x)', 'a set read while it is built (seen-before)'],
+    ['d = {}\nfor r in data:\n    d.setdefault(r[0], [0]).append(r[1])', 'setdefault with a non-empty list'],
+    ['d = {}\nfor r in data:\n    d.setdefault(r[0], []).append(len(d))', 'a group whose values read the dict']
+  ]
+  for (const [body, what] of refused) {
+    it(`${what}: opaque`, () => {
+      expect(classOf(body, 'from collections import Counter, defaultdict').split(' ')[0]).toBe('opaque')
+    })
+  }
+})
+
 describe('opaque, conservatively', () => {
   const opaque: Array<[string, string, string?]> = [
     ['ys = sorted(data)', 'sorting'],
@@ -69,12 +124,11 @@ describe('opaque, conservatively', () => {
     ['t = 0\nfor x in data:\n    t -= x', 'non-associative operator'],
     ['t = 0\nfor x in data:\n    t = x - t', 'accumulator on the right'],
     ['ys = []\nfor x in data:\n    if x < 0:\n        break\n    ys.append(x)', 'early exit (break)'],
-    ['ys = []\nt = 0\nfor x in data:\n    t += x\n    ys.append(x)', 'a map and a reduction in one loop'],
+    ['d = {}\nt = 0\nfor x in data:\n    t += x\n    d[x] = t', 'a dict filled by key next to a reduction'],
     ['ys = [x]\nfor x in data:\n    ys.append(x)', 'accumulator not initialised empty'],
     ['ys = [g(x) for x in data]', 'helper mutating its argument', 'def g(x):\n    x.append(1)\n    return x'],
     ['ys = [x.pop() for x in data]', 'element code mutating the element'],
     ['ys = [(y := x * 2) for x in data]', 'walrus in a comprehension'],
-    ['ys = {x for x in data}', 'set comprehension (iteration order)'],
     ['ys = (x * 2 for x in data)', 'a bare generator (lazy, single use)'],
     ['f = len\nys = [f(x) for x in data]', 'call through a variable'],
     ['ys = []\nfor x in data:\n    ys.append(x)\n    ys.append(len(ys))', 'accumulator read inside the loop'],

@@ -234,5 +234,6 @@ function combineCall (partial: PartialKind, i: number): string {
     case 'decide': return `_runsurge_decide(${parts}, ${i}, '${partial.op}')`
     case 'fold': return `_runsurge_fold(${parts}, ${i}, '${partial.op}', (${partial.init}))`
     case 'replay': return `_runsurge_replay(${parts}, ${i}, '${partial.op}', (${partial.init}))`
+    case 'group': case 'count': case 'union': return `_runsurge_${partial.kind}(${parts}, ${i})`
   }
 }

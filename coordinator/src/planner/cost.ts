@@ -72,11 +72,14 @@ export function largestStatement (report: AnalysisReport, statements: number[], 
   return best
 }
 
+/** Partials as large as the statement's output (the others are a few numbers or recorded candidates). */
+const SIZED_PARTIALS = new Set(['concat', 'merge', 'group', 'count', 'union'])
+
 /** Bytes of the values the chunks send, for `n` elements in all. */
 function sentBytes (report: AnalysisReport, split: Split, n: number): number {
   let total = 0
   for (const o of split.outputs) {
-    if (o.partial.kind === 'concat' || o.partial.kind === 'merge') total += evaluate(report.memory?.statements[o.statement]?.output ?? zero(), n)
+    if (SIZED_PARTIALS.has(o.partial.kind)) total += evaluate(report.memory?.statements[o.statement]?.output ?? zero(), n)
   }
   return total
 }
@@ -110,7 +113,7 @@ export function finalBytes (report: AnalysisReport, split: Split, n: number): { 
   for (const s of onChunks) dropped.push(report.memory?.statements[s]?.output ?? zero())
   // A rest statement that reads the chunks' collections only through hoisted reductions, and otherwise only values
   // as small as its own, holds no per-element data in the aggregator (the analyzer sizes it by what the reductions read).
-  const small = new Set(split.outputs.filter(o => o.partial.kind !== 'concat' && o.partial.kind !== 'merge').map(o => o.variable))
+  const small = new Set(split.outputs.filter(o => !SIZED_PARTIALS.has(o.partial.kind)).map(o => o.variable))
   const scalar: number[] = []
   if (split.hoist.sites.length > 0) {
     for (const node of nodes.slice(split.fused)) {

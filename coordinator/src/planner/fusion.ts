@@ -9,6 +9,7 @@
  * fine, they are the same everywhere). Everything after the prefix runs once, in the aggregator, on the
  * combined values; it may not read `data` itself.
  */
+import { KEYED_OPS } from '../../../analyzer/src/index.ts'
 import type { Accumulator, AnalysisReport, Block, Ddg, DdgNode } from '../../../analyzer/src/index.ts'
 import { hoistSites } from './hoist.ts'
 import type { Hoist } from './hoist.ts'
@@ -29,6 +30,12 @@ export type PartialKind =
   | { kind: 'fold', op: '+' | '*' | '|' | '&' | '^', init: string }
   /** `acc = min/max(acc, g(x))` loops: the recorded comparisons replayed from init. */
   | { kind: 'replay', op: 'min' | 'max', init: string }
+  /** Lists per key (group-by): merged by key in first-occurrence order, each key's lists concatenated in chunk order. */
+  | { kind: 'group' }
+  /** Numbers per key or per position (Counter, `d.get(k, 0) + v`, `bins[i] += 1`): added by key or element-wise. */
+  | { kind: 'count' }
+  /** A set: each chunk's distinct elements in the order they arrived, added in chunk order. */
+  | { kind: 'union' }
 
 /** A value the chunks send to the aggregator. */
 export interface SplitOutput {
@@ -62,7 +69,7 @@ export interface Split {
 export const RESULT_VARIABLE = '_runsurge_result'
 
 const REDUCE_BUILTINS = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
-const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max'])
+const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend'])
 const MAP_OPS = new Set(['collect', 'append', 'extend', 'setitem'])
 /** Builtins the generated runtime calls by name: a module-level definition of one would change it. */
 const RUNTIME_BUILTINS = new Set([
@@ -121,7 +128,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   const combined = new Set<string>()
   for (const b of fusedBlocks) {
     for (const a of b.accumulators) {
-      if (b.class === 'map' && b.combine === 'concat' && (a.op === 'collect' || a.op === 'append' || a.op === 'extend')) chunkLists.add(a.variable)
+      if (isElementList(b, a)) chunkLists.add(a.variable)
       else if (a.variable !== 'return') combined.add(a.variable)
     }
   }
@@ -173,7 +180,16 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   for (const b of fusedBlocks) {
     const owner = nodes[b.statements.at(-1) ?? 0] as DdgNode
     if (b.class === 'reduce' && owner.kind === 'for_statement') {
-      inserts.set(owner.line, b.accumulators.map(a => `${layout.indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`))
+      // Keyed accumulators run from their own initial value (identities only); a set records its order of arrival.
+      inserts.set(owner.line, b.accumulators.flatMap(a => {
+        if (a.op === 'union') return [`${layout.indent}${a.variable} = _RunsurgeOrderedSet()`]
+        if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
+        return [`${layout.indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
+      }))
+    } else if (b.class === 'reduce' && KEYED_OPS.has(b.accumulators[0]?.op ?? 'sum')) {
+      const rewritten = rewriteKeyed(owner, layout, b.accumulators[0] as Accumulator)
+      if (rewritten === undefined) return { reason: `line ${owner.line}: cannot rewrite \`${owner.text}\` for a chunk` }
+      rewrites.set(owner.id, rewritten)
     } else if (b.class === 'reduce' || owner.kind === 'return_statement') {
       const rewritten = rewriteStatement(owner, layout, b.accumulators[0] as Accumulator, b.class === 'reduce')
       if (rewritten === undefined) return { reason: `line ${owner.line}: cannot rewrite \`${owner.text}\` for a chunk` }
@@ -240,11 +256,15 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
   if (owner.kind === 'for_statement') {
     for (const a of b.accumulators) {
       if (!LOOP_OPS.has(a.op)) return `${at}: ${a.variable} accumulates with ${a.op}`
-      if (!safeInit(a.init)) return `${at}: ${a.variable} starts as ${a.init}, which the aggregator cannot re-create safely`
+      if (!KEYED_OPS.has(a.op) && !safeInit(a.init)) return `${at}: ${a.variable} starts as ${a.init}, which the aggregator cannot re-create safely`
     }
     return undefined
   }
   const acc = b.accumulators[0]
+  if (acc !== undefined && KEYED_OPS.has(acc.op)) {
+    if (b.statements.length !== 1 || b.accumulators.length !== 1) return `${at}: a ${acc.op} over several statements`
+    return rewriteKeyed(owner, layout, acc) === undefined ? `${at}: \`${owner.text}\` is not a plain set(…), {… for …} or Counter(…)` : undefined
+  }
   const called = /=\s*[(\s]*([\p{L}_][\p{L}\p{N}_.]*)\s*\(/u.exec(owner.text)?.[1]
   if (b.statements.length !== 1 || b.accumulators.length !== 1 || acc === undefined || !REDUCE_BUILTINS.has(acc.op) ||
     (called !== undefined && called !== acc.op)) {
@@ -263,19 +283,27 @@ function sourceOf (b: Block, nodes: DdgNode[], lastWriter: (v: string, before: n
   if (w === undefined) return source === param ? undefined : `line ${b.startLine}: ${source} is not defined earlier in main`
   const writer = blocks[blockOf[w] ?? -1]
   const acc = writer?.accumulators.find(a => a.variable === source)
-  if (writer === undefined || writer.class !== 'map' || writer.combine !== 'concat' || acc === undefined) {
+  if (writer === undefined || acc === undefined || !isElementList(writer, acc)) {
     return `line ${b.startLine}: ${source} (line ${nodes[w]?.line ?? 0}) is not a list built element by element from the input`
   }
   return undefined
 }
 
+/** A list a block builds element by element, in order: a map's, or one a reduce loop appends to. */
+function isElementList (b: Block, a: Accumulator): boolean {
+  if (b.class === 'map') return b.combine === 'concat' && (a.op === 'collect' || a.op === 'append' || a.op === 'extend')
+  return b.class === 'reduce' && (a.op === 'append' || a.op === 'extend')
+}
+
 function partialOf (block: Block, acc: Accumulator): PartialKind {
   if (block.class === 'map') return { kind: block.combine === 'merge' ? 'merge' : 'concat' }
+  if (acc.op === 'append' || acc.op === 'extend') return { kind: 'concat' }
   switch (acc.op) {
     case 'sum': case 'len': return { kind: 'add', init: acc.op === 'len' ? '0' : acc.init }
     case 'any': case 'all': return { kind: 'decide', op: acc.op }
     case 'min': case 'max':
       return block.statements.length === 1 ? { kind: 'pick', op: acc.op } : { kind: 'replay', op: acc.op, init: acc.init }
+    case 'group': case 'count': case 'union': return { kind: acc.op }
     default: return { kind: 'fold', op: acc.op as '+' | '*' | '|' | '&' | '^', init: acc.init }
   }
 }
@@ -302,6 +330,29 @@ function rewriteStatement (node: DdgNode, layout: MainLayout, acc: Accumulator, 
   } else head += ' '
   const tail = text.slice(m[0].length)
   return (layout.indent + head + (reduce ? tail : tail.replace(/^[ \t]+/, ''))).split('\n')
+}
+
+/**
+ * A keyed reduction written as one expression, for a chunk: `Counter(…)` stays as it is (its value is the partial);
+ * `set(…)` and `{… for …}` build a `_RunsurgeOrderedSet`, which keeps the order elements arrived in.
+ */
+function rewriteKeyed (node: DdgNode, layout: MainLayout, acc: Accumulator): string[] | undefined {
+  const text = layout.lines.slice(node.line - 1, node.endLine).join('\n').slice(layout.indent.length)
+  const masked = layout.masked.slice(node.line - 1, node.endLine).join('\n').slice(layout.indent.length)
+  const target = acc.variable === 'return' ? String.raw`return\b` : `(${IDENTIFIER})\\s*=(?!=)`
+  const m = new RegExp(`^${target}\\s*`, 'u').exec(masked)
+  if (m === null || (acc.variable !== 'return' && m[1] !== acc.variable)) return undefined
+  const name = acc.variable === 'return' ? RESULT_VARIABLE : acc.variable
+  const value = text.slice(m[0].length)
+  const head = `${layout.indent}${name} = `
+  if (acc.op === 'count') return (head + value).split('\n')
+  if (acc.op !== 'union') return undefined
+  const call = /^set\s*\(/.exec(value)
+  if (call !== null) return (head + '_RunsurgeOrderedSet(' + value.slice(call[0].length)).split('\n')
+  const close = masked.lastIndexOf('}')
+  if (!value.startsWith('{') || close === -1 || masked.slice(close + 1).trim() !== '') return undefined
+  const inner = text.slice(m[0].length + 1, close)
+  return (head + '_RunsurgeOrderedSet(' + inner + ')' + text.slice(close + 1)).split('\n')
 }
 
 function safeInit (init: string): boolean {

@@ -21,7 +21,7 @@
  * if (plan.level === 3) runChunks(plan.chunkTask, plan.chunks).then(results => runFinal(plan.finalTask, results))
  * ```
  */
-import type { AnalysisReport } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, SiteOp } from '../../../analyzer/src/index.ts'
 import { evaluate } from '../../../analyzer/src/index.ts'
 import { chunkScript, finalScript, roundChunkScript, stageScript } from './codegen.ts'
 import {
@@ -333,7 +333,7 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
     op: site.op,
     over: site.over,
     round,
-    sends: site.op === 'sum' || site.op === 'len' ? `its ${site.op} (added in chunk order)` : site.op === 'min' || site.op === 'max' ? `its first ${site.op === 'min' ? 'smallest' : 'largest'} element` : `its ${site.op} (the first deciding chunk wins)`,
+    sends: SITE_SENDS[site.op],
     reads: site.reads.filter(r => hoist.perRound[round - 1]?.broadcast.includes(r) === true)
   }))
   return {
@@ -367,6 +367,24 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
   }
 }
 
+/** What a chunk sends for a hoisted reduction, by its op. */
+const SITE_SENDS: Record<SiteOp, string> = {
+  sum: 'its sum (added in chunk order)',
+  len: 'its length (added)',
+  min: 'its first smallest element',
+  max: 'its first largest element',
+  any: 'its any (the first deciding chunk wins)',
+  all: 'its all (the first deciding chunk wins)',
+  first: 'its first element (the first non-empty chunk\'s wins)',
+  last: 'its last element (the last non-empty chunk\'s wins)',
+  truth: 'whether it is empty',
+  nlargest: 'its k largest with their keys (merged, ties in chunk order)',
+  nsmallest: 'its k smallest with their keys (merged, ties in chunk order)',
+  head: 'its first k elements (concatenated, cut to k)',
+  tail: 'its last k elements (concatenated, cut to the last k)',
+  union: 'its distinct elements in arrival order (added in chunk order)'
+}
+
 function describe (partial: PartialKind): string {
   switch (partial.kind) {
     case 'concat': return 'concatenated'
@@ -376,5 +394,8 @@ function describe (partial: PartialKind): string {
     case 'decide': return `${partial.op} over chunks, first decisive chunk wins`
     case 'fold': return `${partial.init} ${partial.op} partials`
     case 'replay': return `${partial.op} from ${partial.init} over the chunks' candidates`
+    case 'group': return 'lists per key, merged by key in first-occurrence order'
+    case 'count': return 'counts per key (or per position) added up, keys in first-occurrence order'
+    case 'union': return 'distinct elements in arrival order, added up in chunk order'
   }
 }

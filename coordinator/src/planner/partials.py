@@ -43,6 +43,30 @@ class _RunsurgeNoValue:
 _runsurge_NOVALUE = _RunsurgeNoValue()
 
 
+class _RunsurgeOrderedSet:
+    """
+    A chunk's `set()` accumulator: `add`/`update` as a set, remembering the order elements first arrived in. The
+    partial is that order; adding every chunk's elements in chunk order builds the same set one run builds (same
+    elements kept among equal ones, same hash-table layout, same iteration order).
+    """
+    __slots__ = ('_seen',)
+
+    def __init__(self, iterable=()):
+        self._seen = {}
+        self.update(iterable)
+
+    def add(self, x):
+        self._seen.setdefault(x, None)
+
+    def update(self, *iterables):
+        for iterable in iterables:
+            for x in iterable:
+                self._seen.setdefault(x, None)
+
+    def partial(self):
+        return list(self._seen)
+
+
 def _runsurge_orderable(v):
     """Whether `v` compares in a total order with values like it (no NaN inside), so a chunk may keep only its best."""
     t = type(v)
@@ -477,7 +501,7 @@ def _runsurge_decoder():
 
 def _runsurge_partials(values):
     """What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept)."""
-    values = [v.partial() if type(v) is _RunsurgeRecorder else v for v in values]
+    values = [v.partial() if type(v) is _RunsurgeRecorder or type(v) is _RunsurgeOrderedSet else v for v in values]
     return {'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
 
 
@@ -579,6 +603,42 @@ def _runsurge_decide(parts, i, op):
     return not decisive
 
 
+def _runsurge_group(parts, i):
+    """Lists per key: the first chunk's dict, then each later chunk's keys in order, lists extended."""
+    out = parts[0][i]
+    for p in parts[1:]:
+        for k, values in p[i].items():
+            if k in out:
+                out[k].extend(values)
+            else:
+                out[k] = values
+    return out
+
+
+def _runsurge_count(parts, i):
+    """Numbers per key (a dict or Counter, keys in first-occurrence order) or per position (a list), added up."""
+    out = parts[0][i]
+    for p in parts[1:]:
+        v = p[i]
+        if type(out) is list:
+            if type(v) is not list or len(v) != len(out):
+                raise ValueError('RunSurge: per-position counts of different lengths')
+            for j, x in enumerate(v):
+                out[j] = out[j] + x
+        else:
+            for k, x in v.items():
+                out[k] = out[k] + x if k in out else x
+    return out
+
+
+def _runsurge_union(parts, i):
+    """A set: every chunk's distinct elements added in chunk order, each chunk's in its order of arrival."""
+    out = set()
+    for p in parts:
+        out.update(p[i])
+    return out
+
+
 # ---- reductions hoisted out of the rest of main (hoist.ts): per-chunk sites, rounds, broadcast values ----
 
 def _runsurge_guard(compute):
@@ -634,6 +694,11 @@ def _runsurge_last(xs):
     return xs[-1] if len(xs) > 0 else _runsurge_NOVALUE
 
 
+def _runsurge_distinct(iterable):
+    """A chunk's distinct elements in the order they first arrived (what set() keeps of equal elements)."""
+    return list(dict.fromkeys(iterable))
+
+
 def _runsurge_truth(xs):
     return len(xs) > 0
 
@@ -663,6 +728,15 @@ def _runsurge_site_value(values, op, start, default=None):
         if not present:
             raise IndexError('list index out of range')
         return present[0] if op == 'first' else present[-1]
+    if op == 'union':
+        out = set()
+        for x in got:
+            out.update(x)
+        return out
+    if op in ('head', 'tail'):
+        k = got[0][0]
+        joined = [v for x in got for v in x[1]]
+        return joined[:k] if op == 'head' else joined[-k:]
     if op in ('nlargest', 'nsmallest'):
         # Each chunk's best k in rank order; a stable sort of them in chunk order ranks ties as one run would.
         pairs = [pair for x in got for pair in x[1]]
