@@ -271,6 +271,8 @@ function builtinSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectCont
   const keywords = argList.filter(a => a.kind === 'keyword_argument')
   if (positional[0] === undefined || positional.some(a => a.kind === 'list_splat' || a.kind === 'dictionary_splat')) return undefined
   const reads = new Reads(ctx)
+  const enumerated = op === 'min' || op === 'max' ? enumerateSite(op, positional, keywords, locals, reads) : undefined
+  if (enumerated !== undefined) return enumerated
   const over = op === 'len' ? (unparen(positional[0]).kind === 'identifier' ? unparen(positional[0]).text : undefined) : iterated(positional[0], reads, ctx)
   if (over === undefined) return undefined
   let startValue: string | undefined
@@ -419,4 +421,38 @@ function sliceSite (node: PyNode, parent: PyNode | undefined, locals: ReadonlySe
     return { op: 'tail', over: value.text, chunk: `[${k}, ${value.text}[-${k}:]]`, reads: new Set() }
   }
   return undefined
+}
+
+/**
+ * `min(enumerate(xs), key=lambda t: t[1])` (or max): the first best element with its index in the whole collection.
+ * The key may read only the element (`t[1]`), so each chunk's best keeps its rank once its indexes are shifted by the
+ * lengths of the chunks before it (`_runsurge_enumerated` sends the chunk's length with its candidates).
+ */
+function enumerateSite (op: 'min' | 'max', positional: PyNode[], keywords: PyNode[], locals: ReadonlySet<string>, reads: Reads): Found | undefined {
+  const call = positional[0] === undefined ? undefined : unparen(positional[0])
+  if (call?.kind !== 'call' || positional.length !== 1 || keywords.length !== 1) return undefined
+  const fn = unparen(call.children[0] ?? call)
+  const args = namedChildren(call.children[1] ?? call)
+  const arg = args[0] === undefined ? undefined : unparen(args[0])
+  if (fn.kind !== 'identifier' || fn.text !== 'enumerate' || locals.has('enumerate') || args.length !== 1 || arg?.kind !== 'identifier') return undefined
+  const [name, key] = namedChildren(keywords[0] as PyNode)
+  if (name?.text !== 'key' || key?.kind !== 'lambda') return undefined
+  const params = namedChildren(key).find(c => c.kind === 'lambda_parameters')
+  const param = params === undefined ? [] : namedChildren(params)
+  const body = namedChildren(key).at(-1)
+  if (param.length !== 1 || param[0]?.kind !== 'identifier' || body === undefined || body === params) return undefined
+  // Every use of the parameter is `t[1]`.
+  const p = param[0].text
+  const uses = (node: PyNode): boolean => {
+    if (node.kind === 'subscript' && node.children[0]?.kind === 'identifier' && node.children[0].text === p) {
+      const index = namedChildren(node)[1]
+      return index?.kind === 'integer' && index.text === '1' && namedChildren(node).length === 2
+    }
+    if (node.kind === 'identifier' && node.text === p) return false
+    if (node.kind === 'lambda') return false
+    return node.children.every(uses)
+  }
+  if (!uses(body)) return undefined
+  reads.add(key)
+  return { op, over: arg.text, chunk: `_runsurge_enumerated('${op}', ${arg.text}, ${textOf(key)})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
 }

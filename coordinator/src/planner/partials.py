@@ -140,6 +140,11 @@ def _runsurge_minmax(op, iterable, key):
     return ['pairs', [[x, k] for x, k in zip(items, keys)]]
 
 
+def _runsurge_enumerated(op, xs, key):
+    """min/max(enumerate(xs), key=…) on one chunk: its length (the next chunk's index offset) and its candidates."""
+    return ['enum', len(xs), _runsurge_minmax(op, enumerate(xs), key)]
+
+
 def _runsurge_min(iterable, key=None):
     return _runsurge_minmax('min', iterable, key)
 
@@ -743,6 +748,16 @@ def _runsurge_site_value(values, op, start, default=None):
         k = got[0][0] if got else 0
         ranked = sorted(pairs, key=lambda pair: pair[0], reverse=op == 'nlargest')
         return [pair[1] for pair in ranked[:max(0, k)]]
+    if op in ('min', 'max') and got and all(type(x) is list and x[0] == 'enum' for x in got):
+        # enumerate(xs): each chunk counted from 0; shift its candidates' indexes by the chunks before it.
+        offset = 0
+        shifted = []
+        for _, n, partial in got:
+            if partial is not _runsurge_NOVALUE:
+                partial = [partial[0], [[(item[0] + offset, item[1]), k] for item, k in partial[1]]]
+            shifted.append(partial)
+            offset += n
+        got = shifted
     if default is not None and all(x is _runsurge_NOVALUE for x in got):
         return default()
     return _runsurge_pick([[x] for x in got], 0, op)

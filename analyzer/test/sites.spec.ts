@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { analyze } from '../src/index.ts'
+
+/** The reduction sites of `return EXPR` over a local list `xs`: op and collection of each. */
+function sitesOf (expr: string): string[] {
+  const report = analyze(`import heapq\n\n\ndef main(data):\n    xs = [x * 2 for x in data]\n    return ${expr}\n`)
+  if (report.status !== 'accepted') throw new Error(report.error?.message)
+  return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => `${s.op} ${s.over}`)
+}
+
+describe('reduction sites', () => {
+  const found: Array<[string, string[]]> = [
+    ['{"n": len(xs), "t": sum(xs), "hi": max(xs, key=abs)}', ['len xs', 'sum xs', 'max xs']],
+    ['(xs[0], xs[-1], xs[:3], xs[-2:])', ['first xs', 'last xs', 'head xs', 'tail xs']],
+    ['len(set(x % 7 for x in xs))', ['union xs']],
+    ['sorted({x % 7 for x in xs})', ['union xs']],
+    ['set(xs)', ['union xs']],
+    ['min(enumerate(xs), key=lambda t: t[1])', ['min xs']],
+    ['max(enumerate(xs), key=lambda p: abs(p[1]) % 10)', ['max xs']],
+    ['heapq.nlargest(3, xs)', ['nlargest xs']]
+  ]
+  for (const [expr, sites] of found) {
+    it(`${expr}: ${sites.join(', ')}`, () => {
+      expect(sitesOf(expr)).toEqual(sites)
+    })
+  }
+
+  const none: Array<[string, string]> = [
+    ['xs[-0:]', 'a slice from -0 (all of xs)'],
+    ['xs[1:3]', 'a slice with a start'],
+    ['xs[::2]', 'a slice with a step'],
+    ['xs[:n]', 'a slice whose bound is not a literal'],
+    ['min(enumerate(xs), key=lambda t: (t[1], -t[0]))', 'an enumerate key that reads the index'],
+    ['min(enumerate(xs), key=lambda t: t)', 'an enumerate key that reads the whole pair'],
+    ['min(enumerate(xs))', 'enumerate without a key (the index decides)'],
+    ['min(enumerate(xs, 1), key=lambda t: t[1])', 'enumerate with a start']
+  ]
+  for (const [expr, what] of none) {
+    it(`not a site: ${what}`, () => {
+      expect(sitesOf(expr.replace('xs[:n]', 'xs[:len(data)]'))).not.toContainEqual(expect.stringMatching(/^(head|tail|min|max) xs$/))
+    })
+  }
+})
