@@ -273,7 +273,8 @@ function builtinSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectCont
   const reads = new Reads(ctx)
   const enumerated = op === 'min' || op === 'max' ? enumerateSite(op, positional, keywords, locals, reads) : undefined
   if (enumerated !== undefined) return enumerated
-  const over = op === 'len' ? (unparen(positional[0]).kind === 'identifier' ? unparen(positional[0]).text : undefined) : iterated(positional[0], reads, ctx)
+  // len(xs), or len([… for x in xs if …]): a count of the elements a filter keeps.
+  const over = op === 'len' && unparen(positional[0]).kind !== 'list_comprehension' ? (unparen(positional[0]).kind === 'identifier' ? unparen(positional[0]).text : undefined) : iterated(positional[0], reads, ctx)
   if (over === undefined) return undefined
   let startValue: string | undefined
   let defaultText: string | undefined

@@ -13,6 +13,7 @@ describe('reduction sites', () => {
     ['{"n": len(xs), "t": sum(xs), "hi": max(xs, key=abs)}', ['len xs', 'sum xs', 'max xs']],
     ['(xs[0], xs[-1], xs[:3], xs[-2:])', ['first xs', 'last xs', 'head xs', 'tail xs']],
     ['len(set(x % 7 for x in xs))', ['union xs']],
+    ['len([x for x in xs if x > 3])', ['len xs']],
     ['sorted({x % 7 for x in xs})', ['union xs']],
     ['set(xs)', ['union xs']],
     ['min(enumerate(xs), key=lambda t: t[1])', ['min xs']],
