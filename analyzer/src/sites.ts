@@ -20,9 +20,9 @@ import type { PyNode } from './syntax.ts'
  * The reductions a site may be: the builtins; `xs[0]` and `xs[-1]` (`first`, `last`); a collection's truth in a
  * condition (`if not xs:`, `truth`); the k largest or smallest elements (`heapq.nlargest(k, xs, key=…)`,
  * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`); the first or last k elements (`xs[:k]`, `xs[-k:]`:
- * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`).
+ * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`); `xs.count(v)` (`count`).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union'
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count'
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 
@@ -198,7 +198,7 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
 function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext): ReductionSite | undefined {
   const parent = enclosing.at(-1)
   const found = node.kind === 'call'
-    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx)
+    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx)
     : node.kind === 'subscript'
       ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx) ?? sliceSite(node, parent, locals)
       : node.kind === 'identifier'
@@ -456,4 +456,16 @@ function enumerateSite (op: 'min' | 'max', positional: PyNode[], keywords: PyNod
   if (!uses(body)) return undefined
   reads.add(key)
   return { op, over: arg.text, chunk: `_runsurge_enumerated('${op}', ${arg.text}, ${textOf(key)})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
+}
+
+/** `xs.count(v)`, v read the same on every chunk: the chunks' counts added. */
+function countSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext): Found | undefined {
+  const fn = unparen(node.children[0] ?? node)
+  const args = namedChildren(node.children[1] ?? node)
+  const receiver = fn.kind === 'attribute' ? fn.children[0] : undefined
+  if (fn.kind !== 'attribute' || fn.children.at(-1)?.text !== 'count' || receiver?.kind !== 'identifier' || !locals.has(receiver.text)) return undefined
+  if (args.length !== 1 || args[0] === undefined || args[0].kind === 'keyword_argument' || args[0].kind === 'list_splat') return undefined
+  const reads = new Reads(ctx)
+  reads.add(args[0])
+  return { op: 'count', over: receiver.text, chunk: `${receiver.text}.count(${textOf(args[0])})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
 }

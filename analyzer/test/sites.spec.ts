@@ -14,6 +14,7 @@ describe('reduction sites', () => {
     ['(xs[0], xs[-1], xs[:3], xs[-2:])', ['first xs', 'last xs', 'head xs', 'tail xs']],
     ['len(set(x % 7 for x in xs))', ['union xs']],
     ['len([x for x in xs if x > 3])', ['len xs']],
+    ['xs.count(0) + xs.count(len(data) % 2)', ['count xs', 'count xs']],
     ['sorted({x % 7 for x in xs})', ['union xs']],
     ['set(xs)', ['union xs']],
     ['min(enumerate(xs), key=lambda t: t[1])', ['min xs']],

@@ -410,6 +410,7 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
     { file: '07-outliers-zscore.py', rounds: 3 },
     { file: '17-argmin-enumerate.py', rounds: 1 },
     { file: '06-normalize-by-max.py', rounds: 2 },
+    { file: '23-text-line-stats.py', rounds: 1 },
     { file: '01-return-dict-summary.py', rounds: 1 },
     { file: '02-return-tuple-mixed.py', rounds: 1 },
     { file: '03-mean-one-liner.py', rounds: 1 },

@@ -163,7 +163,7 @@ function siteTable (split: Split): string {
   const specs = split.hoist.sites.map(({ site, round, k }) => {
     const index = next[round - 1] ?? 0
     next[round - 1] = index + 1
-    return `${k}: (${round - 1}, ${index}, '${site.op}', (${site.op === 'len' ? '0' : site.startValue ?? '0'}))`
+    return `${k}: (${round - 1}, ${index}, '${site.op}', (${site.op === 'len' || site.op === 'count' ? '0' : site.startValue ?? '0'}))`
   })
   return `{${specs.join(', ')}}`
 }

@@ -382,7 +382,8 @@ const SITE_SENDS: Record<SiteOp, string> = {
   nsmallest: 'its k smallest with their keys (merged, ties in chunk order)',
   head: 'its first k elements (concatenated, cut to k)',
   tail: 'its last k elements (concatenated, cut to the last k)',
-  union: 'its distinct elements in arrival order (added in chunk order)'
+  union: 'its distinct elements in arrival order (added in chunk order)',
+  count: 'how many elements equal the value (added)'
 }
 
 function describe (partial: PartialKind): string {

@@ -724,7 +724,7 @@ def _runsurge_site_value(values, op, start, default=None):
         if v[0] != 'value':
             _runsurge_raise_partial(v)
     got = [v[1] for v in values]
-    if op in ('sum', 'len'):
+    if op in ('sum', 'len', 'count'):
         return _runsurge_add([[x] for x in got], 0, start)
     if op == 'truth':
         return any(got)
