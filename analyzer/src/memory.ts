@@ -175,8 +175,12 @@ export function staticEstimate (ddg: Ddg, statements: PyNode[], classes: Stateme
       // Keyed: at most one entry per element (a key and its count, or a grouped value); usually far fewer. Lists
       // appended to next to reductions: one item per element, like a map's.
       let perElement = 0
+      let fixed = 96
       for (const a of cls.accumulators) {
-        if (a.op === 'group') perElement += LIST_GROWTH * POINTER + NUMBER + 2 * 16
+        // `[0] * 20`: a fixed number of positions, whatever the input.
+        const positions = a.op === 'count' ? /^\[\s*0(?:\.0*)?\s*\]\s*\*\s*(\d+)$/.exec(a.init)?.[1] : undefined
+        if (positions !== undefined) fixed += LIST_HEADER + Number(positions) * (POINTER + NUMBER)
+        else if (a.op === 'group') perElement += LIST_GROWTH * POINTER + NUMBER + 2 * 16
         else if (a.op === 'count' || a.op === 'union') perElement += 2 * 16 * 1.5 + NUMBER
         else if (a.op === 'append' || a.op === 'extend') {
           const element = elementCost(stmt, ctx, sourceElem)
@@ -184,7 +188,7 @@ export function staticEstimate (ddg: Ddg, statements: PyNode[], classes: Stateme
           elementOf.set(a.variable, element)
         }
       }
-      output = { fixed: 96, perElement }
+      output = { fixed, perElement }
       working = add(output, { fixed: 4096, perElement: 0 })
     } else if (cls.class === 'reduce') {
       output = { fixed: NUMBER, perElement: 0 }

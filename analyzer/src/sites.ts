@@ -20,9 +20,10 @@ import type { PyNode } from './syntax.ts'
  * The reductions a site may be: the builtins; `xs[0]` and `xs[-1]` (`first`, `last`); a collection's truth in a
  * condition (`if not xs:`, `truth`); the k largest or smallest elements (`heapq.nlargest(k, xs, key=…)`,
  * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`); the first or last k elements (`xs[:k]`, `xs[-k:]`:
- * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`); `xs.count(v)` (`count`).
+ * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`); `xs.count(v)` (`count`). A planner
+ * may add `loop`: one accumulator of a whole reduce loop over a local collection (never found here).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count'
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count' | 'loop'
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 

@@ -411,6 +411,7 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
     { file: '17-argmin-enumerate.py', rounds: 1 },
     { file: '06-normalize-by-max.py', rounds: 2 },
     { file: '23-text-line-stats.py', rounds: 1 },
+    { file: '14-histogram-data-range.py', rounds: 2 },
     { file: '01-return-dict-summary.py', rounds: 1 },
     { file: '02-return-tuple-mixed.py', rounds: 1 },
     { file: '03-mean-one-liner.py', rounds: 1 },
@@ -502,10 +503,11 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
    * sum), a set comprehension and Counter(…) with most_common ties; and a dict whose keys are fixed by its initial value.
    */
   const OWN = [
-    { file: 'mixed-keyed.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, 0, 10 ** (1 + Math.floor(r() * 9)))}`) },
-    { file: 'fixed-keys.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, ['1', '2', '3'])}${int(r, 0, 999)}`) }
+    { file: 'mixed-keyed.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, 0, 10 ** (1 + Math.floor(r() * 9)))}`), rounds: undefined },
+    { file: 'fixed-keys.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, ['1', '2', '3'])}${int(r, 0, 999)}`) },
+    { file: 'rest-loop.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 }
   ]
-  for (const { file, input } of OWN) {
+  for (const { file, input, rounds } of OWN) {
     it(`${file}: level 3, python3's result (iteration orders included) at two sizes with uneven chunks`, async () => {
       const src = await readFile(new URL(`./fixtures/keyed/${file}`, import.meta.url), 'utf8')
       await Promise.all([5_000, 25_000].map(async (n, i) => {
@@ -516,6 +518,8 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
         const timed = { ...report, blocks: report.blocks?.map(b => ({ ...b, seconds: { fixed: 0.001, perElement: 1e-3 } })) }
         const plan = planAuto({ source: src, report: timed, format: 'text', inputBytes: Buffer.byteLength(text), elements, nodes: Array.from({ length: 3 }, () => ({ memoryBytes: 2 ** 32 })) })
         expect(plan.level, plan.reasons.join('\n')).toBe(3)
+        // A loop after a value computed from the data (a mean) runs on the chunks in a second round.
+        if (rounds !== undefined) expect(1 + (plan.rounds?.length ?? 0), plan.reasons.join('\n')).toBe(rounds)
         const outcome = await execute(`own-${file}-${n}`, src, text, 'txt', plan, true)
         expect(outcome.where, `${file} at ${n} elements, ${plan.chunks} chunks:\nsequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
         expect(outcome.split).toBe(outcome.sequential)

@@ -10,7 +10,7 @@
  *   variable with the original initial value, binds it, then runs the rest of main's body unchanged.
  */
 import { readFileSync } from 'node:fs'
-import { RESULT_VARIABLE } from './fusion.ts'
+import { RESULT_VARIABLE, accumulatorStarts } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
 
 /** The runtime embedded in every generated script (encoding, chunk-side reductions, combiners). */
@@ -82,12 +82,49 @@ function sitesReplaced (split: Split): string[] {
   let out = ''
   let at = 0
   for (const { site, k } of split.hoist.sites) {
+    if (site.op === 'loop') continue
     const lines = (t: string): number => t.split('\n').length - 1
     const call = site.defaultText === undefined ? `(_runsurge_site(${k})` : `(_runsurge_site(${k}, lambda: (${site.defaultText}))`
     out += text.slice(at, site.start) + call + '\n'.repeat(Math.max(0, lines(site.text) - lines(call))) + ')'
     at = site.end
   }
-  return (out + text.slice(at)).split('\n')
+  const lines = (out + text.slice(at)).split('\n')
+  // A loop the chunks ran: its first line binds each accumulator to the combination of its partials, the rest is blank.
+  const { indent } = split.layout
+  for (const round of split.hoist.perRound) {
+    for (const loop of round.loops) {
+      const node = split.nodes[loop.statement]
+      if (node === undefined) continue
+      const binds = loop.accumulators.map(a => {
+        const k = split.hoist.sites.find(x => x.site.op === 'loop' && x.site.statement === loop.statement && x.site.text.startsWith(`${a.variable} `))?.k
+        return `${a.variable} = _runsurge_loop_combine(${a.variable}, _runsurge_site(${k ?? -1}), '${a.op}')`
+      })
+      for (let l = node.line; l <= node.endLine; l++) lines[l - 1] = l === node.line ? `${indent}${binds.join('; ')}` : ''
+    }
+  }
+  return lines
+}
+
+/**
+ * The loops of a round's chunk tasks: each one's initialisers, the chunk-side starts of its accumulators, then the loop,
+ * under a try that keeps its exception (`_runsurge_loop_N`) for the loop's sites to raise where the sequential run would.
+ */
+function roundLoops (split: Split, round: number): string[] {
+  const { indent, lines } = split.layout
+  const out: string[] = []
+  for (const loop of split.hoist.perRound[round - 1]?.loops ?? []) {
+    const node = split.nodes[loop.statement]
+    if (node === undefined) continue
+    out.push(`${indent}_runsurge_loop_${loop.statement} = None`, `${indent}try:`)
+    for (const s of loop.inits) {
+      const init = split.nodes[s]
+      if (init !== undefined) out.push(...lines.slice(init.line - 1, init.endLine).map(l => `    ${l}`))
+    }
+    out.push(...accumulatorStarts(loop.accumulators, `${indent}    `))
+    out.push(...lines.slice(node.line - 1, node.endLine).map(l => `    ${l}`))
+    out.push(`${indent}except MemoryError:`, `${indent}    raise`, `${indent}except Exception as _runsurge_error:`, `${indent}    _runsurge_loop_${loop.statement} = _runsurge_error`)
+  }
+  return out
 }
 
 /** The lines of some of main's statements from `sitesReplaced`, the others blank. */
@@ -123,6 +160,7 @@ export function chunkScript (split: Split): string {
     `def main(${param}):`,
     ...fusedBody(split),
     ...roundMaps(split, 1),
+    ...roundLoops(split, 1),
     ...siteValues(split, 1),
     `${indent}return _runsurge_partials([${values}${values === '' ? '' : ', '}*_runsurge_sites])`
   ])
@@ -147,6 +185,7 @@ export function roundChunkScript (split: Split, round: number): string {
     `${indent}_runsurge_site = _runsurge_broadcast_sites(_runsurge_broadcast['sites'])`,
     `${indent}del _runsurge_broadcast`,
     ...roundMaps(split, round),
+    ...roundLoops(split, round),
     ...siteValues(split, round),
     `${indent}return _runsurge_partials(_runsurge_sites)`
   ])

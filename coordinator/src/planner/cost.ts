@@ -81,6 +81,12 @@ function sentBytes (report: AnalysisReport, split: Split, n: number): number {
   for (const o of split.outputs) {
     if (SIZED_PARTIALS.has(o.partial.kind)) total += evaluate(report.memory?.statements[o.statement]?.output ?? zero(), n)
   }
+  // Loops of the rest the chunks run: a keyed accumulator's partial is as large as the loop's output.
+  for (const round of split.hoist.perRound) {
+    for (const loop of round.loops) {
+      if (loop.accumulators.some(a => SIZED_PARTIALS.has(a.op))) total += evaluate(report.memory?.statements[loop.statement]?.output ?? zero(), n)
+    }
+  }
   return total
 }
 
@@ -96,6 +102,7 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
   let peak = load
   for (let s = 0; s < split.fused; s++) peak = Math.max(peak, evaluate(peakOf(report, s), c))
   for (const m of split.hoist.maps) peak = Math.max(peak, evaluate(peakOf(report, m.map.statement), c))
+  for (const round of split.hoist.perRound) for (const loop of round.loops) peak = Math.max(peak, evaluate(peakOf(report, loop.statement), c))
   const recorded = recordedBytes(split, c) + split.hoist.sites.filter(x => x.site.op === 'min' || x.site.op === 'max').length * RECORDED_BYTES_PER_ELEMENT * c
   return peak + ENCODING_FACTOR * sentBytes(report, split, c) + recorded + PYTHON_OVERHEAD_BYTES
 }
@@ -103,7 +110,8 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
 /** The aggregator: decoding every chunk's partials, then the rest of main (which never holds `data`). */
 export function finalBytes (report: AnalysisReport, split: Split, n: number): { bytes: number, statement?: StatementCost } {
   const decode = ENCODING_FACTOR * sentBytes(report, split, n) + LOAD_FIXED + PYTHON_OVERHEAD_BYTES
-  const onChunks = new Set(split.hoist.maps.map(m => m.map.statement))
+  // Comprehensions and loops the chunks run: the aggregator holds at most their combined values (counted in decode).
+  const onChunks = new Set([...split.hoist.maps.map(m => m.map.statement), ...split.hoist.perRound.flatMap(r => r.loops.map(l => l.statement))])
   const rest = report.ddg?.nodes.slice(split.fused).map(node => node.id).filter(s => !onChunks.has(s)) ?? []
   const nodes = report.ddg?.nodes ?? []
   const dropped = [...split.hoist.kept].flatMap(v => {

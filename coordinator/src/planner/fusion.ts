@@ -12,7 +12,7 @@
 import { KEYED_OPS } from '../../../analyzer/src/index.ts'
 import type { Accumulator, AnalysisReport, Block, Ddg, DdgNode } from '../../../analyzer/src/index.ts'
 import { hoistSites } from './hoist.ts'
-import type { Hoist } from './hoist.ts'
+import type { Hoist, RestLoop } from './hoist.ts'
 import { IDENTIFIER, locateMain, mentions, moduleNames } from './python-source.ts'
 import type { MainLayout } from './python-source.ts'
 
@@ -136,7 +136,8 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   for (const v of chunkLists) if (v !== param && nodes.slice(0, fused).filter(n => n.writes.includes(v)).length > 1) chunkLists.delete(v)
   // Spans are offsets into the analyzed text; a source the analyzer decoded differently (a byte-order mark) is not hoisted.
   const reductions = report.reductions !== undefined && report.reductions.sites.every(x => source.slice(x.start, x.end) === x.text) ? report.reductions : { sites: [], maps: [], outside: nodes.map(() => []) }
-  const hoist = hoistSites({ nodes, fused, param, chunkLists, combined, reductions })
+  const loops = blocks.flatMap(b => restLoop(b, nodes, fused, layout, reductions.sites.map(x => x.statement)) ?? [])
+  const hoist = hoistSites({ nodes, fused, param, chunkLists, combined, reductions, loops })
   if (fused === 0 && !hoist.kept.has(param)) return { reason: why ?? 'nothing to split' }
   if (fused === 0 && hoist.sites.length === 0) return { reason: why ?? 'nothing to split' }
 
@@ -180,12 +181,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   for (const b of fusedBlocks) {
     const owner = nodes[b.statements.at(-1) ?? 0] as DdgNode
     if (b.class === 'reduce' && owner.kind === 'for_statement') {
-      // Keyed accumulators run from their own initial value (identities only); a set records its order of arrival.
-      inserts.set(owner.line, b.accumulators.flatMap(a => {
-        if (a.op === 'union') return [`${layout.indent}${a.variable} = _RunsurgeOrderedSet()`]
-        if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
-        return [`${layout.indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
-      }))
+      inserts.set(owner.line, accumulatorStarts(b.accumulators, layout.indent))
     } else if (b.class === 'reduce' && KEYED_OPS.has(b.accumulators[0]?.op ?? 'sum')) {
       const rewritten = rewriteKeyed(owner, layout, b.accumulators[0] as Accumulator)
       if (rewritten === undefined) return { reason: `line ${owner.line}: cannot rewrite \`${owner.text}\` for a chunk` }
@@ -273,6 +269,38 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
   if (acc.op === 'sum' && !/^-?\d+(\.\d+)?$/.test(acc.init)) return `${at}: sum() with start ${acc.init}`
   if (rewriteStatement(owner, layout, acc, true) === undefined) return `${at}: \`${owner.text}\` is not a plain call of the builtin ${acc.op}()`
   return undefined
+}
+
+/**
+ * What a chunk rebinds a reduce loop's accumulators to, after their initialisers: folds start from no value, min/max
+ * from a recorder; keyed accumulators run from their own initial value (identities only), a set records its order of
+ * arrival; lists appended to stay as they are.
+ */
+export function accumulatorStarts (accumulators: Accumulator[], indent: string): string[] {
+  return accumulators.flatMap(a => {
+    if (a.op === 'union') return [`${indent}${a.variable} = _RunsurgeOrderedSet()`]
+    if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
+    return [`${indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
+  })
+}
+
+/** A reduce loop after the split part, as the chunks may run it (hoist.ts decides whether they do), or undefined. */
+function restLoop (b: Block, nodes: DdgNode[], fused: number, layout: MainLayout, siteStatements: number[]): RestLoop | undefined {
+  const owner = nodes[b.statements.at(-1) ?? -1]
+  if (owner?.kind !== 'for_statement' || (b.statements[0] ?? -1) < fused || b.class !== 'reduce' || b.source === undefined) return undefined
+  const accumulators = b.accumulators
+  const inits = b.statements.slice(0, -1)
+  const names = new Set(accumulators.map(a => a.variable))
+  const reads = new Set(b.broadcast)
+  for (const s of inits) for (const v of nodes[s]?.reads ?? []) if (!names.has(v)) reads.add(v)
+  reads.delete(b.source)
+  const text = layout.lines.slice(owner.line - 1, owner.endLine).join('\n')
+  let problem: string | undefined
+  if (accumulators.some(a => !LOOP_OPS.has(a.op) || a.op === 'append' || a.op === 'extend')) problem = 'it builds a list'
+  else if (accumulators.some(a => !KEYED_OPS.has(a.op) && !safeInit(a.init))) problem = 'an accumulator starts from a value the aggregator cannot re-create safely'
+  else if (/'''|"""/.test(text)) problem = 'it holds a multi-line string'
+  else if (b.statements.some(s => siteStatements.includes(s))) problem = 'a reduction stands inside it'
+  return { statement: owner.id, inits, over: b.source, accumulators, reads: [...reads].sort(), line: owner.line, ...(problem !== undefined ? { problem } : {}) }
 }
 
 /** Whether the block's source is `data` itself or a list a fused map produced element by element. */

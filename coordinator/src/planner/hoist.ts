@@ -20,7 +20,7 @@
  * is the iterable of a hoistable comprehension; otherwise it is shipped to the aggregator as before and its sites
  * run there, as written.
  */
-import type { ChunkMap, DdgNode, ReductionSite, ReductionSites } from '../../../analyzer/src/index.ts'
+import type { Accumulator, ChunkMap, DdgNode, ReductionSite, ReductionSites } from '../../../analyzer/src/index.ts'
 
 /** Most rounds of chunk tasks in one job: a site needing more is not hoisted. */
 export const MAX_ROUNDS = 4
@@ -41,6 +41,24 @@ export interface HoistedMap {
   round: number
 }
 
+/**
+ * A loop of the rest of main that reduces a collection element by element (an analyzer reduce block: `bins = [0] * 20`
+ * then `for p in prices: bins[int((p - lo) / width)] += 1`), which the chunks may run on their own elements: each
+ * accumulator then comes back as one hoisted site (op `loop`) whose partials the aggregator combines where the loop was.
+ */
+export interface RestLoop {
+  /** The for statement. */
+  statement: number
+  /** Its accumulators' initialisers (rest statements before it, run on the chunks too). */
+  inits: number[]
+  over: string
+  accumulators: Accumulator[]
+  /** Main's locals its initialisers and its element code read (besides `over`). */
+  reads: string[]
+  line: number
+  problem?: string
+}
+
 export interface Hoist {
   /** Collections that stay on the chunks (never sent to the aggregator). */
   kept: Set<string>
@@ -54,7 +72,7 @@ export interface Hoist {
    * they and its sites read (broadcast by the stage task before it), the sites whose combined values they read, and
    * the rest statements the stage runs to compute them.
    */
-  perRound: Array<{ maps: HoistedMap[], broadcast: string[], siteValues: number[], statements: number[] }>
+  perRound: Array<{ maps: HoistedMap[], loops: RestLoop[], broadcast: string[], siteValues: number[], statements: number[] }>
   /** Why collections or sites stay as they were. */
   reasons: string[]
 }
@@ -69,9 +87,11 @@ export interface HoistInput {
   /** Values the split part computes that the aggregator combines (known after round 1). */
   combined: Set<string>
   reductions: ReductionSites
+  /** Reduce loops of the rest over a local collection. */
+  loops: RestLoop[]
 }
 
-const NONE: Hoist = { kept: new Set(), sites: [], maps: [], rounds: 1, perRound: [{ maps: [], broadcast: [], siteValues: [], statements: [] }], reasons: [] }
+const NONE: Hoist = { kept: new Set(), sites: [], maps: [], rounds: 1, perRound: [{ maps: [], loops: [], broadcast: [], siteValues: [], statements: [] }], reasons: [] }
 
 /** Which collections stay on the chunks, and the round of each of their reductions and comprehensions. */
 export function hoistSites (input: HoistInput): Hoist {
@@ -79,7 +99,10 @@ export function hoistSites (input: HoistInput): Hoist {
   const rest = nodes.slice(fused)
   const reasons: string[] = []
   const writers = (v: string): number[] => nodes.filter(n => n.writes.includes(v) || n.mutates.includes(v)).map(n => n.id)
-  const restSites = reductions.sites.map((site, k) => ({ site, k })).filter(x => x.site.statement >= fused)
+  // Each accumulator of a rest loop is a site (op `loop`) numbered after the analyzer's sites.
+  const loopSites = loopSitesOf(input.loops, reductions.sites.length)
+  const restSites = [...reductions.sites.map((site, k) => ({ site, k })).filter(x => x.site.statement >= fused), ...loopSites]
+  const loopAt = new Map(input.loops.map(l => [l.statement, l]))
   const candidateMaps = reductions.maps.filter(m => m.statement >= fused && m.problem === undefined && writers(m.target).length === 1)
   const hasEarlyExit = rest.slice(0, -1).some(n => n.exits) || (rest.length > 0 && rest.at(-1)?.exits === true && rest.at(-1)?.kind !== 'return_statement')
   const kept = new Set([...input.chunkLists, ...candidateMaps.map(m => m.target)])
@@ -95,8 +118,9 @@ export function hoistSites (input: HoistInput): Hoist {
     // A mention outside the sites is fine only as a kept comprehension's iterable or target.
     for (const node of rest) {
       const map = mapAt.get(node.id)
+      const loop = loopAt.get(node.id)
       for (const v of reductions.outside[node.id] ?? []) {
-        if (kept.has(v) && !(map !== undefined && (v === map.over || v === map.target))) {
+        if (kept.has(v) && !(map !== undefined && (v === map.over || v === map.target)) && !(loop !== undefined && loop.problem === undefined && v === loop.over)) {
           drop(v, `line ${node.line} uses it other than through a reduction or a comprehension`)
           changed = true
         }
@@ -153,6 +177,11 @@ function assignRounds (input: HoistInput, kept: Set<string>, maps: ChunkMap[], r
       // A site inside a kept comprehension reaches the chunks as a broadcast value, not as part of the statement's level.
       if (map === undefined || !map.sites.includes(k)) level = Math.max(level, round)
     }
+    if (restSites.some(x => x.site.op === 'loop' && x.site.statement === node.id && rounds.has(x.k))) {
+      // A hoisted loop: its accumulators are known after its round.
+      for (const v of [...node.writes, ...node.mutates]) known.set(v, Math.max(known.get(v) ?? 0, level))
+      continue
+    }
     if (map !== undefined) {
       const inner = map.sites.map(k => rounds.get(k))
       const problem = readsProblem(map.reads, map.statement)
@@ -189,13 +218,38 @@ function stagesOf (input: HoistInput, kept: Set<string>, sites: HoistedSite[], m
     }
     for (const s of sites.filter(x => x.round === r)) visit(s.site.over)
     const ordered = [...needed].sort((a, b) => a.map.statement - b.map.statement)
+    const loops = input.loops.filter(l => sites.some(x => x.round === r && x.site.op === 'loop' && x.site.statement === l.statement))
     const reads = [...sites.filter(x => x.round === r).flatMap(x => x.site.reads), ...ordered.flatMap(m => m.map.reads)]
     const broadcast = [...new Set(reads.filter(v => isLocal(v, nodes, input) && v !== input.param))].sort()
     const siteValues = [...new Set(ordered.flatMap(m => m.map.sites))].sort((a, b) => a - b)
     const last = Math.max(...sites.filter(x => x.round === r).map(x => x.site.statement), ...ordered.map(m => m.map.statement))
-    perRound.push({ maps: ordered, broadcast, siteValues, statements: r === 1 ? [] : stageStatements(broadcast, siteValues, last, input, reductions, kept) })
+    perRound.push({ maps: ordered, loops, broadcast, siteValues, statements: r === 1 ? [] : stageStatements(broadcast, siteValues, last, input, reductions, kept) })
   }
   return { maps, rounds, perRound }
+}
+
+/** One site per accumulator of each loop (k from `first` on): what the chunk sends is the accumulator's partial. */
+function loopSitesOf (loops: RestLoop[], first: number): Array<{ site: ReductionSite, k: number }> {
+  const out: Array<{ site: ReductionSite, k: number }> = []
+  for (const loop of loops) {
+    for (const a of loop.accumulators) {
+      const site: ReductionSite = {
+        statement: loop.statement,
+        op: 'loop',
+        over: loop.over,
+        start: -1,
+        end: -1,
+        line: loop.line,
+        endLine: loop.line,
+        text: `${a.variable} (the loop over ${loop.over})`,
+        chunk: `_runsurge_loop_partial(_runsurge_loop_${loop.statement}, lambda: ${a.variable})`,
+        reads: loop.reads,
+        ...(loop.problem !== undefined ? { problem: loop.problem } : {})
+      }
+      out.push({ site, k: first + out.length })
+    }
+  }
+  return out
 }
 
 /** Why code cannot run in `round`, or undefined. */

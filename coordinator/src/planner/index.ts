@@ -383,7 +383,8 @@ const SITE_SENDS: Record<SiteOp, string> = {
   head: 'its first k elements (concatenated, cut to k)',
   tail: 'its last k elements (concatenated, cut to the last k)',
   union: 'its distinct elements in arrival order (added in chunk order)',
-  count: 'how many elements equal the value (added)'
+  count: 'how many elements equal the value (added)',
+  loop: 'the loop\'s accumulator over its elements (combined as the loop would have built it)'
 }
 
 function describe (partial: PartialKind): string {

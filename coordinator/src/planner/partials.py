@@ -724,6 +724,8 @@ def _runsurge_site_value(values, op, start, default=None):
         if v[0] != 'value':
             _runsurge_raise_partial(v)
     got = [v[1] for v in values]
+    if op == 'loop':
+        return got
     if op in ('sum', 'len', 'count'):
         return _runsurge_add([[x] for x in got], 0, start)
     if op == 'truth':
@@ -761,6 +763,28 @@ def _runsurge_site_value(values, op, start, default=None):
     if default is not None and all(x is _runsurge_NOVALUE for x in got):
         return default()
     return _runsurge_pick([[x] for x in got], 0, op)
+
+
+def _runsurge_loop_partial(error, value):
+    """A loop accumulator's partial on one chunk, or the exception the loop met there (raised again for the guard)."""
+    if error is not None:
+        raise error
+    v = value()
+    return v.partial() if type(v) is _RunsurgeRecorder or type(v) is _RunsurgeOrderedSet else v
+
+
+def _runsurge_loop_combine(start, parts, op):
+    """A loop's accumulator from its chunks' partials: folded onto the value its initialiser gave, or merged by key."""
+    one = [[p] for p in parts]
+    if op == 'group':
+        return _runsurge_group(one, 0)
+    if op == 'count':
+        return _runsurge_count(one, 0)
+    if op == 'union':
+        return _runsurge_union(one, 0)
+    if op in ('min', 'max'):
+        return _runsurge_replay(one, 0, op, start)
+    return _runsurge_fold(one, 0, op, start)
 
 
 def _runsurge_site_table(rounds, specs):
