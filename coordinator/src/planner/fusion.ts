@@ -133,7 +133,8 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
     }
   }
   // A list one fused statement builds and another changes is not one chunk's elements in order: not kept.
-  for (const v of chunkLists) if (v !== param && nodes.slice(0, fused).filter(n => n.writes.includes(v)).length > 1) chunkLists.delete(v)
+  // (A loop's initialiser `ys = []` is part of the loop's block.)
+  for (const v of chunkLists) if (v !== param && new Set(nodes.slice(0, fused).filter(n => n.writes.includes(v)).map(n => blockOf[n.id])).size > 1) chunkLists.delete(v)
   // Spans are offsets into the analyzed text; a source the analyzer decoded differently (a byte-order mark) is not hoisted.
   const reductions = report.reductions !== undefined && report.reductions.sites.every(x => source.slice(x.start, x.end) === x.text) ? report.reductions : { sites: [], maps: [], outside: nodes.map(() => []) }
   const loops = blocks.flatMap(b => restLoop(b, nodes, fused, layout, reductions.sites.map(x => x.statement)) ?? [])
