@@ -1,10 +1,11 @@
-/** Shared helpers of the integration tests: temporary directories, quiet loggers, real processes. */
+/** Shared helpers of the integration tests: temporary directories, quiet loggers, real processes, a mesh of them and jobs over HTTP. */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { openAsBlob } from 'node:fs'
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { pino } from 'pino'
 import type { ChildProcessByStdio } from 'node:child_process'
@@ -122,3 +123,141 @@ export async function corruptInPlace (path: string, options: { from?: number } =
   }
   return at
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// A mesh of real processes, and jobs over HTTP
+
+/** A task as GET /api/jobs/:id and the job's server-sent events show it (the fields the tests read). */
+export interface TaskView {
+  id: string
+  index: number
+  entry: string
+  status: string
+  nodeId?: string
+  /** A later round's chunk task: the round-1 task on the same chunk, whose node it should run on. */
+  near?: string
+  /** A later round's task: `stage` (combines the earlier rounds' partials) or `chunk`. */
+  role?: 'stage' | 'chunk'
+  round?: number
+  dependsOn?: string[]
+  attempts?: Array<{ attempt: number, nodeId: string, assignedAt: number, endedAt?: number, outcome?: string }>
+  metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
+  error?: { code: string, message: string }
+}
+
+export interface JobView {
+  id: string
+  status: string
+  error?: { code: string, message: string, line?: number }
+  plan: { level: number, tasks: number, chunks?: number, rounds?: number, reasons?: string[] }
+  tasks?: TaskView[]
+}
+
+export interface Mesh {
+  http: string
+  token: string
+  /** The coordinator's data directory (its database is `db` in it). */
+  dataDir: string
+  coordinator: RunsurgeProcess
+  /** Each node's id and data directory (its chunks are in `chunks/blocks/<cid>`). */
+  nodes: Array<{ id: string, dataDir: string }>
+}
+
+export interface MeshInit {
+  /** Where the coordinator's and the nodes' data directories go. */
+  dir: string
+  /** What each node offers (`--memory`). */
+  memory: string
+  /** The machine factor's file: measured by the first node when absent, then shared. */
+  benchmark: string
+  /** Default 2. */
+  nodes?: number
+  /** Every process started goes in here, so that a failed start leaves nothing behind (see `stopAll`). */
+  children: RunsurgeProcess[]
+}
+
+/** Starts a coordinator and `nodes` nodes, one after the other (the first measures the machine factor). */
+export async function startMesh (init: MeshInit): Promise<Mesh> {
+  const dataDir = join(init.dir, 'coordinator')
+  const coordinator = runsurge(['coordinator', '--data', dataDir, '--http', '127.0.0.1:0'])
+  init.children.push(coordinator)
+  await coordinator.waitForLine(/^\{"http"/)
+  const info = JSON.parse(await readFile(join(dataDir, 'coordinator.json'), 'utf8')) as { http: string, adminToken: string }
+  const nodes: Mesh['nodes'] = []
+  for (let i = 0; i < (init.nodes ?? 2); i++) {
+    const nodeDir = join(init.dir, `node-${i}`)
+    const child = runsurge(['node', '--coordinator', join(dataDir, 'coordinator.json'), '--data', nodeDir, '--memory', init.memory, '--benchmark-file', init.benchmark])
+    init.children.push(child)
+    const { nodeId } = JSON.parse(await child.waitForLine(/registered with the coordinator/)) as { nodeId: string }
+    nodes.push({ id: nodeId, dataDir: nodeDir })
+  }
+  return { http: info.http, token: info.adminToken, dataDir, coordinator, nodes }
+}
+
+/** Stops every process (SIGTERM: each closes gracefully) and waits until all are gone. */
+export async function stopAll (children: RunsurgeProcess[]): Promise<void> {
+  await Promise.all(children.map(async child => { await kill(child, 'SIGTERM') }))
+}
+
+export async function getJson<T> (mesh: Pick<Mesh, 'http' | 'token'>, path: string): Promise<T> {
+  const response = await fetch(`${mesh.http}${path}`, { headers: { authorization: `Bearer ${mesh.token}` } })
+  const text = await response.text()
+  if (response.status !== 200) throw new Error(`GET ${path}: ${response.status} ${text}`)
+  return JSON.parse(text) as T
+}
+
+/** Submits a job as the CLI does (multipart: name, mode and other fields, the script file, the input file). */
+export async function submit (mesh: Pick<Mesh, 'http' | 'token'>, script: { name: string, blob: Blob }, input: string, fields: Record<string, string> = { mode: 'auto' }): Promise<JobView> {
+  const form = new FormData()
+  form.set('name', script.name)
+  for (const [name, value] of Object.entries(fields)) form.set(name, value)
+  form.set('script', script.blob, script.name)
+  form.append('input', await openAsBlob(input), basename(input))
+  const response = await fetch(`${mesh.http}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${mesh.token}` }, body: form })
+  const text = await response.text()
+  if (response.status !== 201) throw new Error(`POST /api/jobs: ${response.status} ${text}`)
+  return JSON.parse(text) as JobView
+}
+
+const FINAL_JOB_STATUSES = new Set(['completed', 'failed', 'rejected', 'cancelled'])
+
+export interface JobRun {
+  job: JobView
+  /** The result's JSON text, when the job completed. */
+  result?: string
+  ms: number
+}
+
+export interface FollowOptions {
+  /** Called with each event; returning true stops following before the job ends. */
+  onEvent?(event: string, data: JobView & TaskView): boolean
+  /** A hang guard: the job's events must end within this long (default 120 s). */
+  deadlineMs?: number
+}
+
+/**
+ * Reads a job's server-sent events until the job ends (or `onEvent` returns true); then returns the job as
+ * GET /api/jobs/:id shows it, with its result text when it completed.
+ */
+export async function follow (mesh: Pick<Mesh, 'http' | 'token'>, submitted: JobView, options: FollowOptions = {}): Promise<JobRun> {
+  const started = Date.now()
+  const auth = { authorization: `Bearer ${mesh.token}` }
+  if (!FINAL_JOB_STATUSES.has(submitted.status)) {
+    const events = await fetch(`${mesh.http}/api/jobs/${submitted.id}/events`, { headers: auth, signal: AbortSignal.timeout(options.deadlineMs ?? 120_000) })
+    if (events.status !== 200) throw new Error(`GET /api/jobs/${submitted.id}/events: ${events.status}`)
+    for await (const { event, data } of serverSentEvents(events)) {
+      const parsed = JSON.parse(data) as JobView & TaskView
+      if (options.onEvent?.(event, parsed) === true || (event === 'job' && FINAL_JOB_STATUSES.has(parsed.status))) break
+    }
+  }
+  const job = await getJson<JobView>(mesh, `/api/jobs/${submitted.id}`)
+  if (job.status !== 'completed') return { job, ms: Date.now() - started }
+  const result = await fetch(`${mesh.http}/api/jobs/${job.id}/result`, { headers: auth })
+  if (result.status !== 200) throw new Error(`GET /api/jobs/${job.id}/result: ${result.status}`)
+  return { job, result: await result.text(), ms: Date.now() - started }
+}
+
+/** A job in one paragraph, for assertion messages. */
+export const describeJob = (job: JobView): string =>
+  `job ${job.id} ${job.status}${job.error !== undefined ? ` (${job.error.code}: ${job.error.message})` : ''}, level ${job.plan.level}, ${job.plan.tasks} tasks\n` +
+  (job.plan.reasons ?? []).join('\n')

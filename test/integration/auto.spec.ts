@@ -12,15 +12,15 @@ import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { openAsBlob } from 'node:fs'
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CORPUS, NAN_MIN_LOOP, SEQUENTIAL_DRIVER, inputOfSize, program, programPath } from '../fixtures/auto-corpus/corpus.ts'
 import type { CorpusProgram } from '../fixtures/auto-corpus/corpus.ts'
 import { difference, parseExact, resultDifference } from '../fixtures/reach-corpus/compare.ts'
 import type { JsonNumber } from '../fixtures/reach-corpus/compare.ts'
-import { BIN, ROOT, kill, runsurge, serverSentEvents, tempDir } from '../helpers/index.ts'
-import type { RunsurgeProcess } from '../helpers/index.ts'
+import { BIN, ROOT, describeJob, follow, getJson, startMesh, stopAll, submit, tempDir } from '../helpers/index.ts'
+import type { JobRun, Mesh, RunsurgeProcess, TaskView } from '../helpers/index.ts'
 
 const PYTHON = '/usr/bin/python3'
 const MiB = 1024 * 1024
@@ -28,32 +28,10 @@ const MiB = 1024 * 1024
 const SMALL_ELEMENTS = 200
 /** Large input: at least this many elements, and the size its corpus entry gives. */
 const LARGE_ELEMENTS = 20_000
-/** One job's bound; a hang fails here instead of at the test timeout. */
-const JOB_DEADLINE = 120_000
 /** What each node of the low-memory mesh offers. */
 const LOW_MEMORY = 64 * MiB
-const FINAL = new Set(['completed', 'failed', 'rejected', 'cancelled'])
 
 const execFileAsync = promisify(execFile)
-
-interface TaskView {
-  id: string
-  index: number
-  entry: string
-  status: string
-  nodeId?: string
-  dependsOn?: string[]
-  attempts?: Array<{ attempt: number, nodeId: string, assignedAt: number, endedAt?: number, outcome?: string }>
-  metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
-  error?: { code: string, message: string }
-}
-interface JobView {
-  id: string
-  status: string
-  error?: { code: string, message: string, line?: number }
-  plan: { level: number, tasks: number, chunks?: number, reasons?: string[] }
-  tasks?: TaskView[]
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Exact comparison of JSON results
@@ -69,96 +47,12 @@ async function sequential (file: string, input: string): Promise<string> {
   return stdout
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// A mesh of real processes, and jobs over HTTP
-
-interface Mesh {
-  http: string
-  token: string
-}
-
-/**
- * A coordinator and two nodes offering `memory` each; the first node measures the machine factor into `benchmark`.
- * Every process started goes into `children`, so that a failed start leaves nothing behind.
- */
-async function startMesh (dir: string, memory: string, benchmark: string, children: RunsurgeProcess[]): Promise<Mesh> {
-  const coordinator = runsurge(['coordinator', '--data', join(dir, 'coordinator'), '--http', '127.0.0.1:0'])
-  children.push(coordinator)
-  await coordinator.waitForLine(/^\{"http"/)
-  const info = JSON.parse(await readFile(join(dir, 'coordinator', 'coordinator.json'), 'utf8')) as { http: string, adminToken: string }
-  const node = async (name: string): Promise<void> => {
-    const child = runsurge(['node', '--coordinator', join(dir, 'coordinator', 'coordinator.json'), '--data', join(dir, name), '--memory', memory, '--benchmark-file', benchmark])
-    children.push(child)
-    await child.waitForLine(/registered with the coordinator/)
-  }
-  await node('node-0')
-  await node('node-1')
-  return { http: info.http, token: info.adminToken }
-}
-
-async function stopAll (children: RunsurgeProcess[]): Promise<void> {
-  await Promise.all(children.map(async child => { await kill(child, 'SIGTERM') }))
-}
-
-async function getJson<T> (mesh: Mesh, path: string): Promise<T> {
-  const response = await fetch(`${mesh.http}${path}`, { headers: { authorization: `Bearer ${mesh.token}` } })
-  const text = await response.text()
-  expect(response.status, `GET ${path}: ${text}`).toBe(200)
-  return JSON.parse(text) as T
-}
-
-interface Run {
-  job: JobView
-  /** The result's JSON text, when the job completed. */
-  result?: string
-  ms: number
-}
-
-/** Submits a job as the CLI does (multipart: name, mode and other fields, the script file, the input file). */
-async function submit (mesh: Mesh, script: { name: string, blob: Blob }, input: string, fields: Record<string, string> = { mode: 'auto' }): Promise<JobView> {
-  const form = new FormData()
-  form.set('name', script.name)
-  for (const [name, value] of Object.entries(fields)) form.set(name, value)
-  form.set('script', script.blob, script.name)
-  form.append('input', await openAsBlob(input), basename(input))
-  const response = await fetch(`${mesh.http}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${mesh.token}` }, body: form })
-  const text = await response.text()
-  expect(response.status, text).toBe(201)
-  return JSON.parse(text) as JobView
-}
-
-/**
- * Reads a job's server-sent events, calling `onEvent` with each, until the job ends (or `onEvent` returns true);
- * then returns the job as GET /api/jobs/:id shows it, with its result text when it completed.
- */
-async function follow (mesh: Mesh, submitted: JobView, onEvent: (event: string, data: JobView & TaskView) => boolean = () => false): Promise<Run> {
-  const started = Date.now()
-  if (!FINAL.has(submitted.status)) {
-    const auth = { authorization: `Bearer ${mesh.token}` }
-    const events = await fetch(`${mesh.http}/api/jobs/${submitted.id}/events`, { headers: auth, signal: AbortSignal.timeout(JOB_DEADLINE) })
-    expect(events.status).toBe(200)
-    for await (const { event, data } of serverSentEvents(events)) {
-      const parsed = JSON.parse(data) as JobView & TaskView
-      if (onEvent(event, parsed) || (event === 'job' && FINAL.has(parsed.status))) break
-    }
-  }
-  const job = await getJson<JobView>(mesh, `/api/jobs/${submitted.id}`)
-  if (job.status !== 'completed') return { job, ms: Date.now() - started }
-  const result = await fetch(`${mesh.http}/api/jobs/${job.id}/result`, { headers: { authorization: `Bearer ${mesh.token}` } })
-  expect(result.status).toBe(200)
-  return { job, result: await result.text(), ms: Date.now() - started }
-}
-
 /** Runs a corpus program on an input file in automatic mode, to its end. */
-async function runJob (mesh: Mesh, file: string, input: string): Promise<Run> {
+async function runJob (mesh: Mesh, file: string, input: string): Promise<JobRun> {
   const started = Date.now()
   const run = await follow(mesh, await submit(mesh, { name: file, blob: await openAsBlob(programPath(file)) }, input))
   return { ...run, ms: Date.now() - started }
 }
-
-const describeJob = (job: JobView): string =>
-  `job ${job.id} ${job.status}${job.error !== undefined ? ` (${job.error.code}: ${job.error.message})` : ''}, level ${job.plan.level}, ${job.plan.tasks} tasks\n` +
-  (job.plan.reasons ?? []).join('\n')
 
 /** Writes `program`'s input of at least `minElements` elements and `mib` MiB to DIR/NAME.EXT. */
 async function writeInput (dir: string, name: string, program: CorpusProgram, minElements: number, mib: number, seed: number): Promise<{ path: string, elements: number, bytes: number }> {
@@ -192,7 +86,7 @@ describe('the corpus on a coordinator and two nodes offering 48 MiB each, agains
   const observed: Array<{ file: string, size: string, elements: number, bytes: number, level: number, tasks: number, ms: number }> = []
 
   beforeAll(async () => {
-    mesh = await startMesh(join(tmp.path, 'mesh'), '48M', benchmark, children)
+    mesh = await startMesh({ dir: join(tmp.path, 'mesh'), memory: '48M', benchmark, children })
     inputs = join(tmp.path, 'inputs')
     await mkdir(inputs)
   })
@@ -315,7 +209,7 @@ describe('nodes offering 64 MiB, inputs several times that', () => {
   const children: RunsurgeProcess[] = []
 
   beforeAll(async () => {
-    mesh = await startMesh(join(tmp.path, 'small-mesh'), '64M', benchmark, children)
+    mesh = await startMesh({ dir: join(tmp.path, 'small-mesh'), memory: '64M', benchmark, children })
     inputs = join(tmp.path, 'low-memory')
     await mkdir(inputs)
     const { nodes } = await getJson<{ nodes: Array<{ id: string, memoryBytes: number }> }>(mesh, '/api/nodes')
@@ -420,11 +314,13 @@ describe('nodes offering 64 MiB, inputs several times that', () => {
     await writeFile(numbers, '1\n2\n')
     const busy = await submit(mesh, { name: 'spin.py', blob: new Blob([spin]) }, numbers, { mode: 'manual', tasks: '2', taskMemory: String(LOW_MEMORY) })
     const holding = new Set<string>()
-    await follow(mesh, busy, (event, data) => {
-      for (const task of event === 'task' ? [data] : (data.tasks ?? [])) {
-        if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) holding.add(task.nodeId)
+    await follow(mesh, busy, {
+      onEvent: (event, data) => {
+        for (const task of event === 'task' ? [data] : (data.tasks ?? [])) {
+          if ((task.status === 'assigned' || task.status === 'running') && task.nodeId !== undefined) holding.add(task.nodeId)
+        }
+        return holding.size === 2
       }
-      return holding.size === 2
     })
     expect(holding.size).toBe(2)
     // A 200-element job needs ~17 MiB: it fits either node as soon as it is free.

@@ -167,6 +167,22 @@ describe('an automatic job split by data (level 3)', () => {
     expect(graph.clusters).toEqual([{ id: 'fused', label: 'fused stage: 2 blocks, lines 2, 3–4', members: ['t0', 't1', 't2'] }])
   })
 
+  it('names a multi-round job\'s stage task and later-round chunk tasks by their role', () => {
+    const rounds = [
+      task(0, { entry: 'main', status: 'completed' }),
+      task(1, { entry: 'main', status: 'completed' }),
+      task(2, { entry: 'segment', status: 'completed', role: 'stage', round: 2, dependsOn: ['job-1.0', 'job-1.1'] }),
+      task(3, { entry: 'segment', status: 'running', role: 'chunk', round: 2, near: 'job-1.0', dependsOn: ['job-1.2'] }),
+      task(4, { entry: 'segment', role: 'chunk', round: 2, near: 'job-1.1', dependsOn: ['job-1.2'] }),
+      task(5, { entry: 'aggregate', status: 'waiting', dependsOn: ['job-1.0', 'job-1.1', 'job-1.3', 'job-1.4'] })
+    ]
+    const graph = buildPlanGraph({ ...auto, tasks: rounds })
+    const label = (id: string): unknown[] => graph.nodes.filter(n => n.id === id).map(n => [n.label, n.detail])
+    expect(label('t2')).toEqual([['stage before round 2', 'combines, broadcasts']])
+    expect(label('t3')).toEqual([['round 2 chunk', 'on its round-1 chunk\'s node']])
+    expect(label('t4')).toEqual([['round 2 chunk', 'on its round-1 chunk\'s node']])
+  })
+
   it('shows why the planner chose it, and each chunk task against its estimate', () => {
     render(() => <PlanGraph job={auto} tasks={tasks} />)
     expect([...document.querySelectorAll('.plan__reasons li')].map(li => li.textContent)).toEqual(plan.reasons)

@@ -110,13 +110,19 @@ function typicalWallMs (state: JobState, job: JobRecord, entry: TaskRecord['entr
   return times.length > 0 ? median(times) : undefined
 }
 
-/** The first straggler that an idle node (one it has not failed on) can take a copy of, and that node. */
+/**
+ * The first straggler that an idle node (one it has not failed on) can take a copy of, and that node. A later round's
+ * chunk task (`near`) is copied only to a node that already holds its chunk (one that ran its home task), so the input
+ * still crosses the network once.
+ */
 export function speculation (state: JobState, nodes: NodeRecord[], now: number, stopping: Iterable<[string, number]> = []): { task: TaskRecord, node: NodeRecord } | undefined {
   const load = loadOf(state.tasks, stopping)
   const idle = nodes.filter(node => (load.tasks.get(node.id) ?? 0) === 0)
   for (const task of stragglers(state, now)) {
     const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'superseded').map(a => a.nodeId))
-    const node = idle.filter(n => n.id !== task.nodeId && !failedOn.has(n.id) && n.memoryBytes >= task.memoryBytes).sort((a, b) => a.memoryBytes - b.memoryBytes)[0]
+    const home = task.near === undefined ? undefined : state.tasks.get(task.near)
+    const holders = home === undefined ? undefined : new Set(home.attempts.map(a => a.nodeId))
+    const node = idle.filter(n => n.id !== task.nodeId && !failedOn.has(n.id) && n.memoryBytes >= task.memoryBytes && (holders === undefined || holders.has(n.id))).sort((a, b) => a.memoryBytes - b.memoryBytes)[0]
     if (node !== undefined) return { task, node }
   }
   return undefined

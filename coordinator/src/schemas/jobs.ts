@@ -56,7 +56,12 @@ export const TaskView = Type.Object({
   earning: Type.Optional(Type.Integer()),
   memoryBytes: Type.Optional(Type.Integer()),
   dependsOn: Type.Optional(Type.Array(Type.String())),
-  attempts: Type.Optional(Type.Array(TaskAttempt))
+  attempts: Type.Optional(Type.Array(TaskAttempt)),
+  /** A later round's chunk task: the round-1 chunk task whose node holds its chunk. */
+  near: Type.Optional(Type.String()),
+  /** Multi-round plans: `stage` (combines and broadcasts) or `chunk` task of round `round` (2 onwards). */
+  role: Type.Optional(Type.String()),
+  round: Type.Optional(Type.Integer())
 })
 
 /** A job as its submitter sees it (the script and chunk ids stay on the coordinator). */

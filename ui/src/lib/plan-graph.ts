@@ -226,6 +226,9 @@ function placeholder (index: number, entry: string): Task {
 
 function taskLabel (task: Task, siblings: number): string {
   if (task.entry === 'main') return siblings > 1 ? `main() #${task.index}` : 'main(data)'
+  // Multi-round level 3: a stage task combines the rounds before and broadcasts; a later round's chunk task reruns on a chunk.
+  if (task.role === 'stage') return `stage before round ${task.round ?? '?'}`
+  if (task.role === 'chunk') return `round ${task.round ?? '?'} chunk`
   if (task.entry === 'segment') return `part ${task.index + 1} of main`
   return `${task.entry}() #${task.index}`
 }
@@ -239,6 +242,8 @@ function detailOf (task: Task, job: JobLike, siblings: number): { detail?: strin
     const input = job.inputs[task.index]
     return input !== undefined ? { detail: input.name } : {}
   }
+  if (task.role === 'stage') return { detail: 'combines, broadcasts' }
+  if (task.role === 'chunk') return { detail: 'on its round-1 chunk\'s node' }
   if (task.entry === 'segment') {
     // Level 2: plan.parts[i].lines holds the [first, last] line runs part i runs.
     const lines = records(job.plan.parts)[task.index]?.lines
