@@ -23,6 +23,8 @@ export interface StatementMeasurement {
   after: number
   peak: number
   seconds: number
+  /** Deep sizes (bytes) of the variables `HarnessOptions.variables` names for this statement, when it ends. */
+  variables?: Record<string, number>
 }
 
 /** One run of main on a prefix of `n` elements. */
@@ -61,6 +63,12 @@ export interface HarnessOptions {
   statements: Array<[number, number]>
   /** Prefix sizes to run, ascending. */
   sizes: number[]
+  /**
+   * Per statement (by DDG id), variables whose own deep size is measured when the statement ends: the values a split
+   * run sends one of per chunk (a Counter, a set, lists per key), which the statement's total output would overstate
+   * when the statement builds several.
+   */
+  variables?: Record<number, string[]>
   /**
    * Seconds the measured runs may take, as the warm-up run's pace predicts them: the smallest sizes that fit are run,
    * the larger ones left out; when even the two smallest do not fit, two smaller prefixes that do (at least 4 and 8
@@ -101,6 +109,7 @@ ENTRY = ${py(options.entry)}
 FORMAT = ${py(options.format)}
 STATEMENTS = ${py(options.statements)}
 SIZES = ${py(options.sizes)}
+VARIABLES = {int(k): v for k, v in ${py(options.variables ?? {})}.items()}
 BUDGET = ${options.budgetSeconds === undefined ? 'None' : py(options.budgetSeconds)}
 
 def split_units(text):
@@ -150,6 +159,26 @@ def encodable(v, depth=0):
         return state is None or all(encodable(x, depth + 1) for x, _ in zip(state.values(), range(20)))
     return False
 
+def deep_size(value):
+    # Bytes of a value with everything it holds (containers, keys, values, instance attributes), each object once.
+    seen = set()
+    stack = [value]
+    total = 0
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        total += sys.getsizeof(v)
+        if isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, CONTAINERS):
+            stack.extend(v)
+        elif hasattr(v, '__dict__') and not isinstance(v, type):
+            stack.append(vars(v))
+    return total
+
 def note_locals(frame):
     for name, value in frame.f_locals.items():
         if name not in unencodable and not encodable(value):
@@ -163,6 +192,7 @@ def measure(entry, units, k):
     count = len(STATEMENTS)
     before = [None] * count
     after = [None] * count
+    sizes = [None] * count
     peaks = [0] * count
     seconds = [0.0] * count
     state = [-1, 0.0]
@@ -181,6 +211,7 @@ def measure(entry, units, k):
             if running >= 0:
                 after[running] = current
                 seconds[running] += now - state[1]
+                measure_variables(frame, running)
             state[0] = -1
         else:
             i = stmt_of_line.get(frame.f_lineno, -1)
@@ -189,6 +220,9 @@ def measure(entry, units, k):
                 if running >= 0:
                     after[running] = current
                     seconds[running] += now - state[1]
+                    if VARIABLES.get(running):
+                        measure_variables(frame, running)
+                        now = time.perf_counter()
                 if before[i] is None:
                     before[i] = current
                 if current > peaks[i]:
@@ -197,6 +231,12 @@ def measure(entry, units, k):
                 state[1] = now
         tracemalloc.reset_peak()
         return local
+
+    def measure_variables(frame, i):
+        names = VARIABLES.get(i)
+        if names:
+            f_locals = frame.f_locals
+            sizes[i] = {name: deep_size(f_locals[name]) for name in names if name in f_locals}
 
     def global_trace(frame, event, arg):
         return local if frame.f_code is code else None
@@ -223,7 +263,10 @@ def measure(entry, units, k):
         if before[i] is None:
             statements.append(None)
         else:
-            statements.append({'before': before[i], 'after': after[i] if after[i] is not None else before[i], 'peak': peaks[i], 'seconds': seconds[i]})
+            measured = {'before': before[i], 'after': after[i] if after[i] is not None else before[i], 'peak': peaks[i], 'seconds': seconds[i]}
+            if sizes[i] is not None:
+                measured['variables'] = sizes[i]
+            statements.append(measured)
     return {'n': n, 'load': {'current': load_current, 'peak': load_peak}, 'statements': statements, 'peak': total_peak, 'seconds': elapsed}
 
 def time_plain(entry, units, k):
@@ -376,11 +419,19 @@ export function fitStatements (m: CalibrationMeasurements, statementCount: numbe
       seconds.push({ fixed: 0, perElement: 0 })
       continue
     }
+    const names = new Set(points.flatMap(p => Object.keys(p.s.variables ?? {})))
+    const variables: Record<string, MemoryFunction> = {}
+    for (const name of names) {
+      const sized = points.flatMap(p => typeof p.s.variables?.[name] === 'number' ? [[p.n, p.s.variables[name]] as [number, number]] : [])
+      // Every run must have measured it: a fit through some of them could hide growth.
+      if (sized.length === points.length) variables[name] = fitUpper(sized, 0)
+    }
     statements.push({
       statement: i,
       output: fitUpper(points.map(p => [p.n, Math.max(0, p.s.after - p.s.before)]), 0),
       working: fitUpper(points.map(p => [p.n, Math.max(0, p.s.peak - p.s.before)]), 0),
-      peak: fitUpper(points.map(p => [p.n, p.s.peak]))
+      peak: fitUpper(points.map(p => [p.n, p.s.peak])),
+      ...(names.size > 0 ? { variables } : {})
     })
     const timeFit = fitTime(points.map(p => [p.n, p.s.seconds]))
     seconds.push(timeFit)

@@ -15,6 +15,8 @@
  */
 import { buildHarness, calibrationSizes, parseMeasurements } from './calibration.ts'
 import type { CalibrationRunner } from './calibration.ts'
+import type { StatementClass } from './classify.ts'
+import { KEYED_OPS } from './loops.ts'
 import { applyCalibration, runAnalysis } from './report.ts'
 import type { AnalysisReport, AnalyzeOptions } from './report.ts'
 import { lineOf, endLineOf } from './syntax.ts'
@@ -91,9 +93,21 @@ function harnessOf (analysis: ReturnType<typeof runAnalysis>, request: HarnessRe
     format: request.input?.format ?? 'json',
     statements: graph.statements.map(s => [lineOf(s), endLineOf(s)]),
     sizes: calibrationSizes(request.sampleElements),
+    variables: splitValues(report.classes ?? []),
     ...(request.budgetSeconds !== undefined ? { budgetSeconds: request.budgetSeconds } : {}),
     interface: harnessInterface
   })
+}
+
+/** Per statement, the keyed accumulators and lists appended next to reductions it builds (measured one by one). */
+function splitValues (classes: StatementClass[]): Record<number, string[]> {
+  const out: Record<number, string[]> = {}
+  for (const c of classes) {
+    if (c.class !== 'reduce') continue
+    const names = c.accumulators.filter(a => a.variable !== 'return' && (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend')).map(a => a.variable)
+    if (names.length > 0) out[c.statement] = names
+  }
+  return out
 }
 
 /**

@@ -144,6 +144,8 @@ export interface StatementMemory {
   working: MemoryFunction
   /** Peak of the whole process while it runs: everything live before it plus `working`. */
   peak: MemoryFunction
+  /** Calibrated only: deep sizes of the keyed accumulators and appended lists it builds, by variable. */
+  variables?: Record<string, MemoryFunction>
 }
 
 /** Static estimate for every statement, given the memory of `data`. */

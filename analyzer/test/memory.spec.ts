@@ -120,6 +120,31 @@ describe('calibration', () => {
     expect(len?.working.perElement).toBeLessThan(2)
     for (const block of report.blocks ?? []) expect(block.seconds).toBeDefined()
   })
+
+  it('measures each keyed accumulator and appended list of a loop on its own (a Counter of few keys next to a list of every element)', async () => {
+    const source = [
+      'from collections import Counter',
+      '',
+      '',
+      'def main(data):',
+      '    counts = Counter()',
+      '    values = []',
+      '    for x in data:',
+      '        counts[x % 3] += 1',
+      '        values.append(x * 0.5)',
+      '    return counts, len(values)',
+      ''
+    ].join('\n')
+    const text = Array.from({ length: 800 }, (_, i) => `${i * 7}`).join('\n') + '\n'
+    const sample = sampleInput(text, 'jsonl')
+    const report = await calibrate(source, { input: { format: 'jsonl', sample: sample.sample, elements: 800 }, sampleText: sample.text, sampleElements: 800, runner: pythonRunner })
+    const loop = report.memory?.statements[2]
+    // Three keys whatever the input; a float and a slot per element.
+    expect(Object.keys(loop?.variables ?? {}).sort()).toEqual(['counts', 'values'])
+    expect(loop?.variables?.counts?.perElement).toBeLessThan(1)
+    expect(loop?.variables?.values?.perElement).toBeGreaterThan(24)
+    expect(loop?.output.perElement).toBeGreaterThan(24)
+  })
 })
 
 describe('calibration within a time budget', () => {

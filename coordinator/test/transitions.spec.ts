@@ -11,7 +11,7 @@ import {
   assignmentFailed, jobCancelled, jobPaid, newTask, nodeDied, placed, reconciled, reported, speculated
 } from '../src/jobs/transitions.ts'
 import { MAX_RETRIES } from '../src/jobs/policy.ts'
-import { placeQueued, speculation } from '../src/jobs/placement.ts'
+import { placeQueued, speculation, stragglers } from '../src/jobs/placement.ts'
 import { tempDir } from '../../test/helpers/index.ts'
 import type { Change } from '../src/jobs/state.ts'
 import type { ChunkIO, ReportContext } from '../src/jobs/transitions.ts'
@@ -109,6 +109,42 @@ describe('the task state machine', () => {
     return change.tasks ?? []
   }
   const nodeOf = (t: TaskRecord): NodeRecord => nodes.find(n => n.id === t.nodeId) as NodeRecord
+  /** Nodes for speculation: three of 512 MiB and a smaller one, n4, that a copy goes to first when it may. */
+  const spare = [node('n1'), node('n2'), node('n3'), node('n4', 256 * MiB)]
+  /**
+   * Stores a running level-3 job with one later round, planned as intake plans it: chunk tasks j1.0–j1.2, the round's
+   * stage j1.3, the round's chunk tasks j1.4–j1.6 (each `near` the round-1 task of its chunk), the aggregator j1.7.
+   * `runs` gives a task's attempts in order (node, and how it ended; the one without an ending still runs), as the
+   * transitions leave them: each begun at `now`, the completed one in 300 ms.
+   */
+  const storeRounds = async (runs: Record<string, Array<[nodeId: string, outcome?: string]>>): Promise<void> => {
+    const base = job('j1', { mode: 'auto', status: 'running', startedAt: now, generated: { chunk: 'chunk', final: 'final', segments: ['stage', 'chunk again'] } })
+    const first = [0, 1, 2].map(index => newTask(base, { index, entry: 'main', inputName: 'in.txt', inputCids: [`c-${index}`] }))
+    const stage: TaskRecord = { ...newTask(base, { index: 3, entry: 'segment', inputName: 'in.txt', inputCids: [] }), status: 'waiting', dependsOn: first.map(t => t.id), script: 0 }
+    const again = first.map((home, i): TaskRecord => ({
+      ...newTask(base, { index: 4 + i, entry: 'segment', inputName: 'in.txt', inputCids: home.inputCids }), status: 'waiting', dependsOn: [stage.id], script: 1, near: home.id
+    }))
+    const aggregate: TaskRecord = { ...newTask(base, { index: 7, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting', dependsOn: [...first, ...again].map(t => t.id) }
+    const tasks = [...first, stage, ...again, aggregate].map((t): TaskRecord => {
+      const attempts = (runs[t.id] ?? []).map(([nodeId, outcome], i) => ({ attempt: i + 1, nodeId, assignedAt: now, ...(outcome === undefined ? {} : { endedAt: now + 300, outcome }) }))
+      const current = attempts.find(a => a.outcome === 'completed') ?? attempts.at(-1)
+      if (current === undefined) return t
+      if (current.outcome === undefined) return { ...t, status: 'running', attempt: current.attempt, nodeId: current.nodeId, attempts }
+      const metrics = { wallMs: 300, cpuMs: 290, peakMemoryBytes: MiB, avgMemoryBytes: MiB }
+      return { ...t, status: 'completed', attempt: current.attempt, nodeId: current.nodeId, attempts, metrics, outputCids: [`out-${t.id}`] }
+    })
+    await apply({ jobs: [{ ...base, taskIds: tasks.map(t => t.id), plan: { level: 3, chunks: 3, tasks: tasks.length } }], tasks })
+  }
+  /** Round 1 and the round's stage done, each chunk on its own node; round 2 placed where round 1 ran (`near`), j1.4 still running. */
+  const secondRound = (home: Array<[string, string?]>): Record<string, Array<[string, string?]>> => ({
+    'j1.0': home,
+    'j1.1': [['n2', 'completed']],
+    'j1.2': [['n3', 'completed']],
+    'j1.3': [['n2', 'completed']],
+    'j1.4': [[home.find(([, outcome]) => outcome === 'completed')?.[0] ?? '']],
+    'j1.5': [['n2', 'completed']],
+    'j1.6': [['n3', 'completed']]
+  })
 
   beforeEach(async () => {
     dir = await tempDir()
@@ -323,6 +359,26 @@ describe('the task state machine', () => {
     const slow = task(a?.id ?? '')
     if (slow.nodeId === sibling.nodeId) expect(found?.node.id).not.toBe(slow.nodeId)
     else expect(found).toMatchObject({ task: { id: slow.id }, node: { id: sibling.nodeId } })
+  })
+
+  it('copies an ordinary straggler to the smallest idle node', async () => {
+    await storeRounds({ 'j1.0': [['n1', 'completed']], 'j1.1': [['n2', 'completed']], 'j1.2': [['n3']] })
+    expect(speculation(state, spare, now + 60_000)).toMatchObject({ task: { id: 'j1.2' }, node: { id: 'n4' } })
+  })
+
+  it('does not copy a later round\'s straggler to an idle node that lacks its chunk', async () => {
+    await storeRounds(secondRound([['n1', 'completed']]))
+    expect(task('j1.4')).toMatchObject({ status: 'running', nodeId: 'n1', near: 'j1.0' })
+    // A straggler, with n2, n3 and n4 idle: only n1, busy with it, holds its chunk.
+    expect(stragglers(state, now + 60_000).map(t => t.id)).toEqual(['j1.4'])
+    expect(speculation(state, spare, now + 60_000)).toBeUndefined()
+  })
+
+  it('copies a later round\'s straggler to the idle node that holds its chunk, not to a smaller one', async () => {
+    // Round 1 straggled on n3 and its copy on n1 won: both hold chunk 0.
+    await storeRounds(secondRound([['n3', 'superseded'], ['n1', 'completed']]))
+    expect(task('j1.4')).toMatchObject({ status: 'running', nodeId: 'n1', near: 'j1.0' })
+    expect(speculation(state, spare, now + 60_000)).toMatchObject({ task: { id: 'j1.4' }, node: { id: 'n3' } })
   })
 
   it('halves a level-3 chunk that ran out of memory; the aggregator takes both halves in its place', async () => {

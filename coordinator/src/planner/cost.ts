@@ -79,15 +79,27 @@ const SIZED_PARTIALS = new Set(['concat', 'merge', 'group', 'count', 'union'])
 function sentBytes (report: AnalysisReport, split: Split, n: number): number {
   let total = 0
   for (const o of split.outputs) {
-    if (SIZED_PARTIALS.has(o.partial.kind)) total += evaluate(report.memory?.statements[o.statement]?.output ?? zero(), n)
+    if (SIZED_PARTIALS.has(o.partial.kind)) total += evaluate(valueSize(report, o.statement, o.variable), n)
   }
-  // Loops of the rest the chunks run: a keyed accumulator's partial is as large as the loop's output.
+  // Loops of the rest the chunks run: their keyed accumulators.
   for (const round of split.hoist.perRound) {
     for (const loop of round.loops) {
-      if (loop.accumulators.some(a => SIZED_PARTIALS.has(a.op))) total += evaluate(report.memory?.statements[loop.statement]?.output ?? zero(), n)
+      const sized = loop.accumulators.filter(a => SIZED_PARTIALS.has(a.op))
+      const measured = sized.map(a => report.memory?.statements[loop.statement]?.variables?.[a.variable])
+      if (measured.every(f => f !== undefined)) for (const f of measured) total += evaluate(f, n)
+      else if (sized.length > 0) total += evaluate(report.memory?.statements[loop.statement]?.output ?? zero(), n)
     }
   }
   return total
+}
+
+/**
+ * Memory of one value a statement builds: its own calibrated deep size when the harness measured it (a Counter next
+ * to a list in one loop), else everything the statement's variables retain.
+ */
+function valueSize (report: AnalysisReport, statement: number, variable: string): MemoryFunction {
+  const memory = report.memory?.statements[statement]
+  return memory?.variables?.[variable] ?? memory?.output ?? zero()
 }
 
 /** The min/max partials' recording over `c` elements. */
@@ -115,8 +127,8 @@ export function finalBytes (report: AnalysisReport, split: Split, n: number): { 
   const rest = report.ddg?.nodes.slice(split.fused).map(node => node.id).filter(s => !onChunks.has(s)) ?? []
   const nodes = report.ddg?.nodes ?? []
   const dropped = [...split.hoist.kept].flatMap(v => {
-    const writer = nodes.slice(0, split.fused).find(node => node.writes.includes(v))
-    return writer === undefined ? [] : [report.memory?.statements[writer.id]?.output ?? zero()]
+    const writer = nodes.slice(0, split.fused).findLast(node => node.writes.includes(v))
+    return writer === undefined ? [] : [valueSize(report, writer.id, v)]
   })
   for (const s of onChunks) dropped.push(report.memory?.statements[s]?.output ?? zero())
   // A rest statement that reads the chunks' collections only through hoisted reductions, and otherwise only values
