@@ -383,6 +383,13 @@ describe('generated code', () => {
     expect(JSON.parse(stdout)).toEqual([true, true, true, true, -1, true, true, true])
   })
 
+  it('replays min/max over numbers with nan from a few values per chunk, exactly as one run folds or calls them', async () => {
+    const runtime = join(work, 'partials.py')
+    await writeFile(runtime, PARTIALS_RUNTIME)
+    const { stdout } = await run(PYTHON, ['-I', new URL('nan-replay.py', FIXTURES).pathname, runtime, '7'])
+    expect(stdout.trim()).toBe('0')
+  })
+
   it('keeps the user module (line numbers included) and leaves nothing of main but the fused lines', async () => {
     const src = await source('05-accumulators.py')
     const text = CORPUS[4]?.input(8_000, 1) as string

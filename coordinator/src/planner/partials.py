@@ -117,7 +117,41 @@ class _RunsurgeRecorder:
             # acc first keeps the earliest best value, acc second the latest one.
             best = pick(values) if first else pick(reversed(values))
             return ['replay', [[first, best]]]
+        if all(type(v) in (int, float, bool) for _, v in self.seen):
+            return ['replay', self._numbers()]
         return ['replay', [[first, v] for first, v in self.seen]]
+
+    def _numbers(self):
+        """
+        The comparisons with numbers, nan among them, cut to as few as replay to the same value from any number:
+        `min(nan, acc)` (acc second) makes acc nan whatever it was, so only what follows the last one counts;
+        `min(acc, nan)` (acc first) leaves acc as it is; a run of one orientation acts as its best value (the
+        earliest for acc first, the latest for acc second).
+        """
+        seen = self.seen
+        start = 0
+        for i, (first, v) in enumerate(seen):
+            if not first and v != v:
+                start = i
+        pick = min if self.op == 'min' else max
+        out = []
+        i = start
+        if not seen[start][0] and seen[start][1] != seen[start][1]:
+            out.append([False, seen[start][1]])
+            i = start + 1
+        while i < len(seen):
+            first = seen[i][0]
+            j = i
+            while j < len(seen) and seen[j][0] == first:
+                j += 1
+            run = [v for _, v in seen[i:j] if v == v]
+            if run:
+                out.append([first, pick(run) if first else pick(reversed(run))])
+            elif not out or out[-1][0] != first:
+                # Only nan, acc first: no effect on a number; one is kept for what it does to anything else.
+                out.append([first, seen[i][1]])
+            i = j
+        return out
 
 
 def _runsurge_sum(iterable, start=0):
@@ -137,6 +171,12 @@ def _runsurge_minmax(op, iterable, key):
     if all(_runsurge_orderable(k) for k in keys):
         best = (min if op == 'min' else max)(range(len(keys)), key=keys.__getitem__)
         return ['pairs', [[items[best], keys[best]]]]
+    if all(type(k) in (int, float, bool) for k in keys):
+        # Numbers with nan: a nan never replaces the best so far, and stays best only as the very first element; the
+        # chunk's first element and its earliest best among the others replay the same.
+        numbers = [i for i, k in enumerate(keys) if k == k]
+        kept = [0] + ([(min if op == 'min' else max)(numbers, key=keys.__getitem__)] if numbers else [])
+        return ['pairs', [[items[i], keys[i]] for i in kept]]
     return ['pairs', [[x, k] for x, k in zip(items, keys)]]
 
 
