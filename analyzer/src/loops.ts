@@ -20,8 +20,10 @@ import type { PyNode } from './syntax.ts'
  *   `Counter(xs)`, `bins[i] += 1` on `[0] * n`; partials added by key (first-occurrence order) or element-wise;
  * - `union`: a set, `s.add(x)`, `s.update(xs)`, `set(…)`, `{… for …}`; partials keep the order elements first
  *   arrived in, so the union is built exactly as one run builds it (same iteration order).
+ * And `max_from_none` / `min_from_none`: `best = None` then `if best is None or x > best: best = x` (or `x < best`),
+ * which is exactly `max(xs, default=None)` (the same comparisons, the first of ties).
  */
-export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union'
+export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none'
 
 /** The keyed reductions: each chunk starts from the same initial value, which must hold only identities. */
 export const KEYED_OPS: ReadonlySet<AccumulatorOp> = new Set(['group', 'count', 'union'])
@@ -134,6 +136,7 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
     const keyed = keyedStart(loopOp, assigned.value, ctx, env.memberships.has(acc))
     if (typeof keyed === 'string') return { inits: [], reason: `${acc} ${keyed}` }
     const op = keyed?.op ?? loopOp as AccumulatorOp
+    if ((op === 'max_from_none' || op === 'min_from_none') && init !== 'None') return { inits: [], reason: `${acc} keeps a running best (if ${acc} is None or …) but starts as ${init}, not None` }
     if (keyed === undefined && (op === 'append' || op === 'extend' ? !LIST_INITS.test(init) : op === 'setitem' ? !DICT_INITS.test(init) : initEff.impure.length > 0)) {
       return { inits: [], reason: `${acc} must start empty (${op === 'setitem' ? '{}' : '[]'}) for the loop to be a map; it starts as ${init}` }
     }
@@ -230,7 +233,7 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
       case 'continue_statement':
         continue
       case 'if_statement': {
-        if (ensureStep(stmt, env, ctx)) continue
+        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx)) continue
         const condition = namedChildren(stmt)[0]
         if (condition !== undefined) readCondition(condition, env, ctx)
         // A temporary bound in one branch is not bound after the if: reading it there may see the value
@@ -304,6 +307,40 @@ function ensureStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
   readPure(test.element, env, ctx)
   env.ensured.set(test.container, op)
   env.inserting.add(test.container)
+  return true
+}
+
+/**
+ * `if ACC is None or X > ACC: ACC = X` alone (or `ACC < X`, `<` for min; X a per-element name): the running best
+ * from no value. Records it and returns true; false when the statement is anything else.
+ */
+function bestStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
+  const [condition, block, ...others] = namedChildren(stmt)
+  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
+  const cond = unparen(condition)
+  const steps = namedChildren(block)
+  const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
+  if (cond.kind !== 'boolean_operator' || cond.children.find(c => !c.named)?.kind !== 'or' || assignment?.kind !== 'assignment') return false
+  const [isNone, compare] = namedChildren(cond).map(unparen)
+  const target = assignment.children[0]
+  const value = afterToken(assignment, '=')
+  if (target?.kind !== 'identifier' || value?.kind !== 'identifier' || env.bound.has(target.text) || !env.bound.has(value.text)) return false
+  const acc = target.text
+  const x = value.text
+  if (isNone?.kind !== 'comparison_operator' || textOf(isNone).replace(/\s+/g, ' ') !== `${acc} is None`) return false
+  if (compare?.kind !== 'comparison_operator') return false
+  const [left, right, ...more] = namedChildren(compare)
+  const operator = compare.children.find(c => !c.named)?.kind
+  if (left === undefined || right === undefined || more.length > 0) return false
+  // x > acc or acc < x: the new one wins when strictly greater (max); x < acc or acc > x: strictly smaller (min).
+  const xFirst = left.kind === 'identifier' && left.text === x && right.kind === 'identifier' && right.text === acc
+  const accFirst = left.kind === 'identifier' && left.text === acc && right.kind === 'identifier' && right.text === x
+  if (!xFirst && !accFirst) return false
+  const max = (xFirst && operator === '>') || (accFirst && operator === '<')
+  const min = (xFirst && operator === '<') || (accFirst && operator === '>')
+  if (!max && !min) return false
+  readPure(value, env, ctx)
+  addAccumulator(acc, max ? 'max_from_none' : 'min_from_none', env)
   return true
 }
 

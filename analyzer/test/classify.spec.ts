@@ -75,7 +75,9 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['s = set()\nfor x in data:\n    s.add(x % 7)', 'union', 'set.add'],
     ['s = set()\nfor x in data:\n    s.update(x)', 'union', 'set.update'],
     ['s = {x % 7 for x in data}', 'union', 'set comprehension (arrival order kept)'],
-    ['s = set(x % 7 for x in data)', 'union', 'set(generator)']
+    ['s = set(x % 7 for x in data)', 'union', 'set(generator)'],
+    ['b = None\nfor x in data:\n    if b is None or x > b:\n        b = x', 'max_from_none', 'a running best from None (max)'],
+    ['b = None\nfor x in data:\n    v = x * 2\n    if b is None or b > v:\n        b = v', 'min_from_none', 'a running best from None (min, of a per-element value)']
   ]
   const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
   for (const [body, op, what] of keyed) {
@@ -104,7 +106,9 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['s = {1}\nfor x in data:\n    s.add(x)', 'a set that does not start empty'],
     ['s = set()\nn = 0\nfor x in data:\n    if x in s:\n        n += 1\n    s.add(x)', 'a set read while it is built (seen-before)'],
     ['d = {}\nfor r in data:\n    d.setdefault(r[0], [0]).append(r[1])', 'setdefault with a non-empty list'],
-    ['d = {}\nfor r in data:\n    d.setdefault(r[0], []).append(len(d))', 'a group whose values read the dict']
+    ['d = {}\nfor r in data:\n    d.setdefault(r[0], []).append(len(d))', 'a group whose values read the dict'],
+    ['b = 0\nfor x in data:\n    if b is None or x > b:\n        b = x', 'a running best that starts as 0, not None'],
+    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'a running best that takes the last of ties (>=)']
   ]
   for (const [body, what] of refused) {
     it(`${what}: opaque`, () => {

@@ -512,7 +512,8 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
   const OWN = [
     { file: 'mixed-keyed.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, 0, 10 ** (1 + Math.floor(r() * 9)))}`), rounds: undefined },
     { file: 'fixed-keys.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, ['1', '2', '3'])}${int(r, 0, 999)}`) },
-    { file: 'rest-loop.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 }
+    { file: 'rest-loop.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 },
+    { file: 'best-from-none.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.02 ? 'nan' : `${int(r, -1e6, 1e6)}`), rounds: 1 }
   ]
   for (const { file, input, rounds } of OWN) {
     it(`${file}: level 3, python3's result (iteration orders included) at two sizes with uneven chunks`, async () => {

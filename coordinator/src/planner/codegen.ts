@@ -272,7 +272,7 @@ function combineCall (partial: PartialKind, i: number): string {
     case 'pick': return `_runsurge_pick(${parts}, ${i}, '${partial.op}')`
     case 'decide': return `_runsurge_decide(${parts}, ${i}, '${partial.op}')`
     case 'fold': return `_runsurge_fold(${parts}, ${i}, '${partial.op}', (${partial.init}))`
-    case 'replay': return `_runsurge_replay(${parts}, ${i}, '${partial.op}', (${partial.init}))`
+    case 'replay': return `_runsurge_replay(${parts}, ${i}, '${partial.op}', (${partial.init})${partial.fromNone === true ? ', True' : ''})`
     case 'group': case 'count': case 'union': return `_runsurge_${partial.kind}(${parts}, ${i})`
   }
 }

@@ -28,8 +28,8 @@ export type PartialKind =
   | { kind: 'decide', op: 'any' | 'all' }
   /** `acc = acc OP g(x)` loops: init OP partial₁ OP partial₂ … */
   | { kind: 'fold', op: '+' | '*' | '|' | '&' | '^', init: string }
-  /** `acc = min/max(acc, g(x))` loops: the recorded comparisons replayed from init. */
-  | { kind: 'replay', op: 'min' | 'max', init: string }
+  /** `acc = min/max(acc, g(x))` loops: the recorded comparisons replayed from init (from no value: the first one is taken). */
+  | { kind: 'replay', op: 'min' | 'max', init: string, fromNone?: boolean }
   /** Lists per key (group-by): merged by key in first-occurrence order, each key's lists concatenated in chunk order. */
   | { kind: 'group' }
   /** Numbers per key or per position (Counter, `d.get(k, 0) + v`, `bins[i] += 1`): added by key or element-wise. */
@@ -69,7 +69,7 @@ export interface Split {
 export const RESULT_VARIABLE = '_runsurge_result'
 
 const REDUCE_BUILTINS = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
-const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend'])
+const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none'])
 const MAP_OPS = new Set(['collect', 'append', 'extend', 'setitem'])
 /** Builtins the generated runtime calls by name: a module-level definition of one would change it. */
 const RUNTIME_BUILTINS = new Set([
@@ -281,6 +281,7 @@ export function accumulatorStarts (accumulators: Accumulator[], indent: string):
   return accumulators.flatMap(a => {
     if (a.op === 'union') return [`${indent}${a.variable} = _RunsurgeOrderedSet()`]
     if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
+    if (a.op === 'max_from_none' || a.op === 'min_from_none') return [`${indent}${a.variable} = _RunsurgeRecorder('${a.op.slice(0, 3)}', True)`]
     return [`${indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
   })
 }
@@ -333,6 +334,7 @@ function partialOf (block: Block, acc: Accumulator): PartialKind {
     case 'min': case 'max':
       return block.statements.length === 1 ? { kind: 'pick', op: acc.op } : { kind: 'replay', op: acc.op, init: acc.init }
     case 'group': case 'count': case 'union': return { kind: acc.op }
+    case 'max_from_none': case 'min_from_none': return { kind: 'replay', op: acc.op === 'max_from_none' ? 'max' : 'min', init: 'None', fromNone: true }
     default: return { kind: 'fold', op: acc.op as '+' | '*' | '|' | '&' | '^', init: acc.init }
   }
 }

@@ -90,10 +90,12 @@ class _RunsurgeRecorder:
     best value per orientation when all values are totally ordered, else the whole sequence: replaying it in
     the aggregator gives exactly the sequential fold, NaN and all.
     """
-    __slots__ = ('op', 'seen')
+    __slots__ = ('op', 'from_none', 'seen')
 
-    def __init__(self, op):
+    def __init__(self, op, from_none=False):
         self.op = op
+        # `if best is None or x > best: best = x`: the first value is taken, whatever it is.
+        self.from_none = from_none
         self.seen = []
 
     # min(acc, v) asks v < acc -> acc.__gt__(v); min(v, acc) asks acc < v -> acc.__lt__(v).
@@ -109,26 +111,35 @@ class _RunsurgeRecorder:
     def partial(self):
         if not self.seen:
             return _runsurge_NOVALUE
-        orientations = {first for first, _ in self.seen}
-        if len(orientations) == 1 and all(_runsurge_orderable(v) for _, v in self.seen):
-            first = self.seen[0][0]
-            values = [v for _, v in self.seen]
+        if self.from_none:
+            # The first value starts the best from no value, whatever it is; None makes the next one start it again.
+            if any(v is None for _, v in self.seen):
+                return ['replay', [[first, v] for first, v in self.seen]]
+            return ['replay', [list(self.seen[0])] + self._compressed(self.seen[1:])]
+        return ['replay', self._compressed(self.seen)]
+
+    def _compressed(self, seen):
+        if not seen:
+            return []
+        orientations = {first for first, _ in seen}
+        if len(orientations) == 1 and all(_runsurge_orderable(v) for _, v in seen):
+            first = seen[0][0]
+            values = [v for _, v in seen]
             pick = min if self.op == 'min' else max
             # acc first keeps the earliest best value, acc second the latest one.
             best = pick(values) if first else pick(reversed(values))
-            return ['replay', [[first, best]]]
-        if all(type(v) in (int, float, bool) for _, v in self.seen):
-            return ['replay', self._numbers()]
-        return ['replay', [[first, v] for first, v in self.seen]]
+            return [[first, best]]
+        if all(type(v) in (int, float, bool) for _, v in seen):
+            return self._numbers(seen)
+        return [[first, v] for first, v in seen]
 
-    def _numbers(self):
+    def _numbers(self, seen):
         """
         The comparisons with numbers, nan among them, cut to as few as replay to the same value from any number:
         `min(nan, acc)` (acc second) makes acc nan whatever it was, so only what follows the last one counts;
         `min(acc, nan)` (acc first) leaves acc as it is; a run of one orientation acts as its best value (the
         earliest for acc first, the latest for acc second).
         """
-        seen = self.seen
         start = 0
         for i, (first, v) in enumerate(seen):
             if not first and v != v:
@@ -612,14 +623,17 @@ def _runsurge_fold(parts, i, op, init):
     return acc
 
 
-def _runsurge_replay(parts, i, op, init):
+def _runsurge_replay(parts, i, op, init, from_none=False):
     acc = init
     pick = min if op == 'min' else max
     for p in parts:
         if p[i] is _runsurge_NOVALUE:
             continue
         for first, v in p[i][1]:
-            acc = pick(acc, v) if first else pick(v, acc)
+            if from_none and acc is None:
+                acc = v
+            else:
+                acc = pick(acc, v) if first else pick(v, acc)
     return acc
 
 
