@@ -56,6 +56,11 @@ export interface FunctionSummary {
   /** The parameter it maps or reduces over. */
   over?: string
   combine?: 'concat' | 'merge' | 'reduce'
+  /**
+   * A loop helper (`acc = init; for x in xs: …; return acc`) whose loop has one accumulator and returns it: how it
+   * accumulates, so a call of it can be computed per chunk and combined.
+   */
+  accumulator?: Accumulator
   reason: string
 }
 
@@ -97,7 +102,8 @@ function classifyFunction (fn: FunctionDef, ctx: EffectContext, memo: Map<string
         const result = loopForm(stmts, loopIndex, collections, ctx, new Set())
         const initsOnly = result.form !== undefined && result.inits.length === loopIndex
         if (result.form !== undefined && initsOnly && result.form.accumulators.some(a => a.variable === returned.text)) {
-          summary = { ...base, class: result.form.class, over: result.form.source, combine: result.form.combine, reason: `its loop is a ${result.form.class} over ${result.form.source}` }
+          const only = result.form.accumulators.length === 1 ? result.form.accumulators[0] : undefined
+          summary = { ...base, class: result.form.class, over: result.form.source, combine: result.form.combine, ...(only !== undefined ? { accumulator: only } : {}), reason: `its loop is a ${result.form.class} over ${result.form.source}` }
         } else if (result.form === undefined) summary = { ...base, class: 'opaque', reason: result.reason }
       }
     }

@@ -34,6 +34,8 @@ export interface Accumulator {
   op: AccumulatorOp
   /** Source of the initial value (`0`, `[]`, `float('inf')`); for builtins, the identity used to combine partials. */
   init: string
+  /** A running best from None (`max_from_none`, `min_from_none`) that holds the loop's elements themselves. */
+  elements?: boolean
 }
 
 const LIST_INITS = /^(\[\s*\]|list\(\s*\))$/
@@ -67,6 +69,8 @@ interface LoopEnv {
   memberships: Set<string>
   /** `if k not in d: d[k] = []` / `= 0` steps, by accumulator: the op they prepare. */
   ensured: Map<string, 'group' | 'count'>
+  /** Running bests from None that are set to the loop variable itself. */
+  bestOfElements: Set<string>
   fail?: string
 }
 
@@ -84,7 +88,7 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   }
   const targets = left === undefined ? [] : targetNames(left)
   if (targets.length === 0) return { inits: [], reason: 'unsupported loop target' }
-  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map() }
+  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map(), bestOfElements: new Set() }
   const body = loop.children.find(c => c.kind === 'block')
   if (body !== undefined) walkBody(body, env, ctx)
   if (env.fail !== undefined) return { inits: [], reason: env.fail }
@@ -142,7 +146,7 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
     }
     if ([...initEff.reads].some(r => env.accumulators.has(r))) return { inits: [], reason: `${acc}'s initial value depends on another accumulator` }
     inits.push(found)
-    accumulators.push({ variable: acc, op, init })
+    accumulators.push({ variable: acc, op, init, ...(env.bestOfElements.has(acc) ? { elements: true } : {}) })
   }
   const broadcast = [...env.reads].filter(r => !env.accumulators.has(r) && r !== src.text)
   for (const b of broadcast) {
@@ -341,6 +345,7 @@ function bestStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
   if (!max && !min) return false
   readPure(value, env, ctx)
   addAccumulator(acc, max ? 'max_from_none' : 'min_from_none', env)
+  if (!env.temps.has(x)) env.bestOfElements.add(acc)
   return true
 }
 

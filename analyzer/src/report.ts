@@ -191,7 +191,7 @@ export function runAnalysis (source: string | Uint8Array, options: AnalyzeOption
     ddg: graph.ddg,
     classes,
     blocks: assembleBlocks(graph.ddg, classes, memory),
-    ...(mode === 'auto' ? { reductions: findSites(graph, ctx) } : {}),
+    ...(mode === 'auto' ? { reductions: findSites(graph, ctx, functions) } : {}),
     ...(memory !== undefined ? { memory } : {})
   }
   return { report, graph, text: parsed.text, ctx }

@@ -10,6 +10,7 @@
  * var = sum((x - m) ** 2 for x in data) / n                          # a site over data reading m
  * ```
  */
+import type { FunctionSummary } from './classify.ts'
 import type { DdgWithSyntax } from './ddg.ts'
 import type { EffectContext } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
@@ -20,10 +21,13 @@ import type { PyNode } from './syntax.ts'
  * The reductions a site may be: the builtins; `xs[0]` and `xs[-1]` (`first`, `last`); a collection's truth in a
  * condition (`if not xs:`, `truth`); the k largest or smallest elements (`heapq.nlargest(k, xs, key=…)`,
  * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`); the first or last k elements (`xs[:k]`, `xs[-k:]`:
- * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`); `xs.count(v)` (`count`). A planner
+ * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`); `xs.count(v)` (`count`); a call of a
+ * loop helper over the collection (`total(xs)`, `count_if(xs, limit)`, `tally(rows, "k")`: `sum` when it adds from
+ * 0, `counts` or `groups` when it counts or groups by key; `best` when it keeps a running best element from None: the
+ * aggregator calls it again on the chunks' bests, in order), computed on each chunk by the helper itself. A planner
  * may add `loop`: one accumulator of a whole reduce loop over a local collection (never found here).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count' | 'loop'
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop'
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 
@@ -44,6 +48,8 @@ export interface ReductionSite {
   startValue?: string
   /** `min(…, default=…)`, `max(…)`: the default's source, evaluated by the aggregator where the call stands. */
   defaultText?: string
+  /** `best`: the helper the aggregator calls on the list of the chunks' values (each chunk's best, in chunk order). */
+  helper?: string
   /**
    * Python computing the site's partial value on one chunk (the chunk's `over` bound as on the whole), with the
    * partials runtime's functions (`_runsurge_sum(…)`, `_runsurge_top('nlargest', k, xs, key)`, …).
@@ -83,7 +89,8 @@ export interface ReductionSites {
 }
 
 /** Finds every reduction site and chunk map in main's statements. */
-export function findSites (graph: DdgWithSyntax, ctx: EffectContext): ReductionSites {
+export function findSites (graph: DdgWithSyntax, ctx: EffectContext, functions: FunctionSummary[] = []): ReductionSites {
+  const helpers = new Map(functions.map(f => [f.name, f]))
   const locals = new Set(graph.ddg.params)
   for (const n of graph.ddg.nodes) for (const w of n.writes) locals.add(w)
   const sites: ReductionSite[] = []
@@ -93,7 +100,7 @@ export function findSites (graph: DdgWithSyntax, ctx: EffectContext): ReductionS
     const mentioned = new Set<string>()
     const first = sites.length
     walk(stmt, [], (node, enclosing) => {
-      const site = siteOf(node, enclosing, statement, locals, ctx)
+      const site = siteOf(node, enclosing, statement, locals, ctx, helpers)
       if (site === undefined) {
         if (node.kind === 'identifier' && locals.has(node.text)) mentioned.add(node.text)
         return true
@@ -196,17 +203,17 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
 }
 
 /** The site a node is, or undefined when it is not a reduction over one of main's locals. */
-function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext): ReductionSite | undefined {
+function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): ReductionSite | undefined {
   const parent = enclosing.at(-1)
   const found = node.kind === 'call'
-    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx)
+    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx) ?? helperSite(node, locals, ctx, helpers)
     : node.kind === 'subscript'
       ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx) ?? sliceSite(node, parent, locals)
       : node.kind === 'identifier'
         ? truthSite(node, parent, locals)
         : node.kind === 'set_comprehension' ? setSite(node, locals, ctx) : undefined
   if (found === undefined || !locals.has(found.over)) return undefined
-  const { op, over, chunk, reads, problem, startValue, defaultText } = found
+  const { op, over, chunk, reads, problem, startValue, defaultText, helper } = found
   if (reads.has(over) && problem === undefined) found.problem = `its element code reads all of ${over}`
   const range = node.sg.range()
   return {
@@ -221,6 +228,7 @@ function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: R
     chunk,
     ...(startValue !== undefined ? { startValue } : {}),
     ...(defaultText !== undefined ? { defaultText } : {}),
+    ...(helper !== undefined ? { helper } : {}),
     reads: [...reads].filter(r => r !== over).sort(),
     ...(found.problem ?? problem) !== undefined ? { problem: found.problem ?? problem } : {}
   }
@@ -234,6 +242,7 @@ interface Found {
   problem?: string
   startValue?: string
   defaultText?: string
+  helper?: string
 }
 
 /** Reads and purity of a site's element code and arguments. */
@@ -469,4 +478,31 @@ function countSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContex
   const reads = new Reads(ctx)
   reads.add(args[0])
   return { op: 'count', over: receiver.text, chunk: `${receiver.text}.count(${textOf(args[0])})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
+}
+
+/**
+ * `f(xs, a, …)`, f a pure loop helper of the module that reduces its parameter at xs's position with one accumulator
+ * and returns it: adding from 0 (`sum`: each chunk's total, then added), counting or grouping by key (`counts`,
+ * `groups`: merged by key as the loop merges them). Each chunk calls the helper itself on its elements; the other
+ * arguments are read as they are where the call stands.
+ */
+function helperSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
+  const fn = unparen(node.children[0] ?? node)
+  if (fn.kind !== 'identifier' || locals.has(fn.text)) return undefined
+  const summary = helpers.get(fn.text)
+  const acc = summary?.accumulator
+  if (summary === undefined || acc === undefined || !summary.pure || summary.over === undefined) return undefined
+  // A running best from None over the elements themselves: the fold from None over the chunks' bests, in chunk order,
+  // is the fold over all the elements (its first step takes the first value as it is, None included).
+  const best = (acc.op === 'max_from_none' || acc.op === 'min_from_none') && acc.elements === true && summary.params.length === 1
+  const op = acc.op === '+' && /^0(\.0*)?$/.test(acc.init) ? 'sum' : acc.op === 'count' ? 'counts' : acc.op === 'group' ? 'groups' : best ? 'best' : undefined
+  if (op === undefined) return undefined
+  const args = namedChildren(node.children[1] ?? node)
+  if (args.length !== summary.params.length || args.some(a => a.kind === 'keyword_argument' || a.kind === 'list_splat' || a.kind === 'dictionary_splat')) return undefined
+  const index = summary.params.indexOf(summary.over)
+  const collection = args[index] === undefined ? undefined : unparen(args[index] as PyNode)
+  if (collection?.kind !== 'identifier') return undefined
+  const reads = new Reads(ctx)
+  args.forEach((a, i) => { if (i !== index) reads.add(a) })
+  return { op, over: collection.text, chunk: textOf(node), reads: reads.names, ...(op === 'sum' ? { startValue: '0' } : {}), ...(op === 'best' ? { helper: fn.text } : {}), ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
 }

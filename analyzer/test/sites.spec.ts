@@ -8,6 +8,62 @@ function sitesOf (expr: string): string[] {
   return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => `${s.op} ${s.over}`)
 }
 
+const HELPERS = `
+def total(xs):
+    s = 0
+    for x in xs:
+        s += x
+    return s
+
+
+def from_one(xs):
+    s = 1
+    for x in xs:
+        s += x
+    return s
+
+
+def biggest(xs):
+    best = None
+    for x in xs:
+        if best is None or x > best:
+            best = x
+    return best
+
+
+def biggest_double(xs):
+    best = None
+    for x in xs:
+        v = x * 2
+        if best is None or v > best:
+            best = v
+    return best
+
+
+def tally(xs, k):
+    counts = {}
+    for x in xs:
+        counts[x % k] = counts.get(x % k, 0) + 1
+    return counts
+`
+
+/** Sites of `return EXPR` with the loop helpers above. */
+function helperSitesOf (expr: string): string[] {
+  const report = analyze(`${HELPERS}\n\ndef main(data):\n    xs = [x * 2 for x in data]\n    return ${expr}\n`)
+  if (report.status !== 'accepted') throw new Error(report.error?.message)
+  return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => `${s.op} ${s.over}`)
+}
+
+describe('reduction sites through loop helpers', () => {
+  it('adding from 0, counting by key with another argument, a running best of the elements from None', () => {
+    expect(helperSitesOf('(total(xs), tally(xs, 7), biggest(xs))')).toEqual(['sum xs', 'counts xs', 'best xs'])
+  })
+
+  it('not a start that is not the identity, nor a running best of something else than the elements', () => {
+    expect(helperSitesOf('(from_one(xs), biggest_double(xs))')).toEqual([])
+  })
+})
+
 describe('reduction sites', () => {
   const found: Array<[string, string[]]> = [
     ['{"n": len(xs), "t": sum(xs), "hi": max(xs, key=abs)}', ['len xs', 'sum xs', 'max xs']],

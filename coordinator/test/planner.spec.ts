@@ -419,6 +419,7 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
     { file: '06-normalize-by-max.py', rounds: 2 },
     { file: '23-text-line-stats.py', rounds: 1 },
     { file: '14-histogram-data-range.py', rounds: 2 },
+    { file: '20-helper-loops.py', rounds: 1 },
     { file: '01-return-dict-summary.py', rounds: 1 },
     { file: '02-return-tuple-mixed.py', rounds: 1 },
     { file: '03-mean-one-liner.py', rounds: 1 },
@@ -513,7 +514,10 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     { file: 'mixed-keyed.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, 0, 10 ** (1 + Math.floor(r() * 9)))}`), rounds: undefined },
     { file: 'fixed-keys.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, ['1', '2', '3'])}${int(r, 0, 999)}`) },
     { file: 'rest-loop.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 },
-    { file: 'best-from-none.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.02 ? 'nan' : `${int(r, -1e6, 1e6)}`), rounds: 1 }
+    { file: 'best-from-none.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.02 ? 'nan' : `${int(r, -1e6, 1e6)}`), rounds: 1 },
+    // Loop helpers called on a kept list: adding, counting above a mean computed from it (a second round), a running
+    // best from None, a tally by key.
+    { file: 'helpers.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 }
   ]
   for (const { file, input, rounds } of OWN) {
     it(`${file}: level 3, python3's result (iteration orders included) at two sizes with uneven chunks`, async () => {

@@ -81,6 +81,10 @@ function sentBytes (report: AnalysisReport, split: Split, n: number): number {
   for (const o of split.outputs) {
     if (SIZED_PARTIALS.has(o.partial.kind)) total += evaluate(valueSize(report, o.statement, o.variable), n)
   }
+  // Helper calls the chunks make that count or group by key: as large as the statement that holds them builds.
+  for (const { site } of split.hoist.sites) {
+    if (site.op === 'counts' || site.op === 'groups') total += evaluate(report.memory?.statements[site.statement]?.output ?? zero(), n)
+  }
   // Loops of the rest the chunks run: their keyed accumulators.
   for (const round of split.hoist.perRound) {
     for (const loop of round.loops) {

@@ -384,6 +384,9 @@ const SITE_SENDS: Record<SiteOp, string> = {
   tail: 'its last k elements (concatenated, cut to the last k)',
   union: 'its distinct elements in arrival order (added in chunk order)',
   count: 'how many elements equal the value (added)',
+  counts: 'the helper\'s counts per key over its elements (added by key, first-occurrence order)',
+  groups: 'the helper\'s lists per key over its elements (merged by key, first-occurrence order)',
+  best: 'the helper\'s best element (the aggregator calls the helper again on the chunks\' bests, in order)',
   loop: 'the loop\'s accumulator over its elements (combined as the loop would have built it)'
 }
 

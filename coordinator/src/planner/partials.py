@@ -778,7 +778,7 @@ def _runsurge_site_value(values, op, start, default=None):
         if v[0] != 'value':
             _runsurge_raise_partial(v)
     got = [v[1] for v in values]
-    if op == 'loop':
+    if op in ('loop', 'best'):
         return got
     if op in ('sum', 'len', 'count'):
         return _runsurge_add([[x] for x in got], 0, start)
@@ -789,6 +789,8 @@ def _runsurge_site_value(values, op, start, default=None):
         if not present:
             raise IndexError('list index out of range')
         return present[0] if op == 'first' else present[-1]
+    if op in ('counts', 'groups'):
+        return (_runsurge_count if op == 'counts' else _runsurge_group)([[x] for x in got], 0)
     if op == 'union':
         out = set()
         for x in got:
