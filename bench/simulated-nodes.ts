@@ -145,6 +145,7 @@ async function simulate (): Promise<void> {
           errorCode: '',
           errorMessage: '',
           outputCids: [answer],
+          outputBytes: [],
           metrics: { wallMs: 1, cpuMs: 1, peakMemoryBytes: 1 << 20, avgMemoryBytes: 1 << 20 },
           attempt: task.attempt
         }).then(() => { stats.reports++ }, () => { stats.reportFailures++ }).finally(() => {

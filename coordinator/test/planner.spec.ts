@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { analyze, formatOf, sampleInput } from '../../analyzer/src/index.ts'
+import { analyze, calibrate, formatOf, sampleInput } from '../../analyzer/src/index.ts'
+import { pythonRunner } from '../../analyzer/test/helpers/python.ts'
 import type { AnalysisReport } from '../../analyzer/src/index.ts'
-import { MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, planAuto } from '../src/planner/index.ts'
+import { DECODED_BYTES_PER_PARTIAL_BYTE, MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, planAuto, runtimeBytes } from '../src/planner/index.ts'
+import type { TaskSizing } from '../src/planner/index.ts'
 import type { AutoPlan, PlanInput } from '../src/planner/index.ts'
 import { WORDS, int, intOrFloat, jsonl, lines, pick, random } from '../../test/fixtures/auto-corpus/corpus.ts'
 import { reachPath, reachProgram } from '../../test/fixtures/reach-corpus/corpus.ts'
@@ -127,6 +129,15 @@ function analyzeFor (src: string, text: string, ext: Program['ext']): { report: 
   return { report, elements: sample.elements }
 }
 
+/** As the coordinator plans a job: the analysis calibrated by running it on a sample of its input with python3. */
+async function calibratedFor (src: string, text: string, ext: Program['ext']): Promise<{ report: AnalysisReport, elements: number }> {
+  const format = formatOf(`input.${ext}`)
+  const { report, elements } = analyzeFor(src, text, ext)
+  const small = sampleInput(text.slice(0, 256 * 1024), format, 400)
+  const input = { format: small.format, elements, sample: small.sample }
+  return { report: await calibrate(src, { mode: 'auto', input, sampleText: small.text, sampleElements: small.sample.length, runner: pythonRunner }), elements: report.status === 'accepted' ? elements : 0 }
+}
+
 /** Plans with nodes offering a fraction of the sequential estimate, the largest fraction (< 1) giving level 3. */
 function forcedPlan (input: Omit<PlanInput, 'nodes'>, nodes = 2): { plan: AutoPlan, memory: number } {
   const whole = planAuto({ ...input, nodes: [{ memoryBytes: 2 ** 40 }] }).estimate.peakBytes
@@ -158,9 +169,18 @@ function cut (text: string, ext: Program['ext'], k: number, uneven: boolean, see
   })
 }
 
-interface Outcome { equal: boolean, where: string | null, sequential: string, split: string, partialBytes: number }
+interface Outcome {
+  equal: boolean
+  where: string | null
+  sequential: string
+  split: string
+  /** UTF-8 bytes of every chunk task's output. */
+  partialBytes: number
+  /** With `measure`: the aggregator's traced peak (bytes Python allocated reading, decoding and combining). */
+  aggregatePeak: number | null
+}
 
-async function execute (name: string, src: string, text: string, ext: Program['ext'], plan: AutoPlan, uneven: boolean): Promise<Outcome> {
+async function execute (name: string, src: string, text: string, ext: Program['ext'], plan: AutoPlan, uneven: boolean, measure = false): Promise<Outcome> {
   const dir = join(work, name)
   await mkdir(dir, { recursive: true })
   const chunks = cut(text, ext, plan.chunks, uneven, plan.chunks * 7919)
@@ -170,7 +190,8 @@ async function execute (name: string, src: string, text: string, ext: Program['e
     chunkScript: join(dir, 'chunk.py'),
     finalScript: join(dir, 'final.py'),
     chunks: chunks.map((_, i) => join(dir, `chunk-${i}.${ext}`)),
-    rounds: (plan.rounds ?? []).map((_, r) => ({ stageScript: join(dir, `stage-${r + 2}.py`), chunkScript: join(dir, `chunk-round-${r + 2}.py`) }))
+    rounds: (plan.rounds ?? []).map((_, r) => ({ stageScript: join(dir, `stage-${r + 2}.py`), chunkScript: join(dir, `chunk-round-${r + 2}.py`) })),
+    measure
   }
   await Promise.all((plan.rounds ?? []).flatMap((round, r) => [
     writeFile(spec.rounds[r]?.stageScript as string, round.stage.script),
@@ -488,6 +509,51 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
 describe('planAuto combines keyed accumulators: group-by, counts, histograms, sets (issue 14), run with python3', () => {
   /** Reach-corpus programs whose split part builds a dict of lists, counts per key or position, or a set. */
   const KEYED = ['09-groupby-setdefault.py', '10-groupby-empty-groups.py', '11-dict-get-totals.py', '12-counter-most-common.py', '13-histogram-fixed-bins.py', '15-distinct-sets.py', '22-csv-sales-report.py', '24-regex-log-parse.py']
+  it('sizes the aggregator of keyed partials from what the chunks send: at most DECODED_BYTES_PER_PARTIAL_BYTE per byte, measured', async () => {
+    for (const file of KEYED) {
+      const program = reachProgram(file)
+      const src = await readFile(reachPath(program), 'utf8')
+      const text = program.input(40_000, 5300)
+      const { report, elements } = await calibratedFor(src, text, program.ext)
+      const { plan } = forcedPlan({ source: src, report, format: FORMATS[program.ext], inputBytes: Buffer.byteLength(text), elements }, 3)
+      const sizing = plan.finalTask.sizing
+      // Group-by, Counter, histogram and set programs whose aggregator's peak is decoding the partials.
+      if (['09', '10', '11', '12', '13', '15'].some(prefix => file.startsWith(prefix))) expect(sizing, plan.reasons.join('\n')).toBeDefined()
+      if (sizing === undefined) continue
+      const outcome = await execute(`sized-${file}`, src, text, program.ext, plan, true, true)
+      expect(outcome.equal).toBe(true)
+      // What the aggregator allocates is within what it is sized by, the interpreter aside.
+      const fixed = (sizing?.fixedBytes ?? 0) - PYTHON_OVERHEAD_BYTES
+      expect(outcome.aggregatePeak, `${file}: ${outcome.aggregatePeak ?? 0} bytes traced for ${outcome.partialBytes} bytes of partials`)
+        .toBeLessThanOrEqual(fixed + DECODED_BYTES_PER_PARTIAL_BYTE * outcome.partialBytes)
+    }
+  })
+
+  it('plans a set of distinct values that would not fit if every value were distinct, sizing its aggregator when the chunks report', async () => {
+    const program = reachProgram('15-distinct-sets.py')
+    const src = await readFile(reachPath(program), 'utf8')
+    const text = program.input(40_000, 5400)
+    const { report, elements } = await calibratedFor(src, text, program.ext)
+    const input = { source: src, report, format: FORMATS[program.ext], inputBytes: Buffer.byteLength(text), elements }
+    const roomy = planAuto({ ...input, nodes: [{ memoryBytes: 2 ** 40 }] })
+    const all = roomy.level === 3 ? roomy.finalTask : forcedPlan(input, 3).plan.finalTask
+    const sizing = all.sizing as TaskSizing
+    expect(sizing.keyedBytes).toBeGreaterThan(0)
+    // Nodes between what the aggregator holds without the keyed partials and what it would hold if all were distinct.
+    const memory = Math.max(PYTHON_OVERHEAD_BYTES + 8 * MiB, Math.floor(sizing.fixedBytes + sizing.keyedBytes / 2))
+    expect(memory).toBeLessThan(all.memoryBytes)
+    const plan = planAuto({ ...input, nodes: Array.from({ length: 3 }, () => ({ memoryBytes: memory })) })
+    expect(plan.level, plan.reasons.join('\n')).toBe(3)
+    expect(plan.finalTask.sizing).toEqual(sizing)
+    expect(plan.reasons.join('\n')).toMatch(/the aggregator needs ~[\d.]+ [KM]iB and what the keyed partials hold: up to ~[\d.]+ MiB if every key is distinct, so it is sized from the bytes the chunks send/)
+    // Once the chunks report, what it needs is known; here far less than if every value were distinct.
+    const outcome = await execute('sized-15', src, text, program.ext, plan, true, true)
+    expect(outcome.equal).toBe(true)
+    expect(runtimeBytes(sizing, outcome.partialBytes)).toBeLessThan(memory)
+    // Nodes that cannot hold even the rest: refused at planning, as before.
+    expect(() => planAuto({ ...input, nodes: [{ memoryBytes: sizing.fixedBytes - 1 }] })).toThrow(PlanError)
+  })
+
   for (const file of KEYED) {
     it(`${file}: level 3, python3's result at two sizes with uneven chunks`, async () => {
       const program = reachProgram(file)

@@ -71,6 +71,7 @@ function report (task: TaskRecord, state: 'completed' | 'failed', fields: Partia
     errorCode: '',
     errorMessage: '',
     outputCids: [],
+    outputBytes: [],
     metrics: { wallMs: 2000, cpuMs: 1900, peakMemoryBytes: 100_000_000, avgMemoryBytes: 100_000_000 },
     attempt: task.attempt,
     ...fields
@@ -246,6 +247,50 @@ describe('the task state machine', () => {
     await place()
     const change = await apply(reported(state, report(task('j1.0'), 'failed', { errorCode: 'input_unavailable' }), nodeOf(task('j1.0')), context()))
     expect(change.tasks?.[0]).toMatchObject({ status: 'queued', failures: 0 })
+  })
+
+  /**
+   * An automatic job of 2 chunk tasks whose aggregator receives keyed partials: estimated at 400 MiB if every key were
+   * distinct (what the plan stored as its memory), 20 MiB without them.
+   */
+  const submitKeyed = async (): Promise<void> => {
+    await submit('j1', 2, { mode: 'auto', generated: { chunk: 'chunk', final: 'final' } }, true)
+    await apply({ tasks: [{ ...task('j1.2'), memoryBytes: 400 * MiB, sizing: { fixedBytes: 20 * MiB, keyedBytes: 380 * MiB } }] })
+    await place()
+  }
+
+  it('sizes an aggregator of keyed partials from the bytes the chunks report, never above its estimate', async () => {
+    await submitKeyed()
+    const largestNode = 512 * MiB
+    for (const id of ['j1.0', 'j1.1']) {
+      await apply(reported(state, report(task(id), 'completed', { outputCids: [`out-${id}`], outputBytes: [3 * MiB] }), nodeOf(task(id)), context({ largestNode })))
+    }
+    // 20 MiB + 24 × 6 MiB decoded = 164 MiB, with the 1.5 margin: 246 MiB instead of 400.
+    expect(task('j1.2')).toMatchObject({ status: 'queued', memoryBytes: 246 * MiB, inputCids: ['out-j1.0', 'out-j1.1'] })
+    expect(task('j1.0').outputBytes).toEqual([3 * MiB])
+  })
+
+  it('keeps the estimate when a chunk did not report its output size, or reported a size that is not one', async () => {
+    await submitKeyed()
+    await apply(reported(state, report(task('j1.0'), 'completed', { outputCids: ['out-0'], outputBytes: [] }), nodeOf(task('j1.0')), context()))
+    await apply(reported(state, report(task('j1.1'), 'completed', { outputCids: ['out-1'], outputBytes: [-5] }), nodeOf(task('j1.1')), context()))
+    expect(task('j1.0').outputBytes).toBeUndefined()
+    expect(task('j1.1').outputBytes).toBeUndefined()
+    expect(task('j1.2')).toMatchObject({ status: 'queued', memoryBytes: 400 * MiB })
+  })
+
+  it('fails the job with does_not_fit when the chunks sent more keyed partials than any node can combine, keeping what completed', async () => {
+    await submitKeyed()
+    await apply(reported(state, report(task('j1.0'), 'completed', { outputCids: ['out-0'], outputBytes: [20 * MiB] }), nodeOf(task('j1.0')), context({ largestNode: 256 * MiB })))
+    expect(task('j1.2').status).toBe('waiting')
+    const change = await apply(reported(state, report(task('j1.1'), 'completed', { outputCids: ['out-1'], outputBytes: [20 * MiB] }), nodeOf(task('j1.1')), context({ largestNode: 256 * MiB })))
+    expect(state.jobs.get('j1')).toMatchObject({ status: 'failed', error: { code: 'does_not_fit' } })
+    expect(state.jobs.get('j1')?.error?.message).toMatch(/the aggregator receives 40\.0 MiB of partial results, which need about 400\.0 MiB decoded, but the largest node offers 256\.0 MiB/)
+    expect(task('j1.1')).toMatchObject({ status: 'completed', outputCids: ['out-1'] })
+    expect(task('j1.2')).toMatchObject({ status: 'failed', error: { code: 'does_not_fit' } })
+    // Both chunk tasks did their work: each is earned and billed.
+    expect((await state.db.earnings.get('j1.1'))?.amount).toBeGreaterThan(0)
+    expect(change.jobs?.[0]?.cost?.contributors).toBe(400)
   })
 
   it('completes a job from its tasks, bills it from metrics and machine factors, and pays it once', async () => {

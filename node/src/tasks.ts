@@ -66,8 +66,9 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
         metrics
       }
     }
-    const cid = await chunks.add(new TextEncoder().encode(outcome.resultJson), { signal })
-    return { state: 'completed', outputCids: [cid.toString()], metrics } satisfies TaskResult
+    const output = new TextEncoder().encode(outcome.resultJson)
+    const cid = await chunks.add(output, { signal })
+    return { state: 'completed', outputCids: [cid.toString()], outputBytes: [output.byteLength], metrics } satisfies TaskResult
   }
 }
 

@@ -36,6 +36,8 @@ export interface TaskResult {
   errorCode?: string
   errorMessage?: string
   outputCids?: string[]
+  /** Byte size of each output, in order. */
+  outputBytes?: number[]
   metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
 }
 
@@ -195,6 +197,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
       errorCode: result.errorCode ?? '',
       errorMessage: result.errorMessage ?? '',
       outputCids: result.outputCids ?? [],
+      outputBytes: result.outputBytes ?? [],
       metrics: result.metrics,
       attempt: task.attempt
     }

@@ -26,6 +26,7 @@ import type { JobRecord, TaskRecord } from '../../coordinator/src/index.ts'
 import { SEQUENTIAL_DRIVER, int, lines } from '../fixtures/auto-corpus/corpus.ts'
 import { resultDifference } from '../fixtures/reach-corpus/compare.ts'
 import { inputOfBytes, reachPath, reachProgram } from '../fixtures/reach-corpus/corpus.ts'
+import { runtimeBytes } from '../../coordinator/src/planner/index.ts'
 import { describeJob, follow, kill, startMesh, stopAll, submit, tempDir } from '../helpers/index.ts'
 import type { JobRun, JobView, Mesh, RunsurgeProcess, TaskView } from '../helpers/index.ts'
 
@@ -226,5 +227,45 @@ describe('return {"n": len(ys), "total": sum(ys)} over a mapped list: the aggreg
     // aggregator receives grows with the number of chunks only, not with the elements.
     const [small, large] = received.map(r => r.bytes / r.chunks)
     expect(Math.abs((large ?? NaN) - (small ?? NaN)), JSON.stringify(received)).toBeLessThan(8)
+  }, TEST_TIMEOUT)
+})
+
+describe('15-distinct-sets.py, whose sets would not fit if every value were distinct: the aggregator sized from what the chunks sent', () => {
+  const { mesh } = meshFor('distinct')
+
+  it('runs at level 3 to python3\'s result; each chunk task reports its output\'s size, and the aggregate task needs far less than the every-key-distinct estimate', async () => {
+    const program = reachProgram('15-distinct-sets.py')
+    const input = join(tmp.path, 'views.jsonl')
+    // About the size .scratch/reach/sizes.json measured: python3 peaks near 79 MiB on it.
+    const { text, elements } = inputOfBytes(program, 6 * MiB, 15)
+    await writeFile(input, text)
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh(), await readFile(reachPath(program), 'utf8'), input), sequential(reachPath(program), input)])
+    const what = `${describeJob(job)}\n${(job.tasks ?? []).map(taskLine).join('\n')}`
+    expect(expected.peakBytes).toBeGreaterThanOrEqual(1.5 * NODE_MEMORY)
+    expect(job.status, what).toBe('completed')
+    expect(resultDifference(expected.result, result ?? ''), what).toBeUndefined()
+    expect(job.plan.level, what).toBe(3)
+    expect((job.plan.reasons ?? []).join('\n'), what).toMatch(/if every key is distinct, so it is sized from the bytes the chunks send/)
+
+    const records = (await recordsOf(mesh(), [job.id])).get(job.id)
+    const aggregate = records?.tasks.find(t => t.entry === 'aggregate')
+    const chunks = records?.tasks.filter(t => t.entry === 'main') ?? []
+    const sizing = aggregate?.sizing
+    expect(sizing, what).toBeDefined()
+    // What each node reported is what it stored: the aggregate task's node holds every partial it received.
+    const node = mesh().nodes.find(n => n.id === aggregate?.nodeId)
+    let sent = 0
+    for (const task of chunks) {
+      const size = (await stat(join(node?.dataDir ?? '', 'chunks', 'blocks', task.outputCids[0] ?? ''))).size
+      expect(task.outputBytes, `${what}\n${task.id}`).toEqual([size])
+      sent += size
+    }
+    // If every user and page were distinct the aggregator would not fit a node; with what the chunks sent, it does.
+    const allDistinct = (sizing?.fixedBytes ?? 0) + (sizing?.keyedBytes ?? 0)
+    const needed = runtimeBytes(sizing ?? { fixedBytes: 0, keyedBytes: 0 }, sent)
+    expect(allDistinct, what).toBeGreaterThan(NODE_MEMORY)
+    expect(needed, what).toBeLessThanOrEqual(NODE_MEMORY)
+    summary(`15-distinct-sets.py: ${elements} elements, ${(Buffer.byteLength(text) / MiB).toFixed(1)} MiB, python3 peak ${(expected.peakBytes / MiB).toFixed(1)} MiB; ` +
+      `${chunks.length} chunks sent ${sent} bytes of partials: the aggregator needs ~${(needed / MiB).toFixed(1)} MiB (${(allDistinct / MiB).toFixed(1)} MiB if every key were distinct)`)
   }, TEST_TIMEOUT)
 })

@@ -315,6 +315,7 @@ export class JobIntake {
     for (const round of plan.rounds ?? []) {
       const stage = { ...newTask(job, { index: tasks.length, entry: 'segment', inputName: input.name, inputCids: [] }), status: 'waiting' as const, dependsOn: chunkTasks.map(task => task.id), script: segments.length }
       stage.memoryBytes = memoryFor(round.stage.memoryBytes)
+      if (round.stage.sizing !== undefined && base.explicitMemory !== true) stage.sizing = round.stage.sizing
       tasks.push(stage)
       const again = parts.map((_, i): TaskRecord => {
         const first = tasks[i] as TaskRecord
@@ -329,6 +330,7 @@ export class JobIntake {
     if (segments.length > 0) job.generated = { ...job.generated, final: plan.finalTask.script, segments }
     const final = { ...newTask(job, { index: tasks.length, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting' as const, dependsOn: chunkTasks.map(task => task.id) }
     final.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
+    if (plan.finalTask.sizing !== undefined && base.explicitMemory !== true) final.sizing = plan.finalTask.sizing
     tasks.push(final)
     job.plan = { ...job.plan, tasks: tasks.length }
     job.taskIds = tasks.map(task => task.id)

@@ -7,6 +7,7 @@ import type {
   JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, TaskAttempt as TaskAttemptSchema, TaskMetrics as TaskMetricsSchema
 } from '../schemas/jobs.ts'
 import type { Static } from 'typebox'
+import type { TaskSizing } from '../planner/index.ts'
 import type { Repository, Store } from '../store/index.ts'
 
 export type JobMode = 'auto' | 'manual' | 'grouped'
@@ -137,6 +138,12 @@ export interface TaskRecord {
    */
   near?: string
   memoryBytes: number
+  /**
+   * Automatic mode, a task receiving the chunks' keyed partials (the aggregator, a stage between rounds):
+   * `memoryBytes` is its estimate as if every key were distinct; it is sized again from the bytes its inputs hold
+   * when they are known (the planner's `runtimeBytes`).
+   */
+  sizing?: TaskSizing
   timeoutMs: number
   status: TaskStatus
   /** The current (or last) assignment; 0 before the first. */
@@ -146,6 +153,8 @@ export interface TaskRecord {
   nodeId?: string
   attempts: TaskAttempt[]
   outputCids: string[]
+  /** Byte size of each output, as its node reported it (absent when it did not). */
+  outputBytes?: number[]
   metrics?: TaskMetrics
   error?: JobError
   /** Earning of the attempt that completed, micro-units; billed once. */

@@ -10,6 +10,7 @@ import { formatBytes } from '../planner/index.ts'
 import { jobCost, taskEarning } from './billing.ts'
 import { INPUT_CHUNK_SIZE, MAX_INPUT_ATTEMPTS, MAX_RETRIES, MAX_SPLIT_DEPTH, PROGRAM_FAILURES } from './policy.ts'
 import { FINAL_JOB_STATUSES } from './records.ts'
+import { sizedTask } from './sizing.ts'
 import { nodesOf } from './task-table.ts'
 import type { Change, Effect, JobState } from './state.ts'
 import type {
@@ -210,6 +211,7 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
     ...task,
     status: 'completed',
     outputCids: report.outputCids,
+    ...(report.outputBytes.length === report.outputCids.length && report.outputBytes.every(b => Number.isSafeInteger(b) && b >= 0) ? { outputBytes: report.outputBytes } : {}),
     metrics: billed.metrics,
     earning: billed.earning,
     machineFactor: node.benchmark,
@@ -231,6 +233,16 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
   const ready = tasks
     .filter(t => t.status === 'waiting' && t.dependsOn.every(id => view(id)?.status === 'completed'))
     .map((t): TaskRecord => ({ ...t, status: 'queued', inputCids: [...t.inputCids, ...t.dependsOn.flatMap(id => view(id)?.outputCids ?? [])] }))
+  // The aggregator (or a stage) of keyed partials is sized from what the chunks sent, or the job cannot end.
+  for (const [i, t] of ready.entries()) {
+    const sized = sizedTask(t, t.dependsOn.map(view), context.largestNode, t.entry === 'aggregate' ? 'the aggregator' : `task ${t.index} (a stage between rounds)`)
+    if ('error' in sized) {
+      const failedTask: TaskRecord = { ...t, status: 'failed', error: sized.error }
+      const failure = jobFailed(state, failedTask, sized.error, now, context.unitRate, [done])
+      return { ...failure, earnings: [record, ...(failure.earnings ?? [])] }
+    }
+    ready[i] = sized.task
+  }
   change.tasks?.push(...ready)
   if (aggregate !== undefined && ready.some(t => t.id === aggregate.id)) {
     change.jobs = [{ ...job, status: 'pending_aggregation' }]
@@ -388,15 +400,17 @@ async function chunkSplit (state: JobState, job: JobRecord, task: TaskRecord, me
  * A task failed for good: the job fails, its other open tasks are cancelled (and told to stop where they run), and
  * what its tasks were billed (completed tasks, attempts the program failed) is owed.
  */
-export function jobFailed (state: JobState, task: TaskRecord, error: JobError, now: number, unitRate: number): Change {
+export function jobFailed (state: JobState, task: TaskRecord, error: JobError, now: number, unitRate: number, updated: TaskRecord[] = []): Change {
   const job = state.jobs.get(task.jobId)
   if (job === undefined) return {}
-  const others = state.allTasksOf(job).filter(t => t.id !== task.id && !ENDED_TASK_STATUSES.includes(t.status))
+  // `task` (the one that failed) and `updated` (others changed by the same transition) as they are now.
+  const changed = new Map([task, ...updated].map(t => [t.id, t]))
+  const tasks = state.allTasksOf(job).map(t => changed.get(t.id) ?? t)
+  const others = tasks.filter(t => !changed.has(t.id) && !ENDED_TASK_STATUSES.includes(t.status))
   const cancelled = others.map(t => ({ ...t, status: 'cancelled' as const }))
-  const tasks = state.allTasksOf(job).map(t => t.id === task.id ? task : t)
   const billing = ended({ ...job, status: 'failed', finishedAt: now, error, metrics: jobMetrics(job, tasks, now) }, tasks, unitRate, now)
   return {
-    tasks: [task, ...cancelled],
+    tasks: [...changed.values(), ...cancelled],
     jobs: [billing.job],
     payments: billing.payments,
     effects: stopEffects(others, 'the job ended'),

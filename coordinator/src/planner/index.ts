@@ -25,7 +25,7 @@ import type { AnalysisReport, SiteOp } from '../../../analyzer/src/index.ts'
 import { evaluate } from '../../../analyzer/src/index.ts'
 import { chunkScript, finalScript, roundChunkScript, stageScript } from './codegen.ts'
 import {
-  CHUNK_SKEW, chunkBytes, finalBytes, formatBytes, largestStatement, PYTHON_OVERHEAD_BYTES, seconds, sequentialBytes, splitSeconds
+  CHUNK_SKEW, chunkBytes, DECODED_BYTES_PER_PARTIAL_BYTE, finalBytes, formatBytes, largestStatement, PYTHON_OVERHEAD_BYTES, seconds, sequentialBytes, splitSeconds
 } from './cost.ts'
 import { findSplit } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
@@ -35,7 +35,7 @@ import type { Segment } from './segments.ts'
 export { PARTIALS_RUNTIME } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
 export type { Segment } from './segments.ts'
-export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
+export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, DECODED_BYTES_PER_PARTIAL_BYTE, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
 
 /** Below this input size splitting is not worth a second task (bytes). */
 export const SMALL_INPUT_BYTES = 1024 * 1024
@@ -66,6 +66,22 @@ export interface PlanInput {
 export interface PlannedTask {
   script: string
   memoryBytes: number
+  /**
+   * A task that receives chunks' keyed partials (sets, Counters, groups): `memoryBytes` counts them as if every key
+   * were distinct. It is sized again when its inputs are known: `fixedBytes` plus `DECODED_BYTES_PER_PARTIAL_BYTE`
+   * per byte of the partials it receives, at most `keyedBytes` more (`runtimeBytes`).
+   */
+  sizing?: TaskSizing
+}
+
+export interface TaskSizing {
+  fixedBytes: number
+  keyedBytes: number
+}
+
+/** What a task with `sizing` needs once it is known that its inputs hold `inputBytes` bytes of encoded partials. */
+export function runtimeBytes (sizing: TaskSizing, inputBytes: number): number {
+  return sizing.fixedBytes + Math.min(sizing.keyedBytes, DECODED_BYTES_PER_PARTIAL_BYTE * inputBytes)
 }
 
 /** How an automatic job runs. */
@@ -313,7 +329,10 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
   const stageChunks = Math.max(1, ...split.blocks.map(b => Math.ceil(evaluate(b.memory.total, n) / usable)))
   const chunks = Math.max(1, Math.min(MAX_CHUNKS, Math.max(1, n), Math.max(memoryChunks, minChunks, Number.isFinite(largest) ? stageChunks : 1)))
   const final = finalBytes(report, split, n)
-  if (final.bytes > largest) {
+  // Keyed partials (sets, Counters, groups) are estimated as if every key were distinct, which samples cannot rule
+  // out: when that is what does not fit, the aggregator is sized from the partials the chunks actually send.
+  const sizing = final.keyed > 0 ? { fixedBytes: final.bytes - final.keyed, keyedBytes: final.keyed } : undefined
+  if (final.bytes > largest && (sizing === undefined || sizing.fixedBytes > largest)) {
     const line = final.statement?.line ?? split.nodes[split.fused]?.line ?? split.nodes.at(-1)?.line ?? 1
     const what = final.statement !== undefined ? `line ${line} (\`${final.statement.text}\`)` : `combining the chunks' results (line ${line})`
     return new PlanError(
@@ -353,13 +372,15 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
       forced
         ? `${chunks} chunks: a chunk of ~${chunkSize(chunks).toLocaleString('en-US')} elements needs ~${formatBytes(perChunk)}, within ${formatBytes(largest)}`
         : `${chunks} chunks of ~${chunkSize(chunks).toLocaleString('en-US')} elements (~${formatBytes(perChunk)} each)`,
-      `the aggregator needs ~${formatBytes(final.bytes)}`
+      sizing === undefined
+        ? `the aggregator needs ~${formatBytes(final.bytes)}`
+        : `the aggregator needs ~${formatBytes(sizing.fixedBytes)} and what the keyed partials hold: up to ~${formatBytes(final.bytes)} if every key is distinct, so it is sized from the bytes the chunks send (${DECODED_BYTES_PER_PARTIAL_BYTE} per byte), once they have`
     ],
     chunks,
     chunkTask: { script: chunkScript(split), memoryBytes: perChunk },
-    finalTask: { script: finalScript(split), entry: 'aggregate', memoryBytes: final.bytes },
+    finalTask: { script: finalScript(split), entry: 'aggregate', memoryBytes: final.bytes, ...(sizing !== undefined ? { sizing } : {}) },
     ...(hoist.rounds > 1
-      ? { rounds: hoist.perRound.slice(1).map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes }, chunk: { script: roundChunkScript(split, i + 2), memoryBytes: perChunk } })) }
+      ? { rounds: hoist.perRound.slice(1).map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes, ...(sizing !== undefined ? { sizing } : {}) }, chunk: { script: roundChunkScript(split, i + 2), memoryBytes: perChunk } })) }
       : {}),
     sites,
     fused: split.blocks.map(b => ({ block: b.id, lines: [b.startLine, b.endLine] })),

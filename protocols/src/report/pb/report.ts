@@ -11,6 +11,7 @@ export interface ReportRequest {
   metrics?: TaskMetrics
   outputCids: string[]
   attempt: number
+  outputBytes: number[]
 }
 
 export namespace ReportRequest {
@@ -83,6 +84,13 @@ export namespace ReportRequest {
           w.uint32(obj.attempt)
         }
 
+        if (obj.outputBytes != null && obj.outputBytes.length > 0) {
+          for (const value of obj.outputBytes) {
+            w.uint32(72)
+            w.uint64Number(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -94,7 +102,8 @@ export namespace ReportRequest {
           errorCode: '',
           errorMessage: '',
           outputCids: [],
-          attempt: 0
+          attempt: 0,
+          outputBytes: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -141,6 +150,14 @@ export namespace ReportRequest {
               obj.attempt = reader.uint32()
               break
             }
+            case 9: {
+              if (opts.limits?.outputBytes != null && obj.outputBytes.length === opts.limits.outputBytes) {
+                throw new MaxLengthError('Decode error - repeated field "outputBytes" had too many elements')
+              }
+
+              obj.outputBytes.push(reader.uint64Number())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -151,7 +168,8 @@ export namespace ReportRequest {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          outputCids: 0
+          outputCids: 0,
+          outputBytes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -224,6 +242,21 @@ export namespace ReportRequest {
               }
               break
             }
+            case 9: {
+              if (opts.limits?.outputBytes != null && obj.outputBytes === opts.limits.outputBytes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "outputBytes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.outputBytes[]`,
+                index: obj.outputBytes,
+                value: reader.uint64Number()
+              }
+
+              obj.outputBytes++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -292,6 +325,12 @@ export namespace ReportRequest {
     value: number
   }
 
+  export interface ReportRequestOutputBytesFieldEvent {
+    field: '$.outputBytes[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<ReportRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReportRequest.codec())
   }
@@ -300,7 +339,7 @@ export namespace ReportRequest {
     return decodeMessage(buf, ReportRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReportRequest>): Generator<ReportRequestTaskIdFieldEvent | ReportRequestNodeIdFieldEvent | ReportRequestStateFieldEvent | ReportRequestErrorCodeFieldEvent | ReportRequestErrorMessageFieldEvent | ReportRequestMetricsWallMsFieldEvent | ReportRequestMetricsCpuMsFieldEvent | ReportRequestMetricsPeakMemoryBytesFieldEvent | ReportRequestMetricsAvgMemoryBytesFieldEvent | ReportRequestOutputCidsFieldEvent | ReportRequestAttemptFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReportRequest>): Generator<ReportRequestTaskIdFieldEvent | ReportRequestNodeIdFieldEvent | ReportRequestStateFieldEvent | ReportRequestErrorCodeFieldEvent | ReportRequestErrorMessageFieldEvent | ReportRequestMetricsWallMsFieldEvent | ReportRequestMetricsCpuMsFieldEvent | ReportRequestMetricsPeakMemoryBytesFieldEvent | ReportRequestMetricsAvgMemoryBytesFieldEvent | ReportRequestOutputCidsFieldEvent | ReportRequestAttemptFieldEvent | ReportRequestOutputBytesFieldEvent> {
     return streamMessage(buf, ReportRequest.codec(), opts)
   }
 }

@@ -1,0 +1,42 @@
+/**
+ * Sizing the tasks that receive the chunks' keyed partials (automatic mode) once those partials exist. The planner
+ * estimates a set, Counter or group-by as if every key were distinct, since its samples cannot tell how many distinct
+ * keys the whole input has; the chunks' reports say how many bytes of partials they actually send, which bounds what
+ * the aggregator (or a stage between rounds) holds once it decodes and combines them.
+ */
+import { formatBytes, runtimeBytes } from '../planner/index.ts'
+import { AUTO_MEMORY_MARGIN, MIN_AUTO_TASK_MEMORY } from './policy.ts'
+import type { JobError, TaskRecord } from './records.ts'
+
+/** Bytes of the outputs of `tasks`, or undefined when a node did not report one of them. */
+export function outputBytesOf (tasks: Array<TaskRecord | undefined>): number | undefined {
+  let total = 0
+  for (const task of tasks) {
+    const sizes = task?.outputBytes
+    if (task === undefined || sizes === undefined || sizes.length !== task.outputCids.length) return undefined
+    for (const size of sizes) total += size
+  }
+  return total
+}
+
+/**
+ * The task with its memory sized from its inputs' reported bytes (never above its estimate), or why no node can run
+ * it. Unchanged without sizing, without a node, or when an input's size is unknown.
+ */
+export function sizedTask (task: TaskRecord, inputs: Array<TaskRecord | undefined>, largestNode: number, what: string): { task: TaskRecord } | { error: JobError } {
+  const sizing = task.sizing
+  const received = outputBytesOf(inputs)
+  if (sizing === undefined || received === undefined || largestNode <= 0) return { task }
+  const needed = runtimeBytes(sizing, received)
+  if (needed > largestNode) {
+    return {
+      error: {
+        code: 'does_not_fit',
+        message: `the chunks found more distinct keys than one node can combine: ${what} receives ${formatBytes(received)} of partial results, ` +
+          `which need about ${formatBytes(needed)} decoded, but the largest node offers ${formatBytes(largestNode)}`
+      }
+    }
+  }
+  const memoryBytes = Math.min(task.memoryBytes, Math.min(largestNode, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(needed * AUTO_MEMORY_MARGIN))))
+  return { task: { ...task, memoryBytes } }
+}
