@@ -293,14 +293,11 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
  * Records it and returns true; false when the statement is anything else.
  */
 function ensureStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
-  const [condition, block, ...others] = namedChildren(stmt)
-  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
-  const test = membership(condition)
-  const steps = namedChildren(block)
-  const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
-  if (test === undefined || !test.negated || assignment?.kind !== 'assignment') return false
-  const target = assignment.children[0]
-  const value = afterToken(assignment, '=')
+  const guarded = guardedAssignment(stmt)
+  if (guarded === undefined) return false
+  const { target, value } = guarded
+  const test = membership(guarded.condition)
+  if (test === undefined || !test.negated) return false
   if (target?.kind !== 'subscript' || value === undefined) return false
   const [receiver, index, ...more] = namedChildren(target)
   if (receiver?.kind !== 'identifier' || receiver.text !== test.container || index === undefined || more.length > 0 || textOf(index) !== textOf(test.element)) return false
@@ -319,15 +316,12 @@ function ensureStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
  * from no value. Records it and returns true; false when the statement is anything else.
  */
 function bestStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
-  const [condition, block, ...others] = namedChildren(stmt)
-  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
-  const cond = unparen(condition)
-  const steps = namedChildren(block)
-  const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
-  if (cond.kind !== 'boolean_operator' || cond.children.find(c => !c.named)?.kind !== 'or' || assignment?.kind !== 'assignment') return false
+  const guarded = guardedAssignment(stmt)
+  if (guarded === undefined) return false
+  const { target, value } = guarded
+  const cond = unparen(guarded.condition)
+  if (cond.kind !== 'boolean_operator' || cond.children.find(c => !c.named)?.kind !== 'or') return false
   const [isNone, compare] = namedChildren(cond).map(unparen)
-  const target = assignment.children[0]
-  const value = afterToken(assignment, '=')
   if (target?.kind !== 'identifier' || value?.kind !== 'identifier' || env.bound.has(target.text) || !env.bound.has(value.text)) return false
   const acc = target.text
   const x = value.text
@@ -347,6 +341,16 @@ function bestStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
   addAccumulator(acc, max ? 'max_from_none' : 'min_from_none', env)
   if (!env.temps.has(x)) env.bestOfElements.add(acc)
   return true
+}
+
+/** `if CONDITION: TARGET = VALUE`, alone (no elif or else): its parts. */
+function guardedAssignment (stmt: PyNode): { condition: PyNode, target: PyNode | undefined, value: PyNode | undefined } | undefined {
+  const [condition, block, ...others] = namedChildren(stmt)
+  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return undefined
+  const steps = namedChildren(block)
+  const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
+  if (assignment?.kind !== 'assignment') return undefined
+  return { condition, target: assignment.children[0], value: afterToken(assignment, '=') }
 }
 
 /** `X in NAME` / `X not in NAME`. */
