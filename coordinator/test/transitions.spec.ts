@@ -8,13 +8,14 @@ import { ReportRequest } from '../../protocols/src/index.ts'
 import { Store } from '../src/store/index.ts'
 import { JobState } from '../src/jobs/state.ts'
 import {
-  assignmentFailed, jobCancelled, jobPaid, newTask, nodeDied, placed, reconciled, reported, speculated
+  assignmentFailed, jobCancelled, jobPaid, newTask, nodeDied, placed, reconciled, speculated
 } from '../src/jobs/transitions.ts'
+import { reported } from '../src/jobs/reports.ts'
 import { MAX_RETRIES } from '../src/jobs/policy.ts'
 import { placeQueued, speculation, stragglers } from '../src/jobs/placement.ts'
 import { tempDir } from '../../test/helpers/index.ts'
 import type { Change } from '../src/jobs/state.ts'
-import type { ChunkIO, ReportContext } from '../src/jobs/transitions.ts'
+import type { ChunkIO, ReportContext } from '../src/jobs/reports.ts'
 import type { JobRecord, TaskRecord } from '../src/jobs/records.ts'
 import type { NodeRecord } from '../src/store/index.ts'
 

@@ -3,7 +3,9 @@
  * in GB for each task their node completed; the submitter pays 1.2 × the job's sum; the platform keeps the rest.
  * Amounts are integers in micro-units of the currency.
  */
-import type { JobCost } from './records.ts'
+import type { ReportRequest } from '../../../protocols/src/index.ts'
+import type { EarningRecord, JobCost, JobRecord, PaymentRecord, TaskMetrics, TaskRecord } from './records.ts'
+import type { NodeRecord } from '../store/index.ts'
 
 /** Default unit rate: micro-units per second of one GB on a reference machine (factor 1.0). */
 export const DEFAULT_UNIT_RATE = 1_000
@@ -25,4 +27,41 @@ export function jobCost (unitRate: number, earnings: number[]): JobCost {
   // Integer arithmetic: 1.2 × n = 6n / 5, rounded half up.
   const price = Math.floor((contributors * 6 + 2) / 5)
   return { contributors, price, platform: price - contributors, unitRate }
+}
+
+/** What an attempt that did the work earns: its measurements and the node's share. */
+export interface Billed {
+  metrics: TaskMetrics
+  earning: number
+}
+
+/** Bills the attempt a report describes, on the node that ran it (its machine factor, its owner). */
+export function bill (task: TaskRecord, report: ReportRequest, node: NodeRecord, context: { unitRate: number, now: number }, failed: boolean): { billed: Billed, record: EarningRecord } {
+  const metrics: TaskMetrics = {
+    wallMs: report.metrics?.wallMs ?? 0,
+    cpuMs: report.metrics?.cpuMs ?? 0,
+    peakMemoryBytes: report.metrics?.peakMemoryBytes ?? 0,
+    avgMemoryBytes: report.metrics?.avgMemoryBytes ?? 0
+  }
+  const earning = taskEarning(context.unitRate, metrics.wallMs, node.benchmark, metrics.avgMemoryBytes)
+  const record: EarningRecord = {
+    taskId: task.id, ...(failed ? { attempt: task.attempt } : {}), jobId: task.jobId, nodeId: node.id, account: node.account, amount: earning, status: 'pending', createdAt: context.now
+  }
+  return { billed: { metrics, earning }, record }
+}
+
+/** Every billed amount of a job's tasks: their completed attempts, and the attempts their program failed. */
+export function billedAmounts (tasks: TaskRecord[]): number[] {
+  return tasks.flatMap(task => [task.earning ?? 0, ...task.attempts.filter(a => a.outcome !== 'completed').map(a => a.earning ?? 0)]).filter(amount => amount > 0)
+}
+
+/** A job that ended: what it costs from what its tasks were billed, and the payment its submitter owes (if any). */
+export function ended (job: JobRecord, tasks: TaskRecord[], unitRate: number, now: number): { job: JobRecord, payments: PaymentRecord[] } {
+  const amounts = billedAmounts(tasks)
+  if (amounts.length === 0) return { job, payments: [] }
+  const cost = jobCost(unitRate, amounts)
+  const payment: PaymentRecord = {
+    jobId: job.id, account: job.account, amount: cost.price, contributors: cost.contributors, platform: cost.platform, status: 'pending', createdAt: now
+  }
+  return { job: { ...job, cost, payment: 'pending' }, payments: [payment] }
 }

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises'
 import PQueue from 'p-queue'
 import { cutParts, parseCid } from '../../../protocols/src/index.ts'
 import { INPUT_CHUNK_SIZE } from './policy.ts'
-import type { ChunkIO } from './transitions.ts'
+import type { ChunkIO } from './reports.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { FastifyBaseLogger } from 'fastify'
 

@@ -15,15 +15,16 @@ import { DEFAULT_ACCOUNT_LIMITS, SHUN_MS } from './policy.ts'
 import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
 import { JobState } from './state.ts'
 import {
-  assignmentFailed, jobCancelled, jobPaid, nodeDied, placed, planFailed, planned, reconciled, reported, speculated, started
+  assignmentFailed, jobCancelled, jobPaid, nodeDied, placed, planFailed, planned, reconciled, speculated, started
 } from './transitions.ts'
+import { reported } from './reports.ts'
 import { PlanError } from '../planner/index.ts'
 import { JobUsageError } from './intake.ts'
 import type { JobSubmission } from './intake.ts'
 import type { AccountLimits } from './policy.ts'
 import type { EarningRecord, JobRecord, PaymentRecord, TaskRecord } from './records.ts'
 import type { Change, JobStateEvents } from './state.ts'
-import type { ReportContext } from './transitions.ts'
+import type { ReportContext } from './reports.ts'
 import type { NodeRegistry, NodeSession } from '../nodes/registry.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { NodeRecord, Store } from '../store/index.ts'

@@ -372,8 +372,8 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
       forced
         ? `${chunks} chunks: a chunk of ~${chunkSize(chunks).toLocaleString('en-US')} elements needs ~${formatBytes(perChunk)}, within ${formatBytes(largest)}`
         : `${chunks} chunks of ~${chunkSize(chunks).toLocaleString('en-US')} elements (~${formatBytes(perChunk)} each)`,
-      sizing === undefined
-        ? `the aggregator needs ~${formatBytes(final.bytes)}`
+      sizing === undefined || final.bytes <= largest
+        ? `the aggregator needs ~${formatBytes(final.bytes)}${sizing !== undefined ? ' at most (sized again from the bytes the chunks send)' : ''}`
         : `the aggregator needs ~${formatBytes(sizing.fixedBytes)} and what the keyed partials hold: up to ~${formatBytes(final.bytes)} if every key is distinct, so it is sized from the bytes the chunks send (${DECODED_BYTES_PER_PARTIAL_BYTE} per byte), once they have`
     ],
     chunks,
