@@ -18,14 +18,27 @@ import type { PyNode } from './syntax.ts'
  * aggregator calls it again on the chunks' bests, in order), computed on each chunk by the helper itself. A planner
  * may add `loop`: one accumulator of a whole reduce loop over a local collection (never found here).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop'
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop' |
+  StatisticsOp
+
+/**
+ * `math.fsum(…)` and the statistics module's `fmean`, `mean`, `pvariance`, `pstdev`, `variance`, `stdev` of one
+ * argument: each chunk sends an exact sum (floats adding up to it exactly for fsum and fmean; the count, the types and
+ * the exact sums of x and x * x for the others), and the aggregator finishes as the function itself would.
+ */
+export type StatisticsOp = 'fsum' | 'fmean' | 'mean' | 'pvariance' | 'pstdev' | 'variance' | 'stdev'
+
+const STATISTICS: ReadonlyMap<string, StatisticsOp> = new Map([
+  ['math.fsum', 'fsum'], ['statistics.fmean', 'fmean'], ['statistics.mean', 'mean'], ['statistics.pvariance', 'pvariance'],
+  ['statistics.pstdev', 'pstdev'], ['statistics.variance', 'variance'], ['statistics.stdev', 'stdev']
+])
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 
 /** The reduction form a node has (before checking that it reduces one of `locals`), or undefined. */
 export function siteForm (node: PyNode, parent: PyNode | undefined, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
   return node.kind === 'call'
-    ? builtinSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx) ?? helperSite(node, locals, ctx, helpers)
+    ? builtinSite(node, locals, ctx) ?? statisticsSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx) ?? helperSite(node, locals, ctx, helpers)
     : node.kind === 'subscript'
       ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx) ?? sliceSite(node, parent, locals)
       : node.kind === 'identifier'
@@ -89,6 +102,25 @@ function iterated (arg: PyNode, reads: Reads, ctx: EffectContext): string | unde
   for (const r of element.reads) reads.names.add(r)
   if (reads.problem === undefined && element.problem !== undefined) reads.problem = element.problem
   return element.over
+}
+
+/** `statistics.pstdev(xs)`, `math.fsum(x for x in xs)`, `fmean(xs)` (imported by name)…: one positional argument. */
+function statisticsSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext): Found | undefined {
+  const fn = unparen(node.children[0] ?? node)
+  const args = node.children[1]
+  if ((fn.kind !== 'identifier' && fn.kind !== 'attribute') || args === undefined) return undefined
+  const root = textOf(fn).split('.')[0] ?? ''
+  const module = ctx.module.imports.get(root)
+  if (module === undefined || locals.has(root)) return undefined
+  const op = STATISTICS.get([module, ...textOf(fn).split('.').slice(1)].join('.').replace(/\s+/g, ''))
+  const argList = args.kind === 'generator_expression' ? [args] : namedChildren(args)
+  const arg = argList[0]
+  if (op === undefined || arg === undefined || argList.length !== 1 || arg.kind === 'keyword_argument' || arg.kind === 'list_splat') return undefined
+  const reads = new Reads(ctx)
+  const over = iterated(arg, reads, ctx)
+  if (over === undefined) return undefined
+  const partial = op === 'fsum' || op === 'fmean' ? '_runsurge_fsum_partial' : '_runsurge_moments_partial'
+  return { op, over, chunk: `${partial}(${textOf(arg)}${op === 'mean' ? ', False' : ''})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
 }
 
 /** `sum(…)`, `len(xs)`, `min(…, key=…, default=…)`, `max(…)`, `any(…)`, `all(…)`. */

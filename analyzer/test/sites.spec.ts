@@ -64,6 +64,28 @@ describe('reduction sites through loop helpers', () => {
   })
 })
 
+/** Sites of `return EXPR` over `xs` in a module that imports `header` first. */
+function importedSitesOf (header: string, expr: string, local = ''): string[] {
+  const report = analyze(`${header}\n\n\ndef main(data):\n    xs = [x * 2 for x in data]\n${local}    return ${expr}\n`)
+  if (report.status !== 'accepted') throw new Error(report.error?.message)
+  return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => `${s.op} ${s.over}`)
+}
+
+describe('reduction sites of the statistics module and math.fsum', () => {
+  it('by module, by imported name and alias, over the list or a generator over it', () => {
+    expect(importedSitesOf('import math\nimport statistics', '(statistics.pstdev(xs), math.fsum(x / 2 for x in xs), statistics.fmean(xs), statistics.variance(xs))'))
+      .toEqual(['pstdev xs', 'fsum xs', 'fmean xs', 'variance xs'])
+    expect(importedSitesOf('from statistics import mean as avg, stdev, pvariance\nimport statistics as st', '[avg(xs), stdev(xs), pvariance(xs), st.mean(xs)]'))
+      .toEqual(['mean xs', 'stdev xs', 'pvariance xs', 'mean xs'])
+  })
+
+  it('not with a second argument (mu, weights), not the median, not a name the job binds itself', () => {
+    expect(importedSitesOf('import statistics', '(statistics.pstdev(xs, 3), statistics.fmean(xs, [1] * len(xs)), statistics.median(xs))')).toEqual(['len xs'])
+    expect(importedSitesOf('import statistics', 'statistics.fmean(xs)', '    statistics = {"fmean": len}\n')).toEqual([])
+    expect(importedSitesOf('def fsum(xs):\n    return 0', 'fsum(xs)')).toEqual([])
+  })
+})
+
 describe('reduction sites', () => {
   const found: Array<[string, string[]]> = [
     ['{"n": len(xs), "t": sum(xs), "hi": max(xs, key=abs)}', ['len xs', 'sum xs', 'max xs']],

@@ -404,6 +404,15 @@ describe('generated code', () => {
     expect(JSON.parse(stdout)).toEqual([true, true, true, true, -1, true, true, true])
   })
 
+  it('combines math.fsum and statistics.fmean/mean/pvariance/pstdev/variance/stdev over chunks exactly as one call, exceptions included', async () => {
+    const runtime = join(work, 'partials-statistics.py')
+    await writeFile(runtime, PARTIALS_RUNTIME)
+    for (const seed of ['3', '4']) {
+      const { stdout } = await run(PYTHON, ['-I', new URL('statistics-combine.py', FIXTURES).pathname, runtime, seed])
+      expect(stdout.trim()).toBe('0 10500')
+    }
+  })
+
   it('replays min/max over numbers with nan from a few values per chunk, exactly as one run folds or calls them', async () => {
     const runtime = join(work, 'partials.py')
     await writeFile(runtime, PARTIALS_RUNTIME)
@@ -444,7 +453,8 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
     { file: '01-return-dict-summary.py', rounds: 1 },
     { file: '02-return-tuple-mixed.py', rounds: 1 },
     { file: '03-mean-one-liner.py', rounds: 1 },
-    { file: '05-variance-two-pass.py', rounds: 2 }
+    { file: '05-variance-two-pass.py', rounds: 2 },
+    { file: '21-statistics-module.py', rounds: 1 }
   ]
   for (const { file, rounds } of HOISTED) {
     it(`${file}: level 3 in ${rounds} round${rounds === 1 ? '' : 's'}, no collection sent to the aggregator, python3's result`, async () => {
@@ -583,7 +593,9 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     { file: 'best-from-none.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.02 ? 'nan' : `${int(r, -1e6, 1e6)}`), rounds: 1 },
     // Loop helpers called on a kept list: adding, counting above a mean computed from it (a second round), a running
     // best from None, a tally by key.
-    { file: 'helpers.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 }
+    { file: 'helpers.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 },
+    // The statistics module (by module and by imported name) and math.fsum over kept lists and a generator: exact.
+    { file: 'stats.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.3 ? `${int(r, -500, 2000)}` : `${(r() * 4000 - 1000).toFixed(r() < 0.5 ? 2 : 7)}`), rounds: 1 }
   ]
   for (const { file, input, rounds } of OWN) {
     it(`${file}: level 3, python3's result (iteration orders included) at two sizes with uneven chunks`, async () => {

@@ -408,7 +408,14 @@ const SITE_SENDS: Record<SiteOp, string> = {
   counts: 'the helper\'s counts per key over its elements (added by key, first-occurrence order)',
   groups: 'the helper\'s lists per key over its elements (merged by key, first-occurrence order)',
   best: 'the helper\'s best element (the aggregator calls the helper again on the chunks\' bests, in order)',
-  loop: 'the loop\'s accumulator over its elements (combined as the loop would have built it)'
+  loop: 'the loop\'s accumulator over its elements (combined as the loop would have built it)',
+  fsum: 'floats adding up exactly to its sum (math.fsum of all of them is the sequential one), or which infinities and nans it holds',
+  fmean: 'floats adding up exactly to its sum and its count (fsum of all of them over the count)',
+  mean: 'its count, its types and the exact sum of its values (statistics.mean finishes on their totals)',
+  pvariance: 'its count, its types and the exact sums of x and x*x (statistics.pvariance finishes on their totals)',
+  pstdev: 'its count, its types and the exact sums of x and x*x (statistics.pstdev finishes on their totals)',
+  variance: 'its count, its types and the exact sums of x and x*x (statistics.variance finishes on their totals)',
+  stdev: 'its count, its types and the exact sums of x and x*x (statistics.stdev finishes on their totals)'
 }
 
 function describe (partial: PartialKind): string {

@@ -6,9 +6,13 @@ import datetime as _runsurge_datetime
 import decimal as _runsurge_decimal
 import enum as _runsurge_enum
 import fractions as _runsurge_fractions
+from functools import reduce as _runsurge_functools_reduce
 import heapq as _runsurge_heapq
+import itertools as _runsurge_itertools
+import math as _runsurge_math
 import operator as _runsurge_operator
 import re as _runsurge_re
+import statistics as _runsurge_statistics
 
 _RUNSURGE_FORMAT = 'runsurge-partials/1'
 _RUNSURGE_SAFE_INT = 2 ** 53
@@ -168,6 +172,136 @@ class _RunsurgeRecorder:
 def _runsurge_sum(iterable, start=0):
     """sum() over one chunk: the start value is added once, by the aggregator."""
     return sum(iterable)
+
+
+# math.fsum and statistics.fmean over one chunk: its exact sum as floats that add up to it exactly (fsum of them and
+# of the other chunks' is the sequential fsum), or the special values it holds, with the sum of its finite values'
+# magnitudes: while all chunks' together stay below 2**1022, no partial sum fsum keeps can overflow, so its
+# order-dependent "intermediate overflow" cannot happen in the sequential run either.
+_RUNSURGE_FSUM_LIMIT = 2.0 ** 1022
+
+
+def _runsurge_fsum_partial(data):
+    values = list(data)
+    nan = pinf = ninf = False
+    finite = []
+    for x in values:
+        # Converts as fsum does, in order: the first value it cannot take raises the same error.
+        if _runsurge_math.isfinite(x):
+            finite.append(x)
+            continue
+        f = _runsurge_math.fsum((x,))
+        if f != f:
+            nan = True
+        elif f > 0:
+            pinf = True
+        else:
+            ninf = True
+    try:
+        magnitude = _runsurge_math.fsum(abs(x) for x in finite)
+    except OverflowError:
+        magnitude = float('inf')
+    if magnitude >= _RUNSURGE_FSUM_LIMIT:
+        return ['unsupported', len(values), magnitude]
+    if nan or pinf or ninf:
+        return ['special', len(values), magnitude, [nan, pinf, ninf]]
+    pieces = []
+    rest = _runsurge_math.fsum(values)
+    while rest != 0.0:
+        pieces.append(rest)
+        rest = _runsurge_math.fsum(_runsurge_itertools.chain(values, [-p for p in pieces]))
+    return ['pieces', len(values), magnitude, pieces]
+
+
+def _runsurge_fsum_combine(got):
+    """The sequential fsum from the chunks' partials (in chunk order), and how many values there were."""
+    count = sum(x[1] for x in got)
+    if any(x[0] == 'unsupported' for x in got) or sum(x[2] for x in got) >= _RUNSURGE_FSUM_LIMIT:
+        raise RuntimeError('RunSurge cannot add values whose magnitudes sum to 2**1022 or more exactly across chunks (fsum could overflow where one run would not)')
+    special = [x[3] for x in got if x[0] == 'special']
+    if special:
+        nan, pinf, ninf = (any(flags[i] for flags in special) for i in range(3))
+        if pinf and ninf:
+            raise ValueError('-inf + inf in fsum')
+        return (float('nan') if nan else float('inf') if pinf else float('-inf')), count
+    return _runsurge_math.fsum(p for x in got for p in x[3]), count
+
+
+def _runsurge_exact_ratio(x):
+    """statistics' own conversion of a value to (numerator, denominator); (x, None) for nan and infinities."""
+    try:
+        return x.as_integer_ratio()
+    except AttributeError:
+        pass
+    except (OverflowError, ValueError):
+        return (x, None)
+    try:
+        return (x.numerator, x.denominator)
+    except AttributeError:
+        raise TypeError(f"can't convert type '{type(x).__name__}' to numerator/denominator")
+
+
+def _runsurge_moments_partial(data, squares=True):
+    """statistics.mean/variance/stdev over one chunk: its count, a value of each type, and exact sums (x and x*x)."""
+    count = 0
+    samples = []
+    seen = set()
+    sx = {}
+    sxx = {}
+    for typ, values in _runsurge_itertools.groupby(data, type):
+        for x in values:
+            if typ not in seen:
+                seen.add(typ)
+                samples.append(x)
+            n, d = _runsurge_exact_ratio(x)
+            count += 1
+            sx[d] = sx.get(d, 0) + n
+            if squares:
+                sxx[d] = sxx.get(d, 0) + n * n
+    # Exact: the sequential run adds the same fractions in another order.
+    finite = [sum(_runsurge_fractions.Fraction(n, d ** power) for d, n in parts.items() if d is not None) for parts, power in ((sx, 1), (sxx, 2))]
+    return ['moments', count, samples, [[f.numerator, f.denominator] for f in finite], [sx.get(None), sxx.get(None)], None in sx]
+
+
+def _runsurge_moments_combine(got, op):
+    """statistics.<op>(data) from the chunks' moments: what its own _sum/_ss would have returned, then its own code."""
+    count = 0
+    types = set()
+    sums = [_runsurge_fractions.Fraction(0), _runsurge_fractions.Fraction(0)]
+    special = [0, 0]
+    has_special = False
+    for _, n, samples, finite, specials, any_special in got:
+        count += n
+        types.update(type(x) for x in samples)
+        for i in range(2):
+            sums[i] += _runsurge_fractions.Fraction(finite[i][0], finite[i][1])
+            if specials[i] is not None:
+                special[i] = special[i] + specials[i]
+        has_special = has_special or any_special
+    coerce = _runsurge_statistics._coerce
+    if op == 'mean':
+        total = special[0] if has_special else sums[0]
+        result = (_runsurge_functools_reduce(coerce, types, int), total, count)
+        name = '_sum'
+    else:
+        if not count:
+            ssd = c = _runsurge_fractions.Fraction(0)
+        elif has_special:
+            ssd = c = special[0]
+        else:
+            sx, sxx = sums
+            ssd = (count * sxx - sx * sx) / count
+            c = sx / count
+        result = (_runsurge_functools_reduce(coerce, types, int), ssd, c, count)
+        name = '_ss'
+    # The statistics module's own function finishes (its checks, messages, conversion and square root), fed what its
+    # helper would have computed over all the data.
+    own = getattr(_runsurge_statistics, name)
+    setattr(_runsurge_statistics, name, lambda *args: result)
+    try:
+        return getattr(_runsurge_statistics, op)([])
+    finally:
+        setattr(_runsurge_statistics, name, own)
 
 
 def _runsurge_len(obj):
@@ -780,6 +914,15 @@ def _runsurge_site_value(values, op, start, default=None):
     got = [v[1] for v in values]
     if op in ('loop', 'best'):
         return got
+    if op in ('fsum', 'fmean'):
+        total, count = _runsurge_fsum_combine(got)
+        if op == 'fsum':
+            return total
+        if not count:
+            raise _runsurge_statistics.StatisticsError('fmean requires at least one data point')
+        return total / count
+    if op in ('mean', 'pvariance', 'pstdev', 'variance', 'stdev'):
+        return _runsurge_moments_combine(got, op)
     if op in ('sum', 'len', 'count'):
         return _runsurge_add([[x] for x in got], 0, start)
     if op == 'truth':
