@@ -5,6 +5,7 @@
 import type { FunctionSummary } from './classify.ts'
 import type { EffectContext } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
+import { qualified } from './loop-keys.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
@@ -109,10 +110,10 @@ function statisticsSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectC
   const fn = unparen(node.children[0] ?? node)
   const args = node.children[1]
   if ((fn.kind !== 'identifier' && fn.kind !== 'attribute') || args === undefined) return undefined
-  const root = textOf(fn).split('.')[0] ?? ''
-  const module = ctx.module.imports.get(root)
-  if (module === undefined || locals.has(root)) return undefined
-  const op = STATISTICS.get([module, ...textOf(fn).split('.').slice(1)].join('.').replace(/\s+/g, ''))
+  const name = textOf(fn).replace(/\s+/g, '')
+  const root = name.split('.')[0] ?? ''
+  if (!ctx.module.imports.has(root) || locals.has(root)) return undefined
+  const op = STATISTICS.get(qualified(name, ctx))
   const argList = args.kind === 'generator_expression' ? [args] : namedChildren(args)
   const arg = argList[0]
   if (op === undefined || arg === undefined || argList.length !== 1 || arg.kind === 'keyword_argument' || arg.kind === 'list_splat') return undefined
