@@ -12,14 +12,14 @@ import type { PyNode } from './syntax.ts'
 /**
  * The reductions a site may be: the builtins; `xs[0]` and `xs[-1]` (`first`, `last`); a collection's truth in a
  * condition (`if not xs:`, `truth`); the k largest or smallest elements (`heapq.nlargest(k, xs, key=…)`,
- * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`); the first or last k elements (`xs[:k]`, `xs[-k:]`:
+ * `sorted(xs, key=…, reverse=…)[:k]`: `nlargest`, `nsmallest`; `sorted(…)[-k:]`, the last k of the stable sort: `sortedtail`); the first or last k elements (`xs[:k]`, `xs[-k:]`:
  * `head`, `tail`); the set of distinct elements (`set(…)`, `{… for …}`: `union`); `xs.count(v)` (`count`); a call of a
  * loop helper over the collection (`total(xs)`, `count_if(xs, limit)`, `tally(rows, "k")`: `sum` when it adds from
  * 0, `counts` or `groups` when it counts or groups by key; `best` when it keeps a running best element from None: the
  * aggregator calls it again on the chunks' bests, in order), computed on each chunk by the helper itself. A planner
  * may add `loop`: one accumulator of a whole reduce loop over a local collection (never found here).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop' |
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'sortedtail' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop' |
   StatisticsOp
 
 /**
@@ -217,10 +217,13 @@ function sortedSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectConte
   if (call?.kind !== 'call' || slice?.kind !== 'slice' || namedChildren(node).length !== 2) return undefined
   const fn = unparen(call.children[0] ?? call)
   if (fn.kind !== 'identifier' || fn.text !== 'sorted' || locals.has('sorted')) return undefined
-  // `[:k]`: a colon, then the stop; no start, no step.
+  // `[:k]`: a colon, then the stop; no start, no step. `[-k:]`: a negative start, then a colon.
   const parts = slice.children.map(c => c.kind)
-  const stop = namedChildren(slice)[0]
-  if (parts.length !== 2 || parts[0] !== ':' || stop?.kind !== 'integer') return undefined
+  const bound = namedChildren(slice)[0]
+  const head = parts.length === 2 && parts[0] === ':' && bound?.kind === 'integer'
+  const negative = bound?.kind === 'unary_operator' && bound.children[0]?.kind === '-' && bound.children[1]?.kind === 'integer' && Number(bound.children[1].text) > 0
+  const tail = parts.length === 2 && parts[1] === ':' && negative
+  if ((!head && !tail) || bound === undefined) return undefined
   const args = namedChildren(call.children[1] ?? call)
   const positional = args.filter(a => a.kind !== 'keyword_argument')
   if (positional.length !== 1 || positional[0] === undefined) return undefined
@@ -236,8 +239,16 @@ function sortedSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectConte
     else return undefined
   }
   if (key !== undefined) reads.add(key)
+  const keyText = key === undefined ? 'None' : `(${textOf(key)})`
+  const problem = reads.problem !== undefined ? { problem: reads.problem } : {}
+  if (tail) {
+    const k = bound.children[1]?.text ?? '0'
+    // The aggregator sorts the candidates the same way (the site's start value says which way).
+    const way = reverse ? 'True' : 'False'
+    return { op: 'sortedtail', over, chunk: `_runsurge_sorted_tail(${k}, ${textOf(positional[0])}, ${keyText}, ${way})`, startValue: way, reads: reads.names, ...problem }
+  }
   const kind = reverse ? 'nlargest' : 'nsmallest'
-  return { op: kind, over, chunk: `_runsurge_top('${kind}', ${stop.text}, ${textOf(positional[0])}, ${key === undefined ? 'None' : `(${textOf(key)})`})`, reads: reads.names, ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
+  return { op: kind, over, chunk: `_runsurge_top('${kind}', ${bound.text}, ${textOf(positional[0])}, ${keyText})`, reads: reads.names, ...problem }
 }
 
 /**

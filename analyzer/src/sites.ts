@@ -34,7 +34,7 @@ export interface ReductionSite {
   line: number
   endLine: number
   text: string
-  /** `sum(xs, start)`: the start value's source (a number literal). */
+  /** `sum(xs, start)`: the start value's source (a number literal); `sorted(…)[-k:]`: `True` or `False`, its reverse. */
   startValue?: string
   /** `min(…, default=…)`, `max(…)`: the default's source, evaluated by the aggregator where the call stands. */
   defaultText?: string

@@ -71,6 +71,13 @@ function importedSitesOf (header: string, expr: string, local = ''): string[] {
   return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => `${s.op} ${s.over}`)
 }
 
+describe('the last k of a sort', () => {
+  it('sorted(…)[-k:] with a key and either direction is a site; with a start and a stop, or a variable k, it is not', () => {
+    expect(sitesOf('(sorted(xs)[-3:], sorted(xs, key=abs, reverse=True)[-1:])')).toEqual(['sortedtail xs', 'sortedtail xs'])
+    expect(sitesOf('(sorted(xs)[-3:-1], sorted(xs)[-len(xs):])')).toEqual(['len xs'])
+  })
+})
+
 describe('reduction sites of the statistics module and math.fsum', () => {
   it('by module, by imported name and alias, over the list or a generator over it', () => {
     expect(importedSitesOf('import math\nimport statistics', '(statistics.pstdev(xs), math.fsum(x / 2 for x in xs), statistics.fmean(xs), statistics.variance(xs))'))

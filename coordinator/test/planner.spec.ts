@@ -413,6 +413,13 @@ describe('generated code', () => {
     }
   })
 
+  it('combines sorted(xs, key=…, reverse=…)[-k:] over chunks: the same last k, ties resolved as one stable sort', async () => {
+    const runtime = join(work, 'partials-sorted-tail.py')
+    await writeFile(runtime, PARTIALS_RUNTIME)
+    const { stdout } = await run(PYTHON, ['-I', new URL('sorted-tail.py', FIXTURES).pathname, runtime, '5'])
+    expect(stdout.trim()).toBe('0')
+  })
+
   it('replays min/max over numbers with nan from a few values per chunk, exactly as one run folds or calls them', async () => {
     const runtime = join(work, 'partials.py')
     await writeFile(runtime, PARTIALS_RUNTIME)

@@ -904,6 +904,15 @@ def _runsurge_top(op, k, iterable, key):
     return [k, [[key(x), x] for x in pick(k, iterable, key=key)]]
 
 
+def _runsurge_sorted_tail(k, iterable, key, reverse):
+    """sorted(iterable, key=key, reverse=reverse)[-k:] on one chunk: the candidates, as [key, element], in their order
+    in the chunk (every element of the whole sort's last k is among its chunk's last k)."""
+    items = list(iterable)
+    keys = items if key is None else [key(x) for x in items]
+    last = sorted(sorted(range(len(items)), key=keys.__getitem__, reverse=reverse)[-k:]) if k > 0 else []
+    return [k, [[keys[i], items[i]] for i in last]]
+
+
 def _runsurge_site_value(values, op, start, default=None):
     """A hoisted site's value from its per-chunk partials, in chunk order, as the sequential expression would give it."""
     if op in ('any', 'all'):
@@ -943,6 +952,12 @@ def _runsurge_site_value(values, op, start, default=None):
         k = got[0][0]
         joined = [v for x in got for v in x[1]]
         return joined[:k] if op == 'head' else joined[-k:]
+    if op == 'sortedtail':
+        # The candidates in input order (chunk after chunk): the same stable sort of them ends with the same k.
+        pairs = [pair for x in got for pair in x[1]]
+        k = got[0][0] if got else 0
+        ranked = sorted(pairs, key=lambda pair: pair[0], reverse=start)
+        return [pair[1] for pair in ranked[-k:]] if k > 0 else []
     if op in ('nlargest', 'nsmallest'):
         # Each chunk's best k in rank order; a stable sort of them in chunk order ranks ties as one run would.
         pairs = [pair for x in got for pair in x[1]]
