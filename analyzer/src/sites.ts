@@ -15,11 +15,11 @@ import type { DdgWithSyntax } from './ddg.ts'
 import type { EffectContext } from './effects.ts'
 import { targetNames } from './effects.ts'
 import { elementCode, siteForm } from './site-forms.ts'
-import type { SiteOp } from './site-forms.ts'
+import type { InlineHelper, SiteOp } from './site-forms.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
-export type { SiteOp } from './site-forms.ts'
+export type { InlineHelper, SiteOp } from './site-forms.ts'
 
 /** A reduction over a local collection, where it stands in a statement of main. */
 export interface ReductionSite {
@@ -40,6 +40,8 @@ export interface ReductionSite {
   defaultText?: string
   /** `best`: the helper the aggregator calls on the list of the chunks' values (each chunk's best, in chunk order). */
   helper?: string
+  /** `inline`: the helper's return expression over its reductions' combined values, and those reductions. */
+  inline?: InlineHelper
   /**
    * Python computing the site's partial value on one chunk (the chunk's `over` bound as on the whole), with the
    * partials runtime's functions (`_runsurge_sum(…)`, `_runsurge_top('nlargest', k, xs, key)`, …).
@@ -174,7 +176,7 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
 function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): ReductionSite | undefined {
   const found = siteForm(node, enclosing.at(-1), locals, ctx, helpers)
   if (found === undefined || !locals.has(found.over)) return undefined
-  const { op, over, chunk, reads, problem, startValue, defaultText, helper } = found
+  const { op, over, chunk, reads, problem, startValue, defaultText, helper, inline } = found
   if (reads.has(over) && problem === undefined) found.problem = `its element code reads all of ${over}`
   const range = node.sg.range()
   return {
@@ -190,6 +192,7 @@ function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: R
     ...(startValue !== undefined ? { startValue } : {}),
     ...(defaultText !== undefined ? { defaultText } : {}),
     ...(helper !== undefined ? { helper } : {}),
+    ...(inline !== undefined ? { inline } : {}),
     reads: [...reads].filter(r => r !== over).sort(),
     ...(found.problem ?? problem) !== undefined ? { problem: found.problem ?? problem } : {}
   }

@@ -71,6 +71,33 @@ function importedSitesOf (header: string, expr: string, local = ''): string[] {
   return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => `${s.op} ${s.over}`)
 }
 
+describe('helpers that return an expression of reductions (inline)', () => {
+  const HEADER = [
+    'import math',
+    'SCALE = 2',
+    'def mean(xs):\n    """The average."""\n    return sum(xs) / len(xs)',
+    'def spread(v):\n    return (max(v) - min(v)) * SCALE + math.fsum(v) * 0',
+    'def ends(xs):\n    return (xs[0], xs[-1])',
+    'def whole(xs):\n    return sorted(xs)',
+    'def pair(xs, k):\n    return sum(xs) * k',
+    'def two(xs):\n    m = sum(xs) / len(xs)\n    return m',
+    'def outside(xs):\n    return len(xs) + xs.index(3)'
+  ].join('\n\n\n')
+
+  it('a call of one on a local collection is one site; its reductions are combined, the expression evaluated in the aggregator', () => {
+    expect(importedSitesOf(HEADER, '(mean(xs), spread(xs), ends(xs))')).toEqual(['inline xs', 'inline xs', 'inline xs'])
+    const report = analyze(`${HEADER}\n\n\ndef main(data):\n    xs = [x * 2 for x in data]\n    return mean(xs)\n`)
+    const site = report.reductions?.sites.find(x => x.op === 'inline')
+    expect(site?.inline).toEqual({ text: '_runsurge_s(0) / _runsurge_s(1)', inner: [{ op: 'sum', start: '0' }, { op: 'len', start: '0' }] })
+    expect(site?.chunk).toBe('(lambda xs: [_runsurge_guard(lambda: _runsurge_sum(xs)), _runsurge_guard(lambda: _runsurge_len(xs))])(xs)')
+  })
+
+  it('not when the parameter is used whole, the helper has more parameters or statements, or main binds a name it reads', () => {
+    expect(importedSitesOf(HEADER, '(whole(xs), pair(xs, 3), two(xs), outside(xs))')).toEqual([])
+    expect(importedSitesOf(HEADER, 'spread(xs)', '    SCALE = 3\n')).toEqual([])
+  })
+})
+
 describe('the last k of a sort', () => {
   it('sorted(…)[-k:] with a key and either direction is a site; with a start and a stop, or a variable k, it is not', () => {
     expect(sitesOf('(sorted(xs)[-3:], sorted(xs, key=abs, reverse=True)[-1:])')).toEqual(['sortedtail xs', 'sortedtail xs'])

@@ -84,7 +84,9 @@ function sitesReplaced (split: Split): string[] {
   for (const { site, k } of split.hoist.sites) {
     if (site.op === 'loop') continue
     const lines = (t: string): number => t.split('\n').length - 1
-    const call = site.helper !== undefined ? `(${site.helper}(_runsurge_site(${k}))` : site.defaultText === undefined ? `(_runsurge_site(${k})` : `(_runsurge_site(${k}, lambda: (${site.defaultText}))`
+    const call = site.inline !== undefined
+      ? `((lambda _runsurge_s: ${site.inline.text})(_runsurge_site(${k}))`
+      : site.helper !== undefined ? `(${site.helper}(_runsurge_site(${k}))` : site.defaultText === undefined ? `(_runsurge_site(${k})` : `(_runsurge_site(${k}, lambda: (${site.defaultText}))`
     out += text.slice(at, site.start) + call + '\n'.repeat(Math.max(0, lines(site.text) - lines(call))) + ')'
     at = site.end
   }

@@ -132,7 +132,9 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
   for (let s = 0; s < split.fused; s++) peak = Math.max(peak, evaluate(peakOf(report, s), c))
   for (const m of split.hoist.maps) peak = Math.max(peak, evaluate(peakOf(report, m.map.statement), c))
   for (const round of split.hoist.perRound) for (const loop of round.loops) peak = Math.max(peak, evaluate(peakOf(report, loop.statement), c))
-  const recorded = recordedBytes(split, c) + split.hoist.sites.filter(x => x.site.op === 'min' || x.site.op === 'max').length * RECORDED_BYTES_PER_ELEMENT * c
+  const recording = (op: string): boolean => op === 'min' || op === 'max'
+  const recordingSites = split.hoist.sites.reduce((n, { site }) => n + (recording(site.op) ? 1 : 0) + (site.inline?.inner.filter(x => recording(x.op)).length ?? 0), 0)
+  const recorded = recordedBytes(split, c) + recordingSites * RECORDED_BYTES_PER_ELEMENT * c
   const sent = sentBytes(report, split, c)
   return peak + ENCODING_FACTOR * (sent.lists + sent.keyed) + recorded + PYTHON_OVERHEAD_BYTES
 }

@@ -401,6 +401,7 @@ const SITE_SENDS: Record<SiteOp, string> = {
   truth: 'whether it is empty',
   nlargest: 'its k largest with their keys (merged, ties in chunk order)',
   nsmallest: 'its k smallest with their keys (merged, ties in chunk order)',
+  inline: 'the partials of the reductions in the helper\'s return expression (the aggregator evaluates it on their combined values)',
   sortedtail: 'the last k of its own stable sort, with their keys, in input order (sorted again and cut to the last k)',
   head: 'its first k elements (concatenated, cut to k)',
   tail: 'its last k elements (concatenated, cut to the last k)',

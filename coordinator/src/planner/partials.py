@@ -917,6 +917,17 @@ def _runsurge_site_value(values, op, start, default=None):
     """A hoisted site's value from its per-chunk partials, in chunk order, as the sequential expression would give it."""
     if op in ('any', 'all'):
         return _runsurge_decide([[v[1] if v[0] == 'value' else v] for v in values], 0, op)
+    if op == 'inline':
+        # A helper's return expression: each of its reductions combined when the expression reaches it (start holds
+        # their ops and start values, in order), so they raise in the order the helper's own code would.
+        for v in values:
+            if v[0] != 'value':
+                _runsurge_raise_partial(v)
+
+        def inner(j):
+            inner_op, inner_start = start[j]
+            return _runsurge_site_value([v[1][j] for v in values], inner_op, inner_start)
+        return inner
     for v in values:
         if v[0] != 'value':
             _runsurge_raise_partial(v)
