@@ -329,13 +329,19 @@ describe('planAuto keeps level 1', () => {
     expect(p.reasons.join('\n')).toMatch(/aggregate/)
   })
 
-  it('when a reduction goes through a helper, whose combining operator is unknown', async () => {
-    const src = 'def largest(xs):\n    return max(xs)\n\n\ndef main(data):\n    top = largest(data)\n    return top\n'
+  it('when a reduction goes through a helper of several statements (one returning an expression of reductions splits)', async () => {
     const text = lines(30_000, 1, r => `${int(r, 0, 9)}`)
-    const { report, elements } = analyzeFor(src, text, 'jsonl')
-    const p = planAuto({ source: src, report, format: 'jsonl', inputBytes: 2 * MiB, elements, nodes: [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }] })
+    const nodes = [{ memoryBytes: 2 ** 32 }, { memoryBytes: 2 ** 32 }]
+    const several = 'def largest(xs):\n    ordered = sorted(xs)\n    return ordered[-1]\n\n\ndef main(data):\n    top = largest(data)\n    return top\n'
+    const p = planAuto({ source: several, ...analyzeFor(several, text, 'jsonl'), format: 'jsonl', inputBytes: 2 * MiB, nodes })
     expect(p.level).toBe(1)
-    expect(p.reasons.join('\n')).toMatch(/helper function/)
+    expect(p.reasons.join('\n')).toMatch(/call to largest\(\) is not a recognised map or reduction/)
+    const one = 'def largest(xs):\n    return max(xs)\n\n\ndef main(data):\n    top = largest(data)\n    return top\n'
+    const split = planAuto({ source: one, ...analyzeFor(one, text, 'jsonl'), format: 'jsonl', inputBytes: 2 * MiB, nodes })
+    expect(split.level).toBe(3)
+    expect(split.sites?.map(x => x.op)).toEqual(['inline'])
+    const outcome = await execute('helper-max', one, text, 'jsonl', split, true)
+    expect(outcome.where).toBeNull()
   })
 })
 
