@@ -40,6 +40,8 @@ export interface LoopEnv {
   ensured: Map<string, 'group' | 'count'>
   /** Running bests from None that are set to the loop variable itself. */
   bestOfElements: Set<string>
+  /** Counts per key whose value is a record of zeros (`if k not in d: d[k] = {"n": 0, "total": 0.0}`), per field. */
+  records: Set<string>
   fail?: string
 }
 
@@ -145,4 +147,25 @@ export function countByGet (target: PyNode, value: PyNode, env: LoopEnv): { name
   if (fn?.kind !== 'attribute' || fn.children[0]?.kind !== 'identifier' || fn.children[0].text !== keyed.name || fn.children.at(-1)?.text !== 'get') return undefined
   if (key === undefined || start === undefined || more.length > 0 || textOf(key) !== textOf(keyed.key) || !/^0(\.0*)?$/.test(textOf(start))) return undefined
   return { ...keyed, added }
+}
+
+/** `{"a": 0, "b": 0.0, …}`: a dict literal of constant string keys, each starting at zero (a record of counts). */
+export function zeroRecord (value: PyNode): boolean {
+  const v = unparen(value)
+  if (v.kind !== 'dictionary') return false
+  const items = namedChildren(v)
+  return items.length > 0 && items.every(item => {
+    const [key, zero, ...more] = item.kind === 'pair' ? namedChildren(item) : []
+    return key?.kind === 'string' && !/[{}]/.test(textOf(key)) && zero !== undefined && more.length === 0 && /^0(\.0*)?$/.test(textOf(zero))
+  })
+}
+
+/** `NAME[KEY]["field"]` with NAME a record count: the field's key and the record's. */
+export function recordField (target: PyNode, env: LoopEnv): { name: string, key: PyNode, field: PyNode } | undefined {
+  const t = unparen(target)
+  if (t.kind !== 'subscript') return undefined
+  const [inner, field, ...more] = namedChildren(t)
+  const keyed = inner === undefined ? undefined : keyOf(inner, env)
+  if (keyed === undefined || field?.kind !== 'string' || more.length > 0 || !env.records.has(keyed.name)) return undefined
+  return { ...keyed, field }
 }

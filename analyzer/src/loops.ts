@@ -7,7 +7,7 @@
 import { ASSOCIATIVE_OPERATORS } from './builtins.ts'
 import type { EffectContext, Effects } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
-import { LIST_INITS, countByGet, groupTarget, keyOf, keyedStart } from './loop-keys.ts'
+import { LIST_INITS, countByGet, groupTarget, keyOf, keyedStart, recordField, zeroRecord } from './loop-keys.ts'
 import type { AccumulatorOp, LoopEnv, LoopOp } from './loop-keys.ts'
 import { afterToken, lineOf, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
@@ -57,7 +57,7 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   }
   const targets = left === undefined ? [] : targetNames(left)
   if (targets.length === 0) return { inits: [], reason: 'unsupported loop target' }
-  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map(), bestOfElements: new Set() }
+  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map(), bestOfElements: new Set(), records: new Set() }
   const body = loop.children.find(c => c.kind === 'block')
   if (body !== undefined) walkBody(body, env, ctx)
   if (env.fail !== undefined) return { inits: [], reason: env.fail }
@@ -210,8 +210,10 @@ function ensureStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
   if (receiver?.kind !== 'identifier' || receiver.text !== test.container || index === undefined || more.length > 0 || textOf(index) !== textOf(test.element)) return false
   if (env.bound.has(test.container)) return false
   const start = textOf(value).replace(/\s+/g, '')
-  const op = LIST_INITS.test(start) ? 'group' : /^0(\.0*)?$/.test(start) ? 'count' : undefined
+  const record = zeroRecord(value)
+  const op = LIST_INITS.test(start) ? 'group' : /^0(\.0*)?$/.test(start) || record ? 'count' : undefined
   if (op === undefined) return false
+  if (record) env.records.add(test.container)
   readPure(test.element, env, ctx)
   env.ensured.set(test.container, op)
   env.inserting.add(test.container)
@@ -352,6 +354,14 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
       addAccumulator(target.text, op as AccumulatorOp, env)
       return
     }
+    // `d[k]["field"] += v` on a record of zeros: added field by field, key by key.
+    const field = target === undefined ? undefined : recordField(target, env)
+    if (field !== undefined && value !== undefined && op === '+') {
+      readPure(field.key, env, ctx)
+      readPure(value, env, ctx)
+      addAccumulator(field.name, 'count', env)
+      return
+    }
     const keyed = target === undefined ? undefined : keyOf(target, env)
     if (keyed !== undefined && value !== undefined && op === '+') {
       readPure(keyed.key, env, ctx)
@@ -379,6 +389,21 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
       for (const i of index) readPure(i, env, ctx)
       readPure(value, env, ctx)
       addAccumulator(target.children[0].text, 'setitem', env)
+      return
+    }
+    // `a, b = f(x)`: per-element temporaries unpacked (a mismatch raises for that element, as in one run).
+    const unpacked = target.kind === 'pattern_list' || target.kind === 'tuple_pattern' || target.kind === 'list_pattern' ? namedChildren(target) : []
+    if (unpacked.length > 0 && unpacked.every(n => n.kind === 'identifier')) {
+      readPure(value, env, ctx)
+      const overwritten = unpacked.find(n => env.accumulators.has(n.text))
+      if (overwritten !== undefined) {
+        env.fail = `${overwritten.text} is overwritten inside the loop`
+        return
+      }
+      for (const n of unpacked) {
+        env.temps.add(n.text)
+        env.bound.add(n.text)
+      }
       return
     }
     if (target.kind !== 'identifier') {

@@ -73,6 +73,7 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['c = {"a": 0, "b": 0}\nfor w in data:\n    c[w] += 1', 'count', 'keys fixed by a literal of zeros'],
     ['c = Counter(w.lower() for w in data)', 'count', 'Counter(generator)'],
     ['s = set()\nfor x in data:\n    s.add(x % 7)', 'union', 'set.add'],
+    ['d = {}\nfor r in data:\n    k, n = r.split()\n    if k not in d:\n        d[k] = {"n": 0, "t": 0.0}\n    d[k]["n"] += 1\n    d[k]["t"] += float(n)', 'count', 'a record of zeros per key, unpacked temporaries'],
     ['s = set()\nfor x in data:\n    s.update(x)', 'union', 'set.update'],
     ['s = {x % 7 for x in data}', 'union', 'set comprehension (arrival order kept)'],
     ['s = set(x % 7 for x in data)', 'union', 'set(generator)'],
@@ -115,6 +116,19 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
       expect(classOf(body, 'from collections import Counter, defaultdict').split(' ')[0]).toBe('opaque')
     })
   }
+})
+
+describe('records of counts per key, conservatively', () => {
+  const record = (step: string, init = '{"n": 0, "t": 0.0}'): string =>
+    classOf(`d = {}\nfor r in data:\n    k = r[:3]\n    if k not in d:\n        d[k] = ${init}\n${step.split('\n').map(l => `    ${l}`).join('\n')}`)
+  it('only += on a field of a record that starts at zeros', () => {
+    expect(record('d[k]["n"] += 1\nd[k]["t"] += 2.5')).toBe('reduce data')
+    for (const step of ['d[k]["n"] = 5', 'd[k]["n"] += d[k]["t"]', 'd[k]["n"] += 1\nd[k]["last"] = r', 'd[k] = {"n": 1, "t": 0.0}', 'd[k]["n"] -= 1']) {
+      expect(record(step), step).toMatch(/^opaque/)
+    }
+    expect(record('d[k]["n"] += 1', '{"n": 1, "t": 0.0}')).toMatch(/^opaque/)
+    expect(record('d[k]["n"] += 1', '{name: 0}')).toMatch(/^opaque/)
+  })
 })
 
 describe('opaque, conservatively', () => {

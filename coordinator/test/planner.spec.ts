@@ -607,6 +607,9 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     // Loop helpers called on a kept list: adding, counting above a mean computed from it (a second round), a running
     // best from None, a tally by key.
     { file: 'helpers.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 },
+    // A record of counts per key (`if k not in d: d[k] = {"orders": 0, …}` then `d[k]["orders"] += 1`), quarter prices
+    // so that float sums are exact in any order; a blank line now and then.
+    { file: 'records.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.01 ? '' : `${pick(r, ['north', 'south', 'east', 'west', 'zürich'])} i${int(r, 1, 99)} ${int(r, 1, 9)} ${(int(r, 1, 400) / 4).toFixed(2)}`), rounds: 1 },
     // The statistics module (by module and by imported name) and math.fsum over kept lists and a generator: exact.
     // Helpers returning an expression of reductions (mean, span, a share, a root mean square), one feeding a second round.
     { file: 'expression-helpers.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1000, 1000)}`), rounds: 2, partialsOnly: true },

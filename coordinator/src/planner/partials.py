@@ -820,7 +820,15 @@ def _runsurge_count(parts, i):
                 out[j] = out[j] + x
         else:
             for k, x in v.items():
-                out[k] = out[k] + x if k in out else x
+                if k not in out:
+                    out[k] = x
+                elif type(out[k]) is dict and type(x) is dict:
+                    # A record of counts per key (`d[k]["n"] += 1` from {"n": 0, …}): added field by field.
+                    record = out[k]
+                    for f, y in x.items():
+                        record[f] = record[f] + y if f in record else y
+                else:
+                    out[k] = out[k] + x
     return out
 
 
