@@ -105,7 +105,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   // Phase 2: the longest prefix of whole candidate blocks whose sources are data or fused element-wise lists.
   let fused = nodes.findIndex(n => candidate.get(blockOf[n.id] ?? -1) !== undefined)
   if (fused === -1) fused = nodes.length
-  let why = fused < nodes.length ? candidate.get(blockOf[fused] ?? -1) : undefined
+  let why = fused < nodes.length ? loopProblem(blocks, blockOf[fused] ?? -1, nodes) ?? candidate.get(blockOf[fused] ?? -1) : undefined
   for (let changed = true; changed;) {
     changed = false
     for (const b of blocks) {
@@ -235,6 +235,19 @@ function sourceProblem (layout: MainLayout, nodes: DdgNode[]): string | undefine
 }
 
 /** Why a block cannot run per chunk on its own merits, or undefined when it can. */
+/**
+ * Why the loop that block `id` initialises is not a reduce loop (`lengths = []` then `for line in lines: …`): the
+ * loop's reason says more than "list is not a recognised map or reduction" about the initialiser.
+ */
+function loopProblem (blocks: Block[], id: number, nodes: DdgNode[]): string | undefined {
+  const init = blocks.find(b => b.id === id)
+  if (init?.class !== 'opaque' || !init.statements.every(st => nodes[st]?.kind === 'expression_statement')) return undefined
+  const written = new Set(init.statements.flatMap(st => nodes[st]?.writes ?? []))
+  const loop = blocks.find(b => b.id > id && b.class === 'opaque' && nodes[b.statements[0] ?? -1]?.kind === 'for_statement' && b.reads.some(r => written.has(r)))
+  if (loop === undefined || blocks.some(b => b.id > id && b.id < loop.id && b.class !== 'opaque')) return undefined
+  return `line ${loop.startLine}, the loop that line ${init.startLine} starts: ${loop.reason === '' ? 'not a map or reduction' : loop.reason}`
+}
+
 function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string | undefined {
   const at = `line ${b.startLine}`
   if (b.class === 'opaque') return `${at}: ${b.reason === '' ? 'not a map or reduction' : b.reason}`
