@@ -354,15 +354,8 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
       addAccumulator(target.text, op as AccumulatorOp, env)
       return
     }
-    // `d[k]["field"] += v` on a record of zeros: added field by field, key by key.
-    const field = target === undefined ? undefined : recordField(target, env)
-    if (field !== undefined && value !== undefined && op === '+') {
-      readPure(field.key, env, ctx)
-      readPure(value, env, ctx)
-      addAccumulator(field.name, 'count', env)
-      return
-    }
-    const keyed = target === undefined ? undefined : keyOf(target, env)
+    // `d[k] += v`, or `d[k]["field"] += v` on a record of zeros (added field by field, key by key).
+    const keyed = target === undefined ? undefined : recordField(target, env) ?? keyOf(target, env)
     if (keyed !== undefined && value !== undefined && op === '+') {
       readPure(keyed.key, env, ctx)
       readPure(value, env, ctx)

@@ -439,13 +439,17 @@ function inlineSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectConte
   if (new RegExp(`(?<![\\p{L}\\p{N}_.])${param}(?![\\p{L}\\p{N}_])`, 'u').test(replaced.replace(/(['"])(?:\\.|(?!\1).)*\1/g, '""'))) return undefined
   const reads = new Reads(ctx)
   for (const x of inner) for (const r of x.found.reads) if (r !== param) reads.names.add(r)
-  const start = (x: Found): string => x.op === 'len' || x.op === 'count' ? '0' : x.startValue ?? '0'
   return {
     op: 'inline',
     over: arg.text,
     chunk: `(lambda ${param}: [${inner.map(x => `_runsurge_guard(lambda: ${x.found.chunk})`).join(', ')}])(${arg.text})`,
-    startValue: `[${inner.map(x => `('${x.found.op}', ${start(x.found)})`).join(', ')}]`,
-    inline: { text: replaced.replace(/\s*\n\s*/g, ' '), inner: inner.map(x => ({ op: x.found.op, start: start(x.found) })) },
+    startValue: `[${inner.map(x => `('${x.found.op}', ${siteStart(x.found)})`).join(', ')}]`,
+    inline: { text: replaced.replace(/\s*\n\s*/g, ' '), inner: inner.map(x => ({ op: x.found.op, start: siteStart(x.found) })) },
     reads: reads.names
   }
+}
+
+/** The start value (Python) the aggregator combines a site's partials from: 0 for counts, else its own or 0. */
+export function siteStart (site: { op: SiteOp, startValue?: string }): string {
+  return site.op === 'len' || site.op === 'count' ? '0' : site.startValue ?? '0'
 }

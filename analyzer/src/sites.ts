@@ -20,6 +20,7 @@ import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
 export type { InlineHelper, SiteOp } from './site-forms.ts'
+export { siteStart } from './site-forms.ts'
 
 /** A reduction over a local collection, where it stands in a statement of main. */
 export interface ReductionSite {

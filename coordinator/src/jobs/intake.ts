@@ -10,7 +10,7 @@ import { analyze, calibrate, calibrationHarness, formatOf, isBlocking, sampleInp
 import { PlanError, formatBytes, planAuto, planView, sequentialBytes } from '../planner/index.ts'
 import { analyzerFormat, asJsonLines, countElements, plannerFormat, readSample } from './input-files.ts'
 import {
-  AUTO_MEMORY_MARGIN, DEFAULT_TASK_MEMORY, DEFAULT_TASK_TIMEOUT, MAX_TASKS, MIN_AUTO_TASK_MEMORY
+  DEFAULT_TASK_MEMORY, DEFAULT_TASK_TIMEOUT, MAX_TASKS, autoTaskMemory
 } from './policy.ts'
 import { newTask } from './transitions.ts'
 import type { JobChunks } from './chunks.ts'
@@ -258,7 +258,7 @@ export class JobIntake {
     const { format, size, elements, path } = input
     const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
     const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
-    const memoryFor = (estimate: number): number => base.explicitMemory === true ? base.taskMemoryBytes : Math.min(largest, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
+    const memoryFor = (estimate: number): number => base.explicitMemory === true ? base.taskMemoryBytes : autoTaskMemory(estimate, largest)
     const view = { ...planView(plan), mode: 'auto' }
     const uploadedName = input.uploadedName ?? input.name
     if (plan.segments !== undefined) {

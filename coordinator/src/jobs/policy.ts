@@ -27,6 +27,11 @@ export const MAX_TASKS = 10_000
 /** Automatic mode: a task gets its estimate × this margin (at least `MIN_AUTO_TASK_MEMORY`, at most its node). */
 export const AUTO_MEMORY_MARGIN = 1.5
 export const MIN_AUTO_TASK_MEMORY = 128 * 1024 * 1024
+
+/** What an automatic task asks for: its estimate with the margin, at least the minimum, at most the largest node. */
+export function autoTaskMemory (estimate: number, largestNode: number): number {
+  return Math.min(largestNode, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(estimate * AUTO_MEMORY_MARGIN)))
+}
 /**
  * Speculative execution: a running task is a straggler once it has run this many times the median wall time of its
  * job's completed tasks of the same kind (and at least `STRAGGLER_MIN_MS`); an idle node then runs a copy of it.

@@ -5,7 +5,7 @@
  * the aggregator (or a stage between rounds) holds once it decodes and combines them.
  */
 import { formatBytes, runtimeBytes } from '../planner/index.ts'
-import { AUTO_MEMORY_MARGIN, MIN_AUTO_TASK_MEMORY } from './policy.ts'
+import { autoTaskMemory } from './policy.ts'
 import type { JobError, TaskRecord } from './records.ts'
 
 /** Bytes of the outputs of `tasks`, or undefined when a node did not report one of them. */
@@ -37,6 +37,6 @@ export function sizedTask (task: TaskRecord, inputs: Array<TaskRecord | undefine
       }
     }
   }
-  const memoryBytes = Math.min(task.memoryBytes, Math.min(largestNode, Math.max(MIN_AUTO_TASK_MEMORY, Math.ceil(needed * AUTO_MEMORY_MARGIN))))
+  const memoryBytes = Math.min(task.memoryBytes, autoTaskMemory(needed, largestNode))
   return { task: { ...task, memoryBytes } }
 }

@@ -10,6 +10,7 @@
  *   variable with the original initial value, binds it, then runs the rest of main's body unchanged.
  */
 import { readFileSync } from 'node:fs'
+import { siteStart } from '../../../analyzer/src/index.ts'
 import { RESULT_VARIABLE, accumulatorStarts } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
 
@@ -204,7 +205,7 @@ function siteTable (split: Split): string {
   const specs = split.hoist.sites.map(({ site, round, k }) => {
     const index = next[round - 1] ?? 0
     next[round - 1] = index + 1
-    return `${k}: (${round - 1}, ${index}, '${site.op}', (${site.op === 'len' || site.op === 'count' ? '0' : site.startValue ?? '0'}))`
+    return `${k}: (${round - 1}, ${index}, '${site.op}', (${siteStart(site)}))`
   })
   return `{${specs.join(', ')}}`
 }
