@@ -6,6 +6,8 @@ import type { FunctionSummary } from './classify.ts'
 import type { EffectContext } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
 import { qualified } from './loop-keys.ts'
+import { inlineSite } from './inline-sites.ts'
+import type { InlineHelper, LaterPass } from './inline-sites.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
@@ -80,24 +82,9 @@ export interface Found {
   defaultText?: string
   helper?: string
   inline?: InlineHelper
+  /** `inline` with statements: the helper's later passes (sites of their own). */
+  passes?: LaterPass[]
 }
-
-/**
- * `inline`: a call of a one-parameter helper whose body is `return R`, every use of the parameter in R inside a
- * reduction (`def mean(xs): return sum(xs) / len(xs)`). Each chunk computes R's reductions on its part; the aggregator
- * evaluates `text` (R with each of them replaced by `_runsurge_s(j)`, their combined values) where the call stands.
- */
-export interface InlineHelper {
-  text: string
-  /** R's reductions, in order: each one's op and start value (Python), for combining its partials. */
-  inner: Array<{ op: SiteOp, start: string }>
-}
-
-/** Reductions a helper's return expression may hold for an `inline` site: one value each, no helper of their own. */
-const INLINE_OPS: ReadonlySet<SiteOp> = new Set<SiteOp>([
-  'sum', 'len', 'min', 'max', 'any', 'all', 'first', 'last', 'truth', 'nlargest', 'nsmallest', 'sortedtail', 'head', 'tail', 'union', 'count',
-  'fsum', 'fmean', 'mean', 'pvariance', 'pstdev', 'variance', 'stdev'
-])
 
 /** Reads and purity of a site's element code and arguments. */
 class Reads {
@@ -389,64 +376,6 @@ function helperSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectConte
   const reads = new Reads(ctx)
   args.forEach((a, i) => { if (i !== index) reads.add(a) })
   return { op, over: collection.text, chunk: textOf(node), reads: reads.names, ...(op === 'sum' ? { startValue: '0' } : {}), ...(op === 'best' ? { helper: fn.text } : {}), ...(reads.problem !== undefined ? { problem: reads.problem } : {}) }
-}
-
-/** `f(xs)` with `def f(p): return R` (a docstring allowed), R using p only through reductions: see `InlineHelper`. */
-function inlineSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
-  const fn = unparen(node.children[0] ?? node)
-  if (fn.kind !== 'identifier' || locals.has(fn.text)) return undefined
-  const def = ctx.module.functions.get(fn.text)
-  const summary = helpers.get(fn.text)
-  const args = namedChildren(node.children[1] ?? node)
-  const arg = args[0] === undefined ? undefined : unparen(args[0])
-  if (def === undefined || summary?.pure !== true || def.params.length !== 1 || args.length !== 1 || arg?.kind !== 'identifier') return undefined
-  const param = def.params[0] as string
-  const body = namedChildren(def.node).find(c => c.kind === 'block')
-  const statements = namedChildren(body ?? def.node).filter(st => st.kind !== 'comment')
-  const docstring = statements[0]?.kind === 'expression_statement' && namedChildren(statements[0])[0]?.kind === 'string'
-  const [ret, ...more] = docstring ? statements.slice(1) : statements
-  const expr = ret?.kind === 'return_statement' ? namedChildren(ret)[0] : undefined
-  if (expr === undefined || more.length > 0) return undefined
-  // R becomes part of main's line: one line, no comment, no string across lines; its free names mean what they mean
-  // in the helper only if main binds none of them.
-  const text = textOf(expr)
-  let unsafe = text.includes('\\\n') || text.includes('#')
-  const inner: Array<{ found: Found, start: number, end: number }> = []
-  const walkR = (n: PyNode, parent: PyNode | undefined): void => {
-    if (n.kind === 'comment' || (n.kind === 'string' && textOf(n).includes('\n'))) unsafe = true
-    if (n.kind === 'identifier' && n.text !== param && locals.has(n.text)) unsafe = true
-    const found = n.kind === 'call' || n.kind === 'subscript' || n.kind === 'identifier' || n.kind === 'set_comprehension'
-      ? siteForm(n, parent, new Set([param]), ctx, new Map())
-      : undefined
-    if (found !== undefined && found.over === param) {
-      const range = n.sg.range()
-      inner.push({ found, start: range.start.index, end: range.end.index })
-      return
-    }
-    for (const child of n.children) walkR(child, n)
-  }
-  walkR(expr, ret)
-  if (unsafe || inner.length === 0 || inner.some(x => !INLINE_OPS.has(x.found.op) || x.found.problem !== undefined || x.found.defaultText !== undefined)) return undefined
-  // Every use of the parameter is inside one of them.
-  const base = expr.sg.range().start.index
-  let replaced = ''
-  let at = base
-  for (const [j, x] of inner.entries()) {
-    replaced += text.slice(at - base, x.start - base) + `_runsurge_s(${j})`
-    at = x.end
-  }
-  replaced += text.slice(at - base)
-  if (new RegExp(`(?<![\\p{L}\\p{N}_.])${param}(?![\\p{L}\\p{N}_])`, 'u').test(replaced.replace(/(['"])(?:\\.|(?!\1).)*\1/g, '""'))) return undefined
-  const reads = new Reads(ctx)
-  for (const x of inner) for (const r of x.found.reads) if (r !== param) reads.names.add(r)
-  return {
-    op: 'inline',
-    over: arg.text,
-    chunk: `(lambda ${param}: [${inner.map(x => `_runsurge_guard(lambda: ${x.found.chunk})`).join(', ')}])(${arg.text})`,
-    startValue: `[${inner.map(x => `('${x.found.op}', ${siteStart(x.found)})`).join(', ')}]`,
-    inline: { text: replaced.replace(/\s*\n\s*/g, ' '), inner: inner.map(x => ({ op: x.found.op, start: siteStart(x.found) })) },
-    reads: reads.names
-  }
 }
 
 /** The start value (Python) the aggregator combines a site's partials from: 0 for counts, else its own or 0. */

@@ -15,11 +15,13 @@ import type { DdgWithSyntax } from './ddg.ts'
 import type { EffectContext } from './effects.ts'
 import { targetNames } from './effects.ts'
 import { elementCode, siteForm } from './site-forms.ts'
-import type { InlineHelper, SiteOp } from './site-forms.ts'
+import type { InlineHelper } from './inline-sites.ts'
+import type { SiteOp } from './site-forms.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
-export type { InlineHelper, SiteOp } from './site-forms.ts'
+export type { InlineHelper } from './inline-sites.ts'
+export type { SiteOp } from './site-forms.ts'
 export { siteStart } from './site-forms.ts'
 
 /** A reduction over a local collection, where it stands in a statement of main. */
@@ -43,6 +45,11 @@ export interface ReductionSite {
   helper?: string
   /** `inline`: the helper's return expression over its reductions' combined values, and those reductions. */
   inline?: InlineHelper
+  /**
+   * A later pass of a helper's reductions (`inline` with `level` ≥ 2, which has no span of its own: `start` and `end`
+   * are -1): the site of the pass before, whose round must be over before this one's starts.
+   */
+  after?: number
   /**
    * Python computing the site's partial value on one chunk (the chunk's `over` bound as on the whole), with the
    * partials runtime's functions (`_runsurge_sum(…)`, `_runsurge_top('nlargest', k, xs, key)`, …).
@@ -93,8 +100,8 @@ export function findSites (graph: DdgWithSyntax, ctx: EffectContext, functions: 
     const mentioned = new Set<string>()
     const first = sites.length
     walk(stmt, [], (node, enclosing) => {
-      const site = siteOf(node, enclosing, statement, locals, ctx, helpers)
-      if (site === undefined) {
+      const found = siteOf(node, enclosing, statement, locals, ctx, helpers, sites.length)
+      if (found.length === 0) {
         if (node.kind === 'identifier' && locals.has(node.text)) mentioned.add(node.text)
         return true
       }
@@ -104,10 +111,12 @@ export function findSites (graph: DdgWithSyntax, ctx: EffectContext, functions: 
       const scope = enclosing.find(e => e.kind === 'function_definition' || e.kind === 'class_definition')
       const perElement = new Set(enclosing.flatMap(boundBy))
       const loopBound = new Set(enclosing.flatMap(e => e.kind === 'for_statement' ? targetNames(afterToken(e, 'for') ?? e) : []))
-      const varying = [site.over, ...site.reads].filter(r => loopBound.has(r) || perElement.has(r))
-      if (site.problem === undefined && scope !== undefined) site.problem = `inside a ${scope.kind.replaceAll('_', ' ')}, which may run at any time`
-      if (site.problem === undefined && varying.length > 0) site.problem = `reads ${varying.join(', ')}, which changes from one element or iteration to the next`
-      sites.push(site)
+      for (const site of found) {
+        const varying = [site.over, ...site.reads].filter(r => loopBound.has(r) || perElement.has(r))
+        if (site.problem === undefined && scope !== undefined) site.problem = `inside a ${scope.kind.replaceAll('_', ' ')}, which may run at any time`
+        if (site.problem === undefined && varying.length > 0) site.problem = `reads ${varying.join(', ')}, which changes from one element or iteration to the next`
+        sites.push(site)
+      }
       return false
     })
     outside.push([...mentioned].sort())
@@ -144,7 +153,7 @@ function mapOf (stmt: PyNode, statement: number, locals: ReadonlySet<string>, ct
   // Reads inside its sites are the sites' own (their values reach the chunk as one value each); its iterable is `over`.
   const inner = sites.slice(firstSite).map((site, i) => ({ site, index: firstSite + i })).filter(x => x.site.statement === statement)
   const base = comp.sg.range().start.index
-  const blanks = [...inner.map(x => [x.site.start, x.site.end]), [element.at, element.at + element.over.length]].sort((a, b) => (b[0] ?? 0) - (a[0] ?? 0))
+  const blanks = [...inner.filter(x => x.site.start >= 0).map(x => [x.site.start, x.site.end]), [element.at, element.at + element.over.length]].sort((a, b) => (b[0] ?? 0) - (a[0] ?? 0))
   let stripped = textOf(comp)
   for (const [from = 0, to = 0] of blanks) stripped = stripped.slice(0, from - base) + ' '.repeat(to - from) + stripped.slice(to - base)
   const occurs = (name: string): boolean => new RegExp(`(?<![\\p{L}\\p{N}_.])${name}(?![\\p{L}\\p{N}_])`, 'u').test(stripped)
@@ -173,14 +182,17 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
   for (const child of children) walk(child, path, visit)
 }
 
-/** The site a node is, or undefined when it is not a reduction over one of main's locals. */
-function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): ReductionSite | undefined {
+/**
+ * The site a node is (numbered `k` on), with the later passes of a helper's reductions after it; none when it is not
+ * a reduction over one of main's locals.
+ */
+function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>, k: number): ReductionSite[] {
   const found = siteForm(node, enclosing.at(-1), locals, ctx, helpers)
-  if (found === undefined || !locals.has(found.over)) return undefined
+  if (found === undefined || !locals.has(found.over)) return []
   const { op, over, chunk, reads, problem, startValue, defaultText, helper, inline } = found
   if (reads.has(over) && problem === undefined) found.problem = `its element code reads all of ${over}`
   const range = node.sg.range()
-  return {
+  const site: ReductionSite = {
     statement,
     op,
     over,
@@ -197,4 +209,15 @@ function siteOf (node: PyNode, enclosing: PyNode[], statement: number, locals: R
     reads: [...reads].filter(r => r !== over).sort(),
     ...(found.problem ?? problem) !== undefined ? { problem: found.problem ?? problem } : {}
   }
+  const passes = (found.passes ?? []).map((pass, i): ReductionSite => ({
+    ...site,
+    start: -1,
+    end: -1,
+    text: `${site.text} (pass ${i + 2})`,
+    chunk: pass.chunk(k + i + 1),
+    startValue: pass.startValue,
+    inline: pass.inline,
+    after: k + i
+  }))
+  return [site, ...passes]
 }

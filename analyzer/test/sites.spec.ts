@@ -93,8 +93,65 @@ describe('helpers that return an expression of reductions (inline)', () => {
   })
 
   it('not when the parameter is used whole, the helper has more parameters or statements, or main binds a name it reads', () => {
-    expect(importedSitesOf(HEADER, '(whole(xs), pair(xs, 3), two(xs), outside(xs))')).toEqual([])
+    expect(importedSitesOf(HEADER, '(whole(xs), pair(xs, 3), outside(xs))')).toEqual([])
     expect(importedSitesOf(HEADER, 'spread(xs)', '    SCALE = 3\n')).toEqual([])
+  })
+})
+
+describe('helpers that compute values before they return (inline in passes)', () => {
+  const HEADER = [
+    'import math',
+    'LIMIT = 3',
+    'def mean(xs):\n    return sum(xs) / len(xs)',
+    'def stdev(xs):\n    m = mean(xs)\n    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))',
+    'def moments(xs):\n    n = len(xs)\n    mu = sum(xs) / n\n    sd = math.sqrt(sum((x - mu) ** 2 for x in xs) / n)\n    return sum(((x - mu) / sd) ** 3 for x in xs) / n',
+    'def span(xs):\n    lo = min(xs)\n    hi = max(xs)\n    return hi - lo',
+    'def early(xs):\n    s = t + sum(xs)\n    t = 1\n    return s',
+    'def whole(xs):\n    ys = sorted(xs)\n    return ys[0]',
+    'def twice(xs):\n    m = sum(xs)\n    m = m * 2\n    return m',
+    'def outer(xs):\n    m = stdev(xs)\n    return m',
+    'def capture(xs):\n    m = max(xs)\n    return sum(x * LIMIT for x in xs if x < m)',
+    'def shadow(xs):\n    LIMIT = max(xs)\n    return mean(xs) + LIMIT'
+  ].join('\n\n\n')
+
+  function sitesIn (expr: string, local = ''): Array<{ op: string, level?: number, after?: number, inner: string[], statements?: string[] }> {
+    const report = analyze(`${HEADER}\n\n\ndef main(data):\n    xs = [x * 2 for x in data]\n${local}    return ${expr}\n`)
+    if (report.status !== 'accepted') throw new Error(report.error?.message)
+    return (report.reductions?.sites ?? []).filter(s => s.problem === undefined).map(s => ({
+      op: s.op,
+      ...(s.inline?.level !== undefined ? { level: s.inline.level } : {}),
+      ...(s.after !== undefined ? { after: s.after } : {}),
+      inner: s.inline?.inner.map(x => x.op) ?? [],
+      ...(s.inline?.statements !== undefined ? { statements: s.inline.statements.map(st => `${st.name}@${st.level} = ${st.text}`) } : {})
+    }))
+  }
+
+  it('one site per pass: what reads none of the helper\'s values, then what reads a value of the pass before', () => {
+    expect(sitesIn('stdev(xs)')).toEqual([
+      { op: 'inline', level: 1, inner: ['sum', 'len', 'len'], statements: ['m@1 = (_runsurge_s(0) / _runsurge_s(1))'] },
+      { op: 'inline', level: 2, after: 0, inner: ['sum'] }
+    ])
+    const report = analyze(`${HEADER}\n\n\ndef main(data):\n    xs = [x * 2 for x in data]\n    return stdev(xs)\n`)
+    const [first, second] = report.reductions?.sites ?? []
+    expect(first?.inline?.text).toBe('math.sqrt(_runsurge_s(2) / (_runsurge_s(3) - 1))')
+    expect(first?.inline?.positions).toEqual([[0, 0], [0, 1], [1, 0], [0, 2]])
+    expect([second?.start, second?.end, second?.text]).toEqual([-1, -1, 'stdev(xs) (pass 2)'])
+    // The later pass reads m from the stage's broadcast of the helper's values (its own key: -1 - its index).
+    expect(second?.chunk).toBe("(lambda xs, _runsurge_l: [_runsurge_guard(lambda: (lambda m: _runsurge_sum((x - m) ** 2 for x in xs))(_runsurge_l['m']))])(xs, _runsurge_site(-2))")
+  })
+
+  it('three passes when a value reads one of the second; statements of reductions alone in one pass', () => {
+    expect(sitesIn('moments(xs)').map(s => [s.level, s.after, s.inner.join(' ')])).toEqual([[1, undefined, 'len sum'], [2, 0, 'sum'], [3, 1, 'sum']])
+    expect(sitesIn('(span(xs), mean(xs))').map(s => [s.op, s.level, s.statements?.length])).toEqual([['inline', 1, 2], ['inline', undefined, undefined]])
+  })
+
+  it('not when a value is read before it is bound or bound twice, the parameter is used whole, a nested helper has statements, or a name means something else where the reductions run', () => {
+    expect(sitesIn('(early(xs), whole(xs), twice(xs), outer(xs))')).toEqual([])
+    // LIMIT is main's own here: the chunks would read main's, not the module's.
+    expect(sitesIn('capture(xs)', '    LIMIT = 4\n')).toEqual([])
+    expect(sitesIn('capture(xs)').map(s => s.level)).toEqual([1, 2])
+    // The helper's value LIMIT would capture mean's reading of it, were mean to read one: mean reads none, so it is fine.
+    expect(sitesIn('shadow(xs)').map(s => s.level)).toEqual([1])
   })
 })
 

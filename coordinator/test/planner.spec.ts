@@ -467,7 +467,8 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
     { file: '02-return-tuple-mixed.py', rounds: 1 },
     { file: '03-mean-one-liner.py', rounds: 1 },
     { file: '05-variance-two-pass.py', rounds: 2 },
-    { file: '21-statistics-module.py', rounds: 1 }
+    { file: '21-statistics-module.py', rounds: 1 },
+    { file: '08-stdev-helpers.py', rounds: 2 }
   ]
   for (const { file, rounds } of HOISTED) {
     it(`${file}: level 3 in ${rounds} round${rounds === 1 ? '' : 's'}, no collection sent to the aggregator, python3's result`, async () => {
@@ -526,6 +527,76 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
     expect(plan.rounds, plan.reasons.join('\n')).toBeUndefined()
     const outcome = await execute('reach-order', src, text, 'txt', plan, true)
     expect(outcome.where, `sequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+  })
+})
+
+describe('helpers that compute values before they return, in passes (issue 14), run with python3', () => {
+  const file = 'statement-helpers.py'
+  /** `id,value` lines, values skewed (exponential), `faulty` readings of -999.x among them. */
+  const readings = (n: number, seed: number, faulty: number): string => {
+    const at = new Set(Array.from({ length: faulty }, (_, i) => Math.floor(((i + 0.5) * n) / faulty)))
+    return lines(n, seed, (r, i) => `${i},${at.has(i) ? `-999.${int(r, 0, 9)}` : (-Math.log(1 - r()) * 40).toFixed(4)}`)
+  }
+
+  it('a three-pass summary, a stdev and a share run in 3 rounds with python3\'s result; only partials reach the aggregator', async () => {
+    const src = await readFile(new URL(`./fixtures/keyed/${file}`, import.meta.url), 'utf8')
+    await Promise.all([6_000, 30_000].map(async (n, i) => {
+      const text = readings(n, 5500 + i, 7)
+      const { report, elements } = analyzeFor(src, text, 'txt')
+      const { plan, memory } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+      expect(plan.level, plan.reasons.join('\n')).toBe(3)
+      expect(1 + (plan.rounds?.length ?? 0), plan.reasons.join('\n')).toBe(3)
+      expect(plan.sites?.map(s => `${s.text} ${s.round}`)).toEqual([
+        'summary(readings) 1', 'summary(readings) (pass 2) 2', 'summary(readings) (pass 3) 3', 'stdev(readings) 1', 'stdev(readings) (pass 2) 2',
+        'share_high(readings) 1', 'share_high(readings) (pass 2) 2', 'stdev(faulty) 1', 'stdev(faulty) (pass 2) 2'
+      ])
+      expect(plan.reasons.join('\n')).toMatch(/round 3 needs n, mu, sd \(computed by `summary\(readings\)`\)/)
+      for (const round of plan.rounds ?? []) expect(round.chunk.memoryBytes).toBeLessThanOrEqual(memory)
+      const outcome = await execute(`statement-helpers-${n}`, src, text, 'txt', plan, i === 1)
+      expect(outcome.where, `${n} elements, ${plan.chunks} chunks:\nsequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+      expect(outcome.sequential).not.toMatch(/raised/)
+      expect(outcome.partialBytes).toBeLessThan(plan.chunks * 3 * 600)
+    }))
+  })
+
+  it('a helper\'s value inside a comprehension (one expression or in passes) reaches its chunks as a value, computed once by a stage', async () => {
+    const src = [
+      'import math', '', '',
+      'def mean(xs):', '    return sum(xs) / len(xs)', '', '',
+      'def stdev(xs):', '    m = mean(xs)', '    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))', '', '',
+      'def main(lines):',
+      '    xs = [float(s) for s in lines if s.strip()]',
+      '    centered = [x - mean(xs) for x in xs]',
+      '    z = [(x - mean(xs)) / stdev(xs) for x in xs]',
+      '    return {"lo": min(centered), "hi": max(z), "n": len(z), "first": z[0]}',
+      ''
+    ].join('\n')
+    // The sequential run computes the mean and the stdev once per element: small inputs.
+    await Promise.all([1_500, 3_000].map(async (n, i) => {
+      const text = lines(n, 5700 + i, r => (r() * 1000 - 300).toFixed(3))
+      const { report, elements } = analyzeFor(src, text, 'txt')
+      const { plan } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+      expect(plan.level, plan.reasons.join('\n')).toBe(3)
+      expect(1 + (plan.rounds?.length ?? 0), plan.reasons.join('\n')).toBe(3)
+      expect(plan.reasons.join('\n')).toMatch(/line 16: z is built on each chunk from xs in round 3/)
+      const outcome = await execute(`statement-helpers-map-${n}`, src, text, 'txt', plan, true)
+      expect(outcome.where, `sequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+      expect(outcome.sequential).not.toMatch(/raised/)
+    }))
+  })
+
+  it('raises what the helper raises first: no faulty reading fails in mean, one fails in stdev\'s division', async () => {
+    const src = await readFile(new URL(`./fixtures/keyed/${file}`, import.meta.url), 'utf8')
+    const raised = await Promise.all([0, 1].map(async faulty => {
+      const text = readings(8_000, 5600 + faulty, faulty)
+      const { report, elements } = analyzeFor(src, text, 'txt')
+      const { plan } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+      expect(1 + (plan.rounds?.length ?? 0), plan.reasons.join('\n')).toBe(3)
+      const outcome = await execute(`statement-helpers-raise-${faulty}`, src, text, 'txt', plan, true)
+      expect(outcome.where, `sequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+      return outcome.split
+    }))
+    expect(raised).toEqual(['{"raised":"ZeroDivisionError: division by zero"}', '{"raised":"ZeroDivisionError: float division by zero"}'])
   })
 })
 

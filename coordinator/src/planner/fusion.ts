@@ -136,7 +136,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
   // (A loop's initialiser `ys = []` is part of the loop's block.)
   for (const v of chunkLists) if (v !== param && new Set(nodes.slice(0, fused).filter(n => n.writes.includes(v)).map(n => blockOf[n.id])).size > 1) chunkLists.delete(v)
   // Spans are offsets into the analyzed text; a source the analyzer decoded differently (a byte-order mark) is not hoisted.
-  const reductions = report.reductions !== undefined && report.reductions.sites.every(x => source.slice(x.start, x.end) === x.text) ? report.reductions : { sites: [], maps: [], outside: nodes.map(() => []) }
+  const reductions = report.reductions !== undefined && report.reductions.sites.every(x => x.start < 0 || source.slice(x.start, x.end) === x.text) ? report.reductions : { sites: [], maps: [], outside: nodes.map(() => []) }
   const loops = blocks.flatMap(b => restLoop(b, nodes, fused, layout, reductions.sites.map(x => x.statement)) ?? [])
   const hoist = hoistSites({ nodes, fused, param, chunkLists, combined, reductions, loops })
   if (fused === 0 && !hoist.kept.has(param)) return { reason: why ?? 'nothing to split' }

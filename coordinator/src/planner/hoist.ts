@@ -167,7 +167,8 @@ function assignRounds (input: HoistInput, kept: Set<string>, maps: ChunkMap[], r
     for (const { site, k } of restSites.filter(x => x.site.statement === node.id)) {
       if (!kept.has(site.over)) continue
       const problem = site.problem ?? readsProblem(site.reads, site.statement)
-      const round = Math.max(exists.get(site.over) ?? 1, 1 + after(site.reads))
+      // A helper's later pass: after the round of the pass before it.
+      const round = Math.max(exists.get(site.over) ?? 1, 1 + after(site.reads), site.after === undefined ? 0 : 1 + (rounds.get(site.after) ?? MAX_ROUNDS))
       const why = problem ?? roundProblem(round, hasEarlyExit)
       if (why !== undefined) {
         dropped.set(site.over, `line ${site.line} \`${short(site.text)}\` ${why}`)

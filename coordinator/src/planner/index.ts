@@ -21,7 +21,7 @@
  * if (plan.level === 3) runChunks(plan.chunkTask, plan.chunks).then(results => runFinal(plan.finalTask, results))
  * ```
  */
-import type { AnalysisReport, SiteOp } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, ReductionSite, SiteOp } from '../../../analyzer/src/index.ts'
 import { evaluate } from '../../../analyzer/src/index.ts'
 import { chunkScript, finalScript, roundChunkScript, stageScript } from './codegen.ts'
 import {
@@ -31,6 +31,7 @@ import { findSplit } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
 import { planSegments } from './segments.ts'
 import type { Segment } from './segments.ts'
+import type { Hoist, HoistedSite } from './hoist.ts'
 
 export { PARTIALS_RUNTIME } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
@@ -346,15 +347,18 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
   const lastFused = split.nodes[split.fused - 1]?.endLine ?? first
   const rest = split.nodes[split.fused]
   const { hoist } = split
-  const sites = hoist.sites.map(({ site, round }): SiteView => ({
+  const sites = hoist.sites.map(({ site, round, k }): SiteView => ({
     line: site.line,
     text: site.text.length > 80 ? `${site.text.slice(0, 77)}...` : site.text,
     op: site.op,
     over: site.over,
     round,
-    sends: SITE_SENDS[site.op],
-    reads: site.reads.filter(r => hoist.perRound[round - 1]?.broadcast.includes(r) === true)
+    sends: sends(site),
+    reads: [...site.reads.filter(r => hoist.perRound[round - 1]?.broadcast.includes(r) === true), ...helperValuesBefore(hoist, { site, k, round })]
   }))
+  // A helper's later pass needs the helper's values computed from the passes before it.
+  const passNeeds = (r: number): string[] => hoist.sites.filter(x => x.round === r && (x.site.inline?.level ?? 1) > 1)
+    .map(x => `${helperValuesBefore(hoist, x).join(', ')} (computed by \`${x.site.text.replace(/ \(pass \d+\)$/, '')}\`)`)
   return {
     level: 3,
     reasons: [
@@ -366,7 +370,7 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
       ...(hoist.kept.size > 0 ? [`${[...hoist.kept].join(', ')} stay${hoist.kept.size === 1 ? 's' : ''} on the chunks: ${sites.length} reduction${sites.length === 1 ? '' : 's'} of the rest of main run there (${sites.map(x => `line ${x.line} ${x.op}(${x.over}) in round ${x.round}`).join(', ')})`] : []),
       ...hoist.reasons,
       ...hoist.maps.map(m => `line ${m.map.line}: ${m.map.target} is built on each chunk from ${m.map.over}${m.round > 1 ? ` in round ${m.round}` : ''}, never sent`),
-      ...hoist.perRound.slice(1).map((stage, i) => `round ${i + 2} needs ${[...stage.broadcast, ...stage.siteValues.map(k => `the value of \`${report.reductions?.sites[k]?.text ?? '?'}\``)].join(', ')}: a stage task computes ${stage.statements.length > 0 ? `them (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')})` : 'them'} from the rounds before and broadcasts them; its chunk tasks run where round 1's ran`),
+      ...hoist.perRound.slice(1).map((stage, i) => `round ${i + 2} needs ${[...stage.broadcast, ...stage.siteValues.map(k => `the value of \`${report.reductions?.sites[k]?.text ?? '?'}\``), ...passNeeds(i + 2)].join(', ')}: a stage task computes ${stage.statements.length > 0 ? `them (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')})` : 'them'} from the rounds before and broadcasts them; its chunk tasks run where round 1's ran`),
       ...(split.outputs.length > 0 ? [`the aggregator combines in chunk order: ${split.outputs.map(o => `${o.variable === '_runsurge_result' ? 'the return value' : o.variable} (${describe(o.partial)})`).join(', ')}`] : []),
       ...(rest !== undefined ? [`line ${rest.line} onwards runs once in the aggregator${split.stop !== undefined ? `: ${split.stop}` : ''}`] : []),
       forced
@@ -386,6 +390,23 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
     fused: split.blocks.map(b => ({ block: b.id, lines: [b.startLine, b.endLine] })),
     estimate: { peakBytes: Math.max(perChunk, final.bytes), perChunkBytes: perChunk }
   }
+}
+
+/** What a chunk sends for a hoisted reduction. */
+function sends (site: ReductionSite): string {
+  const level = site.inline?.level
+  if (level === undefined) return SITE_SENDS[site.op]
+  return level === 1
+    ? 'the partials of the helper\'s reductions that read none of its values (the aggregator runs the helper\'s code on all its reductions\' combined values)'
+    : `the partials of the helper's reductions of pass ${level}, which read values the helper computes from the passes before (broadcast by the stage task)`
+}
+
+/** The values of a helper that a later pass of its reductions (hoisted site k) reads; none for other sites. */
+function helperValuesBefore (hoist: Hoist, { site, k }: HoistedSite): string[] {
+  const level = site.inline?.level ?? 1
+  if (level === 1) return []
+  const first = hoist.sites.find(x => x.k === k - (level - 1))
+  return (first?.site.inline?.statements ?? []).filter(st => st.level < level).map(st => st.name)
 }
 
 /** What a chunk sends for a hoisted reduction, by its op. */

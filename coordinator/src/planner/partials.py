@@ -1038,6 +1038,15 @@ def _runsurge_site_table(rounds, specs):
     return site
 
 
+def _runsurge_inline_access(site, first, positions):
+    """A helper's reduction j (its pass and index in `positions`), combined from the site of its pass (site first + pass)."""
+    def value(j):
+        level, index = positions[j]
+        return site(first + level)(index)
+
+    return value
+
+
 def _runsurge_broadcast_sites(values):
     """`_runsurge_site(k)` on a later round's chunk: the values the stage task computed (or the exception it met)."""
     def site(k, default=None):
