@@ -22,7 +22,7 @@ import type { FunctionDef } from './template.ts'
 /** The three classes. */
 export type FunctionClass = 'map' | 'reduce' | 'opaque'
 
-export type { Accumulator, AccumulatorOp } from './loops.ts'
+export type { Accumulator, AccumulatorOp, BestStep } from './loops.ts'
 
 /** Class of one DDG statement of `main`. */
 export interface StatementClass {

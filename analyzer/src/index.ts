@@ -22,7 +22,7 @@ import type { AnalysisReport, AnalyzeOptions } from './report.ts'
 import { lineOf, endLineOf } from './syntax.ts'
 
 export type { AnalysisReport, AnalyzeOptions, Block, BlockMemory, MemoryReport, ReportError } from './report.ts'
-export type { Accumulator, AccumulatorOp, FunctionClass, FunctionSummary, StatementClass } from './classify.ts'
+export type { Accumulator, AccumulatorOp, BestStep, FunctionClass, FunctionSummary, StatementClass } from './classify.ts'
 export type { Ddg, DdgEdge, DdgEdgeKind, DdgNode, ReassignmentHazard } from './ddg.ts'
 export type { Finding, Severity, ScanRule } from './scan.ts'
 export type { JobMode } from './template.ts'

@@ -20,7 +20,32 @@ import type { PyNode } from './syntax.ts'
  * And `max_from_none` / `min_from_none`: `best = None` then `if best is None or x > best: best = x` (or `x < best`),
  * which is exactly `max(xs, default=None)` (the same comparisons, the first of ties).
  */
-export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none'
+export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none' | 'best'
+
+/**
+ * A running best kept by a guarded replacement (op `best`): `if len(w) > len(longest): longest = w`, or
+ * `if s > best_score: best_score = s; best = x`. The element side of the comparison (`len(w)`, `s`) is the new
+ * element's key; the state side is the key of what the variables hold: one of them (`best_score`, whose new value
+ * is that same key) or an expression of one of them that gives the element side when it is replaced by its new
+ * value (`len(longest)` with `longest = w`). The variables are replaced together, all or none.
+ */
+export interface BestStep {
+  /** The variables the branch replaces, in the order it assigns them. */
+  variables: string[]
+  /** The comparison operator, as written. */
+  operator: '<' | '>' | '<=' | '>='
+  /** Whether the element's key is the left operand (`len(w) > len(longest)`), else the right (`best_score < s`). */
+  elementFirst: boolean
+  /** The element's key and the state's key (an expression of the variables), as written. */
+  element: string
+  state: string
+  /** The new values, one per variable. */
+  values: string[]
+  /** The if statement's lines (1-based, inclusive) and its indentation. */
+  line: number
+  endLine: number
+  indent: string
+}
 
 export const LIST_INITS = /^(\[\s*\]|list\(\s*\))$/
 
@@ -42,6 +67,8 @@ export interface LoopEnv {
   bestOfElements: Set<string>
   /** Counts per key whose value is a record of zeros (`if k not in d: d[k] = {"n": 0, "total": 0.0}`), per field. */
   records: Set<string>
+  /** Guarded replacements (op `best`), by variable. */
+  bests: Map<string, BestStep>
   fail?: string
 }
 

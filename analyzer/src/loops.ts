@@ -4,15 +4,15 @@
  * code; each accumulator must start from a plain initial value right before the loop and be updated only in one way
  * (see `AccumulatorOp`), never read while the loop runs.
  */
-import { ASSOCIATIVE_OPERATORS } from './builtins.ts'
+import { ASSOCIATIVE_OPERATORS, PURE_BUILTINS } from './builtins.ts'
 import type { EffectContext, Effects } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
 import { LIST_INITS, countByGet, groupTarget, keyOf, keyedStart, recordField, zeroRecord } from './loop-keys.ts'
-import type { AccumulatorOp, LoopEnv, LoopOp } from './loop-keys.ts'
-import { afterToken, lineOf, namedChildren, textOf, unparen } from './syntax.ts'
+import type { AccumulatorOp, BestStep, LoopEnv, LoopOp } from './loop-keys.ts'
+import { afterToken, endLineOf, lineOf, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
-export type { AccumulatorOp } from './loop-keys.ts'
+export type { AccumulatorOp, BestStep } from './loop-keys.ts'
 
 /** The keyed reductions: each chunk starts from the same initial value, which must hold only identities. */
 export const KEYED_OPS: ReadonlySet<AccumulatorOp> = new Set(['group', 'count', 'union'])
@@ -25,6 +25,8 @@ export interface Accumulator {
   init: string
   /** A running best from None (`max_from_none`, `min_from_none`) that holds the loop's elements themselves. */
   elements?: boolean
+  /** For op `best`: the guarded replacement it is one of the variables of. */
+  best?: BestStep
 }
 
 const DICT_INITS = /^(\{\s*\}|dict\(\s*\))$/
@@ -57,7 +59,7 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   }
   const targets = left === undefined ? [] : targetNames(left)
   if (targets.length === 0) return { inits: [], reason: 'unsupported loop target' }
-  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map(), bestOfElements: new Set(), records: new Set() }
+  const env: LoopEnv = { bound: new Set(targets), temps: new Set(), accumulators: new Map(), reads: new Set(), inserting: new Set(), memberships: new Set(), ensured: new Map(), bestOfElements: new Set(), records: new Set(), bests: new Map() }
   const body = loop.children.find(c => c.kind === 'block')
   if (body !== undefined) walkBody(body, env, ctx)
   if (env.fail !== undefined) return { inits: [], reason: env.fail }
@@ -115,7 +117,8 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
     }
     if ([...initEff.reads].some(r => env.accumulators.has(r))) return { inits: [], reason: `${acc}'s initial value depends on another accumulator` }
     inits.push(found)
-    accumulators.push({ variable: acc, op, init, ...(env.bestOfElements.has(acc) ? { elements: true } : {}) })
+    const best = env.bests.get(acc)
+    accumulators.push({ variable: acc, op, init, ...(env.bestOfElements.has(acc) ? { elements: true } : {}), ...(best !== undefined ? { best } : {}) })
   }
   const broadcast = [...env.reads].filter(r => !env.accumulators.has(r) && r !== src.text)
   for (const b of broadcast) {
@@ -144,7 +147,7 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
       case 'continue_statement':
         continue
       case 'if_statement': {
-        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx)) continue
+        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx) || replacementStep(stmt, env, ctx)) continue
         const condition = namedChildren(stmt)[0]
         if (condition !== undefined) readCondition(condition, env, ctx)
         // A temporary bound in one branch is not bound after the if: reading it there may see the value
@@ -250,6 +253,104 @@ function bestStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
   addAccumulator(acc, max ? 'max_from_none' : 'min_from_none', env)
   if (!env.temps.has(x)) env.bestOfElements.add(acc)
   return true
+}
+
+const COMPARISONS = new Set(['<', '>', '<=', '>='])
+
+/**
+ * `if KEY(x) > KEY(acc): acc = x` or `if k > best_k: best_k = k; best = x` alone (any of < > <= >=, either way
+ * round): a running best by key (see `BestStep`). Records its variables as `best` accumulators and returns true;
+ * false when the statement is anything else.
+ */
+function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
+  const [condition, block, ...others] = namedChildren(stmt)
+  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
+  const assigned: Array<{ name: string, value: PyNode }> = []
+  for (const step of namedChildren(block)) {
+    const a = step.kind === 'expression_statement' && namedChildren(step).length === 1 ? namedChildren(step)[0] : undefined
+    const target = a?.kind === 'assignment' ? a.children[0] : undefined
+    const value = a === undefined ? undefined : afterToken(a, '=')
+    if (target?.kind !== 'identifier' || value === undefined || value.kind === 'assignment' || a?.children.some(c => c.kind === 'type') === true) return false
+    if (env.bound.has(target.text) || assigned.some(x => x.name === target.text)) return false
+    assigned.push({ name: target.text, value })
+  }
+  // A variable another step already accumulates is not one running best's.
+  if (assigned.length === 0 || assigned.some(x => env.accumulators.has(x.name))) return false
+  const names = new Set(assigned.map(x => x.name))
+  const cond = unparen(condition)
+  const operator = cond.children.find(c => !c.named)?.kind ?? ''
+  const [left, right, ...more] = namedChildren(cond)
+  if (cond.kind !== 'comparison_operator' || !COMPARISONS.has(operator) || left === undefined || right === undefined || more.length > 0) return false
+  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
+  const leftState = [...readsOf(left)].filter(r => names.has(r))
+  const rightState = [...readsOf(right)].filter(r => names.has(r))
+  if ((leftState.length === 0) === (rightState.length === 0)) return false
+  const elementFirst = leftState.length === 0
+  const [element, state] = elementFirst ? [left, right] : [right, left]
+  const stateReads = elementFirst ? rightState : leftState
+  if (assigned.some(x => [...readsOf(x.value)].some(r => names.has(r) || env.accumulators.has(r)))) return false
+  if ([...readsOf(element)].some(r => env.accumulators.has(r))) return false
+  const compact = (t: string): string => t.replace(/\s+/g, '')
+  const keyVariable = stateReads[0] as string
+  const keyed = assigned.find(x => x.name === keyVariable)
+  if (stateReads.length !== 1 || keyed === undefined) return false
+  const st = unparen(state)
+  if (st.kind === 'identifier') {
+    // `best_k` itself: its new value must be the element's key.
+    if (compact(textOf(keyed.value)) !== compact(textOf(element))) return false
+  } else {
+    // `len(longest)`: the element's key is that expression of the new value. It is evaluated on the state after the
+    // element's key, as written, so that the first exception either raises is the one one run meets.
+    const { module } = ctx
+    const known = (r: string): boolean => r === keyVariable || PURE_BUILTINS.has(r) || module.functions.has(r) || module.constants.has(r) || module.imports.has(r) || module.classes.has(r)
+    if (!elementFirst || ![...readsOf(st)].every(known) || effectsOf(st, ctx, env.bound).impure.length > 0) return false
+    if (compact(substitute(st, keyVariable, textOf(keyed.value))) !== compact(textOf(element))) return false
+  }
+  readPure(element, env, ctx)
+  for (const x of assigned) readPure(x.value, env, ctx)
+  if (env.fail !== undefined) return true
+  const best: BestStep = {
+    variables: assigned.map(x => x.name),
+    operator: operator as BestStep['operator'],
+    elementFirst,
+    element: textOf(element),
+    state: textOf(st),
+    values: assigned.map(x => textOf(x.value)),
+    line: lineOf(stmt),
+    endLine: endLineOf(stmt),
+    indent: ' '.repeat(stmt.sg.range().start.column)
+  }
+  for (const x of assigned) {
+    addAccumulator(x.name, 'best', env)
+    env.bests.set(x.name, best)
+  }
+  return true
+}
+
+/** The text of `expr` with every read of `name` replaced by `value` (parenthesised unless it is a name or a call). */
+function substitute (expr: PyNode, name: string, value: string): string {
+  const simple = /^[\p{L}_][\p{L}\p{N}_.]*(\(.*\))?$/su.test(value.trim())
+  const replacement = simple ? value : `(${value})`
+  const base = expr.sg.range().start.index
+  const text = textOf(expr)
+  const spots: Array<[number, number]> = []
+  const visit = (n: PyNode, parent: PyNode | undefined): void => {
+    if (n.kind === 'identifier' && n.text === name) {
+      // Not an attribute's name (`o.name`) or a keyword argument's (`f(name=…)`).
+      const isField = parent?.kind === 'attribute' && parent.children.at(-1) === n
+      const isKeyword = parent?.kind === 'keyword_argument' && parent.children[0] === n
+      if (!isField && !isKeyword) spots.push([n.sg.range().start.index - base, n.sg.range().end.index - base])
+    }
+    for (const c of n.children) visit(c, n)
+  }
+  visit(expr, undefined)
+  let out = ''
+  let at = 0
+  for (const [start, end] of spots) {
+    out += text.slice(at, start) + replacement
+    at = end
+  }
+  return out + text.slice(at)
 }
 
 /** `if CONDITION: TARGET = VALUE`, alone (no elif or else): its parts. */

@@ -78,7 +78,10 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['s = {x % 7 for x in data}', 'union', 'set comprehension (arrival order kept)'],
     ['s = set(x % 7 for x in data)', 'union', 'set(generator)'],
     ['b = None\nfor x in data:\n    if b is None or x > b:\n        b = x', 'max_from_none', 'a running best from None (max)'],
-    ['b = None\nfor x in data:\n    v = x * 2\n    if b is None or b > v:\n        b = v', 'min_from_none', 'a running best from None (min, of a per-element value)']
+    ['b = None\nfor x in data:\n    v = x * 2\n    if b is None or b > v:\n        b = v', 'min_from_none', 'a running best from None (min, of a per-element value)'],
+    ['b = ""\nfor w in data:\n    if len(w) > len(b):\n        b = w', 'best', 'a running best by a key of the element (len(w) > len(b))'],
+    ['b = 0\nfor x in data:\n    if x >= b:\n        b = x', 'best', 'a running best, the last of ties (x >= b)'],
+    ['b = 10 ** 9\nfor x in data:\n    k = x % 97\n    if b > k:\n        b = k', 'best', 'a running best with the state first (b > k)']
   ]
   const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
   for (const [body, op, what] of keyed) {
@@ -89,6 +92,13 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
       expect(cls?.accumulators.map(a => a.op)).toEqual([op])
     })
   }
+
+  it('a score kept beside its element: one running best over several variables, replaced together', () => {
+    const report = analyze('def main(data):\n    top = -1\n    word = None\n    n = 0\n    for line in data:\n        w, s = line.split()\n        n += 1\n        if int(s) >= top:\n            top = int(s)\n            word = w.upper()\n    return top, word, n\n')
+    const cls = report.classes?.find(c => c.reason === 'reduce over data')
+    expect(cls?.accumulators.map(a => [a.variable, a.op])).toEqual([['n', '+'], ['top', 'best'], ['word', 'best']])
+    expect(cls?.accumulators[1]?.best).toMatchObject({ variables: ['top', 'word'], operator: '>=', elementFirst: true, element: 'int(s)', state: 'top', values: ['int(s)', 'w.upper()'], line: 8, endLine: 10 })
+  })
 
   it('a list appended to next to reductions: a reduce loop whose list concatenates', () => {
     const report = analyze('def main(data):\n    ys = []\n    t = 0\n    c = {}\n    for x in data:\n        t += x\n        ys.append(x * 2)\n        c[x] = c.get(x, 0) + 1\n    return ys, t, c\n')
@@ -109,7 +119,13 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['d = {}\nfor r in data:\n    d.setdefault(r[0], [0]).append(r[1])', 'setdefault with a non-empty list'],
     ['d = {}\nfor r in data:\n    d.setdefault(r[0], []).append(len(d))', 'a group whose values read the dict'],
     ['b = 0\nfor x in data:\n    if b is None or x > b:\n        b = x', 'a running best that starts as 0, not None'],
-    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'a running best that takes the last of ties (>=)']
+    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'a running best that takes the last of ties (>=)'],
+    ['b = ""\nfor w in data:\n    if len(b) < len(w):\n        b = w', 'a key of the state evaluated before the element\'s (len(b) < len(w))'],
+    ['b = ""\nfor w in data:\n    if len(w) > len(b):\n        b = w.upper()', 'a key of the state that is not the element\'s key of the new value'],
+    ['b = 0\nfor x in data:\n    if x > b:\n        b = x\n    if x < b - 5:\n        b = x', 'a running best replaced by two steps'],
+    ['b = 0\nc = 0\nfor x in data:\n    if x > b:\n        b = x\n        c = c + 1', 'a replacement that reads what it replaces'],
+    ['b = 0\nfor x in data:\n    if x > b:\n        b = x\n    y = b * 2', 'a running best read inside the loop'],
+    ['b = 0\nw = 0\nfor x in data:\n    if x > b + w:\n        b = x\n        w = 1', 'a state key over two variables']
   ]
   for (const [body, what] of refused) {
     it(`${what}: opaque`, () => {

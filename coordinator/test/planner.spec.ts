@@ -530,6 +530,31 @@ describe('planAuto hoists the reductions of the rest of main into the chunks (is
   })
 })
 
+describe('running bests kept by a guarded replacement raise what one run raises first (issue 14), run with python3', () => {
+  const run = async (name: string, src: string, text: string): Promise<string> => {
+    const { report, elements } = analyzeFor(src, text, 'txt')
+    const { plan } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+    expect(plan.level, plan.reasons.join('\n')).toBe(3)
+    const outcome = await execute(name, src, text, 'txt', plan, true)
+    expect(outcome.where, `sequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
+    return outcome.split
+  }
+  const inverse = ['def main(lines):', '    best = -1.0', '    inv = None', '    for line in lines:', '        v = float(line)', '        if v > best:', '            best = v', '            inv = 100 / v', '    return [best, inv]', ''].join('\n')
+  /** Integers in [-1000, 1000], a zero in every 20 lines or so: in most chunks a zero is a best candidate before a positive. */
+  const values = (n: number, seed: number, first: string): string => first + '\n' + lines(n, seed, r => r() < 0.05 ? '0' : `${int(r, -1000, 1000)}`)
+
+  it('the values of a candidate raise only when one run would take it', async () => {
+    const got = await Promise.all([['5', 'no zero taken'], ['0', 'the first zero taken']].map(async ([first], i) => run(`best-raise-${i}`, inverse, values(20_000, 5800 + i, first ?? ''))))
+    expect(got[0]).toBe('[1000.0,0.1]')
+    expect(got[1]).toBe('{"raised":"ZeroDivisionError: float division by zero"}')
+  })
+
+  it('the key of the initial value raises when the first element is compared with it', async () => {
+    const src = ['def main(lines):', '    longest = None', '    for line in lines:', '        if len(line) > len(longest):', '            longest = line', '    return longest', ''].join('\n')
+    expect(await run('best-raise-init', src, lines(20_000, 5810, r => 'x'.repeat(int(r, 1, 30))))).toBe('{"raised":"TypeError: object of type \'NoneType\' has no len()"}')
+  })
+})
+
 describe('helpers that compute values before they return, in passes (issue 14), run with python3', () => {
   const file = 'statement-helpers.py'
   /** `id,value` lines, values skewed (exponential), `faulty` readings of -999.x among them. */
@@ -670,6 +695,7 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
    * order depends on the order of arrival, `if k not in d: d[k] = []`, defaultdict(list), Counter.update, a per-position
    * sum), a set comprehension and Counter(…) with most_common ties; and a dict whose keys are fixed by its initial value.
    */
+  const WORDS = ['queue', 'quiet', 'rhythm', 'sky', 'banana', 'strengths', 'aeon', 'io', 'a', 'quixotic', 'crwth', 'encyclopaedia', 'zz']
   const OWN = [
     { file: 'mixed-keyed.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, 0, 10 ** (1 + Math.floor(r() * 9)))}`), rounds: undefined },
     { file: 'fixed-keys.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, ['1', '2', '3'])}${int(r, 0, 999)}`) },
@@ -684,7 +710,11 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     // The statistics module (by module and by imported name) and math.fsum over kept lists and a generator: exact.
     // Helpers returning an expression of reductions (mean, span, a share, a root mean square), one feeding a second round.
     { file: 'expression-helpers.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1000, 1000)}`), rounds: 2, partialsOnly: true },
-    { file: 'stats.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.3 ? `${int(r, -500, 2000)}` : `${(r() * 4000 - 1000).toFixed(r() < 0.5 ? 2 : 7)}`), rounds: 1, partialsOnly: true }
+    { file: 'stats.py', input: (n: number, seed: number) => lines(n, seed, r => r() < 0.3 ? `${int(r, -500, 2000)}` : `${(r() * 4000 - 1000).toFixed(r() < 0.5 ? 2 : 7)}`), rounds: 1, partialsOnly: true },
+    // Running bests kept by a guarded replacement: `if len(w) > len(longest)`, a score kept beside its word (>=, the
+    // last of ties), `if fewest_k > k` (the state first), a tuple key, NaN keys (never taken), and a closest-to-the-mean
+    // loop in a second round. Words repeat and values tie often.
+    { file: 'running-best.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, WORDS)}${pick(r, ['', 's', 'ing', 'ed'])} ${int(r, 0, 400) / 4}`), rounds: 2, partialsOnly: true }
   ]
   for (const { file, input, rounds, partialsOnly } of OWN as Array<typeof OWN[number] & { partialsOnly?: boolean }>) {
     it(`${file}: level 3, python3's result (iteration orders included) at two sizes with uneven chunks`, async () => {

@@ -10,7 +10,8 @@
  * combined values; it may not read `data` itself.
  */
 import { KEYED_OPS } from '../../../analyzer/src/index.ts'
-import type { Accumulator, AnalysisReport, Block, Ddg, DdgNode } from '../../../analyzer/src/index.ts'
+import type { Accumulator, AnalysisReport, BestStep, Block, Ddg, DdgNode } from '../../../analyzer/src/index.ts'
+import { bestPartial, bestProblem, bestStart, chunkLoopLines } from './bests.ts'
 import { hoistSites } from './hoist.ts'
 import type { Hoist, RestLoop } from './hoist.ts'
 import { IDENTIFIER, locateMain, mentions, moduleNames } from './python-source.ts'
@@ -36,6 +37,8 @@ export type PartialKind =
   | { kind: 'count' }
   /** A set: each chunk's distinct elements in the order they arrived, added in chunk order. */
   | { kind: 'union' }
+  /** A running best by key (bests.ts): the chunks' candidates replayed from its variables' initial values (`starts`). */
+  | { kind: 'best', step: BestStep, starts: string[], index: number }
 
 /** A value the chunks send to the aggregator. */
 export interface SplitOutput {
@@ -69,7 +72,7 @@ export interface Split {
 export const RESULT_VARIABLE = '_runsurge_result'
 
 const REDUCE_BUILTINS = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
-const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none'])
+const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none', 'best'])
 const MAP_OPS = new Set(['collect', 'append', 'extend', 'setitem'])
 /** Builtins the generated runtime calls by name: a module-level definition of one would change it. */
 const RUNTIME_BUILTINS = new Set([
@@ -183,6 +186,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
     const owner = nodes[b.statements.at(-1) ?? 0] as DdgNode
     if (b.class === 'reduce' && owner.kind === 'for_statement') {
       inserts.set(owner.line, accumulatorStarts(b.accumulators, layout.indent))
+      if (b.accumulators.some(a => a.op === 'best')) rewrites.set(owner.id, chunkLoopLines(layout.lines, owner.line, owner.endLine, b.accumulators))
     } else if (b.class === 'reduce' && KEYED_OPS.has(b.accumulators[0]?.op ?? 'sum')) {
       const rewritten = rewriteKeyed(owner, layout, b.accumulators[0] as Accumulator)
       if (rewritten === undefined) return { reason: `line ${owner.line}: cannot rewrite \`${owner.text}\` for a chunk` }
@@ -268,7 +272,8 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
       if (!LOOP_OPS.has(a.op)) return `${at}: ${a.variable} accumulates with ${a.op}`
       if (!KEYED_OPS.has(a.op) && !safeInit(a.init)) return `${at}: ${a.variable} starts as ${a.init}, which the aggregator cannot re-create safely`
     }
-    return undefined
+    const best = bestProblem(b.accumulators, owner.line, owner.endLine, nodes)
+    return best === undefined ? undefined : `${at}: ${best}`
   }
   const acc = b.accumulators[0]
   if (acc !== undefined && KEYED_OPS.has(acc.op)) {
@@ -293,6 +298,7 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
 export function accumulatorStarts (accumulators: Accumulator[], indent: string): string[] {
   return accumulators.flatMap(a => {
     if (a.op === 'union') return [`${indent}${a.variable} = _RunsurgeOrderedSet()`]
+    if (a.op === 'best') return [bestStart(a, indent)]
     if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
     if (a.op === 'max_from_none' || a.op === 'min_from_none') return [`${indent}${a.variable} = _RunsurgeRecorder('${a.op.slice(0, 3)}', True)`]
     return [`${indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
@@ -315,6 +321,7 @@ function restLoop (b: Block, nodes: DdgNode[], fused: number, layout: MainLayout
   else if (accumulators.some(a => !KEYED_OPS.has(a.op) && !safeInit(a.init))) problem = 'an accumulator starts from a value the aggregator cannot re-create safely'
   else if (/'''|"""/.test(text)) problem = 'it holds a multi-line string'
   else if (b.statements.some(s => siteStatements.includes(s))) problem = 'a reduction stands inside it'
+  else problem = bestProblem(accumulators, owner.line, owner.endLine, nodes)
   return { statement: owner.id, inits, over: b.source, accumulators, reads: [...reads].sort(), line: owner.line, ...(problem !== undefined ? { problem } : {}) }
 }
 
@@ -348,6 +355,7 @@ function partialOf (block: Block, acc: Accumulator): PartialKind {
       return block.statements.length === 1 ? { kind: 'pick', op: acc.op } : { kind: 'replay', op: acc.op, init: acc.init }
     case 'group': case 'count': case 'union': return { kind: acc.op }
     case 'max_from_none': case 'min_from_none': return { kind: 'replay', op: acc.op === 'max_from_none' ? 'max' : 'min', init: 'None', fromNone: true }
+    case 'best': return bestPartial(acc, block.accumulators)
     default: return { kind: 'fold', op: acc.op as '+' | '*' | '|' | '&' | '^', init: acc.init }
   }
 }

@@ -453,5 +453,6 @@ function describe (partial: PartialKind): string {
     case 'group': return 'lists per key, merged by key in first-occurrence order'
     case 'count': return 'counts per key (or per position) added up, keys in first-occurrence order'
     case 'union': return 'distinct elements in arrival order, added up in chunk order'
+    case 'best': return `the running best by ${partial.step.state}, replayed from ${partial.starts.join(', ')} over the chunks' best candidates`
   }
 }

@@ -169,6 +169,98 @@ class _RunsurgeRecorder:
         return out
 
 
+def _runsurge_order_kind(v):
+    """
+    The kind of a key that compares in a total order with every key of the same kind and never raises: its type, with
+    the kinds of a tuple's or list's items; None for anything else (NaN, sets, aware datetimes, objects of the job).
+    """
+    t = type(v)
+    if t is tuple or t is list:
+        kinds = tuple(_runsurge_order_kind(x) for x in v)
+        return None if None in kinds else (t, kinds)
+    if t in (_runsurge_datetime.datetime, _runsurge_datetime.time):
+        return t if v.tzinfo is None else None
+    return t if _runsurge_orderable(v) else None
+
+
+def _runsurge_compare(operator, a, b):
+    if operator == '>':
+        return a > b
+    if operator == '<':
+        return a < b
+    if operator == '>=':
+        return a >= b
+    return a <= b
+
+
+class _RunsurgeBest:
+    """
+    A running best by key on a chunk (`if len(w) > len(longest): longest = w`): `offer(key, values)` for every element.
+    While the keys are of one totally ordered kind, it keeps the chunk's best candidate (as the user's comparison
+    picks it: the first of ties for > and <, the last for >= and <=) and, before it, any earlier candidate whose values
+    raised (one run raises there if it takes it). Otherwise it keeps every candidate from there on. Replaying the
+    candidates from any state (`_runsurge_best`) gives what replaying all the chunk's elements would.
+    """
+    __slots__ = ('element_first', 'operator', 'kind', 'chain', 'raw', 'nan')
+
+    def __init__(self, element_first, operator):
+        self.element_first = element_first
+        self.operator = operator
+        self.kind = None
+        self.chain = []
+        self.raw = False
+        self.nan = False
+
+    def offer(self, key, values):
+        if not self.raw:
+            kind = _runsurge_order_kind(key)
+            if kind is None and type(key) is float and self.kind in (None, int, float):
+                # NaN compares false with every number: after a number it is never taken; before any, the first one
+                # is kept for what comparing it does to a state that is not a number.
+                if self.kind is not None or self.nan:
+                    return
+                self.nan = True
+            elif kind is None or (self.kind is not None and kind != self.kind):
+                self.raw = True
+            elif self.kind is not None:
+                best = self.chain[-1][0]
+                if not (_runsurge_compare(self.operator, key, best) if self.element_first else _runsurge_compare(self.operator, best, key)):
+                    return
+                if self.chain[-1][1][0] == 'value':
+                    self.chain.pop()
+            else:
+                self.kind = kind
+        self.chain.append([key, _runsurge_guarded(lambda: ['value', list(values())])])
+
+    def partial(self):
+        return ['best', self.chain] if self.chain else _runsurge_NOVALUE
+
+
+def _runsurge_best(parts, i, start, element_first, operator, key):
+    """
+    A running best's variables (a tuple) from every chunk's candidates, in chunk order, from their values before the
+    loop: the state's key (`key(*state)`, evaluated when the first candidate is compared, as one run does) is compared
+    with each candidate's as the user's condition does; a candidate taken replaces the state, or raises what its
+    values raised.
+    """
+    state = tuple(start)
+    known = False
+    current = None
+    for p in parts:
+        if p[i] is _runsurge_NOVALUE:
+            continue
+        for candidate, got in p[i][1]:
+            if not known:
+                current = key(*state)
+                known = True
+            if _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate):
+                if got[0] != 'value':
+                    _runsurge_raise_partial(got)
+                state = tuple(got[1])
+                current = candidate
+    return state
+
+
 def _runsurge_sum(iterable, start=0):
     """sum() over one chunk: the start value is added once, by the aggregator."""
     return sum(iterable)
@@ -691,7 +783,7 @@ def _runsurge_decoder():
 
 def _runsurge_partials(values):
     """What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept)."""
-    values = [v.partial() if type(v) is _RunsurgeRecorder or type(v) is _RunsurgeOrderedSet else v for v in values]
+    values = [v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest) else v for v in values]
     return {'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
 
 
@@ -1003,7 +1095,7 @@ def _runsurge_loop_partial(error, value):
     if error is not None:
         raise error
     v = value()
-    return v.partial() if type(v) is _RunsurgeRecorder or type(v) is _RunsurgeOrderedSet else v
+    return v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest) else v
 
 
 def _runsurge_loop_combine(start, parts, op):
