@@ -2,7 +2,7 @@
  * The vocabulary of reduce loops (see loops.ts): how an accumulator is updated, the state a loop's walk keeps, and
  * the keyed steps — what a dict, Counter or set may start as, and `d[k]`, `d.setdefault(k, [])`, `d.get(k, 0) + v`.
  */
-import type { EffectContext } from './effects.ts'
+import type { EffectContext, Effects } from './effects.ts'
 import { effectsOf } from './effects.ts'
 import { namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
@@ -41,6 +41,8 @@ export interface BestStep {
   state: string
   /** The new values, one per variable. */
   values: string[]
+  /** `V is None or …`: the variable whose None takes an element without comparing (the first one, from None). */
+  noneCheck?: string
   /** The if statement's lines (1-based, inclusive) and its indentation. */
   line: number
   endLine: number
@@ -195,4 +197,31 @@ export function recordField (target: PyNode, env: LoopEnv): { name: string, key:
   const keyed = inner === undefined ? undefined : keyOf(inner, env)
   if (keyed === undefined || field?.kind !== 'string' || more.length > 0 || !env.records.has(keyed.name)) return undefined
   return { ...keyed, field }
+}
+
+/** Reads per-element code, which must be pure and change nothing; its reads are recorded. */
+export function readPure (expr: PyNode, env: LoopEnv, ctx: EffectContext): Effects {
+  const eff = effectsOf(expr, ctx, env.bound)
+  if (eff.impure.length > 0) env.fail = `element code is impure: ${eff.impure[0] ?? ''}`
+  else if (eff.writes.size > 0 || eff.yields) env.fail = `element code changes ${[...eff.writes].join(', ')}`
+  for (const r of eff.reads) env.reads.add(r)
+  return eff
+}
+
+/** Records `name` as an accumulator updated by `op` (the same op each time; append and extend mix). */
+export function addAccumulator (name: string, op: LoopOp, env: LoopEnv): void {
+  const previous = env.accumulators.get(name)
+  if (env.bound.has(name)) {
+    env.fail = `${name} is a per-element variable, not an accumulator`
+    return
+  }
+  if (previous !== undefined && previous !== op && !(isAppendLike(previous) && isAppendLike(op))) {
+    env.fail = `${name} is updated with both ${previous} and ${op}`
+    return
+  }
+  env.accumulators.set(name, previous === 'extend' ? previous : op)
+}
+
+function isAppendLike (op: LoopOp): boolean {
+  return op === 'append' || op === 'extend'
 }

@@ -81,7 +81,9 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['b = None\nfor x in data:\n    v = x * 2\n    if b is None or b > v:\n        b = v', 'min_from_none', 'a running best from None (min, of a per-element value)'],
     ['b = ""\nfor w in data:\n    if len(w) > len(b):\n        b = w', 'best', 'a running best by a key of the element (len(w) > len(b))'],
     ['b = 0\nfor x in data:\n    if x >= b:\n        b = x', 'best', 'a running best, the last of ties (x >= b)'],
-    ['b = 10 ** 9\nfor x in data:\n    k = x % 97\n    if b > k:\n        b = k', 'best', 'a running best with the state first (b > k)']
+    ['b = 10 ** 9\nfor x in data:\n    k = x % 97\n    if b > k:\n        b = k', 'best', 'a running best with the state first (b > k)'],
+    ['b = None\nfor w in data:\n    if b is None or len(w) < len(b):\n        b = w', 'best', 'a running best by key from None (b is None or len(w) < len(b))'],
+    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'best', 'a running best from None that takes the last of ties (>=)']
   ]
   const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
   for (const [body, op, what] of keyed) {
@@ -119,7 +121,6 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['d = {}\nfor r in data:\n    d.setdefault(r[0], [0]).append(r[1])', 'setdefault with a non-empty list'],
     ['d = {}\nfor r in data:\n    d.setdefault(r[0], []).append(len(d))', 'a group whose values read the dict'],
     ['b = 0\nfor x in data:\n    if b is None or x > b:\n        b = x', 'a running best that starts as 0, not None'],
-    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'a running best that takes the last of ties (>=)'],
     ['b = ""\nfor w in data:\n    if len(b) < len(w):\n        b = w', 'a key of the state evaluated before the element\'s (len(b) < len(w))'],
     ['b = ""\nfor w in data:\n    if len(w) > len(b):\n        b = w.upper()', 'a key of the state that is not the element\'s key of the new value'],
     ['b = 0\nfor x in data:\n    if x > b:\n        b = x\n    if x < b - 5:\n        b = x', 'a running best replaced by two steps'],

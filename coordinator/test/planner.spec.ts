@@ -549,6 +549,19 @@ describe('running bests kept by a guarded replacement raise what one run raises 
     expect(got[1]).toBe('{"raised":"ZeroDivisionError: float division by zero"}')
   })
 
+  it('from None (`b is None or int(w) > int(b)`): the first element is taken without its key, whose exception comes at the next comparison', async () => {
+    const src = ['def main(lines):', '    b = None', '    for w in lines:', '        if b is None or int(w) > int(b):', '            b = w', '    return b', ''].join('\n')
+    const numbers = (n: number, seed: number): string => lines(n, seed, r => `${int(r, -1e6, 1e6)}`)
+    const [plain, first, inside] = await Promise.all([
+      run('best-none-plain', src, numbers(20_000, 5820)),
+      run('best-none-first', src, `abc\n${numbers(20_000, 5821)}`),
+      run('best-none-inside', src, lines(20_000, 5822, (r, i) => i === 12_345 ? 'abc' : `${int(r, -1e6, 1e6)}`))
+    ])
+    expect(plain).toMatch(/^"\d+"$/)
+    expect(first).toBe('{"raised":"ValueError: invalid literal for int() with base 10: \'abc\'"}')
+    expect(inside).toBe('{"raised":"ValueError: invalid literal for int() with base 10: \'abc\'"}')
+  })
+
   it('the key of the initial value raises when the first element is compared with it', async () => {
     const src = ['def main(lines):', '    longest = None', '    for line in lines:', '        if len(line) > len(longest):', '            longest = line', '    return longest', ''].join('\n')
     expect(await run('best-raise-init', src, lines(20_000, 5810, r => 'x'.repeat(int(r, 1, 30))))).toBe('{"raised":"TypeError: object of type \'NoneType\' has no len()"}')

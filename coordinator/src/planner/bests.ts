@@ -14,7 +14,7 @@ export function bestStart (a: Accumulator, indent: string): string {
   const step = a.best as BestStep
   const first = step.variables[0] ?? a.variable
   return a.variable === first
-    ? `${indent}${a.variable} = _RunsurgeBest(${step.elementFirst ? 'True' : 'False'}, '${step.operator}')`
+    ? `${indent}${a.variable} = _RunsurgeBest(${step.elementFirst ? 'True' : 'False'}, '${step.operator}', ${step.noneCheck === undefined ? 'None' : step.variables.indexOf(step.noneCheck)})`
     : `${indent}${a.variable} = ${first}`
 }
 
@@ -27,7 +27,7 @@ export function chunkLoopLines (lines: readonly string[], line: number, endLine:
   const steps = new Set(accumulators.flatMap(a => a.best === undefined ? [] : [a.best]))
   for (const step of steps) {
     const first = step.variables[0] ?? ''
-    const offer = `${step.indent}${first}.offer((${step.element}), lambda: (${step.values.join(', ')},))`.split('\n')
+    const offer = `${step.indent}${first}.offer(lambda: (${step.element}), lambda: (${step.values.join(', ')},))`.split('\n')
     const span = step.endLine - step.line + 1
     // The key and the values are parts of the if statement: the call never takes more lines than it did.
     for (let i = 0; i < span; i++) out[step.line - line + i] = offer[i] ?? ''
@@ -64,5 +64,6 @@ export function bestPartial (a: Accumulator, accumulators: Accumulator[]): { kin
  * replayed from `start` (Python for a tuple of the variables' values before the loop).
  */
 export function bestCombine (step: BestStep, start: string, parts: string, i: number): string {
-  return `_runsurge_best(${parts}, ${i}, ${start}, ${step.elementFirst ? 'True' : 'False'}, '${step.operator}', lambda ${step.variables.join(', ')}: (${step.state}))`
+  const none = step.noneCheck === undefined ? 'None' : String(step.variables.indexOf(step.noneCheck))
+  return `_runsurge_best(${parts}, ${i}, ${start}, ${step.elementFirst ? 'True' : 'False'}, '${step.operator}', lambda ${step.variables.join(', ')}: (${step.state}), ${none})`
 }

@@ -195,23 +195,39 @@ def _runsurge_compare(operator, a, b):
 
 class _RunsurgeBest:
     """
-    A running best by key on a chunk (`if len(w) > len(longest): longest = w`): `offer(key, values)` for every element.
-    While the keys are of one totally ordered kind, it keeps the chunk's best candidate (as the user's comparison
-    picks it: the first of ties for > and <, the last for >= and <=) and, before it, any earlier candidate whose values
-    raised (one run raises there if it takes it). Otherwise it keeps every candidate from there on. Replaying the
-    candidates from any state (`_runsurge_best`) gives what replaying all the chunk's elements would.
-    """
-    __slots__ = ('element_first', 'operator', 'kind', 'chain', 'raw', 'nan')
+    A running best by key on a chunk (`if len(w) > len(longest): longest = w`): `offer(key, values)` for every element,
+    both as functions. While the keys are of one totally ordered kind, it keeps the chunk's best candidate (as the
+    user's comparison picks it: the first of ties for > and <, the last for >= and <=) and, before it, any earlier
+    candidate whose values raised (one run raises there if it takes it). Otherwise it keeps every element from there
+    on, its key or the exception computing it raised. Replaying the candidates from any state (`_runsurge_best`) gives
+    what replaying all the chunk's elements would.
 
-    def __init__(self, element_first, operator):
+    With `V is None or …` (`none` is V's position), an element is taken without its key while V is None: a chunk's
+    first element may be, so its key is computed under a guard; after a candidate whose V is not None, the state is
+    not None in one run either, and a key that raises raises there. A candidate whose V is None keeps every element
+    from there on.
+    """
+    __slots__ = ('element_first', 'operator', 'none', 'kind', 'chain', 'raw', 'nan')
+
+    def __init__(self, element_first, operator, none=None):
         self.element_first = element_first
         self.operator = operator
+        self.none = none
         self.kind = None
         self.chain = []
         self.raw = False
         self.nan = False
 
     def offer(self, key, values):
+        if self.raw or (self.none is not None and not self.chain):
+            got = _runsurge_guarded(lambda: ['value', key()])
+            if got[0] != 'value':
+                self.raw = True
+                self._append(got, values, 1)
+                return
+            key = got[1]
+        else:
+            key = key()
         if not self.raw:
             kind = _runsurge_order_kind(key)
             if kind is None and type(key) is float and self.kind in (None, int, float):
@@ -226,22 +242,33 @@ class _RunsurgeBest:
                 best = self.chain[-1][0]
                 if not (_runsurge_compare(self.operator, key, best) if self.element_first else _runsurge_compare(self.operator, best, key)):
                     return
-                if self.chain[-1][1][0] == 'value':
+                if self.chain[-1][2] == 0:
                     self.chain.pop()
             else:
                 self.kind = kind
-        self.chain.append([key, _runsurge_guarded(lambda: ['value', list(values())])])
+        self._append(key, values, 0)
+
+    def _append(self, key, values, flags):
+        # [key, values, flags]: flags 1 when key is the exception computing it raised, 2 when values is.
+        got = _runsurge_guarded(lambda: ['value', list(values())])
+        if got[0] != 'value':
+            self.chain.append([key, got, flags | 2])
+            return
+        self.chain.append([key, got[1], flags])
+        if self.none is not None and got[1][self.none] is None:
+            self.raw = True
 
     def partial(self):
         return ['best', self.chain] if self.chain else _runsurge_NOVALUE
 
 
-def _runsurge_best(parts, i, start, element_first, operator, key):
+def _runsurge_best(parts, i, start, element_first, operator, key, none=None):
     """
     A running best's variables (a tuple) from every chunk's candidates, in chunk order, from their values before the
-    loop: the state's key (`key(*state)`, evaluated when the first candidate is compared, as one run does) is compared
-    with each candidate's as the user's condition does; a candidate taken replaces the state, or raises what its
-    values raised.
+    loop. Each candidate is taken at once while the variable at `none` is None (`V is None or …`), else its key is
+    compared with the state's (`key(*state)`, evaluated when first needed, in the operands' order, as one run does)
+    as the user's condition compares them; a key that raised raises there; a candidate taken replaces the state, or
+    raises what its values raised.
     """
     state = tuple(start)
     known = False
@@ -249,15 +276,25 @@ def _runsurge_best(parts, i, start, element_first, operator, key):
     for p in parts:
         if p[i] is _runsurge_NOVALUE:
             continue
-        for candidate, got in p[i][1]:
-            if not known:
-                current = key(*state)
-                known = True
-            if _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate):
-                if got[0] != 'value':
+        for candidate, got, flags in p[i][1]:
+            if none is not None and state[none] is None:
+                take = True
+            else:
+                if element_first and flags & 1:
+                    _runsurge_raise_partial(candidate)
+                if not known:
+                    current = key(*state)
+                    known = True
+                if flags & 1:
+                    _runsurge_raise_partial(candidate)
+                take = _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate)
+            if take:
+                if flags & 2:
                     _runsurge_raise_partial(got)
-                state = tuple(got[1])
-                current = candidate
+                state = tuple(got)
+                # Taken while None without a key that could be computed: the state's key is computed when needed.
+                known = not flags & 1
+                current = candidate if known else None
     return state
 
 
