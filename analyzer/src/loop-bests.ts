@@ -127,17 +127,26 @@ export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext)
 
 /** The text of `expr` with every read of `name` replaced by `value` (parenthesised unless it is a name or a call). */
 function substitute (expr: PyNode, name: string, value: string): string {
+  return replaced(expr, (n, parent) => {
+    if (n.kind !== 'identifier' || n.text !== name) return false
+    // Not an attribute's name (`o.name`) or a keyword argument's (`f(name=…)`).
+    const isField = parent?.kind === 'attribute' && parent.children.at(-1) === n
+    const isKeyword = parent?.kind === 'keyword_argument' && parent.children[0] === n
+    return !isField && !isKeyword
+  }, value)
+}
+
+/** The text of `expr` with each node `match` picks (outermost first) replaced by `value`, parenthesised unless simple. */
+function replaced (expr: PyNode, match: (n: PyNode, parent: PyNode | undefined) => boolean, value: string): string {
   const simple = /^[\p{L}_][\p{L}\p{N}_.]*(\(.*\))?$/su.test(value.trim())
   const replacement = simple ? value : `(${value})`
   const base = expr.sg.range().start.index
   const text = textOf(expr)
   const spots: Array<[number, number]> = []
   const visit = (n: PyNode, parent: PyNode | undefined): void => {
-    if (n.kind === 'identifier' && n.text === name) {
-      // Not an attribute's name (`o.name`) or a keyword argument's (`f(name=…)`).
-      const isField = parent?.kind === 'attribute' && parent.children.at(-1) === n
-      const isKeyword = parent?.kind === 'keyword_argument' && parent.children[0] === n
-      if (!isField && !isKeyword) spots.push([n.sg.range().start.index - base, n.sg.range().end.index - base])
+    if (match(n, parent)) {
+      spots.push([n.sg.range().start.index - base, n.sg.range().end.index - base])
+      return
     }
     for (const c of n.children) visit(c, n)
   }
@@ -151,6 +160,89 @@ function substitute (expr: PyNode, name: string, value: string): string {
   return out + text.slice(at)
 }
 
+/**
+ * `if K not in D or V > D[K]: D[K] = V` alone (any of < > <= >=, either way round; or `if K not in D or len(w) >
+ * len(D[K]): D[K] = w`, the key of the state second): a running best per key (op `kbest`), D starting empty. Each key
+ * is a running best from "missing" (see `BestStep.keyed`). Records it and returns true; false when the statement is
+ * anything else.
+ */
+export function keyedReplacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
+  const [condition, block, ...others] = namedChildren(stmt)
+  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
+  const steps = namedChildren(block)
+  const a = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
+  const target = a?.kind === 'assignment' ? a.children[0] : undefined
+  const value = a === undefined ? undefined : afterToken(a, '=')
+  if (target?.kind !== 'subscript' || value === undefined || value.kind === 'assignment') return false
+  const [receiver, index, ...more] = namedChildren(target)
+  if (receiver?.kind !== 'identifier' || index === undefined || more.length > 0) return false
+  const name = receiver.text
+  if (env.bound.has(name) || env.accumulators.has(name)) return false
+  const compact = (t: string): string => t.replace(/\s+/g, '')
+  const key = compact(textOf(index))
+  const cond = unparen(condition)
+  if (cond.kind !== 'boolean_operator' || cond.children.find(c => !c.named)?.kind !== 'or') return false
+  const [test, compare, ...rest] = namedChildren(cond).map(unparen)
+  if (test?.kind !== 'comparison_operator' || compare?.kind !== 'comparison_operator' || rest.length > 0) return false
+  const missing = test.children.filter(c => c.named && c.kind !== 'not in')
+  if (!test.children.some(c => c.kind === 'not in') || missing.length !== 2 || compact(textOf(missing[0] as PyNode)) !== key || textOf(missing[1] as PyNode) !== name) return false
+  const operator = compare.children.find(c => !c.named)?.kind ?? ''
+  const [left, right, ...extra] = namedChildren(compare)
+  if (!COMPARISONS.has(operator) || left === undefined || right === undefined || extra.length > 0) return false
+  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
+  const leftState = readsOf(left).has(name)
+  if (leftState === readsOf(right).has(name)) return false
+  const elementFirst = !leftState
+  const [element, state] = elementFirst ? [left, right] : [right, left]
+  // The state's side reads D only as D[K]; in the aggregator it is an expression of the key's current value (named D).
+  const isCurrent = (n: PyNode): boolean => n.kind === 'subscript' && compact(textOf(n)) === `${name}[${key}]`
+  let uses = 0
+  const count = (n: PyNode): void => { if (n.kind === 'identifier' && n.text === name) uses++; n.children.forEach(count) }
+  const countCurrent = (n: PyNode): number => isCurrent(n) ? 1 : n.children.reduce((sum, c) => sum + countCurrent(c), 0)
+  const st = unparen(state)
+  count(st)
+  if (uses === 0 || uses !== countCurrent(st)) return false
+  if ([...readsOf(index), ...readsOf(value), ...readsOf(element)].some(r => r === name || env.accumulators.has(r))) return false
+  const current = replaced(st, isCurrent, name)
+  if (isCurrent(st)) {
+    if (compact(textOf(value)) !== compact(textOf(element))) return false
+  } else {
+    // Outside D[K], the state's side may name only the module's names and builtins: it runs in the aggregator.
+    const { module } = ctx
+    const known = (r: string): boolean => PURE_BUILTINS.has(r) || module.functions.has(r) || module.constants.has(r) || module.imports.has(r) || module.classes.has(r)
+    let plain = true
+    const names = (n: PyNode, parent: PyNode | undefined): void => {
+      if (isCurrent(n)) return
+      if (n.kind === 'lambda' || n.kind.endsWith('comprehension') || n.kind === 'generator_expression') plain = false
+      const field = parent?.kind === 'attribute' && parent.children.at(-1) === n
+      const keyword = parent?.kind === 'keyword_argument' && parent.children[0] === n
+      if (n.kind === 'identifier' && !field && !keyword && !known(n.text)) plain = false
+      for (const c of n.children) names(c, n)
+    }
+    names(st, undefined)
+    if (!elementFirst || !plain || effectsOf(st, ctx, env.bound).impure.length > 0) return false
+    if (compact(replaced(st, isCurrent, textOf(value))) !== compact(textOf(element))) return false
+  }
+  readPure(index, env, ctx)
+  readPure(element, env, ctx)
+  readPure(value, env, ctx)
+  if (env.fail !== undefined) return true
+  addAccumulator(name, 'kbest', env)
+  env.bests.set(name, {
+    variables: [name],
+    operator: operator as BestStep['operator'],
+    elementFirst,
+    element: textOf(element),
+    state: current,
+    values: [textOf(value)],
+    keyed: textOf(index),
+    line: lineOf(stmt),
+    endLine: endLineOf(stmt),
+    indent: ' '.repeat(stmt.sg.range().start.column)
+  })
+  return true
+}
+
 /** `if CONDITION: TARGET = VALUE`, alone (no elif or else): its parts. */
 export function guardedAssignment (stmt: PyNode): { condition: PyNode, target: PyNode | undefined, value: PyNode | undefined } | undefined {
   const [condition, block, ...others] = namedChildren(stmt)
@@ -159,4 +251,47 @@ export function guardedAssignment (stmt: PyNode): { condition: PyNode, target: P
   const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
   if (assignment?.kind !== 'assignment') return undefined
   return { condition, target: assignment.children[0], value: afterToken(assignment, '=') }
+}
+
+/**
+ * `D[K] = max(D.get(K, V), V)` (or min): a running best per key (op `kbest`) written as one assignment; max keeps the
+ * current value unless V > it (min: V < it). Records it and returns true; false when the assignment is anything else.
+ */
+export function keyedMinMaxStep (assignment: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
+  const target = assignment.children[0]
+  const value = afterToken(assignment, '=')
+  const v = value === undefined ? undefined : unparen(value)
+  if (target?.kind !== 'subscript' || v?.kind !== 'call') return false
+  const [receiver, index, ...more] = namedChildren(target)
+  if (receiver?.kind !== 'identifier' || index === undefined || more.length > 0) return false
+  const name = receiver.text
+  if (env.bound.has(name) || env.accumulators.has(name)) return false
+  const fn = textOf(v.children[0] ?? v)
+  const [get, element, ...rest] = namedChildren(v.children[1] ?? v)
+  if ((fn !== 'max' && fn !== 'min') || get === undefined || element === undefined || rest.length > 0 || element.kind === 'keyword_argument') return false
+  const call = unparen(get)
+  const method = call.kind === 'call' ? call.children[0] : undefined
+  const [key, fallback, ...others] = call.kind === 'call' ? namedChildren(call.children[1] ?? call) : []
+  const compact = (t: string): string => t.replace(/\s+/g, '')
+  if (method?.kind !== 'attribute' || method.children[0]?.kind !== 'identifier' || method.children[0].text !== name || method.children.at(-1)?.text !== 'get') return false
+  if (key === undefined || fallback === undefined || others.length > 0 || compact(textOf(key)) !== compact(textOf(index)) || compact(textOf(fallback)) !== compact(textOf(element))) return false
+  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
+  if ([...readsOf(index), ...readsOf(element)].some(r => r === name || env.accumulators.has(r))) return false
+  readPure(index, env, ctx)
+  readPure(element, env, ctx)
+  if (env.fail !== undefined) return true
+  addAccumulator(name, 'kbest', env)
+  env.bests.set(name, {
+    variables: [name],
+    operator: fn === 'max' ? '>' : '<',
+    elementFirst: true,
+    element: textOf(element),
+    state: name,
+    values: [textOf(element)],
+    keyed: textOf(index),
+    line: lineOf(assignment),
+    endLine: endLineOf(assignment),
+    indent: ' '.repeat(assignment.sg.range().start.column)
+  })
+  return true
 }

@@ -20,7 +20,7 @@ import type { PyNode } from './syntax.ts'
  * And `max_from_none` / `min_from_none`: `best = None` then `if best is None or x > best: best = x` (or `x < best`),
  * which is exactly `max(xs, default=None)` (the same comparisons, the first of ties).
  */
-export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none' | 'best'
+export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none' | 'best' | 'kbest'
 
 /**
  * A running best kept by a guarded replacement (op `best`): `if len(w) > len(longest): longest = w`, or
@@ -43,6 +43,11 @@ export interface BestStep {
   values: string[]
   /** `V is None or …`: the variable whose None takes an element without comparing (the first one, from None). */
   noneCheck?: string
+  /**
+   * Per key (op `kbest`, `if K not in D or V > D[K]: D[K] = V`): the key K. The one variable is the dict D; each key is
+   * a running best from "missing", and `state` is the key of its current value, written with D standing for it.
+   */
+  keyed?: string
   /** The if statement's lines (1-based, inclusive) and its indentation. */
   line: number
   endLine: number

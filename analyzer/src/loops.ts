@@ -7,7 +7,7 @@
 import { ASSOCIATIVE_OPERATORS } from './builtins.ts'
 import type { EffectContext } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
-import { bestStep, guardedAssignment, replacementStep } from './loop-bests.ts'
+import { bestStep, guardedAssignment, keyedMinMaxStep, keyedReplacementStep, replacementStep } from './loop-bests.ts'
 import { LIST_INITS, addAccumulator, countByGet, groupTarget, keyOf, keyedStart, readPure, recordField, zeroRecord } from './loop-keys.ts'
 import type { AccumulatorOp, BestStep, LoopEnv } from './loop-keys.ts'
 import { afterToken, lineOf, namedChildren, textOf, unparen } from './syntax.ts'
@@ -16,7 +16,7 @@ import type { PyNode } from './syntax.ts'
 export type { AccumulatorOp, BestStep } from './loop-keys.ts'
 
 /** The keyed reductions: each chunk starts from the same initial value, which must hold only identities. */
-export const KEYED_OPS: ReadonlySet<AccumulatorOp> = new Set(['group', 'count', 'union'])
+export const KEYED_OPS: ReadonlySet<AccumulatorOp> = new Set(['group', 'count', 'union', 'kbest'])
 
 /** A variable a map or reduce produces. */
 export interface Accumulator {
@@ -112,6 +112,7 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
     const keyed = keyedStart(loopOp, assigned.value, ctx, env.memberships.has(acc))
     if (typeof keyed === 'string') return { inits: [], reason: `${acc} ${keyed}` }
     const op = keyed?.op ?? loopOp as AccumulatorOp
+    if (op === 'kbest' && !DICT_INITS.test(init)) return { inits: [], reason: `${acc} keeps a running best per key but starts as ${init}, not {}` }
     if ((op === 'max_from_none' || op === 'min_from_none') && init !== 'None') return { inits: [], reason: `${acc} keeps a running best (if ${acc} is None or …) but starts as ${init}, not None` }
     if (keyed === undefined && (op === 'append' || op === 'extend' ? !LIST_INITS.test(init) : op === 'setitem' ? !DICT_INITS.test(init) : initEff.impure.length > 0)) {
       return { inits: [], reason: `${acc} must start empty (${op === 'setitem' ? '{}' : '[]'}) for the loop to be a map; it starts as ${init}` }
@@ -148,7 +149,7 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
       case 'continue_statement':
         continue
       case 'if_statement': {
-        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx) || replacementStep(stmt, env, ctx)) continue
+        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx) || replacementStep(stmt, env, ctx) || keyedReplacementStep(stmt, env, ctx)) continue
         const condition = namedChildren(stmt)[0]
         if (condition !== undefined) readCondition(condition, env, ctx)
         // A temporary bound in one branch is not bound after the if: reading it there may see the value
@@ -306,6 +307,7 @@ function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext)
     const target = expr.children[0]
     const value = afterToken(expr, '=')
     if (target === undefined || value === undefined) return
+    if (keyedMinMaxStep(expr, env, ctx)) return
     const counted = countByGet(target, value, env)
     if (counted !== undefined) {
       readPure(counted.key, env, ctx)

@@ -183,7 +183,7 @@ export function staticEstimate (ddg: Ddg, statements: PyNode[], classes: Stateme
         const positions = a.op === 'count' ? /^\[\s*0(?:\.0*)?\s*\]\s*\*\s*(\d+)$/.exec(a.init)?.[1] : undefined
         if (positions !== undefined) fixed += LIST_HEADER + Number(positions) * (POINTER + NUMBER)
         else if (a.op === 'group') perElement += LIST_GROWTH * POINTER + NUMBER + 2 * 16
-        else if (a.op === 'count' || a.op === 'union') perElement += 2 * 16 * 1.5 + NUMBER
+        else if (a.op === 'count' || a.op === 'union' || a.op === 'kbest') perElement += 2 * 16 * 1.5 + NUMBER
         else if (a.op === 'append' || a.op === 'extend') {
           const element = elementCost(stmt, ctx, sourceElem)
           perElement += LIST_GROWTH * POINTER + element

@@ -83,7 +83,10 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['b = 0\nfor x in data:\n    if x >= b:\n        b = x', 'best', 'a running best, the last of ties (x >= b)'],
     ['b = 10 ** 9\nfor x in data:\n    k = x % 97\n    if b > k:\n        b = k', 'best', 'a running best with the state first (b > k)'],
     ['b = None\nfor w in data:\n    if b is None or len(w) < len(b):\n        b = w', 'best', 'a running best by key from None (b is None or len(w) < len(b))'],
-    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'best', 'a running best from None that takes the last of ties (>=)']
+    ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'best', 'a running best from None that takes the last of ties (>=)'],
+    ['d = {}\nfor x in data:\n    k = x % 7\n    if k not in d or x > d[k]:\n        d[k] = x', 'kbest', 'a running best per key (k not in d or x > d[k])'],
+    ['d = {}\nfor w in data:\n    if w[0] not in d or len(w) >= len(d[w[0]]):\n        d[w[0]] = w', 'kbest', 'a running best per key by a key of the value, the last of ties'],
+    ['d = {}\nfor x in data:\n    d[x % 7] = min(d.get(x % 7, x), x)', 'kbest', 'a running min per key (d[k] = min(d.get(k, x), x))']
   ]
   const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
   for (const [body, op, what] of keyed) {
@@ -126,7 +129,12 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['b = 0\nfor x in data:\n    if x > b:\n        b = x\n    if x < b - 5:\n        b = x', 'a running best replaced by two steps'],
     ['b = 0\nc = 0\nfor x in data:\n    if x > b:\n        b = x\n        c = c + 1', 'a replacement that reads what it replaces'],
     ['b = 0\nfor x in data:\n    if x > b:\n        b = x\n    y = b * 2', 'a running best read inside the loop'],
-    ['b = 0\nw = 0\nfor x in data:\n    if x > b + w:\n        b = x\n        w = 1', 'a state key over two variables']
+    ['b = 0\nw = 0\nfor x in data:\n    if x > b + w:\n        b = x\n        w = 1', 'a state key over two variables'],
+    ['d = {}\nfor x in data:\n    d[x % 7] = max(x, d.get(x % 7, x))', 'a max per key with the new value first (its ties differ)'],
+    ['d = {}\nfor x in data:\n    d[x % 7] = max(d.get(x % 7, 0), x)', 'a max per key from a default that is not the value'],
+    ['d = {}\nfor x in data:\n    if x % 7 not in d or x > d[x % 5]:\n        d[x % 7] = x', 'a best per key compared with another key'],
+    ['d = {1: 5}\nfor x in data:\n    if x % 7 not in d or x > d[x % 7]:\n        d[x % 7] = x', 'a best per key that does not start empty'],
+    ['d = {}\nfor w in data:\n    if w[0] not in d or len(d[w[0]]) < len(w):\n        d[w[0]] = w', 'a key of the state evaluated before the element\'s, per key']
   ]
   for (const [body, what] of refused) {
     it(`${what}: opaque`, () => {

@@ -562,6 +562,14 @@ describe('running bests kept by a guarded replacement raise what one run raises 
     expect(inside).toBe('{"raised":"ValueError: invalid literal for int() with base 10: \'abc\'"}')
   })
 
+  it('per key: a key\'s first element in a chunk is taken or compared as one run would, its exception raised either way', async () => {
+    const src = ['def main(lines):', '    d = {}', '    for line in lines:', '        k, v = line.split()', '        x = float(v)', '        if k not in d or 100 / x > d[k]:', '            d[k] = 100 / x', '    return d', ''].join('\n')
+    const readings = (n: number, seed: number, zero: number): string => lines(n, seed, (r, i) => `k${int(r, 1, 30)} ${i === zero ? '0' : int(r, 1, 1000)}`)
+    const [plain, zero] = await Promise.all([run('kbest-plain', src, readings(20_000, 5830, -1)), run('kbest-zero', src, readings(20_000, 5831, 13_000))])
+    expect(plain).toMatch(/^\{"k\d+":\d/)
+    expect(zero).toBe('{"raised":"ZeroDivisionError: float division by zero"}')
+  })
+
   it('the key of the initial value raises when the first element is compared with it', async () => {
     const src = ['def main(lines):', '    longest = None', '    for line in lines:', '        if len(line) > len(longest):', '            longest = line', '    return longest', ''].join('\n')
     expect(await run('best-raise-init', src, lines(20_000, 5810, r => 'x'.repeat(int(r, 1, 30))))).toBe('{"raised":"TypeError: object of type \'NoneType\' has no len()"}')
@@ -727,6 +735,9 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     // Running bests kept by a guarded replacement: `if len(w) > len(longest)`, a score kept beside its word (>=, the
     // last of ties), `if fewest_k > k` (the state first), a tuple key, NaN keys (never taken), and a closest-to-the-mean
     // loop in a second round. Words repeat and values tie often.
+    // Bests per key: `if k not in d or t > d[k]`, `d[k] = min(d.get(k, t), t)`, a key of the value (`len(d[k])`), the
+    // state first with <= (the last of ties), NaN readings (first of a station now and then), and a second round.
+    { file: 'keyed-best.py', input: (n: number, seed: number) => lines(n, seed, r => `s${int(r, 1, 40)},${r() < 0.01 ? 'nan' : `${int(r, -400, 400) / 4}`},${pick(r, ['a', 'b', 'c'])}${int(r, 1, 10 ** int(r, 1, 4))}`), rounds: 2, partialsOnly: false },
     { file: 'running-best.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, WORDS)}${pick(r, ['', 's', 'ing', 'ed'])} ${int(r, 0, 400) / 4}`), rounds: 2, partialsOnly: true }
   ]
   for (const { file, input, rounds, partialsOnly } of OWN as Array<typeof OWN[number] & { partialsOnly?: boolean }>) {

@@ -12,6 +12,7 @@ import { IDENTIFIER } from './python-source.ts'
 /** The chunk-side start of a `best` accumulator: the first variable of its step holds the recorder, the others name it. */
 export function bestStart (a: Accumulator, indent: string): string {
   const step = a.best as BestStep
+  if (step.keyed !== undefined) return `${indent}${a.variable} = _RunsurgeKeyedBest(${step.elementFirst ? 'True' : 'False'}, '${step.operator}')`
   const first = step.variables[0] ?? a.variable
   return a.variable === first
     ? `${indent}${a.variable} = _RunsurgeBest(${step.elementFirst ? 'True' : 'False'}, '${step.operator}', ${step.noneCheck === undefined ? 'None' : step.variables.indexOf(step.noneCheck)})`
@@ -27,7 +28,8 @@ export function chunkLoopLines (lines: readonly string[], line: number, endLine:
   const steps = new Set(accumulators.flatMap(a => a.best === undefined ? [] : [a.best]))
   for (const step of steps) {
     const first = step.variables[0] ?? ''
-    const offer = `${step.indent}${first}.offer(lambda: (${step.element}), lambda: (${step.values.join(', ')},))`.split('\n')
+    const key = step.keyed === undefined ? '' : `lambda: (${step.keyed}), `
+    const offer = `${step.indent}${first}.offer(${key}lambda: (${step.element}), lambda: (${step.values.join(', ')},))`.split('\n')
     const span = step.endLine - step.line + 1
     // The key and the values are parts of the if statement: the call never takes more lines than it did.
     for (let i = 0; i < span; i++) out[step.line - line + i] = offer[i] ?? ''
@@ -40,7 +42,7 @@ export function bestProblem (accumulators: Accumulator[], line: number, endLine:
   const locals = new Set(nodes.flatMap(n => n.writes))
   for (const a of accumulators) {
     const step = a.best
-    if (a.op !== 'best') continue
+    if (a.op !== 'best' && a.op !== 'kbest') continue
     if (step === undefined) return `${a.variable} keeps a running best whose step is unknown`
     if (step.line < line || step.endLine > endLine) return `${a.variable}'s running best lies outside its loop`
     const group = accumulators.filter(b => b.best === step).map(b => b.variable)
@@ -57,6 +59,12 @@ export function bestPartial (a: Accumulator, accumulators: Accumulator[]): { kin
   const step = a.best as BestStep
   const starts = step.variables.map(v => accumulators.find(b => b.variable === v)?.init ?? 'None')
   return { kind: 'best', step, starts, index: step.variables.indexOf(a.variable) }
+}
+
+/** Python for a running best per key (a dict) from its chunks' candidates per key, `parts[c][i]` being chunk c's. */
+export function keyedBestCombine (step: BestStep, start: string, parts: string, i: number): string {
+  const name = step.variables[0] ?? '_runsurge_v'
+  return `_runsurge_keyed_best(${parts}, ${i}, ${start}, ${step.elementFirst ? 'True' : 'False'}, '${step.operator}', lambda ${name}: (${step.state}))`
 }
 
 /**

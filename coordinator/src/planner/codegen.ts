@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs'
 import { siteStart } from '../../../analyzer/src/index.ts'
 import type { ReductionSite } from '../../../analyzer/src/index.ts'
-import { bestCombine, chunkLoopLines } from './bests.ts'
+import { bestCombine, chunkLoopLines, keyedBestCombine } from './bests.ts'
 import { RESULT_VARIABLE, accumulatorStarts } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
 
@@ -150,11 +150,13 @@ function sitesReplaced (split: Split, broadcast = false): string[] {
       if (node === undefined) continue
       const binds = loop.accumulators.flatMap(a => {
         const k = split.hoist.sites.find(x => x.site.op === 'loop' && x.site.statement === loop.statement && x.site.text.startsWith(`${a.variable} `))?.k
+        const site = `[[_runsurge_p] for _runsurge_p in _runsurge_site(${k ?? -1})]`
+        if (a.best?.keyed !== undefined) return [`${a.variable} = ${keyedBestCombine(a.best, a.variable, site, 0)}`]
         if (a.best === undefined) return [`${a.variable} = _runsurge_loop_combine(${a.variable}, _runsurge_site(${k ?? -1}), '${a.op}')`]
         // A running best's variables are replaced together, once, from the values they had before the loop.
         const vars = a.best.variables
         if (a.variable !== vars[0]) return []
-        return [`${vars.join(', ')}, = ${bestCombine(a.best, `(${vars.join(', ')},)`, `[[_runsurge_p] for _runsurge_p in _runsurge_site(${k ?? -1})]`, 0)}`]
+        return [`${vars.join(', ')}, = ${bestCombine(a.best, `(${vars.join(', ')},)`, site, 0)}`]
       })
       for (let l = node.line; l <= node.endLine; l++) lines[l - 1] = l === node.line ? `${indent}${binds.join('; ')}` : ''
     }
@@ -343,6 +345,7 @@ function combineCall (partial: PartialKind, i: number): string {
     case 'fold': return `_runsurge_fold(${parts}, ${i}, '${partial.op}', (${partial.init}))`
     case 'replay': return `_runsurge_replay(${parts}, ${i}, '${partial.op}', (${partial.init})${partial.fromNone === true ? ', True' : ''})`
     case 'group': case 'count': case 'union': return `_runsurge_${partial.kind}(${parts}, ${i})`
+    case 'kbest': return keyedBestCombine(partial.step, '{}', parts, i)
     case 'best': return `${bestCombine(partial.step, `(${partial.starts.map(x => `(${x})`).join(', ')},)`, parts, i)}[${partial.index}]`
   }
 }

@@ -73,9 +73,9 @@ export function largestStatement (report: AnalysisReport, statements: number[], 
 }
 
 /** Partials as large as the statement's output (the others are a few numbers or recorded candidates). */
-const SIZED_PARTIALS = new Set(['concat', 'merge', 'group', 'count', 'union'])
+const SIZED_PARTIALS = new Set(['concat', 'merge', 'group', 'count', 'union', 'kbest'])
 /** Sized partials whose size depends on how many distinct keys the data has, not only on how many elements. */
-const KEYED_PARTIALS = new Set(['merge', 'group', 'count', 'union'])
+const KEYED_PARTIALS = new Set(['merge', 'group', 'count', 'union', 'kbest'])
 
 /**
  * At most this many bytes of decoded values in the aggregator per byte of the chunks' encoded partials (its JSON

@@ -39,6 +39,8 @@ export type PartialKind =
   | { kind: 'union' }
   /** A running best by key (bests.ts): the chunks' candidates replayed from its variables' initial values (`starts`). */
   | { kind: 'best', step: BestStep, starts: string[], index: number }
+  /** A running best per key (`if k not in d or v > d[k]: d[k] = v`): each key's candidates replayed, keys in first-occurrence order. */
+  | { kind: 'kbest', step: BestStep }
 
 /** A value the chunks send to the aggregator. */
 export interface SplitOutput {
@@ -72,7 +74,7 @@ export interface Split {
 export const RESULT_VARIABLE = '_runsurge_result'
 
 const REDUCE_BUILTINS = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
-const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none', 'best'])
+const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none', 'best', 'kbest'])
 const MAP_OPS = new Set(['collect', 'append', 'extend', 'setitem'])
 /** Builtins the generated runtime calls by name: a module-level definition of one would change it. */
 const RUNTIME_BUILTINS = new Set([
@@ -186,7 +188,7 @@ export function findSplit (source: string, report: AnalysisReport): { split: Spl
     const owner = nodes[b.statements.at(-1) ?? 0] as DdgNode
     if (b.class === 'reduce' && owner.kind === 'for_statement') {
       inserts.set(owner.line, accumulatorStarts(b.accumulators, layout.indent))
-      if (b.accumulators.some(a => a.op === 'best')) rewrites.set(owner.id, chunkLoopLines(layout.lines, owner.line, owner.endLine, b.accumulators))
+      if (b.accumulators.some(a => a.op === 'best' || a.op === 'kbest')) rewrites.set(owner.id, chunkLoopLines(layout.lines, owner.line, owner.endLine, b.accumulators))
     } else if (b.class === 'reduce' && KEYED_OPS.has(b.accumulators[0]?.op ?? 'sum')) {
       const rewritten = rewriteKeyed(owner, layout, b.accumulators[0] as Accumulator)
       if (rewritten === undefined) return { reason: `line ${owner.line}: cannot rewrite \`${owner.text}\` for a chunk` }
@@ -298,7 +300,7 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
 export function accumulatorStarts (accumulators: Accumulator[], indent: string): string[] {
   return accumulators.flatMap(a => {
     if (a.op === 'union') return [`${indent}${a.variable} = _RunsurgeOrderedSet()`]
-    if (a.op === 'best') return [bestStart(a, indent)]
+    if (a.op === 'best' || a.op === 'kbest') return [bestStart(a, indent)]
     if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
     if (a.op === 'max_from_none' || a.op === 'min_from_none') return [`${indent}${a.variable} = _RunsurgeRecorder('${a.op.slice(0, 3)}', True)`]
     return [`${indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
@@ -356,6 +358,7 @@ function partialOf (block: Block, acc: Accumulator): PartialKind {
     case 'group': case 'count': case 'union': return { kind: acc.op }
     case 'max_from_none': case 'min_from_none': return { kind: 'replay', op: acc.op === 'max_from_none' ? 'max' : 'min', init: 'None', fromNone: true }
     case 'best': return bestPartial(acc, block.accumulators)
+    case 'kbest': return { kind: 'kbest', step: acc.best as BestStep }
     default: return { kind: 'fold', op: acc.op as '+' | '*' | '|' | '&' | '^', init: acc.init }
   }
 }

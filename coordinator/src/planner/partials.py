@@ -255,11 +255,75 @@ class _RunsurgeBest:
             self.chain.append([key, got, flags | 2])
             return
         self.chain.append([key, got[1], flags])
-        if self.none is not None and got[1][self.none] is None:
+        if self.none is not None and self.none >= 0 and got[1][self.none] is None:
             self.raw = True
 
     def partial(self):
         return ['best', self.chain] if self.chain else _runsurge_NOVALUE
+
+
+class _RunsurgeKeyedBest:
+    """
+    A running best per key on a chunk (`if k not in d or v > d[k]: d[k] = v`, `d[k] = max(d.get(k, v), v)`):
+    `offer(key, element, values)` for every element. Each key keeps a `_RunsurgeBest` from "missing": its first
+    element in the chunk may be taken in one run without comparing (the key may be new there too), so its key is
+    computed under a guard. The partial lists the keys in the order they first came, each with its candidates.
+    """
+    __slots__ = ('element_first', 'operator', 'keys')
+
+    def __init__(self, element_first, operator):
+        self.element_first = element_first
+        self.operator = operator
+        self.keys = {}
+
+    def offer(self, key, element, values):
+        k = key()
+        best = self.keys.get(k)
+        if best is None:
+            best = self.keys[k] = _RunsurgeBest(self.element_first, self.operator, -1)
+        best.offer(element, values)
+
+    def partial(self):
+        return ['kbest', [[k, b.chain] for k, b in self.keys.items()]]
+
+
+def _runsurge_keyed_best(parts, i, start, element_first, operator, key):
+    """
+    A running best per key (a dict) from every chunk's candidates per key, in chunk order, onto `start`: a key not
+    there yet takes its first candidate at once (it is inserted where one run inserts it: keys in first-occurrence
+    order); otherwise each candidate is replayed as `_runsurge_best` replays one.
+    """
+    result = dict(start)
+    states = {}
+    for p in parts:
+        if p[i] is _runsurge_NOVALUE:
+            continue
+        for k, chain in p[i][1]:
+            if k in result:
+                known, current = states.get(k, (False, None))
+                state = result[k]
+            else:
+                known, current, state = False, None, None
+            for candidate, got, flags in chain:
+                if k not in result:
+                    take = True
+                else:
+                    if element_first and flags & 1:
+                        _runsurge_raise_partial(candidate)
+                    if not known:
+                        current = key(state)
+                        known = True
+                    if flags & 1:
+                        _runsurge_raise_partial(candidate)
+                    take = _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate)
+                if take:
+                    if flags & 2:
+                        _runsurge_raise_partial(got)
+                    state = result[k] = got[0]
+                    known = not flags & 1
+                    current = candidate if known else None
+            states[k] = (known, current)
+    return result
 
 
 def _runsurge_best(parts, i, start, element_first, operator, key, none=None):
@@ -820,7 +884,7 @@ def _runsurge_decoder():
 
 def _runsurge_partials(values):
     """What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept)."""
-    values = [v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest) else v for v in values]
+    values = [v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest, _RunsurgeKeyedBest) else v for v in values]
     return {'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
 
 
@@ -1132,7 +1196,7 @@ def _runsurge_loop_partial(error, value):
     if error is not None:
         raise error
     v = value()
-    return v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest) else v
+    return v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest, _RunsurgeKeyedBest) else v
 
 
 def _runsurge_loop_combine(start, parts, op):
