@@ -41,6 +41,8 @@ export interface StatementClass {
   initOf?: number
   /** Why this class (for opaque: what prevented map/reduce). */
   reason: string
+  /** A loop over `enumerate(source, START)`: START (see `Form.positions`). */
+  positions?: string
 }
 
 /** Class of a helper function, with respect to a collection passed as its parameter `over`. */
@@ -101,7 +103,9 @@ function classifyFunction (fn: FunctionDef, ctx: EffectContext, memo: Map<string
       if (returned.kind === 'identifier' && loop?.kind === 'for_statement') {
         const result = loopForm(stmts, loopIndex, collections, ctx, new Set())
         const initsOnly = result.form !== undefined && result.inits.length === loopIndex
-        if (result.form !== undefined && initsOnly && result.form.accumulators.some(a => a.variable === returned.text)) {
+        // A loop that numbers its elements gives each chunk's own numbers: not a helper that reduces per chunk.
+        if (result.form?.positions !== undefined) summary = { ...base, class: 'opaque', reason: 'its loop numbers the elements (enumerate), whose positions a chunk does not know' }
+        else if (result.form !== undefined && initsOnly && result.form.accumulators.some(a => a.variable === returned.text)) {
           const only = result.form.accumulators.length === 1 ? result.form.accumulators[0] : undefined
           summary = { ...base, class: result.form.class, over: result.form.source, combine: result.form.combine, ...(only !== undefined ? { accumulator: only } : {}), reason: `its loop is a ${result.form.class} over ${result.form.source}` }
         } else if (result.form === undefined) summary = { ...base, class: 'opaque', reason: result.reason }
@@ -154,7 +158,8 @@ export function classifyStatements (graph: DdgWithSyntax, functions: FunctionSum
       accumulators: form.accumulators,
       broadcast: form.broadcast.filter(b => locals.has(b)).sort(),
       initStatements: inits,
-      reason: `${form.class} over ${form.source}`
+      reason: `${form.class} over ${form.source}`,
+      ...(form.positions !== undefined ? { positions: form.positions } : {})
     })
     for (const i of inits) {
       const init = classes[i]

@@ -38,6 +38,11 @@ export interface Form {
   combine: 'concat' | 'merge' | 'reduce'
   accumulators: Accumulator[]
   broadcast: string[]
+  /**
+   * `for i, x in enumerate(xs, START)`: START (an integer literal, `0` when absent). The element code may read the
+   * elements' positions in the whole collection, which a chunk learns only from a first round (its elements' offset).
+   */
+  positions?: string
 }
 
 export interface LoopResult {
@@ -54,7 +59,8 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   if (loop.children.some(c => c.kind === 'else_clause')) return { inits: [], reason: 'for…else depends on how the loop ended' }
   const left = afterToken(loop, 'for')
   const right = afterToken(loop, 'in')
-  const src = right === undefined ? undefined : unparen(right)
+  const numbered = right === undefined ? undefined : enumerated(unparen(right), left)
+  const src = numbered?.over ?? (right === undefined ? undefined : unparen(right))
   if (src?.kind !== 'identifier' || !collections.has(src.text)) {
     return { inits: [], reason: `the loop does not iterate over a collection variable directly (${right === undefined ? '?' : textOf(right)})` }
   }
@@ -132,11 +138,28 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
       source: src.text,
       combine: kind === 'reduce' ? 'reduce' : ops.includes('setitem') ? 'merge' : 'concat',
       accumulators,
-      broadcast
+      broadcast,
+      ...(numbered !== undefined ? { positions: numbered.start } : {})
     },
     inits: inits.sort((a, b) => a - b),
     reason: `${kind} over ${src.text}`
   }
+}
+
+/**
+ * `enumerate(xs)` or `enumerate(xs, START)` (START an integer literal) iterated as `i, x` (the index a name, the
+ * element any target): the collection and START.
+ */
+function enumerated (iterable: PyNode, left: PyNode | undefined): { over: PyNode, start: string } | undefined {
+  if (iterable.kind !== 'call' || textOf(iterable.children[0] ?? iterable) !== 'enumerate') return undefined
+  const args = namedChildren(iterable.children[1] ?? iterable)
+  const [over, start, ...more] = args
+  if (over === undefined || more.length > 0 || args.some(a => a.kind === 'keyword_argument' || a.kind === 'list_splat')) return undefined
+  if (start !== undefined && !/^-?\d+$/.test(textOf(start).replace(/[\s_]/g, ''))) return undefined
+  const target = left === undefined ? undefined : unparen(left)
+  const parts = target?.kind === 'pattern_list' || target?.kind === 'tuple_pattern' ? namedChildren(target) : []
+  if (parts.length !== 2 || parts[0]?.kind !== 'identifier') return undefined
+  return { over: unparen(over), start: start === undefined ? '0' : textOf(start).replace(/[\s_]/g, '') }
 }
 
 /** Checks a loop body statement by statement; records accumulators, temporaries and element reads. */

@@ -74,6 +74,8 @@ export interface Block {
   memory: BlockMemory
   /** Calibrated seconds as a function of n (only after calibration). */
   seconds?: MemoryFunction
+  /** A loop over `enumerate(source, START)`: START; its element code may read positions in the whole collection. */
+  positions?: string
 }
 
 /** The memory part of the report. */
@@ -254,6 +256,7 @@ export function assembleBlocks (ddg: Ddg, classes: StatementClass[], memory: Mem
       class: cls?.class ?? 'opaque',
       ...(cls?.source !== undefined ? { source: cls.source } : {}),
       ...(cls?.combine !== undefined ? { combine: cls.combine } : {}),
+      ...(cls?.positions !== undefined ? { positions: cls.positions } : {}),
       accumulators: cls?.accumulators ?? [],
       broadcast: cls?.broadcast ?? [],
       reads,

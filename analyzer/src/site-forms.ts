@@ -21,7 +21,7 @@ import type { PyNode } from './syntax.ts'
  * aggregator calls it again on the chunks' bests, in order), computed on each chunk by the helper itself. A planner
  * may add `loop`: one accumulator of a whole reduce loop over a local collection (never found here).
  */
-export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'sortedtail' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop' |
+export type SiteOp = 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'first' | 'last' | 'truth' | 'nlargest' | 'nsmallest' | 'sortedtail' | 'head' | 'tail' | 'union' | 'count' | 'counts' | 'groups' | 'best' | 'loop' | 'lengths' |
   'inline' | StatisticsOp
 
 /**

@@ -98,6 +98,19 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     })
   }
 
+  it('a loop over enumerate(data, START) is a reduce whose element code may read positions; a helper\'s is not a reduction', () => {
+    const report = analyze('def main(data):\n    t = 0\n    for i, x in enumerate(data, 1):\n        t += i * x\n    return t\n')
+    const cls = report.classes?.find(c => c.reason === 'reduce over data')
+    expect(cls?.positions).toBe('1')
+    expect(report.blocks?.find(b => b.source === 'data')?.positions).toBe('1')
+    const helper = analyze('def weighted(xs):\n    t = 0\n    for i, x in enumerate(xs):\n        t += i * x\n    return t\n\ndef main(data):\n    return weighted(data)\n')
+    expect(helper.functions?.find(f => f.name === 'weighted')?.class).toBe('opaque')
+    for (const loop of ['for i, x in enumerate(data, start=1):', 'for i, x in enumerate(data, k):', 'for t in enumerate(data):', 'for (i, j), x in enumerate(data):']) {
+      const other = analyze(`def main(data):\n    k = 1\n    t = 0\n    ${loop}\n        t += 1\n    return t\n`)
+      expect(other.classes?.some(c => c.positions !== undefined), loop).toBe(false)
+    }
+  })
+
   it('a score kept beside its element: one running best over several variables, replaced together', () => {
     const report = analyze('def main(data):\n    top = -1\n    word = None\n    n = 0\n    for line in data:\n        w, s = line.split()\n        n += 1\n        if int(s) >= top:\n            top = int(s)\n            word = w.upper()\n    return top, word, n\n')
     const cls = report.classes?.find(c => c.reason === 'reduce over data')

@@ -738,6 +738,8 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     // Bests per key: `if k not in d or t > d[k]`, `d[k] = min(d.get(k, t), t)`, a key of the value (`len(d[k])`), the
     // state first with <= (the last of ties), NaN readings (first of a station now and then), and a second round.
     { file: 'keyed-best.py', input: (n: number, seed: number) => lines(n, seed, r => `s${int(r, 1, 40)},${r() < 0.01 ? 'nan' : `${int(r, -400, 400) / 4}`},${pick(r, ['a', 'b', 'c'])}${int(r, 1, 10 ** int(r, 1, 4))}`), rounds: 2, partialsOnly: false },
+    // Loops over enumerate(…): a first round counts each chunk's elements, the loop runs in the second from its offset.
+    { file: 'numbered.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 },
     { file: 'running-best.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, WORDS)}${pick(r, ['', 's', 'ing', 'ed'])} ${int(r, 0, 400) / 4}`), rounds: 2, partialsOnly: true }
   ]
   for (const { file, input, rounds, partialsOnly } of OWN as Array<typeof OWN[number] & { partialsOnly?: boolean }>) {

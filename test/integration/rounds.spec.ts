@@ -187,6 +187,19 @@ describe('return {"n": len(ys), "total": sum(ys)} over a mapped list: the aggreg
   const { mesh } = meshFor('aggregate')
   const script = 'def main(data):\n    ys = [x * 2 for x in data]\n    return {"n": len(ys), "total": sum(ys)}\n'
 
+  it('loops over enumerate(…) run in a second round, each chunk numbering from where its elements stand: python3\'s result', async () => {
+    // Each chunk task learns its chunk from the script the coordinator sends it; a wrong one moves every position.
+    const path = join(import.meta.dirname, '..', '..', 'coordinator', 'test', 'fixtures', 'keyed', 'numbered.py')
+    const input = join(tmp.path, 'numbered.txt')
+    await writeFile(input, lines(800_000, 808, r => `${int(r, -1_000_000, 1_000_000)}`))
+    const [{ job, result }, expected] = await Promise.all([runJob(mesh(), await readFile(path, 'utf8'), input), sequential(path, input)])
+    const what = describeJob(job)
+    expect(job.status, what).toBe('completed')
+    expect(job.plan.level, what).toBe(3)
+    expect(job.plan.rounds, what).toBe(2)
+    expect(resultDifference(expected.result, result ?? ''), what).toBeUndefined()
+  }, TEST_TIMEOUT)
+
   it('at 500,000 and 1,500,000 integers: level 3, python3\'s result, and the aggregate task receives under 128 bytes a chunk, the same at both sizes', async () => {
     const path = join(tmp.path, 'double.py')
     await writeFile(path, script)

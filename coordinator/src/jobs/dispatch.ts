@@ -3,6 +3,7 @@
  * at a time, and tells nodes to stop tasks. It moves messages only; what an answer means is the job service's.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { scriptForChunk } from '../planner/index.ts'
 import type { JobRecord, TaskRecord } from './records.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { NodeRecord } from '../store/index.ts'
@@ -15,6 +16,12 @@ const MAX_PUSHES_PER_NODE = 16
 
 /** The script a task runs: its part of main, the aggregator or whole program, a chunk's stages, the calibration harness, or the job's own. */
 export function scriptOf (job: JobRecord, task: TaskRecord): string {
+  // A chunk task of several rounds learns its chunk from its script (a loop numbering elements starts from there).
+  if (task.chunk !== undefined) return scriptForChunk(jobScript(job, task), task.chunk)
+  return jobScript(job, task)
+}
+
+function jobScript (job: JobRecord, task: TaskRecord): string {
   switch (task.entry) {
     case 'segment': return job.generated?.segments?.[task.script ?? task.index] ?? ''
     case 'aggregate': return job.generated?.final ?? job.aggregateScript ?? job.script

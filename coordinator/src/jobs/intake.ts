@@ -307,6 +307,7 @@ export class JobIntake {
     const tasks: TaskRecord[] = parts.map((cids, index) => {
       const task = newTask(job, { index, entry: 'main', inputName: input.name, inputCids: index > 0 && header !== undefined ? [header, ...cids] : cids })
       task.memoryBytes = memoryFor(plan.chunkTask?.memoryBytes ?? 0)
+      if ((plan.rounds ?? []).length > 0) task.chunk = index
       return task
     })
     // Later rounds: a stage task on every earlier round's chunk results, then each chunk again where round 1 ran it.
@@ -319,7 +320,7 @@ export class JobIntake {
       tasks.push(stage)
       const again = parts.map((_, i): TaskRecord => {
         const first = tasks[i] as TaskRecord
-        const task = { ...newTask(job, { index: tasks.length + i, entry: 'segment', inputName: input.name, inputCids: first.inputCids }), status: 'waiting' as const, dependsOn: [stage.id], script: segments.length + 1, near: first.id }
+        const task = { ...newTask(job, { index: tasks.length + i, entry: 'segment', inputName: input.name, inputCids: first.inputCids }), status: 'waiting' as const, dependsOn: [stage.id], script: segments.length + 1, near: first.id, chunk: i }
         task.memoryBytes = memoryFor(round.chunk.memoryBytes)
         return task
       })

@@ -137,6 +137,8 @@ export interface TaskRecord {
    * chunk holds it already), while that node is alive, can hold it and has not failed it.
    */
   near?: string
+  /** Automatic level 3 with several rounds: the chunk of the input a chunk task runs on (0-based, in input order). */
+  chunk?: number
   memoryBytes: number
   /**
    * Automatic mode, a task receiving the chunks' keyed partials (the aggregator, a stage between rounds):

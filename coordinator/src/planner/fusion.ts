@@ -258,6 +258,7 @@ function blockProblem (b: Block, nodes: DdgNode[], layout: MainLayout): string |
   const at = `line ${b.startLine}`
   if (b.class === 'opaque') return `${at}: ${b.reason === '' ? 'not a map or reduction' : b.reason}`
   if (b.source === undefined) return `${at}: no source collection`
+  if (b.positions !== undefined) return `${at}: the loop numbers its elements (enumerate), and a chunk learns where its elements stand only from a first round`
   if (b.broadcast.length > 0) return `${at}: every element reads ${b.broadcast.join(', ')}, a value computed earlier in main`
   const others = b.reads.filter(r => r !== b.source)
   if (others.length > 0) return `${at}: reads ${others.join(', ')} besides ${b.source}`
@@ -323,8 +324,9 @@ function restLoop (b: Block, nodes: DdgNode[], fused: number, layout: MainLayout
   else if (accumulators.some(a => !KEYED_OPS.has(a.op) && !safeInit(a.init))) problem = 'an accumulator starts from a value the aggregator cannot re-create safely'
   else if (/'''|"""/.test(text)) problem = 'it holds a multi-line string'
   else if (b.statements.some(s => siteStatements.includes(s))) problem = 'a reduction stands inside it'
+  else if (b.positions !== undefined && positionsHeader(layout.lines[owner.line - 1] ?? '', b.source, b.positions) === undefined) problem = 'its enumerate(…) is not written on the line of its for'
   else problem = bestProblem(accumulators, owner.line, owner.endLine, nodes)
-  return { statement: owner.id, inits, over: b.source, accumulators, reads: [...reads].sort(), line: owner.line, ...(problem !== undefined ? { problem } : {}) }
+  return { statement: owner.id, inits, over: b.source, accumulators, reads: [...reads].sort(), line: owner.line, ...(b.positions !== undefined ? { positions: b.positions } : {}), ...(problem !== undefined ? { problem } : {}) }
 }
 
 /** Whether the block's source is `data` itself or a list a fused map produced element by element. */
@@ -417,4 +419,15 @@ function safeInit (init: string): boolean {
     .replace(/(?<![\p{L}\p{N}_.])\d[\d_]*(\.[\d_]*)?([eE][+-]?\d+)?[jJ]?/gu, '0')
     .match(new RegExp(IDENTIFIER, 'gu')) ?? []
   return names.every(n => INIT_NAMES.has(n)) && !/\.\s*(?!inf\b|nan\b)[\p{L}_]/u.test(init)
+}
+
+/**
+ * A loop's first line with its `enumerate(over)` / `enumerate(over, START)` numbering from `offset` (a Python name)
+ * on: `enumerate(over, (START) + offset)`; undefined unless the line holds exactly one such call.
+ */
+export function positionsHeader (line: string, over: string, start: string, offset = '_runsurge_offset'): string | undefined {
+  const call = new RegExp(`\\benumerate\\(\\s*${over}\\s*(?:,\\s*(-?[\\d_]+)\\s*)?\\)`, 'gu')
+  const found = [...line.matchAll(call)]
+  if (found.length !== 1 || (found[0]?.[1] ?? '0').replace(/_/g, '') !== start) return undefined
+  return line.replace(call, `enumerate(${over}, (${start}) + ${offset})`)
 }

@@ -56,6 +56,8 @@ export interface RestLoop {
   /** Main's locals its initialisers and its element code read (besides `over`). */
   reads: string[]
   line: number
+  /** A loop over `enumerate(over, START)`: START; it runs after a round that counts each chunk's elements. */
+  positions?: string
   problem?: string
 }
 
@@ -222,7 +224,9 @@ function stagesOf (input: HoistInput, kept: Set<string>, sites: HoistedSite[], m
     const loops = input.loops.filter(l => sites.some(x => x.round === r && x.site.op === 'loop' && x.site.statement === l.statement))
     const reads = [...sites.filter(x => x.round === r).flatMap(x => x.site.reads), ...ordered.flatMap(m => m.map.reads)]
     const broadcast = [...new Set(reads.filter(v => isLocal(v, nodes, input) && v !== input.param))].sort()
-    const siteValues = [...new Set(ordered.flatMap(m => m.map.sites))].sort((a, b) => a - b)
+    // The chunks' lengths a numbering loop of this round needs, with the values its comprehensions read.
+    const lengths = sites.filter(x => x.site.op === 'lengths' && loops.some(l => l.statement === x.site.statement)).map(x => x.k)
+    const siteValues = [...new Set([...ordered.flatMap(m => m.map.sites), ...lengths])].sort((a, b) => a - b)
     const last = Math.max(...sites.filter(x => x.round === r).map(x => x.site.statement), ...ordered.map(m => m.map.statement))
     perRound.push({ maps: ordered, loops, broadcast, siteValues, statements: r === 1 ? [] : stageStatements(broadcast, siteValues, last, input, reductions, kept) })
   }
@@ -233,6 +237,25 @@ function stagesOf (input: HoistInput, kept: Set<string>, sites: HoistedSite[], m
 function loopSitesOf (loops: RestLoop[], first: number): Array<{ site: ReductionSite, k: number }> {
   const out: Array<{ site: ReductionSite, k: number }> = []
   for (const loop of loops) {
+    // A loop that numbers its elements: a first round counts each chunk's, so that a chunk knows where its own start.
+    const lengths = loop.positions === undefined ? undefined : first + out.length
+    if (lengths !== undefined) {
+      out.push({
+        site: {
+          statement: loop.statement,
+          op: 'lengths',
+          over: loop.over,
+          start: -1,
+          end: -1,
+          line: loop.line,
+          endLine: loop.line,
+          text: `len(${loop.over}) of each chunk (line ${loop.line} numbers its elements)`,
+          chunk: `len(${loop.over})`,
+          reads: []
+        },
+        k: lengths
+      })
+    }
     for (const a of loop.accumulators) {
       const site: ReductionSite = {
         statement: loop.statement,
@@ -245,6 +268,7 @@ function loopSitesOf (loops: RestLoop[], first: number): Array<{ site: Reduction
         text: `${a.variable} (the loop over ${loop.over})`,
         chunk: `_runsurge_loop_partial(_runsurge_loop_${loop.statement}, lambda: ${a.variable})`,
         reads: loop.reads,
+        ...(lengths !== undefined ? { after: lengths } : {}),
         ...(loop.problem !== undefined ? { problem: loop.problem } : {})
       }
       out.push({ site, k: first + out.length })

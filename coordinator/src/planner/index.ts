@@ -33,7 +33,7 @@ import { planSegments } from './segments.ts'
 import type { Segment } from './segments.ts'
 import type { Hoist, HoistedSite } from './hoist.ts'
 
-export { PARTIALS_RUNTIME } from './codegen.ts'
+export { PARTIALS_RUNTIME, scriptForChunk } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
 export type { Segment } from './segments.ts'
 export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, DECODED_BYTES_PER_PARTIAL_BYTE, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
@@ -370,7 +370,10 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
       ...(hoist.kept.size > 0 ? [`${[...hoist.kept].join(', ')} stay${hoist.kept.size === 1 ? 's' : ''} on the chunks: ${sites.length} reduction${sites.length === 1 ? '' : 's'} of the rest of main run there (${sites.map(x => `line ${x.line} ${x.op}(${x.over}) in round ${x.round}`).join(', ')})`] : []),
       ...hoist.reasons,
       ...hoist.maps.map(m => `line ${m.map.line}: ${m.map.target} is built on each chunk from ${m.map.over}${m.round > 1 ? ` in round ${m.round}` : ''}, never sent`),
-      ...hoist.perRound.slice(1).map((stage, i) => `round ${i + 2} needs ${[...stage.broadcast, ...stage.siteValues.map(k => `the value of \`${report.reductions?.sites[k]?.text ?? '?'}\``), ...passNeeds(i + 2)].join(', ')}: a stage task computes ${stage.statements.length > 0 ? `them (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')})` : 'them'} from the rounds before and broadcasts them; its chunk tasks run where round 1's ran`),
+      ...hoist.perRound.slice(1).map((stage, i) => `round ${i + 2} needs ${[...stage.broadcast, ...stage.siteValues.map(k => {
+        const site = hoist.sites.find(x => x.k === k)?.site
+        return site?.op === 'lengths' ? `the number of elements of each chunk (line ${site.line} numbers them)` : `the value of \`${site?.text ?? '?'}\``
+      }), ...passNeeds(i + 2)].join(', ')}: a stage task computes ${stage.statements.length > 0 ? `them (lines ${stage.statements.map(st => split.nodes[st]?.line ?? 0).join(', ')})` : 'them'} from the rounds before and broadcasts them; its chunk tasks run where round 1's ran`),
       ...(split.outputs.length > 0 ? [`the aggregator combines in chunk order: ${split.outputs.map(o => `${o.variable === '_runsurge_result' ? 'the return value' : o.variable} (${describe(o.partial)})`).join(', ')}`] : []),
       ...(rest !== undefined ? [`line ${rest.line} onwards runs once in the aggregator${split.stop !== undefined ? `: ${split.stop}` : ''}`] : []),
       forced
@@ -432,6 +435,7 @@ const SITE_SENDS: Record<SiteOp, string> = {
   groups: 'the helper\'s lists per key over its elements (merged by key, first-occurrence order)',
   best: 'the helper\'s best element (the aggregator calls the helper again on the chunks\' bests, in order)',
   loop: 'the loop\'s accumulator over its elements (combined as the loop would have built it)',
+  lengths: 'its number of elements (a later round\'s chunk adds up those of the chunks before it: where its elements stand)',
   fsum: 'floats adding up exactly to its sum (math.fsum of all of them is the sequential one), or which infinities and nans it holds',
   fmean: 'floats adding up exactly to its sum and its count (fsum of all of them over the count)',
   mean: 'its count, its types and the exact sum of its values (statistics.mean finishes on their totals)',

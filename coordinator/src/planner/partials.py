@@ -362,6 +362,13 @@ def _runsurge_best(parts, i, start, element_first, operator, key, none=None):
     return state
 
 
+def _runsurge_positions(lengths, chunk):
+    """Where chunk `chunk`'s elements start in the whole input: the lengths of the chunks before it, added."""
+    if type(chunk) is not int or not 0 <= chunk < len(lengths):
+        raise RuntimeError('RunSurge: this task was not told which of the %d chunks it runs on' % len(lengths))
+    return sum(lengths[:chunk])
+
+
 def _runsurge_sum(iterable, start=0):
     """sum() over one chunk: the start value is added once, by the aggregator."""
     return sum(iterable)
@@ -1133,7 +1140,7 @@ def _runsurge_site_value(values, op, start, default=None):
         if v[0] != 'value':
             _runsurge_raise_partial(v)
     got = [v[1] for v in values]
-    if op in ('loop', 'best'):
+    if op in ('loop', 'best', 'lengths'):
         return got
     if op in ('fsum', 'fmean'):
         total, count = _runsurge_fsum_combine(got)
