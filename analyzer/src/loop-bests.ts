@@ -101,7 +101,8 @@ export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext)
     const { module } = ctx
     const known = (r: string): boolean => r === keyVariable || PURE_BUILTINS.has(r) || module.functions.has(r) || module.constants.has(r) || module.imports.has(r) || module.classes.has(r)
     if (!elementFirst || ![...readsOf(st)].every(known) || effectsOf(st, ctx, env.bound).impure.length > 0) return false
-    if (compact(substitute(st, keyVariable, textOf(keyed.value))) !== compact(textOf(element))) return false
+    const isKey = (n: PyNode): boolean => n.kind === 'identifier' && n.text === keyVariable
+    if (!tupleItemKey(st, isKey, keyed.value, element) && compact(substitute(st, keyVariable, textOf(keyed.value))) !== compact(textOf(element))) return false
   }
   readPure(element, env, ctx)
   for (const x of assigned) readPure(x.value, env, ctx)
@@ -123,6 +124,23 @@ export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext)
     env.bests.set(x.name, best)
   }
   return true
+}
+
+/**
+ * `best[1]` (or `d[k][1]`) as the state's key where the new value is a tuple whose item 1 is the element's key
+ * (`best = (x, s)` with `s > best[1]`): the key of the new value is that item.
+ */
+function tupleItemKey (state: PyNode, isVariable: (n: PyNode) => boolean, value: PyNode, element: PyNode): boolean {
+  if (state.kind !== 'subscript') return false
+  const [receiver, index, ...more] = namedChildren(state)
+  const v = unparen(value)
+  if (receiver === undefined || !isVariable(unparen(receiver)) || index === undefined || more.length > 0 || !/^-?\d+$/.test(textOf(index).trim())) return false
+  if (v.kind !== 'tuple' && v.kind !== 'list') return false
+  const items = namedChildren(v)
+  if (items.some(i => i.kind === 'list_splat' || i.kind === 'parenthesized_list_splat')) return false
+  const at = Number(textOf(index).trim())
+  const item = items[at < 0 ? items.length + at : at]
+  return item !== undefined && textOf(item).replace(/\s+/g, '') === textOf(element).replace(/\s+/g, '')
 }
 
 /** The text of `expr` with every read of `name` replaced by `value` (parenthesised unless it is a name or a call). */
@@ -221,7 +239,7 @@ export function keyedReplacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectCon
     }
     names(st, undefined)
     if (!elementFirst || !plain || effectsOf(st, ctx, env.bound).impure.length > 0) return false
-    if (compact(replaced(st, isCurrent, textOf(value))) !== compact(textOf(element))) return false
+    if (!tupleItemKey(st, isCurrent, value, element) && compact(replaced(st, isCurrent, textOf(value))) !== compact(textOf(element))) return false
   }
   readPure(index, env, ctx)
   readPure(element, env, ctx)

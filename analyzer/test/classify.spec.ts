@@ -86,7 +86,9 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['b = None\nfor x in data:\n    if b is None or x >= b:\n        b = x', 'best', 'a running best from None that takes the last of ties (>=)'],
     ['d = {}\nfor x in data:\n    k = x % 7\n    if k not in d or x > d[k]:\n        d[k] = x', 'kbest', 'a running best per key (k not in d or x > d[k])'],
     ['d = {}\nfor w in data:\n    if w[0] not in d or len(w) >= len(d[w[0]]):\n        d[w[0]] = w', 'kbest', 'a running best per key by a key of the value, the last of ties'],
-    ['d = {}\nfor x in data:\n    d[x % 7] = min(d.get(x % 7, x), x)', 'kbest', 'a running min per key (d[k] = min(d.get(k, x), x))']
+    ['d = {}\nfor x in data:\n    d[x % 7] = min(d.get(x % 7, x), x)', 'kbest', 'a running min per key (d[k] = min(d.get(k, x), x))'],
+    ['d = {}\nfor r in data:\n    if r[0] not in d or r[1] > d[r[0]][1]:\n        d[r[0]] = (r[2], r[1])', 'kbest', 'a best per key kept with what it scores (d[k] = (w, s), s > d[k][1])'],
+    ['b = None\nfor r in data:\n    if b is None or r[1] > b[1]:\n        b = (r[0], r[1])', 'best', 'a running best kept with what it scores (b = (w, s), s > b[1])']
   ]
   const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
   for (const [body, op, what] of keyed) {
