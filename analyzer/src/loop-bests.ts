@@ -53,17 +53,8 @@ const COMPARISONS = new Set(['<', '>', '<=', '>='])
 export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
   const [condition, block, ...others] = namedChildren(stmt)
   if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
-  const assigned: Array<{ name: string, value: PyNode }> = []
-  for (const step of namedChildren(block)) {
-    const a = step.kind === 'expression_statement' && namedChildren(step).length === 1 ? namedChildren(step)[0] : undefined
-    const target = a?.kind === 'assignment' ? a.children[0] : undefined
-    const value = a === undefined ? undefined : afterToken(a, '=')
-    if (target?.kind !== 'identifier' || value === undefined || value.kind === 'assignment' || a?.children.some(c => c.kind === 'type') === true) return false
-    if (env.bound.has(target.text) || assigned.some(x => x.name === target.text)) return false
-    assigned.push({ name: target.text, value })
-  }
-  // A variable another step already accumulates is not one running best's.
-  if (assigned.length === 0 || assigned.some(x => env.accumulators.has(x.name))) return false
+  const assigned = replacements(namedChildren(block), env)
+  if (assigned === undefined) return false
   const names = new Set(assigned.map(x => x.name))
   // `V is None or …`: taken at once while V is None (its first element, unless a value taken is None).
   let cond = unparen(condition)
@@ -176,6 +167,71 @@ function replaced (expr: PyNode, match: (n: PyNode, parent: PyNode | undefined) 
     at = end
   }
   return out + text.slice(at)
+}
+
+/**
+ * A branch of plain assignments to distinct names that are neither per-element nor accumulated by another step (the
+ * variables a running best replaces together), or undefined.
+ */
+function replacements (steps: PyNode[], env: LoopEnv): Array<{ name: string, value: PyNode }> | undefined {
+  const assigned: Array<{ name: string, value: PyNode }> = []
+  for (const step of steps) {
+    const a = step.kind === 'expression_statement' && namedChildren(step).length === 1 ? namedChildren(step)[0] : undefined
+    const target = a?.kind === 'assignment' ? a.children[0] : undefined
+    const value = a === undefined ? undefined : afterToken(a, '=')
+    if (target?.kind !== 'identifier' || value === undefined || value.kind === 'assignment' || a?.children.some(c => c.kind === 'type') === true) return undefined
+    if (env.bound.has(target.text) || assigned.some(x => x.name === target.text)) return undefined
+    assigned.push({ name: target.text, value })
+  }
+  return assigned.length === 0 || assigned.some(x => env.accumulators.has(x.name)) ? undefined : assigned
+}
+
+/**
+ * `if V is None and C: V = E; …` alone: the first element for which C holds, while V is None (op `best`, operator
+ * `first`): C is not even evaluated once V is set. Records it and returns true; false when the statement is anything
+ * else.
+ */
+export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
+  const [condition, block, ...others] = namedChildren(stmt)
+  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
+  const assigned = replacements(namedChildren(block), env)
+  if (assigned === undefined) return false
+  const names = new Set(assigned.map(x => x.name))
+  // `a and b and c` is ((a and b) and c): its operands, left to right.
+  const operands: PyNode[] = []
+  let cond = unparen(condition)
+  while (cond.kind === 'boolean_operator' && cond.children.find(c => !c.named)?.kind === 'and') {
+    const [left, right] = namedChildren(cond)
+    if (left === undefined || right === undefined) return false
+    operands.unshift(right)
+    cond = unparen(left)
+  }
+  operands.unshift(cond)
+  const [isNone, ...rest] = operands
+  const checked = isNone?.kind === 'comparison_operator' ? /^([\p{L}_][\p{L}\p{N}_]*) is None$/u.exec(textOf(isNone).replace(/\s+/g, ' '))?.[1] : undefined
+  if (checked === undefined || !names.has(checked) || rest.length === 0) return false
+  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
+  if ([...rest, ...assigned.map(x => x.value)].some(n => [...readsOf(n)].some(r => names.has(r) || env.accumulators.has(r)))) return false
+  for (const c of rest) readPure(c, env, ctx)
+  for (const x of assigned) readPure(x.value, env, ctx)
+  if (env.fail !== undefined) return true
+  const best: BestStep = {
+    variables: assigned.map(x => x.name),
+    operator: 'first',
+    elementFirst: true,
+    element: rest.map(c => `(${textOf(c)})`).join(' and '),
+    state: checked,
+    values: assigned.map(x => textOf(x.value)),
+    noneCheck: checked,
+    line: lineOf(stmt),
+    endLine: endLineOf(stmt),
+    indent: ' '.repeat(stmt.sg.range().start.column)
+  }
+  for (const x of assigned) {
+    addAccumulator(x.name, 'best', env)
+    env.bests.set(x.name, best)
+  }
+  return true
 }
 
 /**

@@ -32,8 +32,11 @@ export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | 
 export interface BestStep {
   /** The variables the branch replaces, in the order it assigns them. */
   variables: string[]
-  /** The comparison operator, as written. */
-  operator: '<' | '>' | '<=' | '>='
+  /**
+   * The comparison operator, as written; `first` for `if V is None and C: …` (the first element for which C holds:
+   * `element` is C, `state` is V).
+   */
+  operator: '<' | '>' | '<=' | '>=' | 'first'
   /** Whether the element's key is the left operand (`len(w) > len(longest)`), else the right (`best_score < s`). */
   elementFirst: boolean
   /** The element's key and the state's key (an expression of the variables), as written. */

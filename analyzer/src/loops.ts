@@ -7,7 +7,7 @@
 import { ASSOCIATIVE_OPERATORS } from './builtins.ts'
 import type { EffectContext } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
-import { bestStep, guardedAssignment, keyedMinMaxStep, keyedReplacementStep, replacementStep } from './loop-bests.ts'
+import { bestStep, firstStep, guardedAssignment, keyedMinMaxStep, keyedReplacementStep, replacementStep } from './loop-bests.ts'
 import { LIST_INITS, addAccumulator, countByGet, groupTarget, keyOf, keyedStart, readPure, recordField, zeroRecord } from './loop-keys.ts'
 import type { AccumulatorOp, BestStep, LoopEnv } from './loop-keys.ts'
 import { afterToken, lineOf, namedChildren, textOf, unparen } from './syntax.ts'
@@ -172,7 +172,7 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
       case 'continue_statement':
         continue
       case 'if_statement': {
-        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx) || replacementStep(stmt, env, ctx) || keyedReplacementStep(stmt, env, ctx)) continue
+        if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx) || replacementStep(stmt, env, ctx) || firstStep(stmt, env, ctx) || keyedReplacementStep(stmt, env, ctx)) continue
         const condition = namedChildren(stmt)[0]
         if (condition !== undefined) readCondition(condition, env, ctx)
         // A temporary bound in one branch is not bound after the if: reading it there may see the value

@@ -88,7 +88,8 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['d = {}\nfor w in data:\n    if w[0] not in d or len(w) >= len(d[w[0]]):\n        d[w[0]] = w', 'kbest', 'a running best per key by a key of the value, the last of ties'],
     ['d = {}\nfor x in data:\n    d[x % 7] = min(d.get(x % 7, x), x)', 'kbest', 'a running min per key (d[k] = min(d.get(k, x), x))'],
     ['d = {}\nfor r in data:\n    if r[0] not in d or r[1] > d[r[0]][1]:\n        d[r[0]] = (r[2], r[1])', 'kbest', 'a best per key kept with what it scores (d[k] = (w, s), s > d[k][1])'],
-    ['b = None\nfor r in data:\n    if b is None or r[1] > b[1]:\n        b = (r[0], r[1])', 'best', 'a running best kept with what it scores (b = (w, s), s > b[1])']
+    ['b = None\nfor r in data:\n    if b is None or r[1] > b[1]:\n        b = (r[0], r[1])', 'best', 'a running best kept with what it scores (b = (w, s), s > b[1])'],
+    ['b = None\nfor x in data:\n    if b is None and x < 0 and x % 2:\n        b = x', 'best', 'the first element that meets a condition (b is None and …)']
   ]
   const helpers = 'from collections import Counter, defaultdict\nKEYS = ["a", "b"]'
   for (const [body, op, what] of keyed) {
@@ -146,6 +147,7 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     ['b = 0\nfor x in data:\n    if x > b:\n        b = x\n    y = b * 2', 'a running best read inside the loop'],
     ['b = 0\nw = 0\nfor x in data:\n    if x > b + w:\n        b = x\n        w = 1', 'a state key over two variables'],
     ['d = {}\nfor x in data:\n    d[x % 7] = max(x, d.get(x % 7, x))', 'a max per key with the new value first (its ties differ)'],
+    ['b = None\nfor x in data:\n    if b is None and x < 0 or x > 5:\n        b = x', 'a first match whose condition holds also when set (… or …)'],
     ['d = {}\nfor x in data:\n    d[x % 7] = max(d.get(x % 7, 0), x)', 'a max per key from a default that is not the value'],
     ['d = {}\nfor x in data:\n    if x % 7 not in d or x > d[x % 5]:\n        d[x % 7] = x', 'a best per key compared with another key'],
     ['d = {1: 5}\nfor x in data:\n    if x % 7 not in d or x > d[x % 7]:\n        d[x % 7] = x', 'a best per key that does not start empty'],

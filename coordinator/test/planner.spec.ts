@@ -570,6 +570,14 @@ describe('running bests kept by a guarded replacement raise what one run raises 
     expect(zero).toBe('{"raised":"ZeroDivisionError: float division by zero"}')
   })
 
+  it('the first match (`v is None and 100 / x > 1`): a condition raises only before the first match, in any chunk', async () => {
+    const src = ['def main(lines):', '    v = None', '    for line in lines:', '        x = int(line)', '        if v is None and 100 / x > 1:', '            v = x', '    return v', ''].join('\n')
+    const data = (zero: number, small: number): string => lines(20_000, 5840 + zero, (r, i) => i === zero ? '0' : i === small ? '7' : `${int(r, 200, 1000)}`)
+    const [matched, raised] = await Promise.all([run('first-matched', src, data(15_000, 9_000)), run('first-raised', src, data(9_000, 15_000))])
+    expect(matched).toBe('7')
+    expect(raised).toBe('{"raised":"ZeroDivisionError: division by zero"}')
+  })
+
   it('the key of the initial value raises when the first element is compared with it', async () => {
     const src = ['def main(lines):', '    longest = None', '    for line in lines:', '        if len(line) > len(longest):', '            longest = line', '    return longest', ''].join('\n')
     expect(await run('best-raise-init', src, lines(20_000, 5810, r => 'x'.repeat(int(r, 1, 30))))).toBe('{"raised":"TypeError: object of type \'NoneType\' has no len()"}')
@@ -740,6 +748,9 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
     { file: 'keyed-best.py', input: (n: number, seed: number) => lines(n, seed, r => `s${int(r, 1, 40)},${r() < 0.01 ? 'nan' : `${int(r, -400, 400) / 4}`},${pick(r, ['a', 'b', 'c'])}${int(r, 1, 10 ** int(r, 1, 4))}`), rounds: 2, partialsOnly: false },
     // Loops over enumerate(…): a first round counts each chunk's elements, the loop runs in the second from its offset.
     { file: 'numbered.py', input: (n: number, seed: number) => lines(n, seed, r => `${int(r, -1e6, 1e6)}`), rounds: 2 },
+    // The first element meeting a condition (`if v is None and x < 0`): negatives only in the second half, a check
+    // that would divide by zero later on, values that may be None.
+    { file: 'first-match.py', input: (n: number, seed: number) => lines(n, seed, (r, i) => `${i < n / 2 ? int(r, 0, 1000) : int(r, -5, 1000)}`), rounds: 2, partialsOnly: true },
     { file: 'running-best.py', input: (n: number, seed: number) => lines(n, seed, r => `${pick(r, WORDS)}${pick(r, ['', 's', 'ing', 'ed'])} ${int(r, 0, 400) / 4}`), rounds: 2, partialsOnly: 600 }
   ]
   for (const { file, input, rounds, partialsOnly } of OWN as Array<typeof OWN[number] & { partialsOnly?: boolean | number }>) {

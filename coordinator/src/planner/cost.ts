@@ -177,28 +177,36 @@ export function finalBytes (report: AnalysisReport, split: Split, n: number): { 
   return { bytes: decode, keyed }
 }
 
-/** Calibrated seconds of the fused part and of the rest, when every block has them. */
-export function seconds (report: AnalysisReport, split: Split, n: number): { fused: number, rest: number } | undefined {
+/**
+ * Calibrated seconds of the fused part, of the rest's loops the chunks run (`hoisted`, in later rounds too) and of the
+ * rest the aggregator runs, when every block has them.
+ */
+export function seconds (report: AnalysisReport, split: Split, n: number): { fused: number, hoisted: number, rest: number } | undefined {
   const blocks = report.blocks ?? []
   if (blocks.length === 0 || blocks.some(b => b.seconds === undefined)) return undefined
   const fusedIds = new Set(split.blocks.map(b => b.id))
+  const loops = new Set(split.hoist.perRound.flatMap(r => r.loops.map(l => l.statement)))
   let fused = 0
+  let hoisted = 0
   let rest = 0
   for (const b of blocks) {
     // Not evaluate(): it rounds up to whole bytes, here whole seconds.
     const t = (b.seconds?.fixed ?? 0) + (b.seconds?.perElement ?? 0) * n
     if (fusedIds.has(b.id)) fused += t
+    else if (b.statements.some(s => loops.has(s))) hoisted += t
     else rest += t
   }
-  return { fused, rest }
+  return { fused, hoisted, rest }
 }
 
 /** Estimated completion time of a split run: waves of chunk tasks, transfers, then the aggregator. */
-export function splitSeconds (report: AnalysisReport, split: Split, n: number, chunks: number, nodes: number, times: { fused: number, rest: number }): number {
+export function splitSeconds (report: AnalysisReport, split: Split, n: number, chunks: number, nodes: number, times: { fused: number, hoisted: number, rest: number }): number {
   const waves = Math.ceil(chunks / Math.max(1, nodes))
   const sent = sentBytes(report, split, n)
   const transfer = (ENCODING_FACTOR * (sent.lists + sent.keyed)) / TRANSFER_BYTES_PER_SECOND
-  return waves * (TASK_STARTUP_SECONDS + times.fused / chunks) + transfer + TASK_STARTUP_SECONDS + times.rest
+  // Each later round: a stage task, then a wave of chunk tasks.
+  const rounds = (split.hoist.rounds - 1) * (TASK_STARTUP_SECONDS + waves * TASK_STARTUP_SECONDS)
+  return waves * (TASK_STARTUP_SECONDS + (times.fused + times.hoisted) / chunks) + rounds + transfer + TASK_STARTUP_SECONDS + times.rest
 }
 
 /** Human-readable bytes. */

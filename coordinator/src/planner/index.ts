@@ -250,7 +250,7 @@ export function planAuto (input: PlanInput): AutoPlan {
     if (!(plan instanceof PlanError)) {
       const times = seconds(report, split, n)
       if (times !== undefined) {
-        const alone = times.fused + times.rest
+        const alone = times.fused + times.hoisted + times.rest
         const together = splitSeconds(report, split, n, plan.chunks, nodes.length, times)
         if (together >= alone) {
           return parallelOrSequential([fitReason, `splitting by data would not be faster: ~${together.toFixed(2)} s split vs ~${alone.toFixed(2)} s sequential (calibrated)`])
@@ -458,6 +458,7 @@ function describe (partial: PartialKind): string {
     case 'count': return 'counts per key (or per position) added up, keys in first-occurrence order'
     case 'union': return 'distinct elements in arrival order, added up in chunk order'
     case 'kbest': return `the running best per key by ${partial.step.state}, each key's chunk candidates replayed, keys in first-occurrence order`
-    case 'best': return `the running best by ${partial.step.state}, replayed from ${partial.starts.join(', ')} over the chunks' best candidates`
+    case 'best': if (partial.step.operator === 'first') return `the first element for which ${partial.step.element} holds, from the first chunk that met one`
+      return `the running best by ${partial.step.state}, replayed from ${partial.starts.join(', ')} over the chunks' best candidates`
   }
 }

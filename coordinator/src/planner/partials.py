@@ -207,7 +207,7 @@ class _RunsurgeBest:
     not None in one run either, and a key that raises raises there. A candidate whose V is None keeps every element
     from there on.
     """
-    __slots__ = ('element_first', 'operator', 'none', 'kind', 'chain', 'raw', 'nan')
+    __slots__ = ('element_first', 'operator', 'none', 'kind', 'chain', 'raw', 'nan', 'done')
 
     def __init__(self, element_first, operator, none=None):
         self.element_first = element_first
@@ -217,8 +217,12 @@ class _RunsurgeBest:
         self.chain = []
         self.raw = False
         self.nan = False
+        self.done = False
 
     def offer(self, key, values):
+        if self.operator == 'first':
+            self._first(key, values)
+            return
         if self.raw or (self.none is not None and not self.chain):
             got = _runsurge_guarded(lambda: ['value', key()])
             if got[0] != 'value':
@@ -247,6 +251,22 @@ class _RunsurgeBest:
             else:
                 self.kind = kind
         self._append(key, values, 0)
+
+    def _first(self, condition, values):
+        # `if V is None and C: V = E`: until the chunk's first element for which C holds (with a V that is not None),
+        # or C or E raises, each such event is kept; one run meets them only while V is None.
+        if self.done:
+            return
+        got = _runsurge_guarded(lambda: ['value', bool(condition())])
+        if got[0] != 'value':
+            self.chain.append([got, None, 1])
+            self.done = True
+            return
+        if not got[1]:
+            return
+        self._append(True, values, 0)
+        last = self.chain[-1]
+        self.done = bool(last[2] & 2) or last[1][self.none] is not None
 
     def _append(self, key, values, flags):
         # [key, values, flags]: flags 1 when key is the exception computing it raised, 2 when values is.
@@ -335,6 +355,20 @@ def _runsurge_best(parts, i, start, element_first, operator, key, none=None):
     raises what its values raised.
     """
     state = tuple(start)
+    if operator == 'first':
+        # The first event of the first chunk with one, while V is None: a condition or values that raised, or values.
+        for p in parts:
+            if p[i] is _runsurge_NOVALUE:
+                continue
+            for candidate, got, flags in p[i][1]:
+                if state[none] is not None:
+                    return state
+                if flags & 1:
+                    _runsurge_raise_partial(candidate)
+                if flags & 2:
+                    _runsurge_raise_partial(got)
+                state = tuple(got)
+        return state
     known = False
     current = None
     for p in parts:
