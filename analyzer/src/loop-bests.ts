@@ -209,7 +209,7 @@ export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): bool
   operands.unshift(cond)
   const [isNone, ...rest] = operands
   const checked = isNone?.kind === 'comparison_operator' ? /^([\p{L}_][\p{L}\p{N}_]*) is None$/u.exec(textOf(isNone).replace(/\s+/g, ' '))?.[1] : undefined
-  if (checked === undefined || !names.has(checked) || rest.length === 0) return false
+  if (checked === undefined || !names.has(checked)) return false
   const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
   if ([...rest, ...assigned.map(x => x.value)].some(n => [...readsOf(n)].some(r => names.has(r) || env.accumulators.has(r)))) return false
   for (const c of rest) readPure(c, env, ctx)
@@ -219,7 +219,7 @@ export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): bool
     variables: assigned.map(x => x.name),
     operator: 'first',
     elementFirst: true,
-    element: rest.map(c => `(${textOf(c)})`).join(' and '),
+    element: rest.length === 0 ? 'True' : rest.map(c => `(${textOf(c)})`).join(' and '),
     state: checked,
     values: assigned.map(x => textOf(x.value)),
     noneCheck: checked,

@@ -20,7 +20,7 @@ import type { PyNode } from './syntax.ts'
  * And `max_from_none` / `min_from_none`: `best = None` then `if best is None or x > best: best = x` (or `x < best`),
  * which is exactly `max(xs, default=None)` (the same comparisons, the first of ties).
  */
-export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none' | 'best' | 'kbest'
+export type AccumulatorOp = 'append' | 'extend' | 'setitem' | 'collect' | '+' | '*' | '|' | '&' | '^' | 'sum' | 'len' | 'min' | 'max' | 'any' | 'all' | 'group' | 'count' | 'union' | 'max_from_none' | 'min_from_none' | 'best' | 'kbest' | 'last'
 
 /**
  * A running best kept by a guarded replacement (op `best`): `if len(w) > len(longest): longest = w`, or

@@ -70,6 +70,13 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
   const body = loop.children.find(c => c.kind === 'block')
   if (body !== undefined) walkBody(body, env, ctx)
   if (env.fail !== undefined) return { inits: [], reason: env.fail }
+  // A name the body binds and main reads after the loop holds what its last binding gave (op `last`): each chunk
+  // sends its own last one, or none. Not the loop's variables, which would hold the last element.
+  for (const name of env.temps) {
+    if (!laterReads.has(name) || targets.includes(name) || env.accumulators.has(name)) continue
+    env.temps.delete(name)
+    env.accumulators.set(name, 'last')
+  }
   if (env.accumulators.size === 0) return { inits: [], reason: 'the loop accumulates nothing' }
   for (const name of [...targets, ...env.temps]) {
     if (laterReads.has(name)) return { inits: [], reason: `${name} is read after the loop, where it holds the last element's value` }

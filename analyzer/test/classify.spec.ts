@@ -114,6 +114,19 @@ describe('keyed reductions (group-by, counts, histograms, sets)', () => {
     }
   })
 
+  it('a name the loop binds and main reads after it: its last binding (op last), unless it carries a value between elements', () => {
+    const ops = (body: string, after: string): string[] | undefined => {
+      const report = analyze(`def main(data):\n${body.split('\n').map(l => `    ${l}`).join('\n')}\n    return ${after}\n`)
+      return report.classes?.find(c => c.reason === 'reduce over data')?.accumulators.map(a => `${a.variable} ${a.op}`)
+    }
+    expect(ops('last = None\nn = 0\nfor x in data:\n    n += 1\n    if x > 0:\n        last = x * 2', 'last, n')).toEqual(['n +', 'last last'])
+    expect(ops('seen = None\nfor x in data:\n    y = x + 1\n    seen = y', 'seen')).toEqual(['seen last'])
+    // A value carried from one element to the next, the loop's own variable, a name never bound before the loop.
+    expect(ops('prev = None\nt = 0\nfor x in data:\n    if prev is not None:\n        t += x - prev\n    prev = x', 't')).toBeUndefined()
+    expect(ops('t = 0\nfor x in data:\n    t += x', 'x')).toBeUndefined()
+    expect(ops('t = 0\nfor x in data:\n    t += x\n    y = x', 'y')).toBeUndefined()
+  })
+
   it('a score kept beside its element: one running best over several variables, replaced together', () => {
     const report = analyze('def main(data):\n    top = -1\n    word = None\n    n = 0\n    for line in data:\n        w, s = line.split()\n        n += 1\n        if int(s) >= top:\n            top = int(s)\n            word = w.upper()\n    return top, word, n\n')
     const cls = report.classes?.find(c => c.reason === 'reduce over data')

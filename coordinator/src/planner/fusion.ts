@@ -41,6 +41,8 @@ export type PartialKind =
   | { kind: 'best', step: BestStep, starts: string[], index: number }
   /** A running best per key (`if k not in d or v > d[k]: d[k] = v`): each key's candidates replayed, keys in first-occurrence order. */
   | { kind: 'kbest', step: BestStep }
+  /** A name the loop binds, read after it: the last chunk's last binding, or the initial value when no chunk bound it. */
+  | { kind: 'last', init: string }
 
 /** A value the chunks send to the aggregator. */
 export interface SplitOutput {
@@ -74,7 +76,7 @@ export interface Split {
 export const RESULT_VARIABLE = '_runsurge_result'
 
 const REDUCE_BUILTINS = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
-const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none', 'best', 'kbest'])
+const LOOP_OPS = new Set(['+', '*', '|', '&', '^', 'min', 'max', 'group', 'count', 'union', 'append', 'extend', 'max_from_none', 'min_from_none', 'best', 'kbest', 'last'])
 const MAP_OPS = new Set(['collect', 'append', 'extend', 'setitem'])
 /** Builtins the generated runtime calls by name: a module-level definition of one would change it. */
 const RUNTIME_BUILTINS = new Set([
@@ -302,6 +304,7 @@ export function accumulatorStarts (accumulators: Accumulator[], indent: string):
   return accumulators.flatMap(a => {
     if (a.op === 'union') return [`${indent}${a.variable} = _RunsurgeOrderedSet()`]
     if (a.op === 'best' || a.op === 'kbest') return [bestStart(a, indent)]
+    if (a.op === 'last') return [`${indent}${a.variable} = _runsurge_NOVALUE`]
     if (KEYED_OPS.has(a.op) || a.op === 'append' || a.op === 'extend') return []
     if (a.op === 'max_from_none' || a.op === 'min_from_none') return [`${indent}${a.variable} = _RunsurgeRecorder('${a.op.slice(0, 3)}', True)`]
     return [`${indent}${a.variable} = ${a.op === 'min' || a.op === 'max' ? `_RunsurgeRecorder('${a.op}')` : '_runsurge_NOVALUE'}`]
@@ -361,6 +364,7 @@ function partialOf (block: Block, acc: Accumulator): PartialKind {
     case 'max_from_none': case 'min_from_none': return { kind: 'replay', op: acc.op === 'max_from_none' ? 'max' : 'min', init: 'None', fromNone: true }
     case 'best': return bestPartial(acc, block.accumulators)
     case 'kbest': return { kind: 'kbest', step: acc.best as BestStep }
+    case 'last': return { kind: 'last', init: acc.init }
     default: return { kind: 'fold', op: acc.op as '+' | '*' | '|' | '&' | '^', init: acc.init }
   }
 }

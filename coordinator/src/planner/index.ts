@@ -457,6 +457,7 @@ function describe (partial: PartialKind): string {
     case 'group': return 'lists per key, merged by key in first-occurrence order'
     case 'count': return 'counts per key (or per position) added up, keys in first-occurrence order'
     case 'union': return 'distinct elements in arrival order, added up in chunk order'
+    case 'last': return `the last chunk's last value, else ${partial.init}`
     case 'kbest': return `the running best per key by ${partial.step.state}, each key's chunk candidates replayed, keys in first-occurrence order`
     case 'best': if (partial.step.operator === 'first') return `the first element for which ${partial.step.element} holds, from the first chunk that met one`
       return `the running best by ${partial.step.state}, replayed from ${partial.starts.join(', ')} over the chunks' best candidates`
