@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analyze, calibrate, formatOf, sampleInput } from '../../analyzer/src/index.ts'
 import { pythonRunner } from '../../analyzer/test/helpers/python.ts'
 import type { AnalysisReport } from '../../analyzer/src/index.ts'
-import { DECODED_BYTES_PER_PARTIAL_BYTE, MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, planAuto, runtimeBytes } from '../src/planner/index.ts'
+import { DECODED_BYTES_PER_PARTIAL_BYTE, MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, REST_BYTES_PER_PARTIAL_BYTE, planAuto, runtimeBytes } from '../src/planner/index.ts'
 import type { TaskSizing } from '../src/planner/index.ts'
 import type { AutoPlan, PlanInput } from '../src/planner/index.ts'
 import { WORDS, int, intOrFloat, jsonl, lines, pick, random } from '../../test/fixtures/auto-corpus/corpus.ts'
@@ -138,6 +138,16 @@ async function calibratedFor (src: string, text: string, ext: Program['ext']): P
   return { report: await calibrate(src, { mode: 'auto', input, sampleText: small.text, sampleElements: small.sample.length, runner: pythonRunner }), elements: report.status === 'accepted' ? elements : 0 }
 }
 
+/**
+ * The aggregator fits the nodes: as planned, or, sized when the chunks report (keyed values), from the partials they
+ * sent.
+ */
+function aggregatorFits (plan: AutoPlan, memory: number, partialBytes: number): void {
+  const sizing = plan.finalTask.sizing
+  if (sizing === undefined) expect(plan.finalTask.memoryBytes).toBeLessThanOrEqual(memory)
+  else expect(runtimeBytes(sizing, partialBytes), `sized from ${partialBytes} bytes of partials: ${JSON.stringify(sizing)}`).toBeLessThanOrEqual(memory)
+}
+
 /** Plans with nodes offering a fraction of the sequential estimate, the largest fraction (< 1) giving level 3. */
 function forcedPlan (input: Omit<PlanInput, 'nodes'>, nodes = 2): { plan: AutoPlan, memory: number } {
   const whole = planAuto({ ...input, nodes: [{ memoryBytes: 2 ** 40 }] }).estimate.peakBytes
@@ -145,7 +155,10 @@ function forcedPlan (input: Omit<PlanInput, 'nodes'>, nodes = 2): { plan: AutoPl
   for (const fraction of [0.3, 0.45, 0.6, 0.75, 0.9, 0.97]) {
     const memory = PYTHON_OVERHEAD_BYTES + Math.floor((whole - PYTHON_OVERHEAD_BYTES) * fraction)
     try {
-      return { plan: planAuto({ ...input, nodes: Array.from({ length: nodes }, () => ({ memoryBytes: memory })) }), memory }
+      const plan = planAuto({ ...input, nodes: Array.from({ length: nodes }, () => ({ memoryBytes: memory })) })
+      // Nodes the aggregator surely fits (not only once the chunks report how many distinct keys they found).
+      if (plan.finalTask.memoryBytes <= memory) return { plan, memory }
+      last = new Error(`the aggregator needs ${plan.finalTask.memoryBytes} bytes if every key is distinct, more than ${memory}`)
     } catch (err) {
       last = err
     }
@@ -221,8 +234,8 @@ describe('planAuto on the corpus, run with python3', () => {
         expect(plan.finalTask.entry).toBe('aggregate')
         expect(plan.fused.length).toBeGreaterThan(0)
         expect(plan.chunkTask?.memoryBytes).toBeLessThanOrEqual(memory)
-        expect(plan.finalTask.memoryBytes).toBeLessThanOrEqual(memory)
         const outcome = await execute(`${program.file}-${n}`, src, text, program.ext, plan, i === SIZES.length - 1)
+        aggregatorFits(plan, memory, outcome.partialBytes)
         expect(outcome.where, `${program.file} at ${n} elements, ${plan.chunks} chunks:\nsequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
         expect(outcome.equal).toBe(true)
       }))
@@ -657,6 +670,26 @@ describe('helpers that compute values before they return, in passes (issue 14), 
 describe('planAuto combines keyed accumulators: group-by, counts, histograms, sets (issue 14), run with python3', () => {
   /** Reach-corpus programs whose split part builds a dict of lists, counts per key or position, or a set. */
   const KEYED = ['09-groupby-setdefault.py', '10-groupby-empty-groups.py', '11-dict-get-totals.py', '12-counter-most-common.py', '13-histogram-fixed-bins.py', '15-distinct-sets.py', '22-csv-sales-report.py', '24-regex-log-parse.py']
+  it('sizes an aggregator that also holds what the rest makes of keyed values from what the chunks send, measured', async () => {
+    const src = await readFile(new URL('./fixtures/keyed/derived.py', import.meta.url), 'utf8')
+    // Few keys (what the every-key-distinct estimate cannot know) and many: the bound holds either way.
+    for (const [keys, seed] of [[50, 5400], [30_000, 5401]] as const) {
+      const text = lines(40_000, seed, r => `k${int(r, 1, keys)} ${int(r, -1e6, 1e6)}`)
+      const { report, elements } = await calibratedFor(src, text, 'txt')
+      const { plan } = forcedPlan({ source: src, report, format: 'text', inputBytes: Buffer.byteLength(text), elements }, 3)
+      const sizing = plan.finalTask.sizing
+      expect(sizing, plan.reasons.join('\n')).toBeDefined()
+      const outcome = await execute(`derived-${keys}`, src, text, 'txt', plan, true, true)
+      expect(outcome.equal).toBe(true)
+      const fixed = (sizing?.fixedBytes ?? 0) - PYTHON_OVERHEAD_BYTES
+      // Its peak is the rows the rest builds from the counts: sized by what the chunks send, per byte generously.
+      const perByte = sizing?.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE
+      expect(perByte).toBe(REST_BYTES_PER_PARTIAL_BYTE)
+      expect(outcome.aggregatePeak, `${keys} keys, ${perByte} per byte: ${outcome.aggregatePeak ?? 0} bytes traced for ${outcome.partialBytes} bytes of partials`)
+        .toBeLessThanOrEqual(fixed + perByte * outcome.partialBytes)
+    }
+  })
+
   it('sizes the aggregator of keyed partials from what the chunks send: at most DECODED_BYTES_PER_PARTIAL_BYTE per byte, measured', async () => {
     for (const file of KEYED) {
       const program = reachProgram(file)
@@ -711,8 +744,8 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
         const { report, elements } = analyzeFor(src, text, program.ext)
         const { plan, memory } = forcedPlan({ source: src, report, format: FORMATS[program.ext], inputBytes: Buffer.byteLength(text), elements }, 3)
         expect(plan.level, plan.reasons.join('\n')).toBe(3)
-        expect(plan.finalTask.memoryBytes).toBeLessThanOrEqual(memory)
         const outcome = await execute(`keyed-${file}-${n}`, src, text, program.ext, plan, true)
+        aggregatorFits(plan, memory, outcome.partialBytes)
         expect(outcome.where, `${file} at ${n} elements, ${plan.chunks} chunks:\nsequential ${outcome.sequential}\nsplit      ${outcome.split}`).toBeNull()
         expect(outcome.equal).toBe(true)
       }))

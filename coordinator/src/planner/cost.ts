@@ -84,6 +84,13 @@ const KEYED_PARTIALS = new Set(['merge', 'group', 'count', 'union', 'kbest'])
  */
 export const DECODED_BYTES_PER_PARTIAL_BYTE = 24
 
+/**
+ * The same when the aggregator's peak is a statement of the rest that reads the combined keyed values (and small ones)
+ * and builds from them (`dict(sorted(counts.items()))`, `{k: max(v) for k, v in groups.items()}`): decoding, the
+ * combined values, and what the statement builds from them, a few times their size.
+ */
+export const REST_BYTES_PER_PARTIAL_BYTE = 4 * DECODED_BYTES_PER_PARTIAL_BYTE
+
 /** Bytes of the values the chunks send, for `n` elements in all: lists (as many as the elements) and keyed values. */
 function sentBytes (report: AnalysisReport, split: Split, n: number): { lists: number, keyed: number } {
   let lists = 0
@@ -144,7 +151,7 @@ export function chunkBytes (report: AnalysisReport, split: Split, c: number): nu
  * part of `bytes` that the keyed partials (sets, Counters, groups, dicts) make when every key is distinct, as the
  * calibration's samples usually show; set only when decoding is the aggregator's peak.
  */
-export function finalBytes (report: AnalysisReport, split: Split, n: number): { bytes: number, statement?: StatementCost, keyed: number } {
+export function finalBytes (report: AnalysisReport, split: Split, n: number): { bytes: number, statement?: StatementCost, keyed: number, perByte?: number } {
   const sent = sentBytes(report, split, n)
   const keyed = ENCODING_FACTOR * sent.keyed
   const decode = ENCODING_FACTOR * sent.lists + keyed + LOAD_FIXED + PYTHON_OVERHEAD_BYTES
@@ -173,7 +180,21 @@ export function finalBytes (report: AnalysisReport, split: Split, n: number): { 
     }
   }
   const largest = largestStatement(report, rest.filter(s => !scalar.includes(s)), n, true, dropped)
-  if (largest !== undefined && largest.bytes > decode) return { bytes: largest.bytes, statement: largest, keyed: 0 }
+  if (largest !== undefined && largest.bytes > decode) {
+    // A statement that holds only what it makes of the keyed values (and of small values), directly or through
+    // variables the rest made of them, is as large as they turn out.
+    const made = new Set(split.outputs.filter(o => KEYED_PARTIALS.has(o.partial.kind)).map(o => o.variable))
+    const madeOf = (reads: string[]): boolean => reads.some(v => made.has(v)) && reads.every(v => made.has(v) || small.has(v))
+    for (const node of nodes.slice(split.fused)) {
+      if (node.id === largest.statement) break
+      if (onChunks.has(node.id)) continue
+      if (madeOf(node.reads)) for (const w of node.writes) made.add(w)
+    }
+    const derived = keyed > 0 && madeOf(nodes[largest.statement]?.reads ?? [])
+    return derived
+      ? { bytes: largest.bytes, statement: largest, keyed: largest.bytes - (decode - keyed), perByte: REST_BYTES_PER_PARTIAL_BYTE }
+      : { bytes: largest.bytes, statement: largest, keyed: 0 }
+  }
   return { bytes: decode, keyed }
 }
 

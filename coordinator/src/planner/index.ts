@@ -36,7 +36,7 @@ import type { Hoist, HoistedSite } from './hoist.ts'
 export { PARTIALS_RUNTIME, scriptForChunk } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
 export type { Segment } from './segments.ts'
-export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, DECODED_BYTES_PER_PARTIAL_BYTE, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
+export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, DECODED_BYTES_PER_PARTIAL_BYTE, REST_BYTES_PER_PARTIAL_BYTE, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
 
 /** Below this input size splitting is not worth a second task (bytes). */
 export const SMALL_INPUT_BYTES = 1024 * 1024
@@ -78,11 +78,16 @@ export interface PlannedTask {
 export interface TaskSizing {
   fixedBytes: number
   keyedBytes: number
+  /**
+   * Bytes per byte of partials received (`DECODED_BYTES_PER_PARTIAL_BYTE` when absent): more when a statement of the
+   * rest also holds values derived from the keyed ones (`REST_BYTES_PER_PARTIAL_BYTE`).
+   */
+  perByte?: number
 }
 
 /** What a task with `sizing` needs once it is known that its inputs hold `inputBytes` bytes of encoded partials. */
 export function runtimeBytes (sizing: TaskSizing, inputBytes: number): number {
-  return sizing.fixedBytes + Math.min(sizing.keyedBytes, DECODED_BYTES_PER_PARTIAL_BYTE * inputBytes)
+  return sizing.fixedBytes + Math.min(sizing.keyedBytes, (sizing.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE) * inputBytes)
 }
 
 /** How an automatic job runs. */
@@ -332,7 +337,7 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
   const final = finalBytes(report, split, n)
   // Keyed partials (sets, Counters, groups) are estimated as if every key were distinct, which samples cannot rule
   // out: when that is what does not fit, the aggregator is sized from the partials the chunks actually send.
-  const sizing = final.keyed > 0 ? { fixedBytes: final.bytes - final.keyed, keyedBytes: final.keyed } : undefined
+  const sizing = final.keyed > 0 ? { fixedBytes: final.bytes - final.keyed, keyedBytes: final.keyed, ...(final.perByte !== undefined ? { perByte: final.perByte } : {}) } : undefined
   if (final.bytes > largest && (sizing === undefined || sizing.fixedBytes > largest)) {
     const line = final.statement?.line ?? split.nodes[split.fused]?.line ?? split.nodes.at(-1)?.line ?? 1
     const what = final.statement !== undefined ? `line ${line} (\`${final.statement.text}\`)` : `combining the chunks' results (line ${line})`
@@ -381,7 +386,7 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
         : `${chunks} chunks of ~${chunkSize(chunks).toLocaleString('en-US')} elements (~${formatBytes(perChunk)} each)`,
       sizing === undefined || final.bytes <= largest
         ? `the aggregator needs ~${formatBytes(final.bytes)}${sizing !== undefined ? ' at most (sized again from the bytes the chunks send)' : ''}`
-        : `the aggregator needs ~${formatBytes(sizing.fixedBytes)} and what the keyed partials hold: up to ~${formatBytes(final.bytes)} if every key is distinct, so it is sized from the bytes the chunks send (${DECODED_BYTES_PER_PARTIAL_BYTE} per byte), once they have`
+        : `the aggregator needs ~${formatBytes(sizing.fixedBytes)} and what the keyed partials hold: up to ~${formatBytes(final.bytes)} if every key is distinct, so it is sized from the bytes the chunks send (${sizing.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE} per byte${sizing.perByte !== undefined ? `, as line ${final.statement?.line ?? 0} holds values made from them` : ''}), once they have`
     ],
     chunks,
     chunkTask: { script: chunkScript(split), memoryBytes: perChunk },
