@@ -388,6 +388,12 @@ describe('PlanError', () => {
 })
 
 describe('generated code', () => {
+  it('the runtime defines each of its functions and classes once (a second definition would silently replace the first)', () => {
+    const names = [...PARTIALS_RUNTIME.matchAll(/^(?:def|class) (\w+)/gm)].map(m => m[1] ?? '')
+    expect(names.length).toBeGreaterThan(50)
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([])
+  })
+
   it('round-trips values exactly through the partial-results encoding', async () => {
     const script = [
       'import collections, dataclasses, datetime, decimal, enum, fractions, json, math, sys',

@@ -366,7 +366,7 @@ function combineCall (partial: PartialKind, i: number): string {
     case 'replay': return `_runsurge_replay(${parts}, ${i}, '${partial.op}', (${partial.init})${partial.fromNone === true ? ', True' : ''})`
     case 'group': case 'count': case 'union': return `_runsurge_${partial.kind}(${parts}, ${i})`
     case 'kbest': return keyedBestCombine(partial.step, '{}', parts, i)
-    case 'last': return `_runsurge_last(${parts}, ${i}, (${partial.init}))`
+    case 'last': return `_runsurge_last_bound(${parts}, ${i}, (${partial.init}))`
     case 'best': return `${bestCombine(partial.step, `(${partial.starts.map(x => `(${x})`).join(', ')},)`, parts, i)}[${partial.index}]`
   }
 }

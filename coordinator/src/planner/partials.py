@@ -1240,7 +1240,7 @@ def _runsurge_loop_partial(error, value):
     return v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest, _RunsurgeKeyedBest) else v
 
 
-def _runsurge_last(parts, i, start):
+def _runsurge_last_bound(parts, i, start):
     """A name a loop binds, as main reads it after the loop: the last chunk that bound it gives its last value."""
     for p in reversed(parts):
         if p[i] is not _runsurge_NOVALUE:
@@ -1252,7 +1252,7 @@ def _runsurge_loop_combine(start, parts, op):
     """A loop's accumulator from its chunks' partials: folded onto the value its initialiser gave, or merged by key."""
     one = [[p] for p in parts]
     if op == 'last':
-        return _runsurge_last(one, 0, start)
+        return _runsurge_last_bound(one, 0, start)
     if op == 'group':
         return _runsurge_group(one, 0)
     if op == 'count':
