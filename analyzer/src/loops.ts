@@ -182,13 +182,17 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
         if (ensureStep(stmt, env, ctx) || bestStep(stmt, env, ctx) || replacementStep(stmt, env, ctx) || firstStep(stmt, env, ctx) || keyedReplacementStep(stmt, env, ctx)) continue
         const condition = namedChildren(stmt)[0]
         if (condition !== undefined) readCondition(condition, env, ctx)
-        // A temporary bound in one branch is not bound after the if: reading it there may see the value
-        // of an earlier element, which the broadcast check then rejects.
+        // A temporary bound in one branch only is not bound after the if: reading it there may see the value of
+        // an earlier element, which the broadcast check then rejects. One that every branch binds (with an else;
+        // a branch ending in continue does not reach past the if) is.
+        const before = new Set(env.bound)
+        const reaching: Array<Set<string>> = []
         const branch = (block: PyNode): void => {
-          const saved = new Set(env.bound)
           walkBody(block, env, ctx)
-          env.bound = saved
+          if (namedChildren(block).at(-1)?.kind !== 'continue_statement') reaching.push(env.bound)
+          env.bound = new Set(before)
         }
+        let otherwise = false
         for (const part of namedChildren(stmt).slice(1)) {
           if (part.kind === 'block') branch(part)
           else if (part.kind === 'elif_clause') {
@@ -196,9 +200,11 @@ function walkBody (block: PyNode, env: LoopEnv, ctx: EffectContext): void {
             if (cond !== undefined) readCondition(cond, env, ctx)
             for (const r of rest) if (r.kind === 'block') branch(r)
           } else if (part.kind === 'else_clause') {
+            otherwise = true
             for (const r of namedChildren(part)) if (r.kind === 'block') branch(r)
           }
         }
+        if (otherwise) for (const name of reaching[0] ?? []) if (reaching.every(b => b.has(name))) env.bound.add(name)
         continue
       }
       case 'for_statement': {
