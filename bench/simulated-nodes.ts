@@ -146,6 +146,7 @@ async function simulate (): Promise<void> {
           errorMessage: '',
           outputCids: [answer],
           outputBytes: [],
+          outputMemoryBytes: [],
           metrics: { wallMs: 1, cpuMs: 1, peakMemoryBytes: 1 << 20, avgMemoryBytes: 1 << 20 },
           attempt: task.attempt
         }).then(() => { stats.reports++ }, () => { stats.reportFailures++ }).finally(() => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analyze, calibrate, formatOf, sampleInput } from '../../analyzer/src/index.ts'
 import { pythonRunner } from '../../analyzer/test/helpers/python.ts'
 import type { AnalysisReport } from '../../analyzer/src/index.ts'
-import { DECODED_BYTES_PER_PARTIAL_BYTE, MAX_CHUNKS, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, REST_BYTES_PER_PARTIAL_BYTE, planAuto, runtimeBytes } from '../src/planner/index.ts'
+import { DECODED_BYTES_PER_PARTIAL_BYTE, MAX_CHUNKS, PARTIAL_TEXT_BYTES_PER_BYTE, PARTIALS_RUNTIME, PlanError, PYTHON_OVERHEAD_BYTES, REST_BYTES_PER_PARTIAL_BYTE, planAuto, runtimeBytes } from '../src/planner/index.ts'
 import type { TaskSizing } from '../src/planner/index.ts'
 import type { AutoPlan, PlanInput } from '../src/planner/index.ts'
 import { WORDS, int, intOrFloat, jsonl, lines, pick, random } from '../../test/fixtures/auto-corpus/corpus.ts'
@@ -191,6 +191,8 @@ interface Outcome {
   partialBytes: number
   /** With `measure`: the aggregator's traced peak (bytes Python allocated reading, decoding and combining). */
   aggregatePeak: number | null
+  /** What decoding the partials takes, as the chunk tasks measured it (the `memory` their outputs begin with). */
+  partialMemory?: number
 }
 
 async function execute (name: string, src: string, text: string, ext: Program['ext'], plan: AutoPlan, uneven: boolean, measure = false): Promise<Outcome> {
@@ -688,11 +690,14 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
       const outcome = await execute(`derived-${keys}`, src, text, 'txt', plan, true, true)
       expect(outcome.equal).toBe(true)
       const fixed = (sizing?.fixedBytes ?? 0) - PYTHON_OVERHEAD_BYTES
-      // Its peak is the rows the rest builds from the counts: sized by what the chunks send, per byte generously.
+      // Its peak is the rows the rest builds from the counts: sized by what the chunks send, per byte generously, or
+      // from what the chunks measured decoding them takes.
       const perByte = sizing?.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE
       expect(perByte).toBe(REST_BYTES_PER_PARTIAL_BYTE)
-      expect(outcome.aggregatePeak, `${keys} keys, ${perByte} per byte: ${outcome.aggregatePeak ?? 0} bytes traced for ${outcome.partialBytes} bytes of partials`)
-        .toBeLessThanOrEqual(fixed + perByte * outcome.partialBytes)
+      expect(outcome.partialMemory).toBeGreaterThan(0)
+      const sized = runtimeBytes(sizing as TaskSizing, outcome.partialBytes, outcome.partialMemory) - PYTHON_OVERHEAD_BYTES
+      expect(outcome.aggregatePeak, `${keys} keys: ${outcome.aggregatePeak ?? 0} bytes traced for ${outcome.partialBytes} bytes of partials, ${outcome.partialMemory ?? 0} measured`)
+        .toBeLessThanOrEqual(Math.min(fixed + perByte * outcome.partialBytes, sized))
     }
   })
 
@@ -709,10 +714,13 @@ describe('planAuto combines keyed accumulators: group-by, counts, histograms, se
       if (sizing === undefined) continue
       const outcome = await execute(`sized-${file}`, src, text, program.ext, plan, true, true)
       expect(outcome.equal).toBe(true)
-      // What the aggregator allocates is within what it is sized by, the interpreter aside.
+      // What the aggregator allocates is within what it is sized by, the interpreter aside: from the bytes the chunks
+      // send, and from what they measured decoding them takes.
       const fixed = (sizing?.fixedBytes ?? 0) - PYTHON_OVERHEAD_BYTES
       expect(outcome.aggregatePeak, `${file}: ${outcome.aggregatePeak ?? 0} bytes traced for ${outcome.partialBytes} bytes of partials`)
         .toBeLessThanOrEqual(fixed + DECODED_BYTES_PER_PARTIAL_BYTE * outcome.partialBytes)
+      expect(outcome.aggregatePeak, `${file}: ${outcome.aggregatePeak ?? 0} bytes traced for ${outcome.partialMemory ?? 0} bytes measured`)
+        .toBeLessThanOrEqual(fixed + PARTIAL_TEXT_BYTES_PER_BYTE * outcome.partialBytes + (outcome.partialMemory ?? 0))
     }
   })
 

@@ -74,7 +74,8 @@ describe('reports during recovery', () => {
       outputCids: ['bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'],
       metrics: { wallMs: 1000, cpuMs: 900, peakMemoryBytes: 1e6, avgMemoryBytes: 1e6 },
       attempt: 1,
-      outputBytes: [120]
+      outputBytes: [120],
+      outputMemoryBytes: []
     }
     let answered = false
     const answer = jobs.report(report, { peer, connection: {} as unknown as Connection }).finally(() => { answered = true })

@@ -73,6 +73,7 @@ function report (task: TaskRecord, state: 'completed' | 'failed', fields: Partia
     errorMessage: '',
     outputCids: [],
     outputBytes: [],
+    outputMemoryBytes: [],
     metrics: { wallMs: 2000, cpuMs: 1900, peakMemoryBytes: 100_000_000, avgMemoryBytes: 100_000_000 },
     attempt: task.attempt,
     ...fields

@@ -15,6 +15,12 @@ import type { PeerId } from '@libp2p/interface'
  * analyzer's harness, written by the coordinator as a manual-mode script: `process(sample_text)` returns the
  * measurements.
  */
+/**
+ * An automatic-mode partial result begins `{"memory":N,"format":"runsurge-partials/…` (partials.py): what decoding its
+ * values will take, which sizes the task that decodes them. Only a number at the very start counts.
+ */
+const PARTIALS_MEMORY = /^\{"memory":(\d{1,15}),"format":"runsurge-partials\//
+
 const MODES: Record<string, PythonTaskMode> = { main: 'auto', process: 'manual', aggregate: 'aggregate', segment: 'segment', calibrate: 'manual' }
 
 export interface SandboxTasksInit {
@@ -68,7 +74,8 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
     }
     const output = new TextEncoder().encode(outcome.resultJson)
     const cid = await chunks.add(output, { signal })
-    return { state: 'completed', outputCids: [cid.toString()], outputBytes: [output.byteLength], metrics } satisfies TaskResult
+    const memory = PARTIALS_MEMORY.exec(outcome.resultJson.slice(0, 80))?.[1]
+    return { state: 'completed', outputCids: [cid.toString()], outputBytes: [output.byteLength], ...(memory !== undefined ? { outputMemoryBytes: [Number(memory)] } : {}), metrics } satisfies TaskResult
   }
 }
 

@@ -38,6 +38,8 @@ export interface TaskResult {
   outputCids?: string[]
   /** Byte size of each output, in order. */
   outputBytes?: number[]
+  /** Automatic mode: what decoding each output takes, as its task measured it (the `memory` its partials begin with). */
+  outputMemoryBytes?: number[]
   metrics?: { wallMs: number, cpuMs: number, peakMemoryBytes: number, avgMemoryBytes: number }
 }
 
@@ -198,6 +200,7 @@ export async function createWorker (init: WorkerInit): Promise<Worker> {
       errorMessage: result.errorMessage ?? '',
       outputCids: result.outputCids ?? [],
       outputBytes: result.outputBytes ?? [],
+      outputMemoryBytes: result.outputMemoryBytes ?? [],
       metrics: result.metrics,
       attempt: task.attempt
     }

@@ -105,7 +105,7 @@ describe('a removed node at the coordinator\'s doors', () => {
     // Whatever token it brings: a new one of the same account changes nothing.
     const fresh = await http('POST', '/api/nodes/enroll', { label: 'new' })
     expect(await outcome(node.services.register.call(coordinatorAddress, { ...offer, token: fresh.body.token }))).toMatch(`RemovedError: ${REMOVED}${nodeId} again`)
-    const report = { taskId: 'any', nodeId, state: ReportRequest.State.COMPLETED, errorCode: '', errorMessage: '', outputCids: [], outputBytes: [], attempt: 1 }
+    const report = { taskId: 'any', nodeId, state: ReportRequest.State.COMPLETED, errorCode: '', errorMessage: '', outputCids: [], outputBytes: [], outputMemoryBytes: [], attempt: 1 }
     expect(await outcome(node.services.report.call(coordinatorAddress, report))).toMatch(`RefusedError: ${REMOVED}${nodeId} again`)
     expect(await outcome(node.services.chunks.fetchFrom(coordinatorId, after))).toBe(`Error: peer ${node.peerId.toString()} is not allowed to fetch chunks here`)
     expect(await store.has(after)).toBe(false)

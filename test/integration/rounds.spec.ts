@@ -268,14 +268,21 @@ describe('15-distinct-sets.py, whose sets would not fit if every value were dist
     // What each node reported is what it stored: the aggregate task's node holds every partial it received.
     const node = mesh().nodes.find(n => n.id === aggregate?.nodeId)
     let sent = 0
+    let measured = 0
     for (const task of chunks) {
-      const size = (await stat(join(node?.dataDir ?? '', 'chunks', 'blocks', task.outputCids[0] ?? ''))).size
+      const path = join(node?.dataDir ?? '', 'chunks', 'blocks', task.outputCids[0] ?? '')
+      const size = (await stat(path)).size
       expect(task.outputBytes, `${what}\n${task.id}`).toEqual([size])
       sent += size
+      // And what decoding it takes, as the chunk task measured it: the number its output begins with.
+      const memory = Number(/^\{"memory":(\d+),/.exec(await readFile(path, 'utf8'))?.[1])
+      expect(memory, `${what}\n${task.id}`).toBeGreaterThan(0)
+      expect(task.outputMemoryBytes, `${what}\n${task.id}`).toEqual([memory])
+      measured += memory
     }
     // If every user and page were distinct the aggregator would not fit a node; with what the chunks sent, it does.
     const allDistinct = (sizing?.fixedBytes ?? 0) + (sizing?.keyedBytes ?? 0)
-    const needed = runtimeBytes(sizing ?? { fixedBytes: 0, keyedBytes: 0 }, sent)
+    const needed = runtimeBytes(sizing ?? { fixedBytes: 0, keyedBytes: 0 }, sent, measured)
     expect(allDistinct, what).toBeGreaterThan(NODE_MEMORY)
     expect(needed, what).toBeLessThanOrEqual(NODE_MEMORY)
     summary(`15-distinct-sets.py: ${elements} elements, ${(Buffer.byteLength(text) / MiB).toFixed(1)} MiB, python3 peak ${(expected.peakBytes / MiB).toFixed(1)} MiB; ` +

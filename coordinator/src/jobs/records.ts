@@ -157,6 +157,8 @@ export interface TaskRecord {
   outputCids: string[]
   /** Byte size of each output, as its node reported it (absent when it did not). */
   outputBytes?: number[]
+  /** Automatic mode: what decoding each output takes, as its task measured it and its node reported it. */
+  outputMemoryBytes?: number[]
   metrics?: TaskMetrics
   error?: JobError
   /** Earning of the attempt that completed, micro-units; billed once. */

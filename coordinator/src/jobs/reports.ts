@@ -81,6 +81,7 @@ export async function completed (state: JobState, task: TaskRecord, report: Repo
     status: 'completed',
     outputCids: report.outputCids,
     ...(report.outputBytes.length === report.outputCids.length && report.outputBytes.every(b => Number.isSafeInteger(b) && b >= 0) ? { outputBytes: report.outputBytes } : {}),
+    ...(report.outputMemoryBytes.length === report.outputCids.length && report.outputMemoryBytes.every(b => Number.isSafeInteger(b) && b >= 0) ? { outputMemoryBytes: report.outputMemoryBytes } : {}),
     metrics: billed.metrics,
     earning: billed.earning,
     machineFactor: node.benchmark,

@@ -8,11 +8,11 @@ import { formatBytes, runtimeBytes } from '../planner/index.ts'
 import { autoTaskMemory } from './policy.ts'
 import type { JobError, TaskRecord } from './records.ts'
 
-/** Bytes of the outputs of `tasks`, or undefined when a node did not report one of them. */
-export function outputBytesOf (tasks: Array<TaskRecord | undefined>): number | undefined {
+/** Bytes of the outputs of `tasks` (or what decoding them takes), or undefined when a node did not report one. */
+export function outputBytesOf (tasks: Array<TaskRecord | undefined>, what: 'outputBytes' | 'outputMemoryBytes' = 'outputBytes'): number | undefined {
   let total = 0
   for (const task of tasks) {
-    const sizes = task?.outputBytes
+    const sizes = task?.[what]
     if (task === undefined || sizes === undefined || sizes.length !== task.outputCids.length) return undefined
     for (const size of sizes) total += size
   }
@@ -27,7 +27,7 @@ export function sizedTask (task: TaskRecord, inputs: Array<TaskRecord | undefine
   const sizing = task.sizing
   const received = outputBytesOf(inputs)
   if (sizing === undefined || received === undefined || largestNode <= 0) return { task }
-  const needed = runtimeBytes(sizing, received)
+  const needed = runtimeBytes(sizing, received, outputBytesOf(inputs, 'outputMemoryBytes'))
   if (needed > largestNode) {
     return {
       error: {

@@ -91,6 +91,12 @@ export const DECODED_BYTES_PER_PARTIAL_BYTE = 24
  */
 export const REST_BYTES_PER_PARTIAL_BYTE = 4 * DECODED_BYTES_PER_PARTIAL_BYTE
 
+/**
+ * The partials' text itself in the task that decodes them, per byte, when their tasks measured what decoding them
+ * takes: the file read, the array the runner joins them into, the parser's copy.
+ */
+export const PARTIAL_TEXT_BYTES_PER_BYTE = 3
+
 /** Bytes of the values the chunks send, for `n` elements in all: lists (as many as the elements) and keyed values. */
 function sentBytes (report: AnalysisReport, split: Split, n: number): { lists: number, keyed: number } {
   let lists = 0

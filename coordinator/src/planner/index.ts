@@ -25,7 +25,7 @@ import type { AnalysisReport, ReductionSite, SiteOp } from '../../../analyzer/sr
 import { evaluate } from '../../../analyzer/src/index.ts'
 import { chunkScript, finalScript, roundChunkScript, stageScript } from './codegen.ts'
 import {
-  CHUNK_SKEW, chunkBytes, DECODED_BYTES_PER_PARTIAL_BYTE, finalBytes, formatBytes, largestStatement, PYTHON_OVERHEAD_BYTES, seconds, sequentialBytes, splitSeconds
+  CHUNK_SKEW, chunkBytes, DECODED_BYTES_PER_PARTIAL_BYTE, PARTIAL_TEXT_BYTES_PER_BYTE, finalBytes, formatBytes, largestStatement, PYTHON_OVERHEAD_BYTES, seconds, sequentialBytes, splitSeconds
 } from './cost.ts'
 import { findSplit } from './fusion.ts'
 import type { PartialKind, Split } from './fusion.ts'
@@ -36,7 +36,7 @@ import type { Hoist, HoistedSite } from './hoist.ts'
 export { PARTIALS_RUNTIME, scriptForChunk } from './codegen.ts'
 export { SEGMENT_FUNCTION } from './segments.ts'
 export type { Segment } from './segments.ts'
-export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, DECODED_BYTES_PER_PARTIAL_BYTE, REST_BYTES_PER_PARTIAL_BYTE, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
+export { PYTHON_OVERHEAD_BYTES, CHUNK_SKEW, DECODED_BYTES_PER_PARTIAL_BYTE, PARTIAL_TEXT_BYTES_PER_BYTE, REST_BYTES_PER_PARTIAL_BYTE, ENCODING_FACTOR, TASK_STARTUP_SECONDS, TRANSFER_BYTES_PER_SECOND, formatBytes, sequentialBytes } from './cost.ts'
 
 /** Below this input size splitting is not worth a second task (bytes). */
 export const SMALL_INPUT_BYTES = 1024 * 1024
@@ -85,9 +85,15 @@ export interface TaskSizing {
   perByte?: number
 }
 
-/** What a task with `sizing` needs once it is known that its inputs hold `inputBytes` bytes of encoded partials. */
-export function runtimeBytes (sizing: TaskSizing, inputBytes: number): number {
-  return sizing.fixedBytes + Math.min(sizing.keyedBytes, (sizing.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE) * inputBytes)
+/**
+ * What a task with `sizing` needs once it is known that its inputs hold `inputBytes` bytes of encoded partials, and,
+ * when their tasks measured it, what decoding them takes (`inputMemory`, partials.py): then their text
+ * (`PARTIAL_TEXT_BYTES_PER_BYTE` per byte) and that, as many times more as the rest makes of them (`perByte`).
+ */
+export function runtimeBytes (sizing: TaskSizing, inputBytes: number, inputMemory?: number): number {
+  const perByte = sizing.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE
+  const measured = inputMemory === undefined ? Infinity : PARTIAL_TEXT_BYTES_PER_BYTE * inputBytes + (perByte / DECODED_BYTES_PER_PARTIAL_BYTE) * inputMemory
+  return sizing.fixedBytes + Math.min(sizing.keyedBytes, perByte * inputBytes, measured)
 }
 
 /** How an automatic job runs. */

@@ -12,6 +12,7 @@ export interface ReportRequest {
   outputCids: string[]
   attempt: number
   outputBytes: number[]
+  outputMemoryBytes: number[]
 }
 
 export namespace ReportRequest {
@@ -91,6 +92,13 @@ export namespace ReportRequest {
           }
         }
 
+        if (obj.outputMemoryBytes != null && obj.outputMemoryBytes.length > 0) {
+          for (const value of obj.outputMemoryBytes) {
+            w.uint32(80)
+            w.uint64Number(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -103,7 +111,8 @@ export namespace ReportRequest {
           errorMessage: '',
           outputCids: [],
           attempt: 0,
-          outputBytes: []
+          outputBytes: [],
+          outputMemoryBytes: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -158,6 +167,14 @@ export namespace ReportRequest {
               obj.outputBytes.push(reader.uint64Number())
               break
             }
+            case 10: {
+              if (opts.limits?.outputMemoryBytes != null && obj.outputMemoryBytes.length === opts.limits.outputMemoryBytes) {
+                throw new MaxLengthError('Decode error - repeated field "outputMemoryBytes" had too many elements')
+              }
+
+              obj.outputMemoryBytes.push(reader.uint64Number())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -169,7 +186,8 @@ export namespace ReportRequest {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           outputCids: 0,
-          outputBytes: 0
+          outputBytes: 0,
+          outputMemoryBytes: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -257,6 +275,21 @@ export namespace ReportRequest {
 
               break
             }
+            case 10: {
+              if (opts.limits?.outputMemoryBytes != null && obj.outputMemoryBytes === opts.limits.outputMemoryBytes) {
+                throw new MaxLengthError('Streaming decode error - repeated field "outputMemoryBytes" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.outputMemoryBytes[]`,
+                index: obj.outputMemoryBytes,
+                value: reader.uint64Number()
+              }
+
+              obj.outputMemoryBytes++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -331,6 +364,12 @@ export namespace ReportRequest {
     value: number
   }
 
+  export interface ReportRequestOutputMemoryBytesFieldEvent {
+    field: '$.outputMemoryBytes[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<ReportRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ReportRequest.codec())
   }
@@ -339,7 +378,7 @@ export namespace ReportRequest {
     return decodeMessage(buf, ReportRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReportRequest>): Generator<ReportRequestTaskIdFieldEvent | ReportRequestNodeIdFieldEvent | ReportRequestStateFieldEvent | ReportRequestErrorCodeFieldEvent | ReportRequestErrorMessageFieldEvent | ReportRequestMetricsWallMsFieldEvent | ReportRequestMetricsCpuMsFieldEvent | ReportRequestMetricsPeakMemoryBytesFieldEvent | ReportRequestMetricsAvgMemoryBytesFieldEvent | ReportRequestOutputCidsFieldEvent | ReportRequestAttemptFieldEvent | ReportRequestOutputBytesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ReportRequest>): Generator<ReportRequestTaskIdFieldEvent | ReportRequestNodeIdFieldEvent | ReportRequestStateFieldEvent | ReportRequestErrorCodeFieldEvent | ReportRequestErrorMessageFieldEvent | ReportRequestMetricsWallMsFieldEvent | ReportRequestMetricsCpuMsFieldEvent | ReportRequestMetricsPeakMemoryBytesFieldEvent | ReportRequestMetricsAvgMemoryBytesFieldEvent | ReportRequestOutputCidsFieldEvent | ReportRequestAttemptFieldEvent | ReportRequestOutputBytesFieldEvent | ReportRequestOutputMemoryBytesFieldEvent> {
     return streamMessage(buf, ReportRequest.codec(), opts)
   }
 }
