@@ -5,6 +5,7 @@
  * before and after it, its peak, and its time. The analyzer never runs it: the caller does, in its sandbox,
  * through a {@link CalibrationRunner} — the analyzer stays pure.
  */
+import { readFileSync } from 'node:fs'
 import { CalibrationError } from './errors.ts'
 import type { InputFormat, MemoryFunction, StatementMemory } from './memory.ts'
 
@@ -98,6 +99,13 @@ export function calibrationSizes (length: number): number[] {
   return [...new Set(sizes)]
 }
 
+/**
+ * `_runsurge_deep_size(value)` in Python: what a value holds in memory, each object once. The calibration harness
+ * measures accumulators with it, and the partial-results runtime (planner/partials.py) what decoding a chunk's
+ * partials takes.
+ */
+export const DEEP_SIZE_PYTHON = readFileSync(new URL('./deep-size.py', import.meta.url), 'utf8').trimEnd()
+
 /** Writes the harness. It reads the sample from standard input and prints one JSON object. */
 export function buildHarness (options: HarnessOptions): string {
   const py = (v: unknown): string => JSON.stringify(v)
@@ -159,25 +167,8 @@ def encodable(v, depth=0):
         return state is None or all(encodable(x, depth + 1) for x, _ in zip(state.values(), range(20)))
     return False
 
-def deep_size(value):
-    # Bytes of a value with everything it holds (containers, keys, values, instance attributes), each object once.
-    seen = set()
-    stack = [value]
-    total = 0
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        total += sys.getsizeof(v)
-        if isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, CONTAINERS):
-            stack.extend(v)
-        elif hasattr(v, '__dict__') and not isinstance(v, type):
-            stack.append(vars(v))
-    return total
+${DEEP_SIZE_PYTHON}
+deep_size = _runsurge_deep_size
 
 def note_locals(frame):
     for name, value in frame.f_locals.items():

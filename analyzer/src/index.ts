@@ -38,7 +38,7 @@ export { SEVERITIES, isBlocking, loadRules } from './scan.ts'
 export { evaluate } from './memory.ts'
 export { KEYED_OPS } from './loops.ts'
 export { formatOf, sampleInput, DEFAULT_SAMPLE_ELEMENTS } from './input.ts'
-export { buildHarness, parseMeasurements, fitUpper, SLOPE_MARGIN, FIXED_MARGIN } from './calibration.ts'
+export { buildHarness, parseMeasurements, fitUpper, SLOPE_MARGIN, FIXED_MARGIN, DEEP_SIZE_PYTHON } from './calibration.ts'
 export {
   SourceRejectedError, EmptySourceError, BinarySourceError, SourceTooLargeError, PythonSyntaxError,
   InvalidRuleError, CalibrationError

@@ -98,20 +98,27 @@ export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext)
   readPure(element, env, ctx)
   for (const x of assigned) readPure(x.value, env, ctx)
   if (env.fail !== undefined) return true
-  const best: BestStep = {
-    variables: assigned.map(x => x.name),
+  return recordBest(stmt, env, 'best', assigned, {
     operator: operator as BestStep['operator'],
     elementFirst,
     element: textOf(element),
     state: textOf(st),
+    ...(noneCheck !== undefined ? { noneCheck } : {})
+  })
+}
+
+/** Records the variables `stmt` replaces as one running best (op `best`, or `kbest` per key); true. */
+function recordBest (stmt: PyNode, env: LoopEnv, op: 'best' | 'kbest', assigned: Array<{ name: string, value: PyNode }>, step: Omit<BestStep, 'variables' | 'values' | 'line' | 'endLine' | 'indent'>): boolean {
+  const best: BestStep = {
+    variables: assigned.map(x => x.name),
     values: assigned.map(x => textOf(x.value)),
-    ...(noneCheck !== undefined ? { noneCheck } : {}),
+    ...step,
     line: lineOf(stmt),
     endLine: endLineOf(stmt),
     indent: ' '.repeat(stmt.sg.range().start.column)
   }
   for (const x of assigned) {
-    addAccumulator(x.name, 'best', env)
+    addAccumulator(x.name, op, env)
     env.bests.set(x.name, best)
   }
   return true
@@ -215,23 +222,13 @@ export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): bool
   for (const c of rest) readPure(c, env, ctx)
   for (const x of assigned) readPure(x.value, env, ctx)
   if (env.fail !== undefined) return true
-  const best: BestStep = {
-    variables: assigned.map(x => x.name),
+  return recordBest(stmt, env, 'best', assigned, {
     operator: 'first',
     elementFirst: true,
     element: rest.length === 0 ? 'True' : rest.map(c => `(${textOf(c)})`).join(' and '),
     state: checked,
-    values: assigned.map(x => textOf(x.value)),
-    noneCheck: checked,
-    line: lineOf(stmt),
-    endLine: endLineOf(stmt),
-    indent: ' '.repeat(stmt.sg.range().start.column)
-  }
-  for (const x of assigned) {
-    addAccumulator(x.name, 'best', env)
-    env.bests.set(x.name, best)
-  }
-  return true
+    noneCheck: checked
+  })
 }
 
 /**
@@ -301,20 +298,7 @@ export function keyedReplacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectCon
   readPure(element, env, ctx)
   readPure(value, env, ctx)
   if (env.fail !== undefined) return true
-  addAccumulator(name, 'kbest', env)
-  env.bests.set(name, {
-    variables: [name],
-    operator: operator as BestStep['operator'],
-    elementFirst,
-    element: textOf(element),
-    state: current,
-    values: [textOf(value)],
-    keyed: textOf(index),
-    line: lineOf(stmt),
-    endLine: endLineOf(stmt),
-    indent: ' '.repeat(stmt.sg.range().start.column)
-  })
-  return true
+  return recordBest(stmt, env, 'kbest', [{ name, value }], { operator: operator as BestStep['operator'], elementFirst, element: textOf(element), state: current, keyed: textOf(index) })
 }
 
 /** `if CONDITION: TARGET = VALUE`, alone (no elif or else): its parts. */
@@ -354,18 +338,5 @@ export function keyedMinMaxStep (assignment: PyNode, env: LoopEnv, ctx: EffectCo
   readPure(index, env, ctx)
   readPure(element, env, ctx)
   if (env.fail !== undefined) return true
-  addAccumulator(name, 'kbest', env)
-  env.bests.set(name, {
-    variables: [name],
-    operator: fn === 'max' ? '>' : '<',
-    elementFirst: true,
-    element: textOf(element),
-    state: name,
-    values: [textOf(element)],
-    keyed: textOf(index),
-    line: lineOf(assignment),
-    endLine: endLineOf(assignment),
-    indent: ' '.repeat(assignment.sg.range().start.column)
-  })
-  return true
+  return recordBest(assignment, env, 'kbest', [{ name, value: element }], { operator: fn === 'max' ? '>' : '<', elementFirst: true, element: textOf(element), state: name, keyed: textOf(index) })
 }

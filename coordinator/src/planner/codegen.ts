@@ -10,7 +10,7 @@
  *   variable with the original initial value, binds it, then runs the rest of main's body unchanged.
  */
 import { readFileSync } from 'node:fs'
-import { siteStart } from '../../../analyzer/src/index.ts'
+import { DEEP_SIZE_PYTHON, siteStart } from '../../../analyzer/src/index.ts'
 import type { ReductionSite } from '../../../analyzer/src/index.ts'
 import { bestCombine, chunkLoopLines, keyedBestCombine } from './bests.ts'
 import { RESULT_VARIABLE, accumulatorStarts, positionsHeader } from './fusion.ts'
@@ -26,7 +26,7 @@ export function scriptForChunk (script: string, chunk: number): string {
 }
 
 /** The runtime embedded in every generated script (encoding, chunk-side reductions, combiners). */
-export const PARTIALS_RUNTIME = readFileSync(new URL('./partials.py', import.meta.url), 'utf8')
+export const PARTIALS_RUNTIME = `${DEEP_SIZE_PYTHON}\n\n\n${readFileSync(new URL('./partials.py', import.meta.url), 'utf8')}`
 
 /** The user's module without main, main's lines left blank. */
 function moduleWithoutMain (split: Split): string[] {

@@ -13,7 +13,6 @@ import math as _runsurge_math
 import operator as _runsurge_operator
 import re as _runsurge_re
 import statistics as _runsurge_statistics
-import sys as _runsurge_sys
 
 _RUNSURGE_FORMAT = 'runsurge-partials/1'
 _RUNSURGE_SAFE_INT = 2 ** 53
@@ -325,25 +324,11 @@ def _runsurge_keyed_best(parts, i, start, element_first, operator, key):
                 state = result[k]
             else:
                 known, current, state = False, None, None
+            cache = [known, current]
             for candidate, got, flags in chain:
-                if k not in result:
-                    take = True
-                else:
-                    if element_first and flags & 1:
-                        _runsurge_raise_partial(candidate)
-                    if not known:
-                        current = key(state)
-                        known = True
-                    if flags & 1:
-                        _runsurge_raise_partial(candidate)
-                    take = _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate)
-                if take:
-                    if flags & 2:
-                        _runsurge_raise_partial(got)
-                    state = result[k] = got[0]
-                    known = not flags & 1
-                    current = candidate if known else None
-            states[k] = (known, current)
+                if k not in result or _runsurge_candidate_wins(candidate, flags, element_first, operator, cache, lambda: key(state)):
+                    state = result[k] = _runsurge_candidate_taken(candidate, got, flags, cache)[0]
+            states[k] = tuple(cache)
     return result
 
 
@@ -370,31 +355,39 @@ def _runsurge_best(parts, i, start, element_first, operator, key, none=None):
                     _runsurge_raise_partial(got)
                 state = tuple(got)
         return state
-    known = False
-    current = None
+    cache = [False, None]
     for p in parts:
         if p[i] is _runsurge_NOVALUE:
             continue
         for candidate, got, flags in p[i][1]:
-            if none is not None and state[none] is None:
-                take = True
-            else:
-                if element_first and flags & 1:
-                    _runsurge_raise_partial(candidate)
-                if not known:
-                    current = key(*state)
-                    known = True
-                if flags & 1:
-                    _runsurge_raise_partial(candidate)
-                take = _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate)
-            if take:
-                if flags & 2:
-                    _runsurge_raise_partial(got)
-                state = tuple(got)
-                # Taken while None without a key that could be computed: the state's key is computed when needed.
-                known = not flags & 1
-                current = candidate if known else None
+            if (none is not None and state[none] is None) or _runsurge_candidate_wins(candidate, flags, element_first, operator, cache, lambda: key(*state)):
+                state = tuple(_runsurge_candidate_taken(candidate, got, flags, cache))
     return state
+
+
+def _runsurge_candidate_wins(candidate, flags, element_first, operator, cache, state_key):
+    """
+    Whether a candidate replaces the state, compared as the user's condition compares: the state's key (`cache`, [known,
+    key]) computed when first needed, and a candidate's key that raised raised in the operands' order.
+    """
+    if element_first and flags & 1:
+        _runsurge_raise_partial(candidate)
+    if not cache[0]:
+        cache[1] = state_key()
+        cache[0] = True
+    if flags & 1:
+        _runsurge_raise_partial(candidate)
+    current = cache[1]
+    return _runsurge_compare(operator, candidate, current) if element_first else _runsurge_compare(operator, current, candidate)
+
+
+def _runsurge_candidate_taken(candidate, got, flags, cache):
+    """A candidate taken: its values, or what they raised; the state's key is then its key (computed later if it raised)."""
+    if flags & 2:
+        _runsurge_raise_partial(got)
+    cache[0] = not flags & 1
+    cache[1] = candidate if cache[0] else None
+    return got
 
 
 def _runsurge_positions(lengths, chunk):
@@ -928,34 +921,13 @@ def _runsurge_partials(values):
     """What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept)."""
     values = [v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest, _RunsurgeKeyedBest) else v for v in values]
     # What decoding them will take comes first, where the node reads it to size the task that decodes them.
-    return {'memory': int(_RUNSURGE_DECODED_PER_BYTE * _runsurge_memory(values)), 'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
+    return {'memory': int(_RUNSURGE_DECODED_PER_BYTE * _runsurge_deep_size(values)), 'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
 
 
 # Per byte of a chunk's values in memory, at most what the task that decodes them holds once they are decoded and
 # combined (the decoded values, the parsed encoding on the way, the combined value): measured 2.0 for sets of distinct
 # floats, whose union holds every value again, 1.0 to 1.2 for groups, counts, bests and sets of repeated values.
 _RUNSURGE_DECODED_PER_BYTE = 2.5
-
-
-def _runsurge_memory(value):
-    """The bytes `value` holds in memory: every object reachable through containers and attributes, once each."""
-    seen = set()
-    total = 0
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        total += _runsurge_sys.getsizeof(v)
-        if isinstance(v, dict):
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif isinstance(v, (list, tuple, set, frozenset, _runsurge_collections.deque)):
-            stack.extend(v)
-        elif hasattr(v, '__dict__') and not isinstance(v, type):
-            stack.append(vars(v))
-    return total
 
 
 def _runsurge_decode_results(results, count):
