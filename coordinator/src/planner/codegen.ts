@@ -232,7 +232,7 @@ function roundMaps (split: Split, round: number): string[] {
  * The round-1 chunk task: `main(data)` runs the fused statements on one chunk, then the round's comprehensions, and
  * returns the partial values of the fused statements and of the rest's round-1 reductions.
  */
-export function chunkScript (split: Split): string {
+export function chunkScript (split: Split, measure = false): string {
   const { indent, param } = split.layout
   const values = split.outputs.map(o => o.variable).join(', ')
   return assemble(split, 'chunk task', [
@@ -241,7 +241,7 @@ export function chunkScript (split: Split): string {
     ...roundMaps(split, 1),
     ...roundLoops(split, 1),
     ...siteValues(split, 1),
-    `${indent}return _runsurge_partials([${values}${values === '' ? '' : ', '}*_runsurge_sites])`
+    `${indent}return _runsurge_partials([${values}${values === '' ? '' : ', '}*_runsurge_sites]${measured(measure)})`
   ])
 }
 
@@ -250,7 +250,7 @@ export function chunkScript (split: Split): string {
  * node that already holds it), the values the stage task broadcast (`results[0]`), the round's comprehensions, then
  * its reductions.
  */
-export function roundChunkScript (split: Split, round: number): string {
+export function roundChunkScript (split: Split, round: number, measure = false): string {
   const { indent, param } = split.layout
   const stage = split.hoist.perRound[round - 1]
   const count = split.hoist.sites.filter(s => s.round === round).length
@@ -259,14 +259,14 @@ export function roundChunkScript (split: Split, round: number): string {
     ...fusedBody(split),
     `${indent}_runsurge_broadcast = _runsurge_decode_results(_runsurge_results, 1)[0][0]`,
     `${indent}if type(_runsurge_broadcast) is list:`,
-    `${indent}    return _runsurge_partials([_runsurge_broadcast] * ${count})`,
+    `${indent}    return _runsurge_partials([_runsurge_broadcast] * ${count}${measured(measure)})`,
     ...(stage?.broadcast ?? []).flatMap(v => [`${indent}if ${pyString(v)} in _runsurge_broadcast['vars']:`, `${indent}    ${v} = _runsurge_broadcast['vars'][${pyString(v)}]`]),
     `${indent}_runsurge_site = _runsurge_broadcast_sites(_runsurge_broadcast['sites'])`,
     `${indent}del _runsurge_broadcast`,
     ...roundMaps(split, round),
     ...roundLoops(split, round),
     ...siteValues(split, round),
-    `${indent}return _runsurge_partials(_runsurge_sites)`
+    `${indent}return _runsurge_partials(_runsurge_sites${measured(measure)})`
   ])
 }
 
@@ -348,6 +348,14 @@ export function stageScript (split: Split, round: number): string {
     'def _runsurge_segment(_runsurge_data, _runsurge_results):',
     '    return _runsurge_partials([_runsurge_guarded(_runsurge_stage, _runsurge_results)])'
   ])
+}
+
+/**
+ * The argument that makes a chunk task measure what decoding its partials takes (only for a plan whose aggregator or
+ * stage is sized from it: the walk over every value is not free).
+ */
+function measured (measure: boolean): string {
+  return measure ? ', True' : ''
 }
 
 function pyString (name: string): string {

@@ -395,10 +395,10 @@ function splitPlan (input: PlanInput, split: Split, n: number, largest: number, 
         : `the aggregator needs ~${formatBytes(sizing.fixedBytes)} and what the keyed partials hold: up to ~${formatBytes(final.bytes)} if every key is distinct, so it is sized from the bytes the chunks send (${sizing.perByte ?? DECODED_BYTES_PER_PARTIAL_BYTE} per byte${sizing.perByte !== undefined ? `, as line ${final.statement?.line ?? 0} holds values made from them` : ''}), once they have`
     ],
     chunks,
-    chunkTask: { script: chunkScript(split), memoryBytes: perChunk },
+    chunkTask: { script: chunkScript(split, sizing !== undefined), memoryBytes: perChunk },
     finalTask: { script: finalScript(split), entry: 'aggregate', memoryBytes: final.bytes, ...(sizing !== undefined ? { sizing } : {}) },
     ...(hoist.rounds > 1
-      ? { rounds: hoist.perRound.slice(1).map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes, ...(sizing !== undefined ? { sizing } : {}) }, chunk: { script: roundChunkScript(split, i + 2), memoryBytes: perChunk } })) }
+      ? { rounds: hoist.perRound.slice(1).map((_, i) => ({ stage: { script: stageScript(split, i + 2), memoryBytes: final.bytes, ...(sizing !== undefined ? { sizing } : {}) }, chunk: { script: roundChunkScript(split, i + 2, sizing !== undefined), memoryBytes: perChunk } })) }
       : {}),
     sites,
     fused: split.blocks.map(b => ({ block: b.id, lines: [b.startLine, b.endLine] })),

@@ -917,10 +917,14 @@ def _runsurge_decoder():
     return dec
 
 
-def _runsurge_partials(values):
-    """What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept)."""
+def _runsurge_partials(values, measure=False):
+    """
+    What a chunk task returns: its partial values, in the plan's order, as one encoding (shared objects kept). With
+    `measure`, what decoding them will take comes first, where the node reads it to size the task that decodes them.
+    """
     values = [v.partial() if type(v) in (_RunsurgeRecorder, _RunsurgeOrderedSet, _RunsurgeBest, _RunsurgeKeyedBest) else v for v in values]
-    # What decoding them will take comes first, where the node reads it to size the task that decodes them.
+    if not measure:
+        return {'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
     return {'memory': int(_RUNSURGE_DECODED_PER_BYTE * _runsurge_deep_size(values)), 'format': _RUNSURGE_FORMAT, 'values': _runsurge_encode(values)}
 
 
