@@ -45,23 +45,49 @@ export function bestStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boole
 
 const COMPARISONS = new Set(['<', '>', '<=', '>='])
 
+/** Text without white space, to compare two pieces of code. */
+function compact (code: PyNode | string): string {
+  return (typeof code === 'string' ? code : textOf(code)).replace(/\s+/g, '')
+}
+
+/** The names `n` reads that the loop's body has not bound before it. */
+function readsOf (n: PyNode, env: LoopEnv, ctx: EffectContext): Set<string> {
+  return effectsOf(n, ctx, env.bound).reads
+}
+
+/** A builtin or a name of the module (a function, constant, import or class): the same wherever the code runs. */
+function moduleName (name: string, ctx: EffectContext): boolean {
+  const { module } = ctx
+  return PURE_BUILTINS.has(name) || module.functions.has(name) || module.constants.has(name) || module.imports.has(name) || module.classes.has(name)
+}
+
+/** `V is None`: V. */
+function noneTested (test: PyNode | undefined): string | undefined {
+  return test?.kind === 'comparison_operator' ? /^([\p{L}_][\p{L}\p{N}_]*) is None$/u.exec(textOf(test).replace(/\s+/g, ' '))?.[1] : undefined
+}
+
+/** `if CONDITION:` and its block's statements, alone (no elif or else). */
+function guardedSteps (stmt: PyNode): { condition: PyNode, steps: PyNode[] } | undefined {
+  const [condition, block, ...others] = namedChildren(stmt)
+  return condition === undefined || block?.kind !== 'block' || others.length > 0 ? undefined : { condition, steps: namedChildren(block) }
+}
+
 /**
  * `if KEY(x) > KEY(acc): acc = x` or `if k > best_k: best_k = k; best = x` alone (any of < > <= >=, either way
  * round): a running best by key (see `BestStep`). Records its variables as `best` accumulators and returns true;
  * false when the statement is anything else.
  */
 export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
-  const [condition, block, ...others] = namedChildren(stmt)
-  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
-  const assigned = replacements(namedChildren(block), env)
-  if (assigned === undefined) return false
+  const guarded = guardedSteps(stmt)
+  const assigned = guarded === undefined ? undefined : replacements(guarded.steps, env)
+  if (guarded === undefined || assigned === undefined) return false
   const names = new Set(assigned.map(x => x.name))
   // `V is None or …`: taken at once while V is None (its first element, unless a value taken is None).
-  let cond = unparen(condition)
+  let cond = unparen(guarded.condition)
   let noneCheck: string | undefined
   if (cond.kind === 'boolean_operator' && cond.children.find(c => !c.named)?.kind === 'or') {
     const [isNone, compare, ...rest] = namedChildren(cond).map(unparen)
-    const checked = isNone?.kind === 'comparison_operator' ? /^([\p{L}_][\p{L}\p{N}_]*) is None$/u.exec(textOf(isNone).replace(/\s+/g, ' '))?.[1] : undefined
+    const checked = noneTested(isNone)
     if (checked === undefined || !names.has(checked) || compare === undefined || rest.length > 0) return false
     noneCheck = checked
     cond = compare
@@ -69,31 +95,27 @@ export function replacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext)
   const operator = cond.children.find(c => !c.named)?.kind ?? ''
   const [left, right, ...more] = namedChildren(cond)
   if (cond.kind !== 'comparison_operator' || !COMPARISONS.has(operator) || left === undefined || right === undefined || more.length > 0) return false
-  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
-  const leftState = [...readsOf(left)].filter(r => names.has(r))
-  const rightState = [...readsOf(right)].filter(r => names.has(r))
+  const leftState = [...readsOf(left, env, ctx)].filter(r => names.has(r))
+  const rightState = [...readsOf(right, env, ctx)].filter(r => names.has(r))
   if ((leftState.length === 0) === (rightState.length === 0)) return false
   const elementFirst = leftState.length === 0
   const [element, state] = elementFirst ? [left, right] : [right, left]
   const stateReads = elementFirst ? rightState : leftState
-  if (assigned.some(x => [...readsOf(x.value)].some(r => names.has(r) || env.accumulators.has(r)))) return false
-  if ([...readsOf(element)].some(r => env.accumulators.has(r))) return false
-  const compact = (t: string): string => t.replace(/\s+/g, '')
+  if (assigned.some(x => [...readsOf(x.value, env, ctx)].some(r => names.has(r) || env.accumulators.has(r)))) return false
+  if ([...readsOf(element, env, ctx)].some(r => env.accumulators.has(r))) return false
   const keyVariable = stateReads[0] as string
   const keyed = assigned.find(x => x.name === keyVariable)
   if (stateReads.length !== 1 || keyed === undefined) return false
   const st = unparen(state)
   if (st.kind === 'identifier') {
     // `best_k` itself: its new value must be the element's key.
-    if (compact(textOf(keyed.value)) !== compact(textOf(element))) return false
+    if (compact(keyed.value) !== compact(element)) return false
   } else {
     // `len(longest)`: the element's key is that expression of the new value. It is evaluated on the state after the
     // element's key, as written, so that the first exception either raises is the one one run meets.
-    const { module } = ctx
-    const known = (r: string): boolean => r === keyVariable || PURE_BUILTINS.has(r) || module.functions.has(r) || module.constants.has(r) || module.imports.has(r) || module.classes.has(r)
-    if (!elementFirst || ![...readsOf(st)].every(known) || effectsOf(st, ctx, env.bound).impure.length > 0) return false
+    if (!elementFirst || ![...readsOf(st, env, ctx)].every(r => r === keyVariable || moduleName(r, ctx)) || effectsOf(st, ctx, env.bound).impure.length > 0) return false
     const isKey = (n: PyNode): boolean => n.kind === 'identifier' && n.text === keyVariable
-    if (!tupleItemKey(st, isKey, keyed.value, element) && compact(substitute(st, keyVariable, textOf(keyed.value))) !== compact(textOf(element))) return false
+    if (!tupleItemKey(st, isKey, keyed.value, element) && compact(substitute(st, keyVariable, textOf(keyed.value))) !== compact(element)) return false
   }
   readPure(element, env, ctx)
   for (const x of assigned) readPure(x.value, env, ctx)
@@ -138,7 +160,7 @@ function tupleItemKey (state: PyNode, isVariable: (n: PyNode) => boolean, value:
   if (items.some(i => i.kind === 'list_splat' || i.kind === 'parenthesized_list_splat')) return false
   const at = Number(textOf(index).trim())
   const item = items[at < 0 ? items.length + at : at]
-  return item !== undefined && textOf(item).replace(/\s+/g, '') === textOf(element).replace(/\s+/g, '')
+  return item !== undefined && compact(item) === compact(element)
 }
 
 /** The text of `expr` with every read of `name` replaced by `value` (parenthesised unless it is a name or a call). */
@@ -199,14 +221,13 @@ function replacements (steps: PyNode[], env: LoopEnv): Array<{ name: string, val
  * else.
  */
 export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
-  const [condition, block, ...others] = namedChildren(stmt)
-  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
-  const assigned = replacements(namedChildren(block), env)
-  if (assigned === undefined) return false
+  const guarded = guardedSteps(stmt)
+  const assigned = guarded === undefined ? undefined : replacements(guarded.steps, env)
+  if (guarded === undefined || assigned === undefined) return false
   const names = new Set(assigned.map(x => x.name))
   // `a and b and c` is ((a and b) and c): its operands, left to right.
   const operands: PyNode[] = []
-  let cond = unparen(condition)
+  let cond = unparen(guarded.condition)
   while (cond.kind === 'boolean_operator' && cond.children.find(c => !c.named)?.kind === 'and') {
     const [left, right] = namedChildren(cond)
     if (left === undefined || right === undefined) return false
@@ -215,10 +236,9 @@ export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): bool
   }
   operands.unshift(cond)
   const [isNone, ...rest] = operands
-  const checked = isNone?.kind === 'comparison_operator' ? /^([\p{L}_][\p{L}\p{N}_]*) is None$/u.exec(textOf(isNone).replace(/\s+/g, ' '))?.[1] : undefined
+  const checked = noneTested(isNone)
   if (checked === undefined || !names.has(checked)) return false
-  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
-  if ([...rest, ...assigned.map(x => x.value)].some(n => [...readsOf(n)].some(r => names.has(r) || env.accumulators.has(r)))) return false
+  if ([...rest, ...assigned.map(x => x.value)].some(n => [...readsOf(n, env, ctx)].some(r => names.has(r) || env.accumulators.has(r)))) return false
   for (const c of rest) readPure(c, env, ctx)
   for (const x of assigned) readPure(x.value, env, ctx)
   if (env.fail !== undefined) return true
@@ -238,9 +258,9 @@ export function firstStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): bool
  * anything else.
  */
 export function keyedReplacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectContext): boolean {
-  const [condition, block, ...others] = namedChildren(stmt)
-  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return false
-  const steps = namedChildren(block)
+  const guarded = guardedSteps(stmt)
+  if (guarded === undefined) return false
+  const { condition, steps } = guarded
   const a = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
   const target = a?.kind === 'assignment' ? a.children[0] : undefined
   const value = a === undefined ? undefined : afterToken(a, '=')
@@ -249,50 +269,42 @@ export function keyedReplacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectCon
   if (receiver?.kind !== 'identifier' || index === undefined || more.length > 0) return false
   const name = receiver.text
   if (env.bound.has(name) || env.accumulators.has(name)) return false
-  const compact = (t: string): string => t.replace(/\s+/g, '')
-  const key = compact(textOf(index))
+  const key = compact(index)
   const cond = unparen(condition)
   if (cond.kind !== 'boolean_operator' || cond.children.find(c => !c.named)?.kind !== 'or') return false
   const [test, compare, ...rest] = namedChildren(cond).map(unparen)
   if (test?.kind !== 'comparison_operator' || compare?.kind !== 'comparison_operator' || rest.length > 0) return false
   const missing = test.children.filter(c => c.named && c.kind !== 'not in')
-  if (!test.children.some(c => c.kind === 'not in') || missing.length !== 2 || compact(textOf(missing[0] as PyNode)) !== key || textOf(missing[1] as PyNode) !== name) return false
+  if (!test.children.some(c => c.kind === 'not in') || missing.length !== 2 || compact(missing[0] as PyNode) !== key || textOf(missing[1] as PyNode) !== name) return false
   const operator = compare.children.find(c => !c.named)?.kind ?? ''
   const [left, right, ...extra] = namedChildren(compare)
   if (!COMPARISONS.has(operator) || left === undefined || right === undefined || extra.length > 0) return false
-  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
-  const leftState = readsOf(left).has(name)
-  if (leftState === readsOf(right).has(name)) return false
+  const leftState = readsOf(left, env, ctx).has(name)
+  if (leftState === readsOf(right, env, ctx).has(name)) return false
   const elementFirst = !leftState
   const [element, state] = elementFirst ? [left, right] : [right, left]
   // The state's side reads D only as D[K]; in the aggregator it is an expression of the key's current value (named D).
-  const isCurrent = (n: PyNode): boolean => n.kind === 'subscript' && compact(textOf(n)) === `${name}[${key}]`
-  let uses = 0
-  const count = (n: PyNode): void => { if (n.kind === 'identifier' && n.text === name) uses++; n.children.forEach(count) }
-  const countCurrent = (n: PyNode): number => isCurrent(n) ? 1 : n.children.reduce((sum, c) => sum + countCurrent(c), 0)
+  const isCurrent = (n: PyNode): boolean => n.kind === 'subscript' && compact(n) === `${name}[${key}]`
   const st = unparen(state)
-  count(st)
-  if (uses === 0 || uses !== countCurrent(st)) return false
-  if ([...readsOf(index), ...readsOf(value), ...readsOf(element)].some(r => r === name || env.accumulators.has(r))) return false
+  if ([...readsOf(index, env, ctx), ...readsOf(value, env, ctx), ...readsOf(element, env, ctx)].some(r => r === name || env.accumulators.has(r))) return false
   const current = replaced(st, isCurrent, name)
   if (isCurrent(st)) {
-    if (compact(textOf(value)) !== compact(textOf(element))) return false
+    if (compact(value) !== compact(element)) return false
   } else {
-    // Outside D[K], the state's side may name only the module's names and builtins: it runs in the aggregator.
-    const { module } = ctx
-    const known = (r: string): boolean => PURE_BUILTINS.has(r) || module.functions.has(r) || module.constants.has(r) || module.imports.has(r) || module.classes.has(r)
+    // Outside D[K] (D itself included), the state's side may name only the module's names and builtins: it runs in
+    // the aggregator.
     let plain = true
     const names = (n: PyNode, parent: PyNode | undefined): void => {
       if (isCurrent(n)) return
       if (n.kind === 'lambda' || n.kind.endsWith('comprehension') || n.kind === 'generator_expression') plain = false
       const field = parent?.kind === 'attribute' && parent.children.at(-1) === n
       const keyword = parent?.kind === 'keyword_argument' && parent.children[0] === n
-      if (n.kind === 'identifier' && !field && !keyword && !known(n.text)) plain = false
+      if (n.kind === 'identifier' && !field && !keyword && (n.text === name || !moduleName(n.text, ctx))) plain = false
       for (const c of n.children) names(c, n)
     }
     names(st, undefined)
     if (!elementFirst || !plain || effectsOf(st, ctx, env.bound).impure.length > 0) return false
-    if (!tupleItemKey(st, isCurrent, value, element) && compact(replaced(st, isCurrent, textOf(value))) !== compact(textOf(element))) return false
+    if (!tupleItemKey(st, isCurrent, value, element) && compact(replaced(st, isCurrent, textOf(value))) !== compact(element)) return false
   }
   readPure(index, env, ctx)
   readPure(element, env, ctx)
@@ -303,9 +315,9 @@ export function keyedReplacementStep (stmt: PyNode, env: LoopEnv, ctx: EffectCon
 
 /** `if CONDITION: TARGET = VALUE`, alone (no elif or else): its parts. */
 export function guardedAssignment (stmt: PyNode): { condition: PyNode, target: PyNode | undefined, value: PyNode | undefined } | undefined {
-  const [condition, block, ...others] = namedChildren(stmt)
-  if (condition === undefined || block?.kind !== 'block' || others.length > 0) return undefined
-  const steps = namedChildren(block)
+  const guarded = guardedSteps(stmt)
+  if (guarded === undefined) return undefined
+  const { condition, steps } = guarded
   const assignment = steps.length === 1 && steps[0]?.kind === 'expression_statement' ? namedChildren(steps[0])[0] : undefined
   if (assignment?.kind !== 'assignment') return undefined
   return { condition, target: assignment.children[0], value: afterToken(assignment, '=') }
@@ -330,11 +342,9 @@ export function keyedMinMaxStep (assignment: PyNode, env: LoopEnv, ctx: EffectCo
   const call = unparen(get)
   const method = call.kind === 'call' ? call.children[0] : undefined
   const [key, fallback, ...others] = call.kind === 'call' ? namedChildren(call.children[1] ?? call) : []
-  const compact = (t: string): string => t.replace(/\s+/g, '')
   if (method?.kind !== 'attribute' || method.children[0]?.kind !== 'identifier' || method.children[0].text !== name || method.children.at(-1)?.text !== 'get') return false
-  if (key === undefined || fallback === undefined || others.length > 0 || compact(textOf(key)) !== compact(textOf(index)) || compact(textOf(fallback)) !== compact(textOf(element))) return false
-  const readsOf = (n: PyNode): Set<string> => effectsOf(n, ctx, env.bound).reads
-  if ([...readsOf(index), ...readsOf(element)].some(r => r === name || env.accumulators.has(r))) return false
+  if (key === undefined || fallback === undefined || others.length > 0 || compact(key) !== compact(index) || compact(fallback) !== compact(element)) return false
+  if ([...readsOf(index, env, ctx), ...readsOf(element, env, ctx)].some(r => r === name || env.accumulators.has(r))) return false
   readPure(index, env, ctx)
   readPure(element, env, ctx)
   if (env.fail !== undefined) return true
