@@ -26,126 +26,27 @@
  *   `super(C, x)`), only called, subclassed, compared, tested with isinstance or named in annotations; and
  *   the method must never rebind its first parameter.
  */
-import names from './python-names.json' with { type: 'json' }
-import type { Finding, Severity } from './scan.ts'
+import { checkClassValues, closeHolding, collectClass, ownerOf } from './attribute-classes.ts'
+import {
+  BUILTIN_ATTRIBUTE_FUNCTIONS, INTERPRETER_ATTRIBUTES, MODULE_NAMES, OPERATOR_ATTRIBUTE_FUNCTIONS, PACKAGES,
+  REPORTED_ELSEWHERE, SAFE_DUNDERS, SAFE_DUNDER_NAMES, literalNameAllowed, moduleExports, publicName
+} from './attribute-names.ts'
+import { attributeName, isBinding, isCallee, report } from './attribute-rules.ts'
+import type { AttributeContext, ClassInfo } from './attribute-rules.ts'
+import type { Finding } from './scan.ts'
 import { namedChildren, textOf } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 import { ALLOWED_MODULES } from './template.ts'
 
-/** The rules of this module, with what a finding of each says and what to do about it. */
-export const ATTRIBUTE_RULES = {
-  'private-attribute': {
-    severity: 'CRITICAL',
-    message: 'access to {name}: names starting with _ are interpreter or library internals',
-    note: 'Use the public API. Your own classes may use self._x for names they define; other objects and modules may not.'
-  },
-  'module-attribute': {
-    severity: 'CRITICAL',
-    message: "{name}: '{attr}' is not a name the module '{module}' defines, so it may reach another module through it",
-    note: 'Import what you need from the allowed modules directly, under its own name.'
-  },
-  'module-value': {
-    severity: 'ERROR',
-    message: "module '{module}' used as a value: modules may only be used as `{module}.name`",
-    note: 'Call the function you need (module.function(...)) instead of passing the module around.'
-  },
-  'interpreter-attribute': {
-    severity: 'CRITICAL',
-    message: 'access to {name}: frames, code objects, generators and tracebacks lead back into the interpreter',
-    note: 'No job needs these attributes.'
-  },
-  'dynamic-attribute': {
-    severity: 'ERROR',
-    message: '{name}: attribute chosen at run time or by a string the scanner cannot check',
-    note: 'Write obj.name directly; getattr/hasattr/setattr/delattr, attrgetter and methodcaller need a literal public name.'
-  },
-  'dunder-name': {
-    severity: 'CRITICAL',
-    message: '{name}: interpreter internals used to climb out of restricted code',
-    note: 'No job needs these names.'
-  },
-  'class-value': {
-    severity: 'ERROR',
-    message: "{name}: class '{class}' uses private attributes of self, so its methods must not be reachable without an instance",
-    note: 'Call the class, call methods on instances (obj.method(...)), or compare with isinstance(); do not pass the class or its methods around.'
-  }
-} as const satisfies Record<string, { severity: Severity, message: string, note: string }>
-
-/** Identifier of an attribute rule. */
-export type AttributeRuleId = keyof typeof ATTRIBUTE_RULES
-
-const ARITHMETIC = ['add', 'sub', 'mul', 'matmul', 'truediv', 'floordiv', 'mod', 'divmod', 'pow', 'lshift', 'rshift', 'and', 'xor', 'or']
-
-/**
- * Dunders allowed on any object: names and docs, and the special methods of the data model that compute from
- * the object's own data. Left out on purpose: everything that hands out classes, namespaces, functions'
- * globals or code, or looks attributes up by string (`__class__`, `__dict__`, `__globals__`, `__reduce__`,
- * `__getattribute__`, `__subclasses__`, `__init_subclass__`, `__get__`…).
- */
-export const SAFE_DUNDERS: ReadonlySet<string> = new Set([
-  '__name__', '__qualname__', '__doc__',
-  '__init__', '__post_init__', '__new__', '__len__', '__iter__', '__next__', '__reversed__', '__contains__',
-  '__getitem__', '__setitem__', '__delitem__', '__missing__', '__length_hint__', '__repr__', '__str__', '__format__',
-  '__bytes__', '__hash__', '__bool__', '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__neg__',
-  '__pos__', '__abs__', '__invert__', '__int__', '__float__', '__complex__', '__index__', '__round__', '__trunc__',
-  '__floor__', '__ceil__', '__enter__', '__exit__', '__call__', '__copy__', '__deepcopy__', '__sizeof__',
-  ...ARITHMETIC.flatMap(op => [`__${op}__`, `__r${op}__`, `__i${op}__`])
-])
-
-/** namedtuple's public API, which starts with `_` so as not to clash with field names. */
-const NAMEDTUPLE_API: ReadonlySet<string> = new Set(['_asdict', '_replace', '_fields', '_field_defaults', '_make'])
-
-/** Dunder names allowed as bare names (`__name__ == …` is refused by the template anyway). */
-const SAFE_DUNDER_NAMES: ReadonlySet<string> = new Set(['__name__', '__doc__', '__qualname__', '__debug__', '__file__', '__module__'])
-
-// Bare dunders the YAML rule `dynamic-import` already reports, with a more specific message.
-const REPORTED_ELSEWHERE: ReadonlySet<string> = new Set(['__import__', '__builtins__', '__loader__', '__spec__'])
-
-const MODULE_NAMES: ReadonlyMap<string, ReadonlySet<string>> = new Map(Object.entries(names.modules).map(([m, list]) => [m, new Set(list)]))
-const INTERPRETER_ATTRIBUTES: ReadonlySet<string> = new Set(names.interpreterAttributes)
-
-/** The CPython version `python-names.json` was generated with. */
-export const PYTHON_NAMES_VERSION: string = names.python
-
-const BUILTIN_ATTRIBUTE_FUNCTIONS = new Set(['getattr', 'hasattr', 'setattr', 'delattr'])
-const OPERATOR_ATTRIBUTE_FUNCTIONS = new Set(['operator.attrgetter', 'operator.methodcaller'])
-
-/** Is a bare attribute name reachable on an object the job did not define? (Modules have their own check.) */
-function publicName (name: string): boolean {
-  return (!name.startsWith('_') || SAFE_DUNDERS.has(name) || NAMEDTUPLE_API.has(name)) && !INTERPRETER_ATTRIBUTES.has(name)
-}
-
-interface ClassInfo {
-  name: string
-  node: PyNode
-  bases: string[]
-  /** Instance methods (not static or class methods), by name. */
-  instanceMethods: Set<string>
-  /** Methods with a first parameter the job may treat as its own object, and that parameter's name. */
-  ownParams: Map<PyNode, string>
-}
-
-interface Context {
-  parents: Map<PyNode, PyNode>
-  /** Local name → module path, for names bound by `import` to a module. */
-  modules: Map<string, string>
-  /** Local name → `module.name`, for names bound by `from module import name`. */
-  imported: Map<string, string>
-  classes: Map<string, ClassInfo>
-  /** Private names the job's classes declare (`self._x = …`, `def _helper`, `_CACHE = …`). */
-  declared: Set<string>
-  findings: Finding[]
-  /** Class names that only ever name their class (see `neverRebound`), memoized. */
-  classNames: Map<string, boolean>
-  /** Nodes with a finding, so `a._b._c` is reported once, at its first offending attribute. */
-  reported: Set<PyNode>
-}
+export { ATTRIBUTE_RULES } from './attribute-rules.ts'
+export type { AttributeRuleId } from './attribute-rules.ts'
+export { PYTHON_NAMES_VERSION, SAFE_DUNDERS } from './attribute-names.ts'
 
 /**
  * Runs the attribute rules over a module. Findings carry the offending node's position; one finding per node.
  */
 export function checkAttributes (module: PyNode): Finding[] {
-  const ctx: Context = { parents: new Map(), modules: new Map(), imported: new Map(), classes: new Map(), declared: new Set(), findings: [], reported: new Set(), classNames: new Map() }
+  const ctx: AttributeContext = { parents: new Map(), modules: new Map(), imported: new Map(), classes: new Map(), declared: new Set(), findings: [], reported: new Set(), classNames: new Map() }
   const all: PyNode[] = []
   const visit = (node: PyNode): void => {
     all.push(node)
@@ -177,28 +78,9 @@ export function checkAttributes (module: PyNode): Finding[] {
   return ctx.findings
 }
 
-function report (ctx: Context, ruleId: AttributeRuleId, node: PyNode, fill: Record<string, string>): void {
-  const rule = ATTRIBUTE_RULES[ruleId]
-  ctx.reported.add(node)
-  const { start, end } = node.sg.range()
-  const text = shorten(textOf(node))
-  ctx.findings.push({
-    ruleId,
-    category: 'dynamic-code',
-    severity: rule.severity,
-    message: rule.message.replace(/\{(\w+)\}/g, (_all, key: string) => key === 'name' ? text : fill[key] ?? ''),
-    note: rule.note,
-    line: start.line + 1,
-    column: start.column + 1,
-    endLine: end.line + 1,
-    endColumn: end.column + 1,
-    snippet: text
-  })
-}
-
 // ---- imports and modules -------------------------------------------------------------------------------
 
-function bindImports (stmt: PyNode, ctx: Context): void {
+function bindImports (stmt: PyNode, ctx: AttributeContext): void {
   if (stmt.kind === 'import_statement') {
     for (const item of namedChildren(stmt)) {
       const [dotted, alias] = item.kind === 'aliased_import' ? namedChildren(item) : [item, undefined]
@@ -227,19 +109,11 @@ function bindImports (stmt: PyNode, ctx: Context): void {
   }
 }
 
-/** Does `module.name` name something the job may use: a name the module defines, or an allowed submodule? */
-function moduleExports (module: string, name: string): boolean {
-  return MODULE_NAMES.get(module)?.has(name) === true || ALLOWED_MODULES.has(`${module}.${name}`) || name === '__name__' || name === '__doc__'
-}
-
-// Packages whose allowed submodules make them worth following (`urllib` for `urllib.parse`).
-const PACKAGES: ReadonlySet<string> = new Set([...ALLOWED_MODULES].flatMap(m => m.split('.').slice(0, -1).map((_p, i, parts) => parts.slice(0, i + 1).join('.'))))
-
 /**
  * The allowed module (or package of one) an expression certainly is (`re`, `collections.abc`, `urllib`), or
  * undefined. Modules off the allow-list are refused at their import by the template checks.
  */
-function modulePath (node: PyNode, ctx: Context): string | undefined {
+function modulePath (node: PyNode, ctx: AttributeContext): string | undefined {
   if (node.kind === 'identifier') {
     const path = ctx.modules.get(node.text)
     return path !== undefined && (ALLOWED_MODULES.has(path) || PACKAGES.has(path)) ? path : undefined
@@ -253,13 +127,9 @@ function modulePath (node: PyNode, ctx: Context): string | undefined {
   return undefined
 }
 
-function attributeName (attribute: PyNode): string {
-  return attribute.children.at(-1)?.text ?? ''
-}
-
 // ---- attributes ----------------------------------------------------------------------------------------
 
-function checkAttribute (node: PyNode, ctx: Context, holding: Set<ClassInfo>): void {
+function checkAttribute (node: PyNode, ctx: AttributeContext, holding: Set<ClassInfo>): void {
   const object = node.children[0]
   const name = attributeName(node)
   if (object === undefined || chainReported(object, ctx)) return
@@ -283,154 +153,16 @@ function checkAttribute (node: PyNode, ctx: Context, holding: Set<ClassInfo>): v
 }
 
 /** Whether the receiver chain of an attribute (`a.b(c)[d]`, through calls and subscripts) already has a finding. */
-function chainReported (object: PyNode, ctx: Context): boolean {
+function chainReported (object: PyNode, ctx: AttributeContext): boolean {
   for (let current: PyNode | undefined = object; current !== undefined; current = ['attribute', 'call', 'subscript'].includes(current.kind) ? current.children[0] : undefined) {
     if (ctx.reported.has(current)) return true
   }
   return false
 }
 
-/**
- * The job's class whose own object (or class) `object` certainly is: the trusted first parameter of the
- * enclosing method, or `super()` inside a method.
- */
-function ownerOf (object: PyNode, at: PyNode, ctx: Context): ClassInfo | undefined {
-  if (object.kind === 'identifier') {
-    const cls = ctx.classes.get(object.text)
-    if (cls !== undefined && neverRebound(cls.name, ctx)) return cls
-  }
-  const method = enclosingMethod(at, ctx)
-  if (method === undefined) return undefined
-  const { info, def } = method
-  if (object.kind === 'identifier') return info.ownParams.get(def) === object.text ? info : undefined
-  if (object.kind === 'call' && textOf(object.children[0] ?? object) === 'super') {
-    const args = object.children[1]
-    return args !== undefined && args.kind === 'argument_list' && namedChildren(args).length === 0 ? info : undefined
-  }
-  return undefined
-}
-
-// Where a class's name may appear without being bound to something else.
-const CLASS_NAME_READS = new Set(['class_definition', 'call', 'argument_list', 'tuple', 'comparison_operator', 'type', 'subscript', 'interpolation', 'except_clause', 'return_statement', 'generic_type'])
-
-/** A class name that only ever names its class: defined once, and never assigned, imported or bound over. */
-function neverRebound (name: string, ctx: Context): boolean {
-  let cached = ctx.classNames.get(name)
-  if (cached === undefined) {
-    const definitions = [...ctx.classes.values()].filter(c => c.name === name).length
-    cached = definitions === 1 && [...ctx.parents.entries()].every(([node, parent]) => {
-      if (node.kind !== 'identifier' || node.text !== name) return true
-      if (parent.kind === 'attribute') return parent.children[0] === node || true
-      if (parent.kind === 'keyword_argument') return parent.children[0] !== node
-      if (parent.kind === 'as_pattern') return parent.children[0] === node
-      return CLASS_NAME_READS.has(parent.kind)
-    })
-    ctx.classNames.set(name, cached)
-  }
-  return cached
-}
-
-/** The method (a function defined directly in a class body) that contains `node`, through nested scopes. */
-function enclosingMethod (node: PyNode, ctx: Context): { info: ClassInfo, def: PyNode } | undefined {
-  for (let current = ctx.parents.get(node); current !== undefined; current = ctx.parents.get(current)) {
-    if (current.kind !== 'function_definition') continue
-    const cls = classOfMethod(current, ctx)
-    if (cls !== undefined) return { info: cls, def: current }
-  }
-  return undefined
-}
-
-function classOfMethod (def: PyNode, ctx: Context): ClassInfo | undefined {
-  let holder = ctx.parents.get(def)
-  if (holder?.kind === 'decorated_definition') holder = ctx.parents.get(holder)
-  const classDef = holder?.kind === 'block' ? ctx.parents.get(holder) : undefined
-  if (classDef?.kind !== 'class_definition') return undefined
-  return [...ctx.classes.values()].find(c => c.node === classDef)
-}
-
-function collectClass (def: PyNode, ctx: Context): void {
-  const name = namedChildren(def).find(c => c.kind === 'identifier')?.text
-  if (name === undefined) return
-  const superclasses = def.children.find(c => c.kind === 'argument_list')
-  const bases = superclasses === undefined ? [] : namedChildren(superclasses).filter(c => c.kind === 'identifier').map(c => c.text)
-  const info: ClassInfo = { name, node: def, bases, instanceMethods: new Set(), ownParams: new Map() }
-  // Two classes of the same name: keep both reachable by name for the class-value check (the later wins
-  // in Python, but either may hold private accesses).
-  ctx.classes.set(ctx.classes.has(name) ? `${name}#${ctx.classes.size}` : name, info)
-  const body = def.children.find(c => c.kind === 'block')
-  for (const stmt of body === undefined ? [] : namedChildren(body)) {
-    const decorators = stmt.kind === 'decorated_definition' ? stmt.children.filter(c => c.kind === 'decorator').map(d => textOf(d).replace(/^@\s*/, '').trim()) : []
-    const fn = stmt.kind === 'decorated_definition' ? stmt.children.find(c => c.kind === 'function_definition') : stmt.kind === 'function_definition' ? stmt : undefined
-    if (fn !== undefined) {
-      const fnName = namedChildren(fn).find(c => c.kind === 'identifier')?.text ?? ''
-      if (fnName.startsWith('_')) ctx.declared.add(fnName)
-      const isStatic = decorators.some(d => /^staticmethod$/.test(d))
-      const isClassMethod = decorators.some(d => /^classmethod$/.test(d))
-      if (!isStatic && !isClassMethod) info.instanceMethods.add(fnName)
-      const first = firstParameter(fn)
-      if (!isStatic && first !== undefined && onlyReadsOf(fn, first)) info.ownParams.set(fn, first)
-      if (!isStatic && first !== undefined) declareFrom(fn, first, ctx)
-    } else if (stmt.kind === 'expression_statement') {
-      const assignment = namedChildren(stmt)[0]
-      const target = assignment?.kind === 'assignment' ? assignment.children[0] : undefined
-      if (target?.kind === 'identifier' && target.text.startsWith('_')) ctx.declared.add(target.text)
-    }
-  }
-}
-
-function firstParameter (def: PyNode): string | undefined {
-  const params = def.children.find(c => c.kind === 'parameters')
-  const first = params === undefined ? undefined : namedChildren(params)[0]
-  if (first?.kind === 'identifier') return first.text
-  if (first?.kind === 'typed_parameter') return namedChildren(first)[0]?.kind === 'identifier' ? namedChildren(first)[0]?.text : undefined
-  return undefined
-}
-
-/** Private names a method declares by assigning them on its first parameter (`self._x = …`, `self._n += 1`). */
-function declareFrom (def: PyNode, param: string, ctx: Context): void {
-  const visit = (node: PyNode): void => {
-    if (node.kind === 'assignment' || node.kind === 'augmented_assignment') {
-      const targets = node.children[0]?.kind === 'pattern_list' ? namedChildren(node.children[0]) : [node.children[0]]
-      for (const target of targets) {
-        if (target?.kind === 'attribute' && target.children[0]?.kind === 'identifier' && target.children[0].text === param) {
-          const name = attributeName(target)
-          if (name.startsWith('_')) ctx.declared.add(name)
-        }
-      }
-    }
-    node.children.forEach(visit)
-  }
-  visit(def)
-}
-
-// Places where reading a name cannot rebind it. Everything else (targets, parameters of nested lambdas,
-// comprehension variables, `del`, `global`, `except … as`, `with … as`, match captures…) might.
-const READ_PARENTS = new Set(['attribute', 'argument_list', 'return_statement', 'comparison_operator', 'keyword_argument', 'interpolation'])
-
-/**
- * True when every use of `param` inside the method only reads it, so `param` is the object the method was
- * called on wherever it appears. The parameter list itself is the one binding allowed.
- */
-function onlyReadsOf (def: PyNode, param: string): boolean {
-  const params = def.children.find(c => c.kind === 'parameters')
-  const declaration = params === undefined ? undefined : namedChildren(params)[0]
-  let ok = true
-  const visit = (node: PyNode, parent: PyNode | undefined): void => {
-    if (!ok || node === declaration) return
-    if (node.kind === 'identifier' && node.text === param && parent !== undefined) {
-      const readsObject = parent.kind === 'attribute' ? parent.children[0] === node : READ_PARENTS.has(parent.kind)
-      const keywordName = parent.kind === 'keyword_argument' && parent.children[0] === node
-      if (!readsObject || keywordName) ok = false
-    }
-    for (const child of node.children) visit(child, node)
-  }
-  visit(def, undefined)
-  return ok
-}
-
 // ---- bare names -----------------------------------------------------------------------------------------
 
-function checkName (node: PyNode, ctx: Context): void {
+function checkName (node: PyNode, ctx: AttributeContext): void {
   const parent = ctx.parents.get(node)
   if (parent === undefined) return
   // The attribute part of `x.name` is checked with the attribute.
@@ -454,7 +186,7 @@ function checkName (node: PyNode, ctx: Context): void {
 }
 
 /** Defining a dunder (a method `def __eq__`, `__slots__ = …`, a keyword `__x=`) is not reaching one. */
-function definesName (node: PyNode, parent: PyNode, ctx: Context): boolean {
+function definesName (node: PyNode, parent: PyNode, ctx: AttributeContext): boolean {
   if (parent.kind === 'function_definition') return true
   if (parent.kind === 'keyword_argument' && parent.children[0] === node) return true
   if (parent.kind === 'assignment' && parent.children[0] === node) {
@@ -470,17 +202,7 @@ function moduleUseAllowed (node: PyNode, parent: PyNode): boolean {
   return ['dotted_name', 'aliased_import'].includes(parent.kind) || isBinding(node, parent)
 }
 
-function isCallee (node: PyNode, parent: PyNode): boolean {
-  return parent.kind === 'call' && parent.children[0] === node
-}
-
-function isBinding (node: PyNode, parent: PyNode): boolean {
-  if ((parent.kind === 'assignment' || parent.kind === 'for_statement' || parent.kind === 'for_in_clause') && parent.children[parent.kind === 'assignment' ? 0 : 1] === node) return true
-  if (parent.kind === 'keyword_argument' && parent.children[0] === node) return true
-  return ['pattern_list', 'parameters', 'lambda_parameters', 'default_parameter', 'typed_parameter', 'typed_default_parameter', 'global_statement', 'nonlocal_statement', 'as_pattern_target', 'function_definition', 'class_definition'].includes(parent.kind)
-}
-
-function insideImport (node: PyNode, ctx: Context): boolean {
+function insideImport (node: PyNode, ctx: AttributeContext): boolean {
   for (let current = ctx.parents.get(node); current !== undefined; current = ctx.parents.get(current)) {
     if (current.kind === 'import_from_statement' || current.kind === 'import_statement') return true
   }
@@ -489,7 +211,7 @@ function insideImport (node: PyNode, ctx: Context): boolean {
 
 // ---- names given as strings -----------------------------------------------------------------------------
 
-function checkDynamicAccess (call: PyNode, ctx: Context): void {
+function checkDynamicAccess (call: PyNode, ctx: AttributeContext): void {
   const [callee, args] = namedChildren(call)
   if (callee === undefined || args === undefined || args.kind !== 'argument_list') return
   const positional = namedChildren(args).filter(a => a.kind !== 'keyword_argument' && a.kind !== 'comment')
@@ -512,26 +234,10 @@ function checkDynamicAccess (call: PyNode, ctx: Context): void {
   }
 }
 
-/** A plain string literal whose value is an attribute name (or dotted path) reachable on a foreign object. */
-function literalNameAllowed (node: PyNode, declared: Set<string> | undefined, dotted = false): boolean {
-  const value = literalValue(node)
-  if (value === undefined) return false
-  const parts = dotted ? value.split('.') : [value]
-  return parts.every(p => /^[A-Za-z_]\w*$/.test(p) && (publicName(p) || declared?.has(p) === true))
-}
-
-/** The value of a string literal without interpolation, prefixes or escapes that change it; else undefined. */
-function literalValue (node: PyNode): string | undefined {
-  if (node.kind !== 'string' || node.children.some(c => c.kind === 'interpolation' || c.kind === 'escape_sequence')) return undefined
-  const content = node.children.filter(c => c.kind === 'string_content').map(c => c.text).join('')
-  const start = node.children[0]?.text ?? ''
-  return /[bB]/.test(start) ? undefined : content
-}
-
 // `str.format` walks attributes named in replacement fields: "{0.__class__}", "{x._sys}".
 const FORMAT_FIELD = /\{[^{}!:]*?\.([A-Za-z_]\w*)/g
 
-function checkString (node: PyNode, ctx: Context): void {
+function checkString (node: PyNode, ctx: AttributeContext): void {
   const value = node.children.filter(c => c.kind === 'string_content').map(c => c.text).join('')
   if (/^__\w+__$/.test(value) && !SAFE_DUNDERS.has(value) && !SAFE_DUNDER_NAMES.has(value) && value !== '__main__') {
     report(ctx, 'dunder-name', node, {})
@@ -543,123 +249,4 @@ function checkString (node: PyNode, ctx: Context): void {
       return
     }
   }
-}
-
-// ---- classes used as values -----------------------------------------------------------------------------
-
-/**
- * Adds to `holding` the job's classes that share its methods: subclasses of a holding class, and classes whose
- * methods pass their own `self` to a holding class's method (`Base.helper(self)`).
- */
-function closeHolding (holding: Set<ClassInfo>, ctx: Context, all: PyNode[]): void {
-  let grew = holding.size > 0
-  while (grew) {
-    grew = false
-    for (const info of ctx.classes.values()) {
-      if (holding.has(info)) continue
-      const inherits = info.bases.some(b => [...holding].some(h => h.name === b))
-      const forwards = all.some(n => n.kind === 'call' && forwardsSelf(n, ctx, holding) && enclosingMethod(n, ctx)?.info === info)
-      if (inherits || forwards) {
-        holding.add(info)
-        grew = true
-      }
-    }
-  }
-}
-
-/** `C.m(self, …)` with C a holding class and `self` the enclosing method's own object. */
-function forwardsSelf (call: PyNode, ctx: Context, holding: Set<ClassInfo>): boolean {
-  const [callee, args] = namedChildren(call)
-  if (callee?.kind !== 'attribute' || args?.kind !== 'argument_list') return false
-  const object = callee.children[0]
-  if (object?.kind !== 'identifier' || ![...holding].some(h => h.name === object.text)) return false
-  const first = namedChildren(args)[0]
-  return first !== undefined && ownerOf(first, call, ctx) !== undefined && first.kind === 'identifier'
-}
-
-function checkClassValues (holding: Set<ClassInfo>, ctx: Context, all: PyNode[]): void {
-  const holdingNames = new Set([...holding].map(h => h.name))
-  const methods = new Set([...holding].flatMap(h => [...h.instanceMethods]))
-  for (const node of all) {
-    const parent = ctx.parents.get(node)
-    if (parent === undefined) continue
-    let className: string | undefined
-    if (node.kind === 'identifier' && holdingNames.has(node.text) && !(parent.kind === 'attribute' && parent.children[0] !== node) && !isBinding(node, parent)) {
-      className = node.text
-    } else if (node.kind === 'identifier' && !(parent.kind === 'attribute' && parent.children[0] !== node) && !isBinding(node, parent)) {
-      // `cls` in a class method of a holding class is the class itself.
-      const method = enclosingMethod(node, ctx)
-      if (method !== undefined && holding.has(method.info) && method.info.ownParams.get(method.def) === node.text && !method.info.instanceMethods.has(functionName(method.def))) className = method.info.name
-    } else if (node.kind === 'call' && textOf(node.children[0] ?? node) === 'type' && namedChildren(node.children[1] ?? node).length === 1) {
-      className = 'type(...)'
-    } else if (node.kind === 'call' && textOf(node.children[0] ?? node) === 'super' && namedChildren(node.children[1] ?? node).length > 0) {
-      report(ctx, 'class-value', node, { class: 'super(...)' })
-      continue
-    }
-    if (className !== undefined && !classUseAllowed(node, parent, ctx, methods)) report(ctx, 'class-value', node, { class: className })
-  }
-}
-
-function functionName (def: PyNode): string {
-  return namedChildren(def).find(c => c.kind === 'identifier')?.text ?? ''
-}
-
-function classUseAllowed (node: PyNode, parent: PyNode, ctx: Context, methods: Set<string>): boolean {
-  switch (parent.kind) {
-    case 'call':
-      return parent.children[0] === node
-    case 'attribute': {
-      if (!methods.has(attributeName(parent))) return true
-      // `Base.method(self, …)`: delegating to a base implementation on the method's own object.
-      const call = ctx.parents.get(parent)
-      const args = call?.kind === 'call' && call.children[0] === parent ? call.children[1] : undefined
-      const first = args?.kind === 'argument_list' ? namedChildren(args)[0] : undefined
-      return first?.kind === 'identifier' && ownerOf(first, parent, ctx) !== undefined
-    }
-    case 'comparison_operator':
-    case 'interpolation':
-    case 'except_clause':
-      return true
-    case 'argument_list': {
-      const owner = ctx.parents.get(parent)
-      if (owner?.kind === 'class_definition') return true
-      const fn = owner?.kind === 'call' ? textOf(owner.children[0] ?? owner) : ''
-      if (fn === 'str' || fn === 'repr') return true
-      return (fn === 'isinstance' || fn === 'issubclass') && namedChildren(parent)[1] === node
-    }
-    case 'tuple': {
-      const holder = ctx.parents.get(parent)
-      if (holder?.kind === 'as_pattern' || holder?.kind === 'except_clause') return true
-      const call = holder?.kind === 'argument_list' ? ctx.parents.get(holder) : undefined
-      const fn = call?.kind === 'call' ? textOf(call.children[0] ?? call) : ''
-      return (fn === 'isinstance' || fn === 'issubclass') && holder !== undefined && namedChildren(holder)[1] === parent
-    }
-    case 'as_pattern':
-      return ctx.parents.get(parent)?.kind === 'except_clause' && parent.children[0] === node
-    default:
-      return inAnnotation(node, ctx)
-  }
-}
-
-/**
- * Annotations of parameters and return values are never evaluated where a job can read them back (that needs
- * `__annotations__` or `typing.get_type_hints`, both refused); class-body annotations are, through
- * `dataclasses.fields(…)[i].type`, so a holding class there must be quoted.
- */
-function inAnnotation (node: PyNode, ctx: Context): boolean {
-  for (let current = ctx.parents.get(node); current !== undefined; current = ctx.parents.get(current)) {
-    if (current.kind === 'type') {
-      const owner = ctx.parents.get(current)
-      if (owner?.kind !== 'assignment') return true
-      const block = ctx.parents.get(ctx.parents.get(owner) ?? owner)
-      return !(block?.kind === 'block' && ctx.parents.get(block)?.kind === 'class_definition')
-    }
-    if (current.kind.endsWith('statement') || current.kind === 'block') return false
-  }
-  return false
-}
-
-function shorten (text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim()
-  return oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine
 }

@@ -101,26 +101,16 @@ export function calibrationSizes (length: number): number[] {
 
 /**
  * `_runsurge_deep_size(value)` in Python: what a value holds in memory, each object once. The calibration harness
- * measures accumulators with it, and the partial-results runtime (planner/partials.py) what decoding a chunk's
+ * measures accumulators with it, and the partial-results runtime (planner/src/partials/) what decoding a chunk's
  * partials takes.
  */
 export const DEEP_SIZE_PYTHON = readFileSync(new URL('./deep-size.py', import.meta.url), 'utf8').trimEnd()
 
-/** Writes the harness. It reads the sample from standard input and prints one JSON object. */
-export function buildHarness (options: HarnessOptions): string {
-  const py = (v: unknown): string => JSON.stringify(v)
-  return `# RunSurge calibration harness (generated; runs the job on prefixes of a sample of its input)
-import csv, gc, io, json, sys, time, tracemalloc
-
-SOURCE = ${py(options.source)}
-ENTRY = ${py(options.entry)}
-FORMAT = ${py(options.format)}
-STATEMENTS = ${py(options.statements)}
-SIZES = ${py(options.sizes)}
-VARIABLES = {int(k): v for k, v in ${py(options.variables ?? {})}.items()}
-BUDGET = ${options.budgetSeconds === undefined ? 'None' : py(options.budgetSeconds)}
-
-def split_units(text):
+/**
+ * The harness's Python after its constants (see {@link buildHarness}): loading prefixes of the sample, measuring
+ * main statement by statement, choosing the sizes a budget allows. Generated code, kept as one template.
+ */
+const HARNESS_BODY = `def split_units(text):
     if FORMAT == 'json':
         return json.loads(text)
     if FORMAT == 'csv':
@@ -149,7 +139,7 @@ VALUE_MODULES = ('fractions', 'decimal', 'datetime', 'collections', 'enum')
 unencodable = set()
 
 def encodable(v, depth=0):
-    # What the partial-results encoding copies exactly (planner/partials.py), checked on up to 20 elements a level.
+    # What the partial-results encoding copies exactly (planner/src/partials/), checked on up to 20 elements a level.
     t = type(v)
     if t in SCALARS or depth > 4:
         return True
@@ -324,7 +314,23 @@ def measured(text):
     try:
         return run(text)
     except BaseException as error:
-        return {'version': 1, 'error': type(error).__name__ + ': ' + str(error)}
+        return {'version': 1, 'error': type(error).__name__ + ': ' + str(error)}`
+
+/** Writes the harness. It reads the sample from standard input and prints one JSON object. */
+export function buildHarness (options: HarnessOptions): string {
+  const py = (v: unknown): string => JSON.stringify(v)
+  return `# RunSurge calibration harness (generated; runs the job on prefixes of a sample of its input)
+import csv, gc, io, json, sys, time, tracemalloc
+
+SOURCE = ${py(options.source)}
+ENTRY = ${py(options.entry)}
+FORMAT = ${py(options.format)}
+STATEMENTS = ${py(options.statements)}
+SIZES = ${py(options.sizes)}
+VARIABLES = {int(k): v for k, v in ${py(options.variables ?? {})}.items()}
+BUDGET = ${options.budgetSeconds === undefined ? 'None' : py(options.budgetSeconds)}
+
+${HARNESS_BODY}
 ${options.interface === 'process'
   ? `
 def process(input_data):

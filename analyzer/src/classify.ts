@@ -15,7 +15,7 @@ import type { EffectContext } from './effects.ts'
 import { effectsOf, impurityOf, isPureFunction, targetNames } from './effects.ts'
 import { assignmentOf, loopForm } from './loops.ts'
 import type { Accumulator, AccumulatorOp, Form } from './loops.ts'
-import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
+import { afterToken, isDocstring, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 import type { FunctionDef } from './template.ts'
 
@@ -191,32 +191,11 @@ function expressionForm (node: PyNode, collections: ReadonlySet<string>, ctx: Ef
     return comprehensionForm(expr, collections, ctx)
   }
   if (expr.kind === 'set_comprehension') return keyedForm(comprehensionForm(expr, collections, ctx), 'union')
-  if (expr.kind !== 'call') return undefined
-  const fn = unparen(expr.children[0] ?? expr)
-  const args = expr.children[1]
-  if (args === undefined || (fn.kind !== 'identifier' && !(fn.kind === 'attribute' && textOf(fn) === 'collections.Counter'))) return undefined
-  const name = textOf(fn)
-  const argList = args.kind === 'generator_expression' ? [args] : namedChildren(args)
-  const positional = argList.filter(a => a.kind !== 'keyword_argument')
-  const keywords = argList.filter(a => a.kind === 'keyword_argument')
-
+  const call = callParts(expr)
+  if (call === undefined) return undefined
+  const { name, positional, keywords } = call
   if ((name === 'list' || name === 'tuple') && positional.length === 1 && keywords.length === 0) {
-    const inner = unparen(positional[0] ?? expr)
-    if (inner.kind === 'generator_expression') return comprehensionForm(inner, collections, ctx)
-    if (inner.kind === 'call') {
-      const innerFn = textOf(inner.children[0] ?? inner)
-      const innerArgs = namedChildren(inner.children[1] ?? inner)
-      if ((innerFn === 'map' || innerFn === 'filter') && innerArgs.length === 2) {
-        const [f, source] = innerArgs
-        const src = source === undefined ? undefined : unparen(source)
-        if (f !== undefined && src?.kind === 'identifier' && collections.has(src.text) && isPureCallable(f, ctx)) {
-          const eff = effectsOf(f, ctx)
-          if (eff.reads.has(src.text)) return undefined
-          return { class: 'map', source: src.text, combine: 'concat', accumulators: [{ variable: '', op: 'collect', init: '[]' }], broadcast: [...eff.reads] }
-        }
-      }
-    }
-    return undefined
+    return collectedForm(unparen(positional[0] ?? expr), collections, ctx)
   }
   const counter = ctx.module.imports.get(name) === 'collections.Counter' || (name === 'collections.Counter' && ctx.module.imports.get('collections') === 'collections')
   if ((name === 'set' || counter) && positional.length === 1 && keywords.length === 0) {
@@ -226,49 +205,88 @@ function expressionForm (node: PyNode, collections: ReadonlySet<string>, ctx: Ef
     if (inner.kind === 'identifier' && collections.has(inner.text)) return keyedForm({ class: 'map', source: inner.text, combine: 'concat', accumulators: [], broadcast: [] }, op)
     return keyedForm(expressionForm(inner, collections, ctx, memo, true), op)
   }
-  if (ASSOCIATIVE_BUILTINS.has(name) && positional.length >= 1) {
-    const [first, start] = positional
-    if (first === undefined) return undefined
-    if (start !== undefined && !(name === 'sum' && /^-?\d+(\.\d+)?$/.test(textOf(start)))) return undefined
-    if (positional.length > 2 || (name !== 'min' && name !== 'max' && keywords.length > 0)) return undefined
-    for (const k of keywords) {
-      // min/max(key=f) keep the first of equal elements, split or not; default= would change the result per chunk.
-      const kname = namedChildren(k)[0]?.text
-      if (kname !== 'key' || !isPureCallable(namedChildren(k)[1] ?? k, ctx)) return undefined
-    }
-    const op = name as AccumulatorOp
-    const inner = unparen(first)
-    const init = start !== undefined ? textOf(start) : IDENTITY[op] ?? 'None'
-    const keyReads = keywords.flatMap(k => [...effectsOf(k, ctx).reads])
-    if (inner.kind === 'identifier' && collections.has(inner.text)) {
-      if (keyReads.includes(inner.text)) return undefined
-      return { class: 'reduce', source: inner.text, combine: 'reduce', accumulators: [{ variable: '', op, init }], broadcast: keyReads }
-    }
-    const mapped = expressionForm(inner, collections, ctx, memo, true)
-    if (mapped?.class === 'map' && mapped.combine === 'concat' && !keyReads.includes(mapped.source)) {
-      return { class: 'reduce', source: mapped.source, combine: 'reduce', accumulators: [{ variable: '', op, init }], broadcast: [...new Set([...mapped.broadcast, ...keyReads])] }
-    }
-    return undefined
-  }
+  if (ASSOCIATIVE_BUILTINS.has(name) && positional.length >= 1) return builtinReductionForm(call, collections, ctx, memo)
   const helper = ctx.module.functions.get(name)
-  if (helper !== undefined && keywords.length === 0) {
-    const summary = memo.get(name) ?? classifyFunction(helper, ctx, memo)
-    if (summary.class === 'opaque' || summary.over === undefined || !summary.pure) return undefined
-    const index = summary.params.indexOf(summary.over)
-    const arg = positional[index] === undefined ? undefined : unparen(positional[index] as PyNode)
-    if (arg?.kind !== 'identifier' || !collections.has(arg.text) || positional.length !== summary.params.length) return undefined
-    const others = positional.filter((_, i) => i !== index)
-    const broadcast = others.flatMap(o => [...effectsOf(o, ctx).reads])
-    if (broadcast.includes(arg.text)) return undefined
-    return {
-      class: summary.class,
-      source: arg.text,
-      combine: summary.combine ?? (summary.class === 'map' ? 'concat' : 'reduce'),
-      accumulators: [{ variable: '', op: summary.class === 'map' ? 'collect' : 'sum', init: summary.class === 'map' ? '[]' : '0' }],
-      broadcast
-    }
+  if (helper !== undefined && keywords.length === 0) return helperForm(helper, call, collections, ctx, memo)
+  return undefined
+}
+
+/** A call of a name (or of `collections.Counter`): the name and its arguments, or undefined for any other expression. */
+interface CallParts {
+  name: string
+  positional: PyNode[]
+  keywords: PyNode[]
+}
+
+function callParts (expr: PyNode): CallParts | undefined {
+  if (expr.kind !== 'call') return undefined
+  const fn = unparen(expr.children[0] ?? expr)
+  const args = expr.children[1]
+  if (args === undefined || (fn.kind !== 'identifier' && !(fn.kind === 'attribute' && textOf(fn) === 'collections.Counter'))) return undefined
+  const argList = args.kind === 'generator_expression' ? [args] : namedChildren(args)
+  return { name: textOf(fn), positional: argList.filter(a => a.kind !== 'keyword_argument'), keywords: argList.filter(a => a.kind === 'keyword_argument') }
+}
+
+/** `list(…)` / `tuple(…)` of `inner`: a generator expression, or `map(f, xs)` / `filter(f, xs)` with f pure. */
+function collectedForm (inner: PyNode, collections: ReadonlySet<string>, ctx: EffectContext): Form | undefined {
+  if (inner.kind === 'generator_expression') return comprehensionForm(inner, collections, ctx)
+  if (inner.kind !== 'call') return undefined
+  const innerFn = textOf(inner.children[0] ?? inner)
+  const innerArgs = namedChildren(inner.children[1] ?? inner)
+  if ((innerFn !== 'map' && innerFn !== 'filter') || innerArgs.length !== 2) return undefined
+  const [f, source] = innerArgs
+  const src = source === undefined ? undefined : unparen(source)
+  if (f === undefined || src?.kind !== 'identifier' || !collections.has(src.text) || !isPureCallable(f, ctx)) return undefined
+  const eff = effectsOf(f, ctx)
+  if (eff.reads.has(src.text)) return undefined
+  return { class: 'map', source: src.text, combine: 'concat', accumulators: [{ variable: '', op: 'collect', init: '[]' }], broadcast: [...eff.reads] }
+}
+
+/** `sum(…)`, `min(…, key=f)`, `any(…)`…: an associative builtin over a collection or a map of it. */
+function builtinReductionForm (call: CallParts, collections: ReadonlySet<string>, ctx: EffectContext, memo: Map<string, FunctionSummary>): Form | undefined {
+  const { name, positional, keywords } = call
+  const [first, start] = positional
+  if (first === undefined) return undefined
+  if (start !== undefined && !(name === 'sum' && /^-?\d+(\.\d+)?$/.test(textOf(start)))) return undefined
+  if (positional.length > 2 || (name !== 'min' && name !== 'max' && keywords.length > 0)) return undefined
+  for (const k of keywords) {
+    // min/max(key=f) keep the first of equal elements, split or not; default= would change the result per chunk.
+    const kname = namedChildren(k)[0]?.text
+    if (kname !== 'key' || !isPureCallable(namedChildren(k)[1] ?? k, ctx)) return undefined
+  }
+  const op = name as AccumulatorOp
+  const inner = unparen(first)
+  const init = start !== undefined ? textOf(start) : IDENTITY[op] ?? 'None'
+  const keyReads = keywords.flatMap(k => [...effectsOf(k, ctx).reads])
+  if (inner.kind === 'identifier' && collections.has(inner.text)) {
+    if (keyReads.includes(inner.text)) return undefined
+    return { class: 'reduce', source: inner.text, combine: 'reduce', accumulators: [{ variable: '', op, init }], broadcast: keyReads }
+  }
+  const mapped = expressionForm(inner, collections, ctx, memo, true)
+  if (mapped?.class === 'map' && mapped.combine === 'concat' && !keyReads.includes(mapped.source)) {
+    return { class: 'reduce', source: mapped.source, combine: 'reduce', accumulators: [{ variable: '', op, init }], broadcast: [...new Set([...mapped.broadcast, ...keyReads])] }
   }
   return undefined
+}
+
+/** A call of the job's own helper that maps or reduces one of its parameters, given a collection there. */
+function helperForm (helper: FunctionDef, call: CallParts, collections: ReadonlySet<string>, ctx: EffectContext, memo: Map<string, FunctionSummary>): Form | undefined {
+  const { positional } = call
+  const summary = memo.get(call.name) ?? classifyFunction(helper, ctx, memo)
+  if (summary.class === 'opaque' || summary.over === undefined || !summary.pure) return undefined
+  const index = summary.params.indexOf(summary.over)
+  const arg = positional[index] === undefined ? undefined : unparen(positional[index] as PyNode)
+  if (arg?.kind !== 'identifier' || !collections.has(arg.text) || positional.length !== summary.params.length) return undefined
+  const others = positional.filter((_, i) => i !== index)
+  const broadcast = others.flatMap(o => [...effectsOf(o, ctx).reads])
+  if (broadcast.includes(arg.text)) return undefined
+  return {
+    class: summary.class,
+    source: arg.text,
+    combine: summary.combine ?? (summary.class === 'map' ? 'concat' : 'reduce'),
+    accumulators: [{ variable: '', op: summary.class === 'map' ? 'collect' : 'sum', init: summary.class === 'map' ? '[]' : '0' }],
+    broadcast
+  }
 }
 
 /** A keyed reduction (set union, counts) of the elements a map form produces, or undefined. */
@@ -334,9 +352,4 @@ function elementReadsOf (expr: PyNode, firstFor: PyNode, ctx: EffectContext): Se
     for (const r of effectsOf(clause, ctx, bound).reads) reads.add(r)
   }
   return reads
-}
-
-function isDocstring (stmt: PyNode): boolean {
-  const expr = namedChildren(stmt)[0]
-  return stmt.kind === 'expression_statement' && expr !== undefined && (expr.kind === 'string' || expr.kind === 'concatenated_string')
 }

@@ -9,9 +9,9 @@
  * - `output` (write after write): `from` defined `key`, `to` overwrites it — a re-assignment hazard;
  * - `control`: `from` may leave the function early (`return`, `raise`), so every later statement waits for it.
  */
-import type { EffectContext } from './effects.ts'
+import type { EffectContext, Effects } from './effects.ts'
 import { effectsOf } from './effects.ts'
-import { endLineOf, lineOf, namedChildren, textOf } from './syntax.ts'
+import { endLineOf, isDocstring, lineOf, namedChildren, textOf } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 import type { FunctionDef } from './template.ts'
 
@@ -86,59 +86,167 @@ export function buildDdg (fn: FunctionDef, ctx: EffectContext): DdgWithSyntax {
   const body = fn.node.children.find(c => c.kind === 'block')
   const all = body === undefined ? [] : namedChildren(body)
   const statements = all.filter((s, i) => !(s.kind === 'pass_statement' || (i === 0 && isDocstring(s))))
-  // Locals are the names bound anywhere in the function plus its parameters; reads of anything else are
-  // module-level constants, helpers or builtins, which cannot change while main runs.
   const effects = statements.map(s => effectsOf(s, ctx))
-  const locals = new Set(fn.params)
-  for (const e of effects) for (const w of e.writes) locals.add(w)
+  const builder = new DdgBuilder(fn, effects)
+  statements.forEach((stmt, id) => builder.add(stmt, id))
+  return { ddg: builder.graph(), statements }
+}
 
-  const nodes: DdgNode[] = []
-  const edges: DdgEdge[] = []
-  // Reaching definitions of each variable: the last definite one and any conditional ones after it.
-  const reaching = new Map<string, Array<{ node: number, line: number }>>()
-  const readersSinceDef = new Map<string, number[]>()
-  const definitions = new Map<string, number[]>()
-  const params = new Set(fn.params)
-  for (const p of fn.params) {
-    reaching.set(p, [{ node: -1, line: fn.line }])
-    definitions.set(p, [fn.line])
+/** The statements' nodes and edges, built in program order from each statement's effects. */
+class DdgBuilder {
+  /**
+   * Locals are the names bound anywhere in the function plus its parameters; reads of anything else are
+   * module-level constants, helpers or builtins, which cannot change while main runs.
+   */
+  private readonly locals: Set<string>
+  private readonly params: Set<string>
+  private readonly nodes: DdgNode[] = []
+  private readonly edges: DdgEdge[] = []
+  private readonly seen = new Set<string>()
+  /** Reaching definitions of each variable: the last definite one and any conditional ones after it. */
+  private readonly reaching = new Map<string, Array<{ node: number, line: number }>>()
+  private readonly readersSinceDef = new Map<string, number[]>()
+  private readonly definitions = new Map<string, number[]>()
+  private pendingExit: { node: number, line: number } | undefined
+  private readonly shares = new ElementSharing()
+  private readonly liveOut: Array<Set<string>>
+
+  constructor (private readonly fn: FunctionDef, private readonly effects: Effects[]) {
+    this.locals = new Set(fn.params)
+    for (const e of effects) for (const w of e.writes) this.locals.add(w)
+    this.params = new Set(fn.params)
+    for (const p of fn.params) {
+      this.reaching.set(p, [{ node: -1, line: fn.line }])
+      this.definitions.set(p, [fn.line])
+    }
+    this.liveOut = liveOutOf(effects)
   }
-  let pendingExit: { node: number, line: number } | undefined
-  const seen = new Set<string>()
-  const addEdge = (edge: DdgEdge): void => {
+
+  private addEdge (edge: DdgEdge): void {
     if (edge.from === edge.to || edge.from < 0) return
     const id = `${edge.from}>${edge.to}>${edge.key}>${edge.kind}`
-    if (seen.has(id)) return
-    seen.add(id)
-    edges.push(edge)
+    if (this.seen.has(id)) return
+    this.seen.add(id)
+    this.edges.push(edge)
   }
 
-  // Collections that may share element objects: a statement that reads one collection and binds another
-  // (ys = [r for r in xs]) may hand the same objects on. Changing elements of one changes them in all.
-  const shares = new Map<string, Set<string>>()
-  const link = (a: string, b: string): void => {
-    if (a === b) return
-    for (const [x, y] of [[a, b], [b, a]] as const) {
-      const set = shares.get(x) ?? new Set<string>()
-      set.add(y)
-      shares.set(x, set)
+  /** Adds statement `id`: its node, and its edges from the statements before it. */
+  add (stmt: PyNode, id: number): void {
+    const { locals } = this
+    const eff = this.effects[id]
+    if (eff === undefined) return
+    const line = lineOf(stmt)
+    const reads = [...eff.reads].filter(r => locals.has(r)).sort()
+    const elementWrites = [...this.shares.sharing(eff.elementMutated)].filter(v => locals.has(v))
+    for (const v of elementWrites) eff.mutated.add(v)
+    const writes = [...new Set([...eff.writes, ...elementWrites])].filter(w => locals.has(w)).sort()
+    for (const w of eff.writes) if (!eff.mutated.has(w)) for (const r of eff.reads) if (locals.has(r)) this.shares.link(w, r)
+    if (this.pendingExit !== undefined) {
+      this.addEdge({ from: this.pendingExit.node, to: id, key: `return:${this.pendingExit.line}`, variable: 'return', kind: 'control' })
+    }
+    // A conditional binding lets the previous value through: it reads what it may not overwrite.
+    const passThrough = writes.filter(w => !eff.definite.has(w) && !eff.mutated.has(w) && !reads.includes(w) && this.reaching.has(w) && this.liveOut[id]?.has(w) === true)
+    const uses = [...reads, ...passThrough]
+    this.dataEdges(id, uses, writes)
+    this.define(id, line, eff, uses, writes)
+    const isLast = id === this.effects.length - 1
+    const exits = !isLast && (eff.returns || eff.raises)
+    if (exits) this.pendingExit = { node: id, line }
+    this.nodes.push({
+      id,
+      line,
+      endLine: endLineOf(stmt),
+      kind: stmt.kind,
+      text: firstLine(textOf(stmt)),
+      reads: [...uses].sort(),
+      writes,
+      mutates: writes.filter(w => eff.mutated.has(w)),
+      inputs: reads.filter(r => this.params.has(r)),
+      exits,
+      sideEffects: [...new Set(eff.impure)]
+    })
+  }
+
+  /** Flow edges to what statement `id` uses; anti and output edges to what it writes. */
+  private dataEdges (id: number, uses: string[], writes: string[]): void {
+    for (const v of uses) {
+      for (const def of this.reaching.get(v) ?? []) this.addEdge({ from: def.node, to: id, key: `${v}:${def.line}`, variable: v, kind: 'flow' })
+    }
+    for (const v of writes) {
+      for (const def of this.reaching.get(v) ?? []) {
+        for (const reader of this.readersSinceDef.get(v) ?? []) {
+          this.addEdge({ from: reader, to: id, key: `${v}:${def.line}`, variable: v, kind: 'anti' })
+        }
+        if (!uses.includes(v)) this.addEdge({ from: def.node, to: id, key: `${v}:${def.line}`, variable: v, kind: 'output' })
+      }
     }
   }
-  const sharing = (start: Iterable<string>): Set<string> => {
+
+  /** Records statement `id` as a reader of what it uses and as the (or a) definition of what it writes. */
+  private define (id: number, line: number, eff: Effects, uses: string[], writes: string[]): void {
+    for (const v of uses) {
+      const list = this.readersSinceDef.get(v) ?? []
+      list.push(id)
+      this.readersSinceDef.set(v, list)
+    }
+    for (const v of writes) {
+      const definite = eff.definite.has(v) || eff.mutated.has(v) || uses.includes(v)
+      // After a statement that reads the old value (or binds on every path) only its definition reaches.
+      this.reaching.set(v, definite ? [{ node: id, line }] : [...(this.reaching.get(v) ?? []), { node: id, line }])
+      this.readersSinceDef.set(v, [])
+      // A mutation (xs.append) updates the same object; only rebinding counts as another definition.
+      if (!eff.mutated.has(v)) {
+        const defs = this.definitions.get(v) ?? []
+        defs.push(line)
+        this.definitions.set(v, defs)
+      }
+    }
+  }
+
+  graph (): Ddg {
+    const edges = this.edges.sort((a, b) => a.to - b.to || a.from - b.from || a.key.localeCompare(b.key) || a.kind.localeCompare(b.kind))
+    const hazards: ReassignmentHazard[] = [...this.definitions.entries()]
+      .filter(([, lines]) => lines.length > 1)
+      .map(([variable, lines]) => ({ variable, lines }))
+      .sort((a, b) => (a.lines[0] ?? 0) - (b.lines[0] ?? 0) || a.variable.localeCompare(b.variable))
+    return { function: this.fn.name, params: this.fn.params, nodes: this.nodes, edges, hazards }
+  }
+}
+
+/**
+ * Collections that may share element objects: a statement that reads one collection and binds another
+ * (ys = [r for r in xs]) may hand the same objects on. Changing elements of one changes them in all.
+ */
+class ElementSharing {
+  private readonly shares = new Map<string, Set<string>>()
+
+  link (a: string, b: string): void {
+    if (a === b) return
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      const set = this.shares.get(x) ?? new Set<string>()
+      set.add(y)
+      this.shares.set(x, set)
+    }
+  }
+
+  /** `start` and every collection that may share elements with one of them. */
+  sharing (start: Iterable<string>): Set<string> {
     const seen = new Set<string>()
     const queue = [...start]
     for (let v = queue.pop(); v !== undefined; v = queue.pop()) {
       if (seen.has(v)) continue
       seen.add(v)
-      for (const w of shares.get(v) ?? []) queue.push(w)
+      for (const w of this.shares.get(v) ?? []) queue.push(w)
     }
     return seen
   }
+}
 
-  // Liveness (backward): a conditional binding passes the old value through only if someone reads it later.
-  const liveOut: Array<Set<string>> = new Array(statements.length)
+/** Liveness (backward): a conditional binding passes the old value through only if someone reads it later. */
+function liveOutOf (effects: Effects[]): Array<Set<string>> {
+  const liveOut: Array<Set<string>> = new Array(effects.length)
   let live = new Set<string>()
-  for (let i = statements.length - 1; i >= 0; i--) {
+  for (let i = effects.length - 1; i >= 0; i--) {
     const eff = effects[i]
     liveOut[i] = live
     if (eff === undefined) continue
@@ -146,77 +254,7 @@ export function buildDdg (fn: FunctionDef, ctx: EffectContext): DdgWithSyntax {
     for (const r of eff.reads) next.add(r)
     live = next
   }
-
-  statements.forEach((stmt, id) => {
-    const eff = effects[id]
-    if (eff === undefined) return
-    const line = lineOf(stmt)
-    const reads = [...eff.reads].filter(r => locals.has(r)).sort()
-    const elementWrites = [...sharing(eff.elementMutated)].filter(v => locals.has(v))
-    for (const v of elementWrites) eff.mutated.add(v)
-    const writes = [...new Set([...eff.writes, ...elementWrites])].filter(w => locals.has(w)).sort()
-    for (const w of eff.writes) if (!eff.mutated.has(w)) for (const r of eff.reads) if (locals.has(r)) link(w, r)
-    if (pendingExit !== undefined) {
-      addEdge({ from: pendingExit.node, to: id, key: `return:${pendingExit.line}`, variable: 'return', kind: 'control' })
-    }
-    // A conditional binding lets the previous value through: it reads what it may not overwrite.
-    const passThrough = writes.filter(w => !eff.definite.has(w) && !eff.mutated.has(w) && !reads.includes(w) && reaching.has(w) && liveOut[id]?.has(w) === true)
-    for (const v of [...reads, ...passThrough]) {
-      for (const def of reaching.get(v) ?? []) addEdge({ from: def.node, to: id, key: `${v}:${def.line}`, variable: v, kind: 'flow' })
-    }
-    for (const v of writes) {
-      for (const def of reaching.get(v) ?? []) {
-        for (const reader of readersSinceDef.get(v) ?? []) {
-          addEdge({ from: reader, to: id, key: `${v}:${def.line}`, variable: v, kind: 'anti' })
-        }
-        if (!reads.includes(v) && !passThrough.includes(v)) addEdge({ from: def.node, to: id, key: `${v}:${def.line}`, variable: v, kind: 'output' })
-      }
-    }
-    for (const v of [...reads, ...passThrough]) {
-      const list = readersSinceDef.get(v) ?? []
-      list.push(id)
-      readersSinceDef.set(v, list)
-    }
-    for (const v of writes) {
-      const definite = eff.definite.has(v) || eff.mutated.has(v) || reads.includes(v) || passThrough.includes(v)
-      // After a statement that reads the old value (or binds on every path) only its definition reaches.
-      reaching.set(v, definite ? [{ node: id, line }] : [...(reaching.get(v) ?? []), { node: id, line }])
-      readersSinceDef.set(v, [])
-      // A mutation (xs.append) updates the same object; only rebinding counts as another definition.
-      if (!eff.mutated.has(v)) {
-        const defs = definitions.get(v) ?? []
-        defs.push(line)
-        definitions.set(v, defs)
-      }
-    }
-    const isLast = id === statements.length - 1
-    const exits = !isLast && (eff.returns || eff.raises)
-    if (exits) pendingExit = { node: id, line }
-    nodes.push({
-      id,
-      line,
-      endLine: endLineOf(stmt),
-      kind: stmt.kind,
-      text: firstLine(textOf(stmt)),
-      reads: [...reads, ...passThrough].sort(),
-      writes,
-      mutates: writes.filter(w => eff.mutated.has(w)),
-      inputs: reads.filter(r => params.has(r)),
-      exits,
-      sideEffects: [...new Set(eff.impure)]
-    })
-  })
-  edges.sort((a, b) => a.to - b.to || a.from - b.from || a.key.localeCompare(b.key) || a.kind.localeCompare(b.kind))
-  const hazards: ReassignmentHazard[] = [...definitions.entries()]
-    .filter(([, lines]) => lines.length > 1)
-    .map(([variable, lines]) => ({ variable, lines }))
-    .sort((a, b) => (a.lines[0] ?? 0) - (b.lines[0] ?? 0) || a.variable.localeCompare(b.variable))
-  return { ddg: { function: fn.name, params: fn.params, nodes, edges, hazards }, statements }
-}
-
-function isDocstring (stmt: PyNode): boolean {
-  const expr = namedChildren(stmt)[0]
-  return stmt.kind === 'expression_statement' && expr !== undefined && (expr.kind === 'string' || expr.kind === 'concatenated_string')
+  return liveOut
 }
 
 function firstLine (text: string): string {

@@ -5,127 +5,21 @@
  * over-approximate effects.
  */
 import { MUTATING_MODULE_FUNCTIONS, PURE_BUILTINS, PURE_METHODS } from './builtins.ts'
+import { empty, iterationRoot, maybe, mayNotRun, mutate, mutateFirst, mutateRoots, rootName, sourcesOf, targetNames } from './effect-sets.ts'
+import type { Defined, EffectContext, Effects } from './effect-sets.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
-import type { FunctionDef, ModuleInfo } from './template.ts'
+import type { FunctionDef } from './template.ts'
 import { parameterNames } from './template.ts'
 
-/** Effects of a statement or expression. */
-export interface Effects {
-  /** Free names read (not bound inside the code itself, e.g. comprehension variables). */
-  reads: Set<string>
-  /** Names bound or mutated. */
-  writes: Set<string>
-  /** Names mutated in place (`x.append`, `x[i] = …`, passed to an impure call); a subset of `writes`. */
-  mutated: Set<string>
-  /** Collections whose elements are changed in place (through a loop variable: `for r in xs: r['k'] = v`). */
-  elementMutated: Set<string>
-  /**
-   * Names bound on every path through the code. A name in `writes` but not here is bound only sometimes
-   * (in a branch, a loop body, a loop target), so its previous value may flow through.
-   */
-  definite: Set<string>
-  /** Why the code is not pure beyond its writes (global statements, unknown calls, …). */
-  impure: string[]
-  /** Contains `return`, `raise`, `break`, `continue` or `yield` (changes control flow of the enclosing code). */
-  returns: boolean
-  raises: boolean
-  breaks: boolean
-  yields: boolean
-  /** User-defined functions called. */
-  calls: Set<string>
-}
-
-/** What the effect analysis resolves names against. */
-export interface EffectContext {
-  module: ModuleInfo
-  /** Memo of helper purity; `undefined` while a helper is being analyzed (recursion counts as pure). */
-  purity: Map<string, boolean | undefined>
-  /** Memo of the module-level names each helper reads, directly or through the helpers it calls. */
-  globalReads: Map<string, Set<string>>
-}
-
-/** Creates a context for one module. */
-export function effectContext (module: ModuleInfo): EffectContext {
-  return { module, purity: new Map(), globalReads: new Map() }
-}
-
-/**
- * Names definitely bound earlier in the code being analyzed. A read of such a name sees that binding, not
- * one from an earlier statement, so it is not an upward-exposed read (`for v in xs: use(v)` reads xs, not v).
- */
-type Defined = Set<string>
-
-// `Defined` sets of code that may not run (branches, loop bodies, loop targets, try bodies): bindings made
-// there are not definite.
-const maybeContexts = new WeakSet<Defined>()
-
-function maybe (defined: Defined, extra: string[] = []): Defined {
-  const set = new Set([...defined, ...extra])
-  maybeContexts.add(set)
-  return set
-}
-
-// Names bound by iterating a collection (loop targets, comprehension variables) and the collection's root
-// name: changing an element in place changes the collection other statements read.
-const elementSources = new WeakMap<Effects, Map<string, string>>()
-
-function sourcesOf (eff: Effects): Map<string, string> {
-  let map = elementSources.get(eff)
-  if (map === undefined) {
-    map = new Map()
-    elementSources.set(eff, map)
-  }
-  return map
-}
-
-function empty (): Effects {
-  return { reads: new Set(), writes: new Set(), mutated: new Set(), elementMutated: new Set(), definite: new Set(), impure: [], returns: false, raises: false, breaks: false, yields: false, calls: new Set() }
-}
+export { effectContext, rootName, targetNames } from './effect-sets.ts'
+export type { EffectContext, Effects } from './effect-sets.ts'
 
 /** Effects of `node`; names in `bound` are local to an enclosing expression and not reported as reads. */
 export function effectsOf (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string> = new Set()): Effects {
   const eff = empty()
   visit(node, ctx, bound, eff, new Set())
   return eff
-}
-
-/** Root identifier of `a.b[c].d`, if the chain starts at a name. */
-export function rootName (node: PyNode): string | undefined {
-  let current = unparen(node)
-  for (;;) {
-    if (current.kind === 'identifier') return current.text
-    if (current.kind === 'attribute' || current.kind === 'subscript') {
-      const first = current.children[0]
-      if (first === undefined) return undefined
-      current = unparen(first)
-    } else return undefined
-  }
-}
-
-/** The root name of what a loop iterates: `xs`, `xs.items()`, `enumerate(xs)`, `zip(xs, ys)` → `xs`. */
-function iterationRoot (iterable: PyNode): string | undefined {
-  const node = unparen(iterable)
-  const direct = rootName(node)
-  if (direct !== undefined) return direct
-  if (node.kind === 'call') {
-    const fn = node.children[0]
-    if (fn?.kind === 'attribute') return rootName(fn.children[0] ?? fn)
-    const first = namedChildren(node.children[1] ?? node)[0]
-    return first === undefined ? undefined : rootName(first)
-  }
-  return undefined
-}
-
-/** Names bound by an assignment or loop target (`a`, `a, b`, `(a, [b, c])`). Store targets like `x[i]` bind nothing. */
-export function targetNames (target: PyNode): string[] {
-  const t = unparen(target)
-  if (t.kind === 'identifier') return [t.text]
-  if (t.kind === 'pattern_list' || t.kind === 'tuple_pattern' || t.kind === 'list_pattern' || t.kind === 'tuple' || t.kind === 'list' || t.kind === 'expression_list') {
-    return namedChildren(t).flatMap(targetNames)
-  }
-  if (t.kind === 'list_splat_pattern' || t.kind === 'list_splat') return namedChildren(t).flatMap(targetNames)
-  return []
 }
 
 function visitAll (nodes: PyNode[], ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects, defined: Defined): void {
@@ -145,7 +39,7 @@ function store (target: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, 
       else {
         eff.writes.add(t.text)
         defined.add(t.text)
-        if (!maybeContexts.has(defined)) eff.definite.add(t.text)
+        if (!mayNotRun(defined)) eff.definite.add(t.text)
       }
       return
     case 'subscript':
@@ -158,20 +52,6 @@ function store (target: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, 
     }
     default:
       for (const c of namedChildren(t)) store(c, ctx, bound, eff, defined)
-  }
-}
-
-function mutate (name: string, bound: ReadonlySet<string>, eff: Effects): void {
-  const source = sourcesOf(eff).get(name)
-  if (bound.has(name)) {
-    eff.impure.push(`mutates ${name}, an element of its input`)
-  } else {
-    eff.writes.add(name)
-    eff.mutated.add(name)
-  }
-  if (source !== undefined && source !== name) {
-    if (!bound.has(source)) eff.elementMutated.add(source)
-    mutate(source, bound, eff)
   }
 }
 
@@ -188,71 +68,20 @@ function visit (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, ef
     case 'keyword_argument':
       visit(namedChildren(node)[1] ?? node, ctx, bound, eff, defined)
       return
-    case 'assignment': {
-      const right = afterToken(node, '=')
-      if (right !== undefined) visit(right, ctx, bound, eff, defined)
-      const aliased = right === undefined ? undefined : rootName(right)
-      const aliasSource = aliased === undefined ? undefined : sourcesOf(eff).get(aliased)
-      if (aliasSource !== undefined && node.children[0] !== undefined) for (const n of targetNames(node.children[0])) sourcesOf(eff).set(n, aliasSource)
-      // Chained `a = b = v`: tree-sitter nests assignments on the right; the left is always children[0].
-      const left = node.children[0]
-      if (left !== undefined && right !== undefined) store(left, ctx, bound, eff, defined)
-      return
-    }
-    case 'augmented_assignment': {
-      const [left, right] = namedChildren(node)
-      if (right !== undefined) visit(right, ctx, bound, eff, defined)
-      if (left !== undefined) {
-        visit(left, ctx, bound, eff, defined)
-        const root = rootName(left)
-        if (unparen(left).kind === 'identifier') store(left, ctx, bound, eff, defined)
-        else if (root !== undefined) mutate(root, bound, eff)
-      }
-      return
-    }
+    case 'assignment':
+      return visitAssignment(node, ctx, bound, eff, defined)
+    case 'augmented_assignment':
+      return visitAugmentedAssignment(node, ctx, bound, eff, defined)
     case 'named_expression': {
       const [name, value] = namedChildren(node)
       if (value !== undefined) visit(value, ctx, bound, eff, defined)
       if (name !== undefined) store(name, ctx, bound, eff, defined)
       return
     }
-    case 'for_statement': {
-      const left = afterToken(node, 'for')
-      const right = afterToken(node, 'in')
-      if (right !== undefined) visit(right, ctx, bound, eff, defined)
-      // The loop variables are bound inside the body; after the loop nothing is definite (it may not run).
-      const inside = maybe(defined)
-      if (left !== undefined) store(left, ctx, bound, eff, inside)
-      const iterated = right === undefined ? undefined : iterationRoot(right)
-      if (left !== undefined && iterated !== undefined) for (const n of targetNames(left)) sourcesOf(eff).set(n, iterated)
-      for (const c of node.children) if (c.kind === 'block' || c.kind === 'else_clause') visitMaybe(c, ctx, bound, eff, inside)
-      return
-    }
-    case 'list_comprehension': case 'set_comprehension': case 'dictionary_comprehension': case 'generator_expression': {
-      const inner = new Set(bound)
-      const clauses = namedChildren(node)
-      // The first iterable is evaluated in the enclosing scope; the rest see the comprehension variables.
-      let firstIterable = true
-      for (const clause of clauses) {
-        if (clause.kind !== 'for_in_clause') continue
-        const right = afterToken(clause, 'in')
-        if (right !== undefined) visit(right, ctx, firstIterable ? bound : inner, eff, defined)
-        firstIterable = false
-        const left = afterToken(clause, 'for')
-        const iterated = right === undefined ? undefined : iterationRoot(right)
-        if (left !== undefined) {
-          for (const n of targetNames(left)) {
-            inner.add(n)
-            if (iterated !== undefined) sourcesOf(eff).set(n, iterated)
-          }
-        }
-      }
-      for (const clause of clauses) {
-        if (clause.kind === 'for_in_clause') continue
-        visit(clause, ctx, inner, eff, defined)
-      }
-      return
-    }
+    case 'for_statement':
+      return visitFor(node, ctx, bound, eff, defined)
+    case 'list_comprehension': case 'set_comprehension': case 'dictionary_comprehension': case 'generator_expression':
+      return visitComprehension(node, ctx, bound, eff, defined)
     case 'lambda': {
       const params = node.children.find(c => c.kind === 'lambda_parameters')
       const inner = new Set(bound)
@@ -264,46 +93,8 @@ function visit (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, ef
     case 'call':
       visitCall(node, ctx, bound, eff, defined)
       return
-    case 'delete_statement':
-      for (const target of namedChildren(node)) {
-        const names = targetNames(target)
-        if (names.length > 0) for (const n of names) eff.writes.add(n)
-        else store(target, ctx, bound, eff, defined)
-      }
-      return
-    case 'global_statement': case 'nonlocal_statement':
-      eff.impure.push(`${node.kind === 'global_statement' ? 'global' : 'nonlocal'} statement`)
-      for (const n of namedChildren(node)) eff.writes.add(n.text)
-      return
-    case 'return_statement':
-      eff.returns = true
-      visitAll(namedChildren(node), ctx, bound, eff, defined)
-      return
-    case 'raise_statement':
-      eff.raises = true
-      visitAll(namedChildren(node), ctx, bound, eff, defined)
-      return
-    case 'break_statement': case 'continue_statement':
-      eff.breaks = true
-      return
-    case 'yield':
-      eff.yields = true
-      visitAll(namedChildren(node), ctx, bound, eff, defined)
-      return
-    case 'function_definition': {
-      const name = namedChildren(node).find(c => c.kind === 'identifier')
-      if (name !== undefined) eff.writes.add(name.text)
-      const inner = new Set([...bound, ...parameterNames(node)])
-      const body = node.children.find(c => c.kind === 'block')
-      // A nested function may read enclosing locals; its own assignments stay inside it.
-      if (body !== undefined) {
-        const nested = effectsOf(body, ctx, inner)
-        for (const r of nested.reads) eff.reads.add(r)
-        for (const m of nested.mutated) mutate(m, bound, eff)
-        eff.impure.push(...nested.impure)
-      }
-      return
-    }
+    case 'function_definition':
+      return visitFunctionDefinition(node, ctx, bound, eff)
     case 'class_definition':
       eff.impure.push('class defined inside a function')
       return
@@ -329,7 +120,114 @@ function visit (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, ef
     case 'typed_parameter': case 'type':
       return
     default:
-      for (const c of node.children) if (c.named) visit(c, ctx, bound, eff, defined)
+      if (!visitControl(node, ctx, bound, eff, defined)) for (const c of node.children) if (c.named) visit(c, ctx, bound, eff, defined)
+  }
+}
+
+/** Statements that bind or leave without assigning: `del`, `global`, `return`, `raise`, `break`, `yield`. False for any other node. */
+function visitControl (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects, defined: Defined): boolean {
+  switch (node.kind) {
+    case 'delete_statement':
+      for (const target of namedChildren(node)) {
+        const names = targetNames(target)
+        if (names.length > 0) for (const n of names) eff.writes.add(n)
+        else store(target, ctx, bound, eff, defined)
+      }
+      return true
+    case 'global_statement': case 'nonlocal_statement':
+      eff.impure.push(`${node.kind === 'global_statement' ? 'global' : 'nonlocal'} statement`)
+      for (const n of namedChildren(node)) eff.writes.add(n.text)
+      return true
+    case 'return_statement':
+      eff.returns = true
+      visitAll(namedChildren(node), ctx, bound, eff, defined)
+      return true
+    case 'raise_statement':
+      eff.raises = true
+      visitAll(namedChildren(node), ctx, bound, eff, defined)
+      return true
+    case 'break_statement': case 'continue_statement':
+      eff.breaks = true
+      return true
+    case 'yield':
+      eff.yields = true
+      visitAll(namedChildren(node), ctx, bound, eff, defined)
+      return true
+    default:
+      return false
+  }
+}
+
+function visitAssignment (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects, defined: Defined): void {
+  const right = afterToken(node, '=')
+  if (right !== undefined) visit(right, ctx, bound, eff, defined)
+  const aliased = right === undefined ? undefined : rootName(right)
+  const aliasSource = aliased === undefined ? undefined : sourcesOf(eff).get(aliased)
+  if (aliasSource !== undefined && node.children[0] !== undefined) for (const n of targetNames(node.children[0])) sourcesOf(eff).set(n, aliasSource)
+  // Chained `a = b = v`: tree-sitter nests assignments on the right; the left is always children[0].
+  const left = node.children[0]
+  if (left !== undefined && right !== undefined) store(left, ctx, bound, eff, defined)
+}
+
+function visitAugmentedAssignment (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects, defined: Defined): void {
+  const [left, right] = namedChildren(node)
+  if (right !== undefined) visit(right, ctx, bound, eff, defined)
+  if (left !== undefined) {
+    visit(left, ctx, bound, eff, defined)
+    const root = rootName(left)
+    if (unparen(left).kind === 'identifier') store(left, ctx, bound, eff, defined)
+    else if (root !== undefined) mutate(root, bound, eff)
+  }
+}
+
+function visitFor (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects, defined: Defined): void {
+  const left = afterToken(node, 'for')
+  const right = afterToken(node, 'in')
+  if (right !== undefined) visit(right, ctx, bound, eff, defined)
+  // The loop variables are bound inside the body; after the loop nothing is definite (it may not run).
+  const inside = maybe(defined)
+  if (left !== undefined) store(left, ctx, bound, eff, inside)
+  const iterated = right === undefined ? undefined : iterationRoot(right)
+  if (left !== undefined && iterated !== undefined) for (const n of targetNames(left)) sourcesOf(eff).set(n, iterated)
+  for (const c of node.children) if (c.kind === 'block' || c.kind === 'else_clause') visitMaybe(c, ctx, bound, eff, inside)
+}
+
+function visitComprehension (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects, defined: Defined): void {
+  const inner = new Set(bound)
+  const clauses = namedChildren(node)
+  // The first iterable is evaluated in the enclosing scope; the rest see the comprehension variables.
+  let firstIterable = true
+  for (const clause of clauses) {
+    if (clause.kind !== 'for_in_clause') continue
+    const right = afterToken(clause, 'in')
+    if (right !== undefined) visit(right, ctx, firstIterable ? bound : inner, eff, defined)
+    firstIterable = false
+    const left = afterToken(clause, 'for')
+    const iterated = right === undefined ? undefined : iterationRoot(right)
+    if (left !== undefined) {
+      for (const n of targetNames(left)) {
+        inner.add(n)
+        if (iterated !== undefined) sourcesOf(eff).set(n, iterated)
+      }
+    }
+  }
+  for (const clause of clauses) {
+    if (clause.kind === 'for_in_clause') continue
+    visit(clause, ctx, inner, eff, defined)
+  }
+}
+
+function visitFunctionDefinition (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>, eff: Effects): void {
+  const name = namedChildren(node).find(c => c.kind === 'identifier')
+  if (name !== undefined) eff.writes.add(name.text)
+  const inner = new Set([...bound, ...parameterNames(node)])
+  const body = node.children.find(c => c.kind === 'block')
+  // A nested function may read enclosing locals; its own assignments stay inside it.
+  if (body !== undefined) {
+    const nested = effectsOf(body, ctx, inner)
+    for (const r of nested.reads) eff.reads.add(r)
+    for (const m of nested.mutated) mutate(m, bound, eff)
+    eff.impure.push(...nested.impure)
   }
 }
 
@@ -350,10 +248,7 @@ function visitCall (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>
       for (const g of moduleReadsOf(helper, ctx)) if (!bound.has(g)) eff.reads.add(g)
       if (!isPureFunction(helper, ctx)) {
         eff.impure.push(`calls ${name}(), which has side effects`)
-        for (const a of argNodes) {
-          const root = rootName(a)
-          if (root !== undefined) mutate(root, bound, eff)
-        }
+        mutateRoots(argNodes, bound, eff)
       }
       return
     }
@@ -365,10 +260,7 @@ function visitCall (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>
     }
     // A local callable (lambda bound to a name, a function parameter) or an unknown builtin.
     eff.impure.push(`calls ${name}(), which the analyzer cannot see`)
-    for (const a of argNodes) {
-      const root = rootName(a)
-      if (root !== undefined) mutate(root, bound, eff)
-    }
+    mutateRoots(argNodes, bound, eff)
     return
   }
   if (callee.kind === 'attribute') {
@@ -393,12 +285,6 @@ function visitCall (node: PyNode, ctx: EffectContext, bound: ReadonlySet<string>
   }
   visit(callee, ctx, bound, eff, defined)
   eff.impure.push(`calls ${textOf(callee)}, which the analyzer cannot see`)
-}
-
-function mutateFirst (args: PyNode[], bound: ReadonlySet<string>, eff: Effects): void {
-  const first = args[0]
-  const root = first === undefined ? undefined : rootName(first)
-  if (root !== undefined) mutate(root, bound, eff)
 }
 
 /** Module-level names a helper reads, directly or through the helpers it calls. */

@@ -14,7 +14,7 @@
  */
 import type { FunctionSummary } from './classify.ts'
 import type { EffectContext } from './effects.ts'
-import { siteForm, siteStart } from './site-forms.ts'
+import { reductionForm, siteStart } from './site-forms.ts'
 import type { Found, SiteOp } from './site-forms.ts'
 import { namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
@@ -182,7 +182,7 @@ function reductionsIn (expr: PyNode, param: string, level: ReadonlyMap<string, n
       else if (innerAvoid.has(n.text)) unsafe = true
     }
     const found = n.kind === 'call' || n.kind === 'subscript' || n.kind === 'identifier' || n.kind === 'set_comprehension'
-      ? siteForm(n, parent, new Set([param]), ctx, new Map())
+      ? reductionForm(n, parent, new Set([param]), ctx)
       : undefined
     const range = n.sg.range()
     if (found !== undefined && found.over === param) {

@@ -1,7 +1,7 @@
 /**
  * Running bests in a loop body: `if best is None or x > best: best = x` (from None, over the values themselves) and
  * guarded replacements by key, `if len(w) > len(longest): longest = w` or `if s >= top: top = s; word = w`
- * (`BestStep`), which the chunks keep as candidates and the aggregator replays (coordinator/src/planner/bests.ts).
+ * (`BestStep`), which the chunks keep as candidates and the aggregator replays (planner/src/bests.ts).
  */
 import { PURE_BUILTINS } from './builtins.ts'
 import type { EffectContext } from './effects.ts'

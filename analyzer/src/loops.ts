@@ -77,32 +77,65 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
     env.temps.delete(name)
     env.accumulators.set(name, 'last')
   }
-  if (env.accumulators.size === 0) return { inits: [], reason: 'the loop accumulates nothing' }
-  for (const name of [...targets, ...env.temps]) {
-    if (laterReads.has(name)) return { inits: [], reason: `${name} is read after the loop, where it holds the last element's value` }
-  }
-  for (const [acc, op] of env.ensured) {
-    if (env.accumulators.get(acc) !== op) return { inits: [], reason: `${acc} gets a starting value per key but is not then updated as a ${op === 'group' ? 'list' : 'count'} per key` }
-  }
-  for (const name of env.memberships) {
-    const op = env.accumulators.get(name)
-    // `k in d` sees the same keys on every chunk only when no step of the loop adds a key.
-    if (op === undefined) env.reads.add(name)
-    else if (env.inserting.has(name) || (op !== 'group' && op !== 'count')) return { inits: [], reason: `the loop tests whether a key is in ${name} while adding keys to it (a prefix dependence)` }
-  }
-  if (env.reads.has(src.text)) return { inits: [], reason: `the loop body reads all of ${src.text} per element` }
-  for (const acc of env.accumulators.keys()) {
-    if (env.reads.has(acc)) return { inits: [], reason: `the loop reads ${acc} while accumulating it (a prefix dependence)` }
-    if (env.temps.has(acc)) return { inits: [], reason: `${acc} is both a per-element temporary and an accumulator` }
-  }
+  const problem = prefixDependence(env, targets, laterReads, src.text)
+  if (problem !== undefined) return { inits: [], reason: problem }
   const ops = [...env.accumulators.values()]
   const mapOps = ops.filter(o => o === 'append' || o === 'extend' || o === 'setitem')
   // Lists appended to next to reductions (`sizes.append(q)` and `total += q`): a reduce loop whose lists concatenate.
   if (mapOps.length > 0 && mapOps.length < ops.length && mapOps.includes('setitem')) return { inits: [], reason: 'the loop mixes a dict filled by key (d[k] = v) with a reduction' }
   const kind: 'map' | 'reduce' = mapOps.length === ops.length ? 'map' : 'reduce'
   if (kind === 'map' && ops.includes('setitem') && ops.some(o => o !== 'setitem')) return { inits: [], reason: 'the loop fills both lists and dicts' }
+  const initialised = initialisers(stmts, index, env, ctx)
+  if (typeof initialised === 'string') return { inits: [], reason: initialised }
+  const broadcast = [...env.reads].filter(r => !env.accumulators.has(r) && r !== src.text)
+  for (const b of broadcast) {
+    if (env.temps.has(b)) return { inits: [], reason: `${b} carries a value from one element to the next` }
+  }
+  return {
+    form: {
+      class: kind,
+      source: src.text,
+      combine: kind === 'reduce' ? 'reduce' : ops.includes('setitem') ? 'merge' : 'concat',
+      accumulators: initialised.accumulators,
+      broadcast,
+      ...(numbered !== undefined ? { positions: numbered.start } : {})
+    },
+    inits: initialised.inits.sort((a, b) => a - b),
+    reason: `${kind} over ${src.text}`
+  }
+}
 
-  // Each accumulator needs an initialiser before the loop, with nothing touching it in between.
+/**
+ * Why the loop's steps depend on the elements before them, or undefined: an accumulator read while it accumulates,
+ * a temporary read after the loop, a key tested while keys are added, the whole collection read per element.
+ */
+function prefixDependence (env: LoopEnv, targets: string[], laterReads: ReadonlySet<string>, source: string): string | undefined {
+  if (env.accumulators.size === 0) return 'the loop accumulates nothing'
+  for (const name of [...targets, ...env.temps]) {
+    if (laterReads.has(name)) return `${name} is read after the loop, where it holds the last element's value`
+  }
+  for (const [acc, op] of env.ensured) {
+    if (env.accumulators.get(acc) !== op) return `${acc} gets a starting value per key but is not then updated as a ${op === 'group' ? 'list' : 'count'} per key`
+  }
+  for (const name of env.memberships) {
+    const op = env.accumulators.get(name)
+    // `k in d` sees the same keys on every chunk only when no step of the loop adds a key.
+    if (op === undefined) env.reads.add(name)
+    else if (env.inserting.has(name) || (op !== 'group' && op !== 'count')) return `the loop tests whether a key is in ${name} while adding keys to it (a prefix dependence)`
+  }
+  if (env.reads.has(source)) return `the loop body reads all of ${source} per element`
+  for (const acc of env.accumulators.keys()) {
+    if (env.reads.has(acc)) return `the loop reads ${acc} while accumulating it (a prefix dependence)`
+    if (env.temps.has(acc)) return `${acc} is both a per-element temporary and an accumulator`
+  }
+  return undefined
+}
+
+/**
+ * Each accumulator's initialiser: a plain assignment before the loop (stmts[index]) with nothing touching the
+ * accumulator in between, starting from a value the accumulator's op can start from. Why not, as a string.
+ */
+function initialisers (stmts: PyNode[], index: number, env: LoopEnv, ctx: EffectContext): { inits: number[], accumulators: Accumulator[] } | string {
   const inits: number[] = []
   const accumulators: Accumulator[] = []
   for (const [acc, loopOp] of env.accumulators) {
@@ -115,42 +148,27 @@ export function loopForm (stmts: PyNode[], index: number, collections: ReadonlyS
         found = j
         break
       }
-      if (eff.reads.has(acc)) return { inits: [], reason: `${acc} is used between its initialisation and the loop` }
+      if (eff.reads.has(acc)) return `${acc} is used between its initialisation and the loop`
     }
     const initStmt = found === undefined ? undefined : stmts[found]
     const assigned = initStmt === undefined ? undefined : assignmentOf(initStmt)
-    if (found === undefined || assigned === undefined || assigned.target !== acc) return { inits: [], reason: `${acc} is not initialised by a plain assignment before the loop` }
+    if (found === undefined || assigned === undefined || assigned.target !== acc) return `${acc} is not initialised by a plain assignment before the loop`
     const init = textOf(assigned.value)
     const initEff = effectsOf(assigned.value, ctx)
     const keyed = keyedStart(loopOp, assigned.value, ctx, env.memberships.has(acc))
-    if (typeof keyed === 'string') return { inits: [], reason: `${acc} ${keyed}` }
+    if (typeof keyed === 'string') return `${acc} ${keyed}`
     const op = keyed?.op ?? loopOp as AccumulatorOp
-    if (op === 'kbest' && !DICT_INITS.test(init)) return { inits: [], reason: `${acc} keeps a running best per key but starts as ${init}, not {}` }
-    if ((op === 'max_from_none' || op === 'min_from_none') && init !== 'None') return { inits: [], reason: `${acc} keeps a running best (if ${acc} is None or …) but starts as ${init}, not None` }
+    if (op === 'kbest' && !DICT_INITS.test(init)) return `${acc} keeps a running best per key but starts as ${init}, not {}`
+    if ((op === 'max_from_none' || op === 'min_from_none') && init !== 'None') return `${acc} keeps a running best (if ${acc} is None or …) but starts as ${init}, not None`
     if (keyed === undefined && (op === 'append' || op === 'extend' ? !LIST_INITS.test(init) : op === 'setitem' ? !DICT_INITS.test(init) : initEff.impure.length > 0)) {
-      return { inits: [], reason: `${acc} must start empty (${op === 'setitem' ? '{}' : '[]'}) for the loop to be a map; it starts as ${init}` }
+      return `${acc} must start empty (${op === 'setitem' ? '{}' : '[]'}) for the loop to be a map; it starts as ${init}`
     }
-    if ([...initEff.reads].some(r => env.accumulators.has(r))) return { inits: [], reason: `${acc}'s initial value depends on another accumulator` }
+    if ([...initEff.reads].some(r => env.accumulators.has(r))) return `${acc}'s initial value depends on another accumulator`
     inits.push(found)
     const best = env.bests.get(acc)
     accumulators.push({ variable: acc, op, init, ...(env.bestOfElements.has(acc) ? { elements: true } : {}), ...(best !== undefined ? { best } : {}) })
   }
-  const broadcast = [...env.reads].filter(r => !env.accumulators.has(r) && r !== src.text)
-  for (const b of broadcast) {
-    if (env.temps.has(b)) return { inits: [], reason: `${b} carries a value from one element to the next` }
-  }
-  return {
-    form: {
-      class: kind,
-      source: src.text,
-      combine: kind === 'reduce' ? 'reduce' : ops.includes('setitem') ? 'merge' : 'concat',
-      accumulators,
-      broadcast,
-      ...(numbered !== undefined ? { positions: numbered.start } : {})
-    },
-    inits: inits.sort((a, b) => a - b),
-    reason: `${kind} over ${src.text}`
-  }
+  return { inits, accumulators }
 }
 
 /**
@@ -288,133 +306,144 @@ function readCondition (expr: PyNode, env: LoopEnv, ctx: EffectContext): void {
   readPure(e, env, ctx)
 }
 
+/** One expression statement of the loop body: an accumulator's update, a temporary, or a call that changes nothing. */
 function accumulate (expr: PyNode | undefined, env: LoopEnv, ctx: EffectContext): void {
   if (expr === undefined) return
-  if (expr.kind === 'call') {
-    const fn = expr.children[0]
-    const args = namedChildren(expr.children[1] ?? expr)
-    if (fn?.kind === 'attribute' && fn.children[0]?.kind === 'identifier' && args.length === 1 && args[0]?.kind !== 'keyword_argument') {
-      const receiver = fn.children[0].text
-      const method = fn.children.at(-1)?.text
-      if ((method === 'append' || method === 'extend') && !env.bound.has(receiver)) {
-        readPure(args[0] as PyNode, env, ctx)
-        addAccumulator(receiver, method, env)
-        return
-      }
-      if ((method === 'add' || method === 'update') && !env.bound.has(receiver)) {
-        readPure(args[0] as PyNode, env, ctx)
-        addAccumulator(receiver, method === 'add' ? 'union' : 'update', env)
-        return
-      }
-    }
-    // d.setdefault(k, []).append(v) / d[k].append(v)
-    const group = fn?.kind === 'attribute' && fn.children.at(-1)?.text === 'append' && args.length === 1 && args[0]?.kind !== 'keyword_argument' ? groupTarget(fn.children[0], env) : undefined
-    if (group !== undefined) {
-      readPure(group.key, env, ctx)
-      readPure(args[0] as PyNode, env, ctx)
-      if (group.inserts) env.inserting.add(group.name)
-      addAccumulator(group.name, 'group', env)
-      return
-    }
-    // Any other call is allowed only when it changes nothing (print, a pure helper whose value is dropped).
-    readPure(expr, env, ctx)
-    return
-  }
-  if (expr.kind === 'augmented_assignment') {
-    const [target, value] = namedChildren(expr)
-    const op = expr.children.find(c => !c.named)?.kind.replace('=', '') ?? ''
-    if (target?.kind === 'identifier' && value !== undefined && ASSOCIATIVE_OPERATORS.has(op)) {
-      readPure(value, env, ctx)
-      addAccumulator(target.text, op as AccumulatorOp, env)
-      return
-    }
-    // `d[k] += v`, or `d[k]["field"] += v` on a record of zeros (added field by field, key by key).
-    const keyed = target === undefined ? undefined : recordField(target, env) ?? keyOf(target, env)
-    if (keyed !== undefined && value !== undefined && op === '+') {
-      readPure(keyed.key, env, ctx)
-      readPure(value, env, ctx)
-      addAccumulator(keyed.name, 'count', env)
-      return
-    }
-    env.fail = `${textOf(expr)} is not an associative update (only + * | & ^ are)`
-    return
-  }
-  if (expr.kind === 'assignment') {
-    const target = expr.children[0]
-    const value = afterToken(expr, '=')
-    if (target === undefined || value === undefined) return
-    if (keyedMinMaxStep(expr, env, ctx)) return
-    const counted = countByGet(target, value, env)
-    if (counted !== undefined) {
-      readPure(counted.key, env, ctx)
-      readPure(counted.added, env, ctx)
-      env.inserting.add(counted.name)
-      addAccumulator(counted.name, 'count', env)
-      return
-    }
-    if (target.kind === 'subscript' && target.children[0]?.kind === 'identifier' && !env.bound.has(target.children[0].text)) {
-      const index = namedChildren(target).slice(1)
-      for (const i of index) readPure(i, env, ctx)
-      readPure(value, env, ctx)
-      addAccumulator(target.children[0].text, 'setitem', env)
-      return
-    }
-    // `a, b = f(x)`: per-element temporaries unpacked (a mismatch raises for that element, as in one run).
-    const unpacked = target.kind === 'pattern_list' || target.kind === 'tuple_pattern' || target.kind === 'list_pattern' ? namedChildren(target) : []
-    if (unpacked.length > 0 && unpacked.every(n => n.kind === 'identifier')) {
-      readPure(value, env, ctx)
-      const overwritten = unpacked.find(n => env.accumulators.has(n.text))
-      if (overwritten !== undefined) {
-        env.fail = `${overwritten.text} is overwritten inside the loop`
-        return
-      }
-      for (const n of unpacked) {
-        env.temps.add(n.text)
-        env.bound.add(n.text)
-      }
-      return
-    }
-    if (target.kind !== 'identifier') {
-      env.fail = `assignment to ${textOf(target)} inside the loop`
-      return
-    }
-    const name = target.text
-    const v = unparen(value)
-    // acc = acc OP g(x)
-    if (v.kind === 'binary_operator') {
-      const [l, r] = namedChildren(v)
-      const op = v.children.find(c => !c.named)?.kind ?? ''
-      if (l?.kind === 'identifier' && l.text === name && r !== undefined && ASSOCIATIVE_OPERATORS.has(op) && !env.bound.has(name)) {
-        readPure(r, env, ctx)
-        addAccumulator(name, op as AccumulatorOp, env)
-        return
-      }
-    }
-    // acc = min(acc, g(x)) / max(g(x), acc)
-    if (v.kind === 'call' && !env.bound.has(name)) {
-      const fn = textOf(v.children[0] ?? v)
-      const args = namedChildren(v.children[1] ?? v)
-      if ((fn === 'min' || fn === 'max') && args.length === 2 && args.every(a => a.kind !== 'keyword_argument')) {
-        const accIndex = args.findIndex(a => a.kind === 'identifier' && a.text === name)
-        const other = args[1 - accIndex]
-        if (accIndex !== -1 && other !== undefined) {
-          readPure(other, env, ctx)
-          addAccumulator(name, fn, env)
-          return
-        }
-      }
-    }
-    // A per-element temporary.
-    readPure(value, env, ctx)
-    if (env.accumulators.has(name)) {
-      env.fail = `${name} is overwritten inside the loop`
-      return
-    }
-    env.temps.add(name)
-    env.bound.add(name)
-    return
-  }
+  if (expr.kind === 'call') return callStep(expr, env, ctx)
+  if (expr.kind === 'augmented_assignment') return augmentedStep(expr, env, ctx)
+  if (expr.kind === 'assignment') return assignmentStep(expr, env, ctx)
   env.fail = `${textOf(expr)} is not a per-element step`
+}
+
+/** `acc.append(v)`, `s.add(v)`, `d.setdefault(k, []).append(v)`, or a call that changes nothing. */
+function callStep (expr: PyNode, env: LoopEnv, ctx: EffectContext): void {
+  const fn = expr.children[0]
+  const args = namedChildren(expr.children[1] ?? expr)
+  if (fn?.kind === 'attribute' && fn.children[0]?.kind === 'identifier' && args.length === 1 && args[0]?.kind !== 'keyword_argument') {
+    const receiver = fn.children[0].text
+    const method = fn.children.at(-1)?.text
+    if ((method === 'append' || method === 'extend') && !env.bound.has(receiver)) {
+      readPure(args[0] as PyNode, env, ctx)
+      addAccumulator(receiver, method, env)
+      return
+    }
+    if ((method === 'add' || method === 'update') && !env.bound.has(receiver)) {
+      readPure(args[0] as PyNode, env, ctx)
+      addAccumulator(receiver, method === 'add' ? 'union' : 'update', env)
+      return
+    }
+  }
+  // d.setdefault(k, []).append(v) / d[k].append(v)
+  const group = fn?.kind === 'attribute' && fn.children.at(-1)?.text === 'append' && args.length === 1 && args[0]?.kind !== 'keyword_argument' ? groupTarget(fn.children[0], env) : undefined
+  if (group !== undefined) {
+    readPure(group.key, env, ctx)
+    readPure(args[0] as PyNode, env, ctx)
+    if (group.inserts) env.inserting.add(group.name)
+    addAccumulator(group.name, 'group', env)
+    return
+  }
+  // Any other call is allowed only when it changes nothing (print, a pure helper whose value is dropped).
+  readPure(expr, env, ctx)
+}
+
+/** `acc OP= v` with an associative OP, or `d[k] += v` (also on a field of a record of zeros). */
+function augmentedStep (expr: PyNode, env: LoopEnv, ctx: EffectContext): void {
+  const [target, value] = namedChildren(expr)
+  const op = expr.children.find(c => !c.named)?.kind.replace('=', '') ?? ''
+  if (target?.kind === 'identifier' && value !== undefined && ASSOCIATIVE_OPERATORS.has(op)) {
+    readPure(value, env, ctx)
+    addAccumulator(target.text, op as AccumulatorOp, env)
+    return
+  }
+  // `d[k] += v`, or `d[k]["field"] += v` on a record of zeros (added field by field, key by key).
+  const keyed = target === undefined ? undefined : recordField(target, env) ?? keyOf(target, env)
+  if (keyed !== undefined && value !== undefined && op === '+') {
+    readPure(keyed.key, env, ctx)
+    readPure(value, env, ctx)
+    addAccumulator(keyed.name, 'count', env)
+    return
+  }
+  env.fail = `${textOf(expr)} is not an associative update (only + * | & ^ are)`
+}
+
+/** An assignment: a keyed update (`d[k] = d.get(k, 0) + 1`, `d[k] = v`), temporaries unpacked, or one name's step. */
+function assignmentStep (expr: PyNode, env: LoopEnv, ctx: EffectContext): void {
+  const target = expr.children[0]
+  const value = afterToken(expr, '=')
+  if (target === undefined || value === undefined) return
+  if (keyedMinMaxStep(expr, env, ctx)) return
+  const counted = countByGet(target, value, env)
+  if (counted !== undefined) {
+    readPure(counted.key, env, ctx)
+    readPure(counted.added, env, ctx)
+    env.inserting.add(counted.name)
+    addAccumulator(counted.name, 'count', env)
+    return
+  }
+  if (target.kind === 'subscript' && target.children[0]?.kind === 'identifier' && !env.bound.has(target.children[0].text)) {
+    const index = namedChildren(target).slice(1)
+    for (const i of index) readPure(i, env, ctx)
+    readPure(value, env, ctx)
+    addAccumulator(target.children[0].text, 'setitem', env)
+    return
+  }
+  // `a, b = f(x)`: per-element temporaries unpacked (a mismatch raises for that element, as in one run).
+  const unpacked = target.kind === 'pattern_list' || target.kind === 'tuple_pattern' || target.kind === 'list_pattern' ? namedChildren(target) : []
+  if (unpacked.length > 0 && unpacked.every(n => n.kind === 'identifier')) {
+    readPure(value, env, ctx)
+    bindTemporaries(unpacked.map(n => n.text), env)
+    return
+  }
+  if (target.kind !== 'identifier') {
+    env.fail = `assignment to ${textOf(target)} inside the loop`
+    return
+  }
+  nameStep(target.text, value, env, ctx)
+}
+
+/** `name = v`: `acc = acc OP g(x)`, `acc = min(acc, g(x))`, or a per-element temporary. */
+function nameStep (name: string, value: PyNode, env: LoopEnv, ctx: EffectContext): void {
+  const v = unparen(value)
+  // acc = acc OP g(x)
+  if (v.kind === 'binary_operator') {
+    const [l, r] = namedChildren(v)
+    const op = v.children.find(c => !c.named)?.kind ?? ''
+    if (l?.kind === 'identifier' && l.text === name && r !== undefined && ASSOCIATIVE_OPERATORS.has(op) && !env.bound.has(name)) {
+      readPure(r, env, ctx)
+      addAccumulator(name, op as AccumulatorOp, env)
+      return
+    }
+  }
+  // acc = min(acc, g(x)) / max(g(x), acc)
+  if (v.kind === 'call' && !env.bound.has(name)) {
+    const fn = textOf(v.children[0] ?? v)
+    const args = namedChildren(v.children[1] ?? v)
+    if ((fn === 'min' || fn === 'max') && args.length === 2 && args.every(a => a.kind !== 'keyword_argument')) {
+      const accIndex = args.findIndex(a => a.kind === 'identifier' && a.text === name)
+      const other = args[1 - accIndex]
+      if (accIndex !== -1 && other !== undefined) {
+        readPure(other, env, ctx)
+        addAccumulator(name, fn, env)
+        return
+      }
+    }
+  }
+  // A per-element temporary.
+  readPure(value, env, ctx)
+  bindTemporaries([name], env)
+}
+
+/** Binds per-element temporaries; an accumulator among them would be overwritten. */
+function bindTemporaries (names: string[], env: LoopEnv): void {
+  const overwritten = names.find(n => env.accumulators.has(n))
+  if (overwritten !== undefined) {
+    env.fail = `${overwritten} is overwritten inside the loop`
+    return
+  }
+  for (const n of names) {
+    env.temps.add(n)
+    env.bound.add(n)
+  }
 }
 
 export function assignmentOf (stmt: PyNode): { target: string, value: PyNode } | undefined {

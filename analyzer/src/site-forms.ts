@@ -6,7 +6,6 @@ import type { FunctionSummary } from './classify.ts'
 import type { EffectContext } from './effects.ts'
 import { effectsOf, targetNames } from './effects.ts'
 import { qualified } from './loop-keys.ts'
-import { inlineSite } from './inline-sites.ts'
 import type { InlineHelper, LaterPass } from './inline-sites.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
@@ -38,11 +37,13 @@ const STATISTICS: ReadonlyMap<string, StatisticsOp> = new Map([
 
 const OPS: ReadonlySet<string> = new Set(['sum', 'len', 'min', 'max', 'any', 'all'])
 
-/** The reduction form a node has (before checking that it reduces one of `locals`), or undefined. */
-export function siteForm (node: PyNode, parent: PyNode | undefined, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
+/**
+ * The reduction form a node has by itself, without the job's helpers (before checking that it reduces one of
+ * `locals`), or undefined. `sites.ts` adds the helpers' forms (see `helperSite` and inline-sites.ts).
+ */
+export function reductionForm (node: PyNode, parent: PyNode | undefined, locals: ReadonlySet<string>, ctx: EffectContext): Found | undefined {
   return node.kind === 'call'
-    ? builtinSite(node, locals, ctx) ?? statisticsSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx) ??
-      helperSite(node, locals, ctx, helpers) ?? inlineSite(node, locals, ctx, helpers)
+    ? builtinSite(node, locals, ctx) ?? statisticsSite(node, locals, ctx) ?? heapqSite(node, locals, ctx) ?? setSite(node, locals, ctx) ?? countSite(node, locals, ctx)
     : node.kind === 'subscript'
       ? indexSite(node, parent, locals) ?? sortedSite(node, locals, ctx) ?? sliceSite(node, parent, locals)
       : node.kind === 'identifier'
@@ -357,7 +358,7 @@ function countSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContex
  * `groups`: merged by key as the loop merges them). Each chunk calls the helper itself on its elements; the other
  * arguments are read as they are where the call stands.
  */
-function helperSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
+export function helperSite (node: PyNode, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
   const fn = unparen(node.children[0] ?? node)
   if (fn.kind !== 'identifier' || locals.has(fn.text)) return undefined
   const summary = helpers.get(fn.text)

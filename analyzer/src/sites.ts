@@ -14,9 +14,10 @@ import type { FunctionSummary } from './classify.ts'
 import type { DdgWithSyntax } from './ddg.ts'
 import type { EffectContext } from './effects.ts'
 import { targetNames } from './effects.ts'
-import { elementCode, siteForm } from './site-forms.ts'
+import { elementCode, helperSite, reductionForm } from './site-forms.ts'
+import type { Found, SiteOp } from './site-forms.ts'
+import { inlineSite } from './inline-sites.ts'
 import type { InlineHelper } from './inline-sites.ts'
-import type { SiteOp } from './site-forms.ts'
 import { afterToken, namedChildren, textOf, unparen } from './syntax.ts'
 import type { PyNode } from './syntax.ts'
 
@@ -180,6 +181,16 @@ function walk (node: PyNode, enclosing: PyNode[], visit: (node: PyNode, enclosin
   const children = node.kind === 'attribute' ? node.children.slice(0, 1) : node.kind === 'keyword_argument' ? node.children.slice(1) : node.children
   const path = [...enclosing, node]
   for (const child of children) walk(child, path, visit)
+}
+
+/**
+ * The reduction form a node has (before checking that it reduces one of `locals`), or undefined: a form of its own
+ * (site-forms.ts), else a call of one of the job's helpers that reduces its argument (`helperSite`) or is reductions
+ * in disguise (inline-sites.ts).
+ */
+function siteForm (node: PyNode, parent: PyNode | undefined, locals: ReadonlySet<string>, ctx: EffectContext, helpers: ReadonlyMap<string, FunctionSummary>): Found | undefined {
+  return reductionForm(node, parent, locals, ctx) ??
+    (node.kind === 'call' ? helperSite(node, locals, ctx, helpers) ?? inlineSite(node, locals, ctx, helpers) : undefined)
 }
 
 /**

@@ -94,3 +94,9 @@ export function unparen (node: PyNode): PyNode {
   }
   return current
 }
+
+/** A statement that is only a string: a docstring when it comes first in a body. */
+export function isDocstring (stmt: PyNode): boolean {
+  const expr = namedChildren(stmt)[0]
+  return stmt.kind === 'expression_statement' && expr !== undefined && (expr.kind === 'string' || expr.kind === 'concatenated_string')
+}

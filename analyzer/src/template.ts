@@ -62,45 +62,11 @@ export function checkTemplate (module: PyNode, mode: JobMode): TemplateResult {
     findings.push(finding(ruleId, node, message, note))
   }
 
-  const statements = namedChildren(module)
-  statements.forEach(stmt => {
-    switch (stmt.kind) {
-      case 'import_statement':
-      case 'import_from_statement':
-      case 'future_import_statement':
-        checkImport(stmt, info, add)
-        return
-      case 'function_definition':
-        defineFunction(stmt, info, add)
-        return
-      case 'decorated_definition': {
-        const decorators = stmt.children.filter(c => c.kind === 'decorator')
-        const bad = decorators.find(d => !ALLOWED_DECORATORS.test(textOf(d).replace(/^@\s*/, '').trim()))
-        if (bad !== undefined) {
-          add('template/decorator', bad, `decorator ${textOf(bad).trim()} runs code when the module loads`, 'Only functools.lru_cache/cache, dataclass, staticmethod and classmethod are allowed; call the function explicitly instead.')
-        }
-        const definition = stmt.children.find(c => c.kind === 'function_definition' || c.kind === 'class_definition')
-        if (definition?.kind === 'function_definition') defineFunction(definition, info, add)
-        if (definition?.kind === 'class_definition') defineClass(definition, info, add)
-        return
-      }
-      case 'class_definition':
-        defineClass(stmt, info, add)
-        return
-      case 'expression_statement':
-        checkConstantStatement(stmt, info, add)
-        return
-      case 'if_statement':
-        if (/__name__/.test(textOf(namedChildren(stmt)[0] ?? stmt))) {
-          add('template/main-guard', stmt, "the `if __name__ == '__main__':` block runs code at module level", 'Remove it: the runtime loads your data and calls main(data) itself.')
-          return
-        }
-        add('template/module-code', stmt, 'module level may hold only imports, function definitions and constants', 'Move this statement into a function.')
-        return
-      default:
-        add('template/module-code', stmt, `module level may hold only imports, function definitions and constants, not a ${stmt.kind.replaceAll('_', ' ')}`, 'Move this statement into a function.')
-    }
-  })
+  for (const stmt of namedChildren(module)) {
+    const check = MODULE_STATEMENTS.get(stmt.kind)
+    if (check !== undefined) check(stmt, info, add)
+    else add('template/module-code', stmt, `module level may hold only imports, function definitions and constants, not a ${stmt.kind.replaceAll('_', ' ')}`, 'Move this statement into a function.')
+  }
 
   // Imports inside functions obey the same allow-list; they would otherwise bypass it.
   const nested = module.sg.findAll({ rule: { any: [{ kind: 'import_statement' }, { kind: 'import_from_statement' }], not: { inside: { kind: 'module' } } } })
@@ -136,6 +102,45 @@ export function checkTemplate (module: PyNode, mode: JobMode): TemplateResult {
 }
 
 type Add = (ruleId: string, node: PyNode, message: string, note?: string) => void
+
+/** Checks one kind of module-level statement, recording what it defines in `info`. */
+type StatementCheck = (stmt: PyNode, info: ModuleInfo, add: Add) => void
+
+/** The check of each kind of statement module level may hold; any other kind is code that runs when it loads. */
+const MODULE_STATEMENTS: ReadonlyMap<string, StatementCheck> = new Map([
+  ['import_statement', checkImport],
+  ['import_from_statement', checkImport],
+  ['future_import_statement', checkImport],
+  ['function_definition', defineFunction],
+  ['decorated_definition', checkDecorated],
+  ['class_definition', defineClass],
+  ['expression_statement', checkConstantStatement],
+  ['if_statement', checkModuleIf]
+])
+
+function checkDecorated (stmt: PyNode, info: ModuleInfo, add: Add): void {
+  const bad = disallowedDecorator(stmt)
+  if (bad !== undefined) {
+    add('template/decorator', bad, `decorator ${textOf(bad).trim()} runs code when the module loads`, 'Only functools.lru_cache/cache, dataclass, staticmethod and classmethod are allowed; call the function explicitly instead.')
+  }
+  const definition = stmt.children.find(c => c.kind === 'function_definition' || c.kind === 'class_definition')
+  if (definition?.kind === 'function_definition') defineFunction(definition, info, add)
+  if (definition?.kind === 'class_definition') defineClass(definition, info, add)
+}
+
+/** The first decorator of a decorated definition that is not an allowed one; the others run code when the module loads. */
+function disallowedDecorator (stmt: PyNode): PyNode | undefined {
+  return stmt.children.filter(c => c.kind === 'decorator').find(d => !ALLOWED_DECORATORS.test(textOf(d).replace(/^@\s*/, '').trim()))
+}
+
+/** An `if` at module level: the `__main__` guard, or other code that runs when the module loads. */
+function checkModuleIf (stmt: PyNode, _info: ModuleInfo, add: Add): void {
+  if (/__name__/.test(textOf(namedChildren(stmt)[0] ?? stmt))) {
+    add('template/main-guard', stmt, "the `if __name__ == '__main__':` block runs code at module level", 'Remove it: the runtime loads your data and calls main(data) itself.')
+    return
+  }
+  add('template/module-code', stmt, 'module level may hold only imports, function definitions and constants', 'Move this statement into a function.')
+}
 
 function checkImport (stmt: PyNode, info: ModuleInfo, add: Add): void {
   if (stmt.kind === 'future_import_statement') return
@@ -238,7 +243,7 @@ function defineClass (def: PyNode, info: ModuleInfo, add: Add): void {
   for (const stmt of body === undefined ? [] : namedChildren(body)) {
     if (stmt.kind === 'function_definition' || stmt.kind === 'pass_statement') continue
     if (stmt.kind === 'decorated_definition') {
-      const bad = stmt.children.filter(c => c.kind === 'decorator').find(d => !ALLOWED_DECORATORS.test(textOf(d).replace(/^@\s*/, '').trim()))
+      const bad = disallowedDecorator(stmt)
       if (bad !== undefined) add('template/decorator', bad, `decorator ${textOf(bad).trim()} runs code when the module loads`, 'Only functools.lru_cache/cache, dataclass, staticmethod and classmethod are allowed.')
       continue
     }

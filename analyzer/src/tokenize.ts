@@ -72,201 +72,265 @@ const isIdentifierChar = (c: string): boolean => ASCII_CHAR.test(c) || (c.charCo
 
 /** Tokenizes Python source, stopping at the first error CPython's tokenizer would raise. */
 export function tokenize (text: string): Tokenized {
-  const lines = text.split(/(?<=\n)/)
-  const tokens: Token[] = []
-  const open: OpenBracket[] = []
-  const indents = [0]
-  const altIndents = [0]
-  let lineNo = 0
-  let continued = false
-  let inString: { quote: string, line: number, col: number, text: string } | undefined
-  let stringEnded = false
-  const fail = (kind: TokenizerError['kind'], message: string, line: number, col: number): Tokenized => {
+  return new Tokenizer(text.split(/(?<=\n)/)).run()
+}
+
+/** Thrown to stop at an error; {@link Tokenizer.run} returns it with the tokens read so far. */
+class Stop extends Error {
+  constructor (readonly problem: TokenizerError) {
+    super(problem.message)
+  }
+}
+
+/** A string literal still open at the end of a line (triple-quoted, or continued with a backslash). */
+interface OpenString {
+  quote: string
+  line: number
+  col: number
+  text: string
+}
+
+/** CPython's tokenizer, one physical line at a time. */
+class Tokenizer {
+  private readonly tokens: Token[] = []
+  private readonly open: OpenBracket[] = []
+  private readonly indents = [0]
+  private readonly altIndents = [0]
+  private lineNo = 0
+  private continued = false
+  private inString: OpenString | undefined
+  private stringEnded = false
+  // The line being read: its text without the line ending, whether it has astral characters, the index reached
+  // and whether it has a token yet (a line with none ends no statement).
+  private raw = ''
+  private line = ''
+  private astral = false
+  private pos = 0
+  private sawToken = false
+
+  constructor (private readonly lines: string[]) {}
+
+  run (): Tokenized {
+    try {
+      for (const raw of this.lines) this.readLine(raw)
+      return this.end()
+    } catch (err) {
+      if (err instanceof Stop) return { tokens: this.tokens, error: err.problem, open: this.open }
+      throw err
+    }
+  }
+
+  private fail (kind: TokenizerError['kind'], message: string, line: number, col: number): never {
     const raises = kind === 'SyntaxError' && !/^unexpected (character after line continuation|EOF)/.test(message)
-    return { tokens, error: { kind, message, line, col, raises }, open }
-  }
-  const lastLine = (): number => {
-    for (let i = lines.length - 1; i >= 0; i--) if ((lines[i] ?? '').trim() !== '') return i + 1
-    return Math.max(1, lines.length)
+    throw new Stop({ kind, message, line, col, raises })
   }
 
-  let wasContinued = false
-  for (const raw of lines) {
-    lineNo++
-    wasContinued = continued
-    const line = raw.replace(/\r?\n$/, '').replace(/\r$/, '')
-    // Columns count code points, as CPython's do; only lines with astral characters need converting.
-    const astral = /[\uD800-\uDBFF]/.test(line)
-    const cp = (index: number): number => astral ? [...line.slice(0, index)].length : index
-    let pos = 0
-    if (inString !== undefined) {
-      // Inside a triple-quoted string (or a single-quoted one continued with a backslash).
-      const { end, continued: escaped } = scanStringBody(line, 0, inString.quote)
-      if (end === undefined) {
-        if (inString.quote.length === 1 && !escaped) {
-          return fail('SyntaxError', `unterminated string literal (detected at line ${lineNo})`, inString.line, inString.col + 1)
-        }
-        inString.text += raw
-        continue
-      }
-      tokens.push({ type: 'STRING', text: inString.text + line.slice(0, end), line: inString.line, col: inString.col, endLine: lineNo, endCol: cp(end) })
-      inString = undefined
-      stringEnded = true
-      pos = end
-    } else if (!continued && open.length === 0) {
-      // Indentation of a new logical line.
-      let col = 0
-      let alt = 0
-      while (pos < line.length) {
-        const c = line[pos]
-        if (c === ' ') { col++; alt++ } else if (c === '\t') { col = (Math.floor(col / TABSIZE) + 1) * TABSIZE; alt++ } else if (c === '\f') { col = 0; alt = 0 } else break
-        pos++
-      }
-      // Blank and comment-only lines do not count for indentation.
-      const rest = line.slice(pos)
-      if (rest === '' || rest.startsWith('#')) continue
-      const top = indents.at(-1) ?? 0
-      const altTop = altIndents.at(-1) ?? 0
-      if (col === top) {
-        if (alt !== altTop) return fail('TabError', 'inconsistent use of tabs and spaces in indentation', lineNo, 1)
-      } else if (col > top) {
-        if (indents.length >= MAX_INDENT) return fail('IndentationError', 'too many levels of indentation', lineNo, pos)
-        if (alt <= altTop) return fail('TabError', 'inconsistent use of tabs and spaces in indentation', lineNo, 1)
-        indents.push(col)
-        altIndents.push(alt)
-        tokens.push({ type: 'INDENT', text: line.slice(0, pos), line: lineNo, col: cp(pos), endLine: lineNo, endCol: pos })
-      } else {
-        // The dedent must land on an enclosing level before any DEDENT is emitted.
-        const level = indents.lastIndexOf(col)
-        if (level === -1) return fail('IndentationError', 'unindent does not match any outer indentation level', lineNo, cp(line.length) + 1)
-        if (alt !== altIndents[level]) return fail('TabError', 'inconsistent use of tabs and spaces in indentation', lineNo, 1)
-        while (indents.length > level + 1) {
-          indents.pop()
-          altIndents.pop()
-          tokens.push({ type: 'DEDENT', text: '', line: lineNo, col: pos, endLine: lineNo, endCol: pos })
-        }
-      }
+  /** Columns count code points, as CPython's do; only lines with astral characters need converting. */
+  private cp (index: number): number {
+    return this.astral ? [...this.line.slice(0, index)].length : index
+  }
+
+  private lastLine (): number {
+    for (let i = this.lines.length - 1; i >= 0; i--) if ((this.lines[i] ?? '').trim() !== '') return i + 1
+    return Math.max(1, this.lines.length)
+  }
+
+  private readLine (raw: string): void {
+    this.lineNo++
+    const wasContinued = this.continued
+    this.raw = raw
+    this.line = raw.replace(/\r?\n$/, '').replace(/\r$/, '')
+    this.astral = /[\uD800-\uDBFF]/.test(this.line)
+    this.pos = 0
+    if (this.inString !== undefined) {
+      if (!this.closeString(this.inString)) return
+    } else if (!this.continued && this.open.length === 0) {
+      if (!this.indentation()) return
     }
-    continued = false
+    this.continued = false
     // A string that ended on this line is a token of it; so is anything before a backslash on earlier lines.
-    let sawToken = stringEnded || wasContinued
-    stringEnded = false
+    this.sawToken = this.stringEnded || wasContinued
+    this.stringEnded = false
+    while (this.pos < this.line.length && this.token());
+    if (this.sawToken && this.open.length === 0 && !this.continued && this.inString === undefined) {
+      const length = this.line.length
+      this.tokens.push({ type: 'NEWLINE', text: '', line: this.lineNo, col: length, endLine: this.lineNo, endCol: length + 1 })
+    }
+  }
 
+  /** Inside a triple-quoted string (or a single-quoted one continued with a backslash): false while it goes on. */
+  private closeString (string: OpenString): boolean {
+    const { line, lineNo } = this
+    const { end, continued: escaped } = scanStringBody(line, 0, string.quote)
+    if (end === undefined) {
+      if (string.quote.length === 1 && !escaped) {
+        this.fail('SyntaxError', `unterminated string literal (detected at line ${lineNo})`, string.line, string.col + 1)
+      }
+      string.text += this.raw
+      return false
+    }
+    this.tokens.push({ type: 'STRING', text: string.text + line.slice(0, end), line: string.line, col: string.col, endLine: lineNo, endCol: this.cp(end) })
+    this.inString = undefined
+    this.stringEnded = true
+    this.pos = end
+    return true
+  }
+
+  /** Indentation of a new logical line, as INDENT and DEDENT tokens; false for a blank or comment-only line. */
+  private indentation (): boolean {
+    const { line, lineNo, indents, altIndents } = this
+    let pos = 0
+    let col = 0
+    let alt = 0
     while (pos < line.length) {
-      const c = line[pos] ?? ''
-      if (c === ' ' || c === '\t' || c === '\f') { pos++; continue }
-      if (c === '#') {
-        if (sawToken && open.length === 0) tokens.push({ type: 'NEWLINE', text: '', line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(line.length) })
-        sawToken = false
-        pos = line.length
-        break
-      }
-      if (c === '\\') {
-        if (pos + 1 < line.length) return fail('SyntaxError', 'unexpected character after line continuation character', lineNo, cp(pos) + 2)
-        if (lineNo === lines.length || (lineNo === lines.length - 1 && lines[lines.length - 1] === '')) {
-          return fail('SyntaxError', 'unexpected EOF while parsing', lineNo, cp(line.length) + 1)
-        }
-        continued = true
-        pos++
-        break
-      }
-      // Identifiers, and string prefixes.
-      if (isIdentifierStart(c) || c.charCodeAt(0) >= 128) {
-        let end = pos + 1
-        while (end < line.length && (isIdentifierChar(line[end] ?? '') || (line.charCodeAt(end) >= 128 && !/\s/.test(line[end] ?? '')))) end++
-        const word = line.slice(pos, end)
-        const next = line[end]
-        if ((next === '"' || next === "'") && STRING_PREFIX.test(word)) {
-          const result = startString(line, end)
-          if (result.end === undefined) {
-            if (result.quote.length === 3 || result.continued) {
-              inString = { quote: result.quote, line: lineNo, col: cp(pos), text: raw.slice(pos) }
-              sawToken = true
-              pos = line.length
-              break
-            }
-            return fail('SyntaxError', `unterminated string literal (detected at line ${lineNo})`, lineNo, cp(pos) + 1)
-          }
-          tokens.push({ type: 'STRING', text: line.slice(pos, result.end), line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(result.end) })
-          sawToken = true
-          pos = result.end
-          continue
-        }
-        const bad = ASCII_WORD.test(word) ? undefined : [...word].find((ch, i) => !(i === 0 ? isIdentifierStart(ch) : isIdentifierChar(ch)))
-        if (bad !== undefined) {
-          const at = pos + word.indexOf(bad)
-          const code = (bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
-          if (/\p{C}/u.test(bad)) return fail('SyntaxError', `invalid non-printable character U+${code}`, lineNo, cp(at) + 1)
-          return fail('SyntaxError', `invalid character '${bad}' (U+${code})`, lineNo, cp(at) + 1)
-        }
-        tokens.push({ type: 'NAME', text: word, line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(end) })
-        sawToken = true
-        pos = end
-        continue
-      }
-      if (c === '"' || c === "'") {
-        const result = startString(line, pos)
-        if (result.end === undefined) {
-          if (result.quote.length === 3 || result.continued) {
-            inString = { quote: result.quote, line: lineNo, col: cp(pos), text: raw.slice(pos) }
-            sawToken = true
-            pos = line.length
-            break
-          }
-          return fail('SyntaxError', `unterminated string literal (detected at line ${lineNo})`, lineNo, cp(pos) + 1)
-        }
-        tokens.push({ type: 'STRING', text: line.slice(pos, result.end), line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(result.end) })
-        sawToken = true
-        pos = result.end
-        continue
-      }
-      if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(line[pos + 1] ?? ''))) {
-        const number = scanNumber(line, pos)
-        if ('error' in number) return fail('SyntaxError', number.error, lineNo, cp(number.col))
-        tokens.push({ type: 'NUMBER', text: line.slice(pos, number.end), line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(number.end) })
-        sawToken = true
-        pos = number.end
-        continue
-      }
-      const op = OPERATORS_BY_CHAR.get(c)?.find(o => line.startsWith(o, pos))
-      if (op === undefined) {
-        // Unknown ASCII punctuation ($, ?, !, `) reaches the parser as an operator it cannot use.
-        tokens.push({ type: 'OP', text: c, line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(pos) + 1 })
-        sawToken = true
-        pos++
-        continue
-      }
-      if (op === '(' || op === '[' || op === '{') {
-        if (open.length >= MAX_BRACKETS) return fail('SyntaxError', 'too many nested parentheses', lineNo, cp(pos) + 1)
-        open.push({ char: op, line: lineNo, col: cp(pos) })
-      } else if (CLOSING[op] !== undefined) {
-        const top = open.at(-1)
-        if (top === undefined) return fail('SyntaxError', `unmatched '${op}'`, lineNo, cp(pos) + 1)
-        if (top.char !== CLOSING[op]) {
-          const where = top.line !== lineNo ? ` on line ${top.line}` : ''
-          return fail('SyntaxError', `closing parenthesis '${op}' does not match opening parenthesis '${top.char}'${where}`, lineNo, cp(pos) + 1)
-        }
-        open.pop()
-      }
-      tokens.push({ type: 'OP', text: op, line: lineNo, col: cp(pos), endLine: lineNo, endCol: cp(pos) + op.length })
-      sawToken = true
-      pos += op.length
+      const c = line[pos]
+      if (c === ' ') { col++; alt++ } else if (c === '\t') { col = (Math.floor(col / TABSIZE) + 1) * TABSIZE; alt++ } else if (c === '\f') { col = 0; alt = 0 } else break
+      pos++
     }
-    if (sawToken && open.length === 0 && !continued && inString === undefined) {
-      tokens.push({ type: 'NEWLINE', text: '', line: lineNo, col: line.length, endLine: lineNo, endCol: line.length + 1 })
+    this.pos = pos
+    // Blank and comment-only lines do not count for indentation.
+    const rest = line.slice(pos)
+    if (rest === '' || rest.startsWith('#')) return false
+    const top = indents.at(-1) ?? 0
+    const altTop = altIndents.at(-1) ?? 0
+    if (col === top) {
+      if (alt !== altTop) this.fail('TabError', 'inconsistent use of tabs and spaces in indentation', lineNo, 1)
+    } else if (col > top) {
+      if (indents.length >= MAX_INDENT) this.fail('IndentationError', 'too many levels of indentation', lineNo, pos)
+      if (alt <= altTop) this.fail('TabError', 'inconsistent use of tabs and spaces in indentation', lineNo, 1)
+      indents.push(col)
+      altIndents.push(alt)
+      this.tokens.push({ type: 'INDENT', text: line.slice(0, pos), line: lineNo, col: this.cp(pos), endLine: lineNo, endCol: pos })
+    } else {
+      // The dedent must land on an enclosing level before any DEDENT is emitted.
+      const level = indents.lastIndexOf(col)
+      if (level === -1) this.fail('IndentationError', 'unindent does not match any outer indentation level', lineNo, this.cp(line.length) + 1)
+      if (alt !== altIndents[level]) this.fail('TabError', 'inconsistent use of tabs and spaces in indentation', lineNo, 1)
+      while (indents.length > level + 1) {
+        indents.pop()
+        altIndents.pop()
+        this.tokens.push({ type: 'DEDENT', text: '', line: lineNo, col: pos, endLine: lineNo, endCol: pos })
+      }
     }
+    return true
   }
-  if (inString !== undefined) {
-    const message = inString.quote.length === 3 ? 'unterminated triple-quoted string literal' : 'unterminated string literal'
-    return fail('SyntaxError', `${message} (detected at line ${lastLine()})`, inString.line, inString.col + 1)
+
+  /** Reads what starts at `pos`; false when the rest of the line is done with (a comment, a continuation…). */
+  private token (): boolean {
+    const { line, lineNo, pos } = this
+    const c = line[pos] ?? ''
+    if (c === ' ' || c === '\t' || c === '\f') { this.pos++; return true }
+    if (c === '#') {
+      if (this.sawToken && this.open.length === 0) this.tokens.push({ type: 'NEWLINE', text: '', line: lineNo, col: this.cp(pos), endLine: lineNo, endCol: this.cp(line.length) })
+      this.sawToken = false
+      this.pos = line.length
+      return false
+    }
+    if (c === '\\') {
+      if (pos + 1 < line.length) this.fail('SyntaxError', 'unexpected character after line continuation character', lineNo, this.cp(pos) + 2)
+      if (lineNo === this.lines.length || (lineNo === this.lines.length - 1 && this.lines[this.lines.length - 1] === '')) {
+        this.fail('SyntaxError', 'unexpected EOF while parsing', lineNo, this.cp(line.length) + 1)
+      }
+      this.continued = true
+      this.pos++
+      return false
+    }
+    // Identifiers, and string prefixes.
+    if (isIdentifierStart(c) || c.charCodeAt(0) >= 128) return this.word()
+    if (c === '"' || c === "'") return this.string(pos)
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(line[pos + 1] ?? ''))) {
+      const number = scanNumber(line, pos)
+      if ('error' in number) this.fail('SyntaxError', number.error, lineNo, this.cp(number.col))
+      this.push('NUMBER', number.end)
+      return true
+    }
+    this.operator()
+    return true
   }
-  // End of file: a last line without a newline still ends its statement; then close every block.
-  const endLine = lastLine()
-  const endCol = (lines[endLine - 1] ?? '').replace(/\r?\n$/, '').length
-  if (open.length > 0) return { tokens, open }
-  for (let i = indents.length - 1; i > 0; i--) tokens.push({ type: 'DEDENT', text: '', line: endLine, col: endCol, endLine, endCol })
-  tokens.push({ type: 'ENDMARKER', text: '', line: endLine, col: endCol, endLine, endCol })
-  return { tokens, open }
+
+  /** Adds the token from `pos` to `end` and moves past it. */
+  private push (type: TokenType, end: number): void {
+    const { line, lineNo, pos } = this
+    this.tokens.push({ type, text: line.slice(pos, end), line: lineNo, col: this.cp(pos), endLine: lineNo, endCol: this.cp(end) })
+    this.sawToken = true
+    this.pos = end
+  }
+
+  /** A name, or the prefix of a string literal. */
+  private word (): boolean {
+    const { line, lineNo, pos } = this
+    let end = pos + 1
+    while (end < line.length && (isIdentifierChar(line[end] ?? '') || (line.charCodeAt(end) >= 128 && !/\s/.test(line[end] ?? '')))) end++
+    const word = line.slice(pos, end)
+    const next = line[end]
+    if ((next === '"' || next === "'") && STRING_PREFIX.test(word)) return this.string(end)
+    const bad = ASCII_WORD.test(word) ? undefined : [...word].find((ch, i) => !(i === 0 ? isIdentifierStart(ch) : isIdentifierChar(ch)))
+    if (bad !== undefined) {
+      const at = pos + word.indexOf(bad)
+      const code = (bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
+      if (/\p{C}/u.test(bad)) this.fail('SyntaxError', `invalid non-printable character U+${code}`, lineNo, this.cp(at) + 1)
+      this.fail('SyntaxError', `invalid character '${bad}' (U+${code})`, lineNo, this.cp(at) + 1)
+    }
+    this.push('NAME', end)
+    return true
+  }
+
+  /** A string literal from `pos` (its prefix, if any) whose opening quote is at `quoteAt`; false when it goes on past the line. */
+  private string (quoteAt: number): boolean {
+    const { line, lineNo, pos } = this
+    const result = startString(line, quoteAt)
+    if (result.end === undefined) {
+      if (result.quote.length === 3 || result.continued) {
+        this.inString = { quote: result.quote, line: lineNo, col: this.cp(pos), text: this.raw.slice(pos) }
+        this.sawToken = true
+        this.pos = line.length
+        return false
+      }
+      this.fail('SyntaxError', `unterminated string literal (detected at line ${lineNo})`, lineNo, this.cp(pos) + 1)
+    }
+    this.push('STRING', result.end)
+    return true
+  }
+
+  /** An operator, with the brackets it opens and closes. */
+  private operator (): void {
+    const { line, lineNo, pos, open } = this
+    const c = line[pos] ?? ''
+    const op = OPERATORS_BY_CHAR.get(c)?.find(o => line.startsWith(o, pos))
+    if (op === undefined) {
+      // Unknown ASCII punctuation ($, ?, !, `) reaches the parser as an operator it cannot use.
+      this.push('OP', pos + 1)
+      return
+    }
+    if (op === '(' || op === '[' || op === '{') {
+      if (open.length >= MAX_BRACKETS) this.fail('SyntaxError', 'too many nested parentheses', lineNo, this.cp(pos) + 1)
+      open.push({ char: op, line: lineNo, col: this.cp(pos) })
+    } else if (CLOSING[op] !== undefined) {
+      const top = open.at(-1)
+      if (top === undefined) this.fail('SyntaxError', `unmatched '${op}'`, lineNo, this.cp(pos) + 1)
+      if (top.char !== CLOSING[op]) {
+        const where = top.line !== lineNo ? ` on line ${top.line}` : ''
+        this.fail('SyntaxError', `closing parenthesis '${op}' does not match opening parenthesis '${top.char}'${where}`, lineNo, this.cp(pos) + 1)
+      }
+      open.pop()
+    }
+    this.push('OP', pos + op.length)
+  }
+
+  /** End of file: a last line without a newline still ends its statement; then close every block. */
+  private end (): Tokenized {
+    const { tokens, open, inString } = this
+    if (inString !== undefined) {
+      const message = inString.quote.length === 3 ? 'unterminated triple-quoted string literal' : 'unterminated string literal'
+      this.fail('SyntaxError', `${message} (detected at line ${this.lastLine()})`, inString.line, inString.col + 1)
+    }
+    const endLine = this.lastLine()
+    const endCol = (this.lines[endLine - 1] ?? '').replace(/\r?\n$/, '').length
+    if (open.length > 0) return { tokens, open }
+    for (let i = this.indents.length - 1; i > 0; i--) tokens.push({ type: 'DEDENT', text: '', line: endLine, col: endCol, endLine, endCol })
+    tokens.push({ type: 'ENDMARKER', text: '', line: endLine, col: endCol, endLine, endCol })
+    return { tokens, open }
+  }
 }
 
 /** Reads the opening quote at `pos`; `end` is the index after the closing quote when it is on this line. */

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ALLOWED_MODULES, analyze } from '../src/index.ts'
-import { runPython } from './helpers/python.ts'
+import { runPython } from '../../corpus/python.ts'
 
 /**
  * A job whose offending line is marked `# <-`: the marker is stripped and the line number remembered.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { analyze } from '../src/index.ts'
-import { FIXTURES } from './helpers/corpus.ts'
+import { FIXTURES } from '../../corpus/analyzer.ts'
 import * as render from './helpers/describe.ts'
 
 /**

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { analyze, calibrate, CalibrationError, evaluate, fitUpper, sampleInput, SLOPE_MARGIN } from '../src/index.ts'
 import { inputMemory } from '../src/memory.ts'
-import { CORPUS, FIXTURES, inputText } from './helpers/corpus.ts'
-import type { CorpusJob } from './helpers/corpus.ts'
-import { measurePeaks, pythonRunner, runPython } from './helpers/python.ts'
+import { CORPUS, FIXTURES, inputText } from '../../corpus/analyzer.ts'
+import type { CorpusJob } from '../../corpus/analyzer.ts'
+import { measurePeaks, pythonRunner, runPython } from '../../corpus/python.ts'
 
 /** Input sizes (elements) at which estimates are checked against measured peaks. */
 const SIZES = [2_500, 10_000, 40_000]

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { analyze, BinarySourceError, EmptySourceError, MAX_SOURCE_BYTES, PythonSyntaxError, SourceTooLargeError } from '../src/index.ts'
 import { parsePython } from '../src/parse.ts'
-import { PYTHON, runPython } from './helpers/python.ts'
+import { PYTHON, runPython } from '../../corpus/python.ts'
 
 const VALID = 'def main(data):\n    return [x * 2 for x in data]\n'
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { analyze, PythonSyntaxError } from '../src/index.ts'
 import { findSyntaxError } from '../src/grammar.ts'
 import { parsePython } from '../src/parse.ts'
-import { runPython } from './helpers/python.ts'
+import { runPython } from '../../corpus/python.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BROKEN = fileURLToPath(new URL('./fixtures/broken/', import.meta.url))
