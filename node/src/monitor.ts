@@ -7,6 +7,7 @@
  * catches spikes between samples); average memory is the time-weighted mean of the sampled tree RSS.
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import type { TaskMetrics } from './executors/contract.ts'
 
 /** Clock ticks per second of `/proc/PID/stat` times; 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100
@@ -35,15 +36,8 @@ export interface ProcessTreeSample {
   cpuMs: number
 }
 
-/** What a monitor saw over a task's life. */
-export interface ResourceUsage {
-  wallMs: number
-  cpuMs: number
-  peakMemoryBytes: number
-  avgMemoryBytes: number
-  peakProcesses: number
-  samples: number
-}
+/** What a monitor saw over a task's life: the executors hand it on as the outcome's metrics. */
+export type ResourceUsage = TaskMetrics
 
 interface ProcStat {
   pid: number

@@ -107,13 +107,24 @@ export function processesMentioning (marker: string): number[] {
 
 const BYSTANDER = 'def main(data):\n    return sum(i * i for i in range(data["n"]))\n'
 
-/** Runs `bomb` and, at the same time, an ordinary task that must still complete with the right result. */
-async function withBystander (executor: Executor, bomb: () => Promise<PythonTaskOutcome>, options: SelfTestOptions): Promise<{ outcome: PythonTaskOutcome, bystander: PythonTaskOutcome, bystanderOk: boolean }> {
+/** A job meant to hit one of its limits; its task id is `<kind>-<random>`, so its processes can be found. */
+interface Bomb {
+  kind: string
+  script: string
+  limits: Partial<TaskLimits>
+}
+
+/**
+ * Runs `bomb` and, at the same time, an ordinary task that must still complete with the right result; then
+ * looks for the bomb's processes still running (there must be none).
+ */
+async function withBystander (executor: Executor, bomb: Bomb, options: SelfTestOptions): Promise<{ outcome: PythonTaskOutcome, bystander: PythonTaskOutcome, bystanderOk: boolean, leftovers: number[] }> {
+  const taskId = `${bomb.kind}-${tag()}`
   const [outcome, bystander] = await Promise.all([
-    bomb(),
+    job(executor, bomb.script, {}, bomb.limits, options, taskId),
     job(executor, BYSTANDER, { n: 1000 }, { timeoutMs: 30_000 }, options)
   ])
-  return { outcome, bystander, bystanderOk: bystander.status === 'completed' && bystander.result === 332833500 }
+  return { outcome, bystander, bystanderOk: bystander.status === 'completed' && bystander.result === 332833500, leftovers: processesMentioning(taskId) }
 }
 
 const probes: Record<ProbeName, ProbeRun> = {
@@ -330,19 +341,19 @@ def main(data):
   },
 
   async 'fork-bomb-contained' (executor, options) {
-    const taskId = `fork-bomb-${tag()}`
     const limits = { maxProcesses: 32, timeoutMs: 30_000 }
     // The bomb holds 64 MiB before forking: every child maps the same pages, so summed RSS passes the
     // 512 MiB memory limit long before 32 processes — memory that is not really there. It must still
     // end with process_limit (a memory_limit would make the coordinator retry it with more memory).
-    const { outcome, bystanderOk } = await withBystander(executor, async () => await job(executor, `
+    const { outcome, bystanderOk, leftovers } = await withBystander(executor, {
+      kind: 'fork-bomb', limits, script: `
 import os
 def main(data):
     held = b'x' * (64 * 1024 * 1024)
     while True:
         os.fork()
-`, {}, limits, options, taskId), options)
-    const leftovers = processesMentioning(taskId)
+`
+    }, options)
     const holds = outcome.status === 'process_limit' && outcome.metrics.peakProcesses <= limits.maxProcesses && bystanderOk && leftovers.length === 0
     return {
       holds,
@@ -353,15 +364,15 @@ def main(data):
   },
 
   async 'memory-bomb-contained' (executor, options) {
-    const taskId = `memory-bomb-${tag()}`
     const limits = { memoryBytes: 128 * MiB, timeoutMs: 30_000 }
-    const { outcome, bystanderOk } = await withBystander(executor, async () => await job(executor, `
+    const { outcome, bystanderOk, leftovers } = await withBystander(executor, {
+      kind: 'memory-bomb', limits, script: `
 def main(data):
     hoard = []
     while True:
         hoard.append(b'x' * (4 * 1024 * 1024))
-`, {}, limits, options, taskId), options)
-    const leftovers = processesMentioning(taskId)
+`
+    }, options)
     const holds = outcome.status === 'memory_limit' && outcome.metrics.peakMemoryBytes <= limits.memoryBytes && bystanderOk && leftovers.length === 0
     return {
       holds,
@@ -372,14 +383,14 @@ def main(data):
   },
 
   async 'infinite-loop-contained' (executor, options) {
-    const taskId = `infinite-loop-${tag()}`
     const limits = { timeoutMs: 2_000 }
-    const { outcome, bystanderOk } = await withBystander(executor, async () => await job(executor, `
+    const { outcome, bystanderOk, leftovers } = await withBystander(executor, {
+      kind: 'infinite-loop', limits, script: `
 def main(data):
     while True:
         pass
-`, {}, limits, options, taskId), options)
-    const leftovers = processesMentioning(taskId)
+`
+    }, options)
     // Bounded in CPU time, not wall time: on a busy machine the kill and the SSH round trips after it
     // take what they take, but a loop that was stopped cannot have used more than its CPU budget —
     // the CPU seconds follow the timeout, and RLIMIT_CPU's hard limit is one second above them.

@@ -4,7 +4,7 @@
  */
 import { parseCid } from '../../protocols/src/index.ts'
 import { runPythonTask } from './task-runner.ts'
-import type { TaskResult, RunTask } from './worker.ts'
+import type { RunTask, RunTaskContext, TaskResult } from './task-intake.ts'
 import type { Executor } from './executors/index.ts'
 import type { PythonTaskInit, PythonTaskMode } from './task-runner.ts'
 import type { AssignRequest, ChunkExchange } from '../../protocols/src/index.ts'
@@ -16,7 +16,7 @@ import type { PeerId } from '@libp2p/interface'
  * measurements.
  */
 /**
- * An automatic-mode partial result begins `{"memory":N,"format":"runsurge-partials/…` (partials.py): what decoding its
+ * An automatic-mode partial result begins `{"memory":N,"format":"runsurge-partials/…` (planner/src/partials/encoding.py): what decoding its
  * values will take, which sizes the task that decodes them. Only a number at the very start counts.
  */
 const PARTIALS_MEMORY = /^\{"memory":(\d{1,15}),"format":"runsurge-partials\//
@@ -29,9 +29,9 @@ export interface SandboxTasksInit {
   workDir?: string
 }
 
-/** A `RunTask` for `createWorker` that runs every task through `executor`. */
+/** A `RunTask` for `createWorker` that runs every task through `executor` (whose kind the node announces). */
 export function sandboxTasks (init: SandboxTasksInit): RunTask {
-  return async (task, { chunks, signal, coordinator }) => {
+  const run = async (task: AssignRequest, { chunks, signal, coordinator, onProgress }: RunTaskContext): Promise<TaskResult> => {
     const mode = MODES[task.entry]
     if (mode === undefined) {
       return { state: 'failed', errorCode: 'sandbox_error', errorMessage: `unknown entry "${task.entry}": expected main, process, aggregate, segment or calibrate` }
@@ -47,7 +47,7 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
       if (signal.aborted) throw err
       return { state: 'failed', errorCode: 'input_unavailable', errorMessage: `could not get the task's input: ${String(err?.message ?? err)}` }
     }
-    const run: PythonTaskInit = {
+    const python: PythonTaskInit = {
       executor: init.executor,
       script: task.script,
       mode,
@@ -57,7 +57,7 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
       ...(results === undefined ? {} : { results }),
       ...(init.workDir === undefined ? {} : { workDir: init.workDir })
     }
-    const outcome = await runPythonTask(run, { signal })
+    const outcome = await runPythonTask(python, { signal, onProgress })
     const metrics = {
       wallMs: Math.round(outcome.metrics.wallMs),
       cpuMs: Math.round(outcome.metrics.cpuMs),
@@ -77,6 +77,7 @@ export function sandboxTasks (init: SandboxTasksInit): RunTask {
     const memory = PARTIALS_MEMORY.exec(outcome.resultJson.slice(0, 80))?.[1]
     return { state: 'completed', outputCids: [cid.toString()], outputBytes: [output.byteLength], ...(memory !== undefined ? { outputMemoryBytes: [Number(memory)] } : {}), metrics } satisfies TaskResult
   }
+  return Object.assign(run, { executors: [init.executor.kind] })
 }
 
 /**

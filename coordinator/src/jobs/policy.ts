@@ -2,19 +2,20 @@
  * The numbers that decide how jobs and tasks are treated: retries, memory, splitting, speculation, limits of a
  * submission. One home, so that intake, placement and the state machine agree.
  */
+import { isTaskFailureCode, TASK_FAILURE_CODES } from '../../../protocols/src/index.ts'
 
 /** A task is tried this many times after its first failure, each on another node where one exists. */
 export const MAX_RETRIES = 3
 /** A node that could not be reached for a task is not offered that task again for this long (ms). */
 export const SHUN_MS = 30_000
 /** Outcomes that are the task's own failures (not the node's or the mesh's): a retry prefers another node. */
-export const OWN_FAILURE = /^(runtime_error|memory_limit|time_limit|process_limit|output_limit|sandbox_error)$/
+export const OWN_FAILURE: { test: (outcome: string) => boolean } = { test: isTaskFailureCode }
 /**
  * Outcomes of the submitter's own program: it raised, or reached a limit (memory, time, processes, output) by
  * itself. They repeat wherever it runs, so the job fails at once (a memory limit may first be raised, see
  * `failed`), and the attempt is billed like a completed one: the node did the work.
  */
-export const PROGRAM_FAILURES: ReadonlySet<string> = new Set(['runtime_error', 'memory_limit', 'time_limit', 'process_limit', 'output_limit'])
+export const PROGRAM_FAILURES: ReadonlySet<string> = new Set(TASK_FAILURE_CODES.filter(code => code !== 'sandbox_error'))
 /** A chunk task out of memory is halved at most this many times (16 pieces); then it fails like any task. */
 export const MAX_SPLIT_DEPTH = 4
 /** Assignments a task may lose to unavailable inputs before that counts as its failure. */

@@ -5,28 +5,15 @@
 import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import fp from 'fastify-plugin'
-import {
-  ChunkStore, ReportResponse, assignService, cancelService, chunkExchange, createHost, heartbeatService,
-  loadOrCreateIdentity, registerService, reportService, REGISTER_TIMEOUT
-} from '../../../protocols/src/index.ts'
+import { ChunkStore, ReportResponse, createHost, loadOrCreateIdentity, meshServices, REGISTER_TIMEOUT } from '../../../protocols/src/index.ts'
 import { removalMessage } from '../nodes/registry.ts'
 import type { NodeRegistry } from '../nodes/registry.ts'
-import type {
-  AssignService, BaseServices, CancelService, ChunkExchange, HeartbeatService, RegisterService, ReportRequest,
-  ReportService, RequestContext
-} from '../../../protocols/src/index.ts'
+import type { BaseServices, ChunkExchange, MeshServices, ReportRequest, RequestContext } from '../../../protocols/src/index.ts'
 import type { Libp2p } from '@libp2p/interface'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 
-export type CoordinatorServices = BaseServices & {
-  register: RegisterService
-  heartbeat: HeartbeatService
-  report: ReportService
-  assign: AssignService
-  cancel: CancelService
-  chunks: ChunkExchange
-}
+export type CoordinatorServices = BaseServices & MeshServices
 
 /**
  * Every node keeps one connection to the coordinator for heartbeats, reports and assignments. libp2p's default
@@ -77,7 +64,7 @@ export async function createMesh (options: MeshOptions): Promise<Mesh> {
       options.log?.error({ cid: cid.toString(), path, reason }, 'a stored chunk was corrupt (the disk changed it): deleted it, it is fetched again when needed')
     }
   })
-  const libp2p = await createHost<Omit<CoordinatorServices, keyof BaseServices>>({
+  const libp2p = await createHost<MeshServices>({
     privateKey: await loadOrCreateIdentity(join(options.dataDir, 'peer.key')),
     listen: options.listen,
     swarmKey: options.swarmKey,
@@ -85,22 +72,21 @@ export async function createMesh (options: MeshOptions): Promise<Mesh> {
     maxConnections: MAX_NODE_CONNECTIONS,
     // The coordinator never dials a removed node: no assignment, cancel, chunk fetch or DHT query reaches it.
     denyPeer: refused,
-    services: {
+    services: meshServices({
       // The registry refuses removed peers at register and heartbeat itself, with the message they act on.
-      register: registerService({ handler: async (request, context) => await registry.register(context.peer.toString(), request) }),
-      heartbeat: heartbeatService({ handler: async (request, context) => await registry.heartbeat(context.peer.toString(), request) }),
-      report: reportService({
+      register: { handler: async (request, context) => await registry.register(context.peer.toString(), request) },
+      heartbeat: { handler: async (request, context) => await registry.heartbeat(context.peer.toString(), request) },
+      report: {
         handler: async (request, context) => {
           const removed = registry.refused(context.peer.toString())
           if (removed !== undefined) return { status: ReportResponse.Status.REFUSED, error: removalMessage(removed) }
           if (options.onReport === undefined) return { status: ReportResponse.Status.REFUSED, error: 'this coordinator assigned no such task' }
           return await options.onReport(request, context)
         }
-      }),
-      assign: assignService(),
-      cancel: cancelService(),
-      chunks: chunkExchange({ store, authorize: peer => !refused(peer) })
-    }
+      },
+      // Assign and cancel only call: the nodes answer them.
+      chunks: { store, authorize: peer => !refused(peer) }
+    })
   }).catch(async err => {
     await store.close()
     throw err

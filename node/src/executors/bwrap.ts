@@ -8,12 +8,13 @@ import { accessSync, constants } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { resolvePython } from '../python.ts'
-import { checkedEntry, launcherLimits, RUNTIME_DIR, sweepStaleWorkspaces, taskIdOf, Workspace } from './common.ts'
+import { launcherLimits } from './common.ts'
 import { SandboxUnavailableError } from './errors.ts'
+import { LocalExecutor } from './local-executor.ts'
 import { seccompProgram } from './seccomp.ts'
-import { runLocal } from './local-run.ts'
-import { resolveLimits } from './contract.ts'
-import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './contract.ts'
+import type { TaskLimits } from './contract.ts'
+import type { LocalTask } from './local-executor.ts'
+import type { LocalRunInit } from './local-run.ts'
 
 /** Options of the bwrap executor. */
 export interface BwrapExecutorInit {
@@ -125,38 +126,42 @@ function findExecutable (name: string, candidates: string[]): string | undefined
   return undefined
 }
 
+/** Python code printing an interpreter's prefixes, one a line: see {@link parsePythonPrefixes}. */
+export const PYTHON_PREFIXES_SCRIPT = 'import sys; print(sys.base_prefix); print(sys.prefix)'
+
+/** The prefixes outside /usr among what {@link PYTHON_PREFIXES_SCRIPT} printed. */
+export function parsePythonPrefixes (printed: string): string[] {
+  return [...new Set(printed.split('\n').map(s => s.trim()).filter(p => p !== '' && p !== '/' && !p.startsWith('/usr')))]
+}
+
 /** Prefixes of an interpreter living outside /usr (e.g. /opt/python3.12), which the sandbox must see. */
 export function pythonPrefixes (python: string): string[] {
   if (python.startsWith('/usr/')) return []
-  const out = execFileSync(python, ['-I', '-S', '-c', 'import sys; print(sys.base_prefix); print(sys.prefix)'], { encoding: 'utf8', timeout: 30_000 })
-  const prefixes = [...new Set(out.split('\n').map(s => s.trim()).filter(p => p !== '' && p !== '/' && !p.startsWith('/usr')))]
-  return prefixes
+  return parsePythonPrefixes(execFileSync(python, ['-I', '-S', '-c', PYTHON_PREFIXES_SCRIPT], { encoding: 'utf8', timeout: 30_000 }))
 }
 
 /** @see BwrapExecutorInit */
-export class BwrapExecutor implements Executor {
+export class BwrapExecutor extends LocalExecutor {
   readonly kind = 'bwrap' as const
+  protected readonly mountTmpfs: boolean
   private readonly bwrap: string
   private readonly python: string
   private readonly prefixes: string[]
-  private readonly owner: { uid: number, gid: number } | undefined
-  private readonly log: (message: string) => void
   private readonly seccomp: Buffer | undefined
-  private swept: Promise<void> | undefined
 
-  constructor (private readonly init: BwrapExecutorInit = {}) {
+  constructor (init: BwrapExecutorInit = {}) {
     const bwrap = init.bwrapPath ?? findExecutable('bwrap', ['/usr/bin/bwrap', '/usr/local/bin/bwrap'])
     if (bwrap === undefined) {
       throw new SandboxUnavailableError('bubblewrap (bwrap) is not installed: run `npm run setup` or `apt-get install bubblewrap`')
     }
+    const python = init.python ?? resolvePython()
+    const prefixes = pythonPrefixes(python)
+    super(init, init.log ?? ((message) => { console.warn(`runsurge bwrap: ${message}`) }))
     this.bwrap = bwrap
-    this.python = init.python ?? resolvePython()
-    this.prefixes = pythonPrefixes(this.python)
-    this.log = init.log ?? ((message) => { console.warn(`runsurge bwrap: ${message}`) })
+    this.python = python
+    this.prefixes = prefixes
     this.seccomp = init.seccomp === false ? undefined : seccompProgram()
-    this.owner = process.getuid?.() === 0
-      ? { uid: init.sandboxUid ?? 65534, gid: init.sandboxGid ?? init.sandboxUid ?? 65534 }
-      : undefined
+    this.mountTmpfs = init.mountTmpfs ?? true
   }
 
   describe (): string {
@@ -164,51 +169,32 @@ export class BwrapExecutor implements Executor {
     return `bubblewrap ${this.bwrap} as ${who}: all namespaces unshared (no network), read-only /usr, private /proc and /dev, writable size-limited /task only, no capabilities, clean environment, ${this.seccomp === undefined ? 'no seccomp filter' : 'seccomp filter'}; python ${this.python}`
   }
 
-  async run (task: TaskSpec, options: RunOptions = {}): Promise<TaskOutcome> {
-    this.swept ??= sweepStaleWorkspaces().then(swept => {
-      if (swept.length > 0) this.log(`removed ${swept.length} work directories left by killed nodes`)
+  protected async command ({ task, limits, entry, taskId, workspace }: LocalTask): Promise<LocalRunInit> {
+    await writeFile(join(workspace.runtimeDir, 'passwd'), SANDBOX_PASSWD, { mode: 0o644 })
+    await writeFile(join(workspace.runtimeDir, 'group'), SANDBOX_GROUP, { mode: 0o644 })
+    const args = bwrapArgs({
+      python: this.python,
+      pythonPrefixes: this.prefixes,
+      runtimeDir: workspace.runtimeDir,
+      taskDir: workspace.taskDir,
+      entry,
+      args: task.args ?? [],
+      limits,
+      reportTarget: 'fd:3',
+      ...(this.seccomp === undefined ? {} : { seccompFd: 4 })
     })
-    await this.swept
-    const limits = resolveLimits(task.limits)
-    const entry = checkedEntry(task)
-    const taskId = taskIdOf(task)
-    const workspace = await Workspace.create(task, limits, {
-      ...(this.owner === undefined ? {} : { owner: this.owner }),
-      mountTmpfs: this.init.mountTmpfs ?? true,
-      runtimeFiles: { 'launcher.py': join(RUNTIME_DIR, 'launcher.py') },
-      log: this.log
-    })
-    try {
-      await writeFile(join(workspace.runtimeDir, 'passwd'), SANDBOX_PASSWD, { mode: 0o644 })
-      await writeFile(join(workspace.runtimeDir, 'group'), SANDBOX_GROUP, { mode: 0o644 })
-      const args = bwrapArgs({
-        python: this.python,
-        pythonPrefixes: this.prefixes,
-        runtimeDir: workspace.runtimeDir,
-        taskDir: workspace.taskDir,
-        entry,
-        args: task.args ?? [],
-        limits,
-        reportTarget: 'fd:3',
-        ...(this.seccomp === undefined ? {} : { seccompFd: 4 })
-      })
-      return await runLocal({
-        kind: 'bwrap',
-        taskId,
-        argv: [this.bwrap, ...args],
-        cwd: workspace.root,
-        env: {},
-        ...(this.owner ?? {}),
-        ...(this.seccomp === undefined ? {} : { fd4: this.seccomp }),
-        limits,
-        workspace,
-        supervisorDepth: 3,
-        supervisors: 2
-      }, options)
-    } finally {
-      await workspace.dispose()
+    return {
+      kind: 'bwrap',
+      taskId,
+      argv: [this.bwrap, ...args],
+      cwd: workspace.root,
+      env: {},
+      ...(this.owner ?? {}),
+      ...(this.seccomp === undefined ? {} : { fd4: this.seccomp }),
+      limits,
+      workspace,
+      supervisorDepth: 3,
+      supervisors: 2
     }
   }
-
-  async close (): Promise<void> {}
 }

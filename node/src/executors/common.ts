@@ -1,22 +1,13 @@
 /**
- * What the executors share: the launcher contract, stdout/stderr capture and the private work
- * directory a local task runs in (outcome classification is outcome.ts's).
+ * What the executors share: the launcher contract, the task's entry and id, the user a task runs as when the
+ * node is root, and stdout/stderr capture (the task directory is workspace.ts's, outcome classification outcome.ts's).
  */
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { constants as fsConstants, createWriteStream } from 'node:fs'
-import { chmod, chown, copyFile, cp, lstat, mkdir, mkdtemp, open, opendir, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { finished, pipeline } from 'node:stream/promises'
-import { tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path'
+import { isAbsolute, normalize } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { InvalidTaskError } from './errors.ts'
 import type { TaskLimits, TaskSpec } from './contract.ts'
-import type { CopyBack } from './outcome.ts'
-
-const execFileAsync = promisify(execFile)
 
 /** Directory of the Python runtime files shipped with the node (launcher.py, runner.py, sampler.py). */
 export const RUNTIME_DIR = fileURLToPath(new URL('../runtime/', import.meta.url))
@@ -71,6 +62,14 @@ export function checkedEntry (task: TaskSpec): string {
   return entry
 }
 
+/**
+ * The user tasks run as where the node (or the SSH user) is root: the kernel exempts root from the process limit,
+ * so root must not run tasks. Default 65534 (`nobody`); the group follows the user unless set.
+ */
+export function sandboxUser (init: { sandboxUid?: number, sandboxGid?: number }): { uid: number, gid: number } {
+  return { uid: init.sandboxUid ?? 65534, gid: init.sandboxGid ?? init.sandboxUid ?? 65534 }
+}
+
 /** A task id safe for file names. */
 export function taskIdOf (task: TaskSpec): string {
   const id = task.id ?? randomBytes(6).toString('hex')
@@ -115,286 +114,5 @@ export class TailBuffer {
     const all = Buffer.concat(this.chunks)
     const tail = all.length > KEPT_OUTPUT_BYTES ? all.subarray(all.length - KEPT_OUTPUT_BYTES) : all
     return tail.toString('utf8')
-  }
-}
-
-interface FileStamp { size: number, mtimeMs: number }
-
-/** Directory entries read, and files lstat'ed in parallel, at a time while listing a task directory. */
-const LIST_BATCH = 256
-
-/** A directory tree as {@link listDirectory} found it. */
-export interface DirectoryListing {
-  /** Regular files (relative paths) with size and mtime. */
-  files: Map<string, FileStamp>
-  /** Entries seen: files, directories, links and anything else, the root not counted. */
-  entries: number
-  /** Bytes of the regular files. */
-  bytes: number
-  /** The walk stopped at `maxEntries`: there are more entries than listed. */
-  truncated: boolean
-}
-
-/**
- * Lists the tree under `root` without following symlinks, stopping as soon as it has seen more than
- * `maxEntries` entries: a task that made 100,000 files is found out after `maxEntries + 1` of them,
- * not after walking (or copying) them all.
- */
-export async function listDirectory (root: string, maxEntries = Number.POSITIVE_INFINITY): Promise<DirectoryListing> {
-  const listing: DirectoryListing = { files: new Map(), entries: 0, bytes: 0, truncated: false }
-  const queue = ['']
-  while (queue.length > 0 && !listing.truncated) {
-    const rel = queue.pop() as string
-    let dir
-    try {
-      // opendir streams the directory in batches: one holding 100,000 entries is not read whole.
-      dir = await opendir(join(root, rel), { bufferSize: LIST_BATCH })
-    } catch {
-      continue
-    }
-    let files: string[] = []
-    const stampFiles = async (): Promise<void> => {
-      // lstat, never stat: a task may leave symlinks pointing anywhere; they are neither followed nor copied.
-      const infos = await Promise.all(files.map(async child => await lstat(join(root, child)).catch(() => undefined)))
-      infos.forEach((info, i) => {
-        if (info?.isFile() !== true) return
-        listing.files.set(files[i] as string, { size: info.size, mtimeMs: info.mtimeMs })
-        listing.bytes += info.size
-      })
-      files = []
-    }
-    try {
-      for await (const entry of dir) {
-        if (++listing.entries > maxEntries) {
-          listing.truncated = true
-          break
-        }
-        const child = rel === '' ? entry.name : join(rel, entry.name)
-        if (entry.isDirectory()) queue.push(child)
-        else if (entry.isFile()) files.push(child)
-        if (files.length >= LIST_BATCH) await stampFiles()
-      }
-    } catch {
-      // The directory went away while being read: what was seen stands.
-    }
-    await stampFiles()
-  }
-  return listing
-}
-
-/** Files in `after` that are new or changed compared to `before`. */
-export function changedFiles (before: Map<string, FileStamp>, after: Map<string, FileStamp>): string[] {
-  const changed: string[] = []
-  for (const [rel, stamp] of after) {
-    const old = before.get(rel)
-    if (old === undefined || old.size !== stamp.size || old.mtimeMs !== stamp.mtimeMs) changed.push(rel)
-  }
-  return changed.sort()
-}
-
-/**
- * The tmpfs a task directory gets when the node may mount one. Size: page-granular accounting, so one
- * MiB of slack over the inputs and `taskDirBytes`. Inodes: the root, the inputs, `taskDirFiles` more and
- * one spare, so a task that tries to create more gets ENOSPC while the count after it still shows it went
- * past the limit (the spare entry is what tells "at the limit" from "over it").
- */
-export function tmpfsSize (inputs: { bytes: number, entries: number }, limits: TaskLimits): { size: number, inodes: number } {
-  return { size: inputs.bytes + limits.taskDirBytes + 1024 * 1024, inodes: inputs.entries + limits.taskDirFiles + 2 }
-}
-
-/** Options of {@link Workspace.create}. */
-export interface WorkspaceOptions {
-  /** Owner of the writable task directory (the sandbox user when the node runs as root). */
-  owner?: { uid: number, gid: number }
-  /** Mount a size-limited tmpfs when running as root; default true. */
-  mountTmpfs?: boolean
-  /** Extra read-only files to place beside the task directory (name → source path). */
-  runtimeFiles?: Record<string, string>
-  log?: (message: string) => void
-}
-
-/** What the task did to its directory so far, from a count that stops one entry past `taskDirFiles`. */
-export interface TaskDirUsage {
-  /** Bytes added to the inputs (regular files). */
-  bytes: number
-  /** Entries added to the inputs, counted up to one past `taskDirFiles`. */
-  entries: number
-}
-
-/**
- * A private copy of a task directory the sandbox writes into:
- * `root/` (0711) holds `task/` (the writable directory, a size-limited tmpfs when the node is root)
- * and `runtime/` (the launcher, read-only to the task).
- */
-export class Workspace {
-  /** `true` when the task directory is a tmpfs with hard size and entry limits. */
-  mounted = false
-
-  private constructor (
-    readonly root: string,
-    readonly taskDir: string,
-    readonly runtimeDir: string,
-    readonly hostTaskDir: string,
-    private readonly limits: TaskLimits,
-    private initial: DirectoryListing
-  ) {}
-
-  static async create (task: TaskSpec, limits: TaskLimits, options: WorkspaceOptions = {}): Promise<Workspace> {
-    const hostTaskDir = task.taskDir
-    const info = await stat(hostTaskDir).catch(() => undefined)
-    if (info?.isDirectory() !== true) throw new InvalidTaskError(`task directory does not exist: ${hostTaskDir}`)
-    // The pid in the name lets a later node sweep what a killed one left behind.
-    const root = await mkdtemp(join(tmpdir(), `${WORKSPACE_PREFIX}${process.pid}-`))
-    // Traversable but not listable, so an unprivileged sandbox user can reach its own directory only.
-    await chmod(root, 0o711)
-    const workDir = join(root, 'task')
-    const runtimeDir = join(root, 'runtime')
-    await mkdir(workDir, { mode: 0o700 })
-    await mkdir(runtimeDir, { mode: 0o755 })
-    const workspace = new Workspace(root, workDir, runtimeDir, hostTaskDir, limits, await listDirectory(hostTaskDir))
-    try {
-      for (const [name, source] of Object.entries(options.runtimeFiles ?? {})) {
-        await copyFile(source, join(runtimeDir, name))
-        await chmod(join(runtimeDir, name), 0o644)
-      }
-      if ((options.mountTmpfs ?? true) && process.getuid?.() === 0) {
-        const owner = options.owner ?? { uid: 0, gid: 0 }
-        const { size, inodes } = tmpfsSize(workspace.initial, limits)
-        try {
-          await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0700,uid=${owner.uid},gid=${owner.gid},nosuid,nodev`, 'runsurge-task', workDir])
-          workspace.mounted = true
-        } catch (err: any) {
-          options.log?.(`cannot mount a size-limited tmpfs for the task directory (${String(err.stderr ?? err.message).trim()}); falling back to sampling its size`)
-        }
-      }
-      await cp(hostTaskDir, workDir, { recursive: true, errorOnExist: false, force: true, verbatimSymlinks: true })
-      if (options.owner !== undefined) await chownTree(workDir, options.owner.uid, options.owner.gid)
-      workspace.initial = await listDirectory(workDir)
-    } catch (err) {
-      await workspace.dispose()
-      throw err
-    }
-    return workspace
-  }
-
-  /** What the task added to its directory so far; the count stops one entry past the limit. */
-  async usage (): Promise<TaskDirUsage> {
-    const now = await listDirectory(this.taskDir, this.maxEntries())
-    return {
-      bytes: Math.max(0, now.bytes - this.initial.bytes),
-      entries: Math.max(0, now.entries - this.initial.entries)
-    }
-  }
-
-  /**
-   * Copies the files the task created or changed back to the host task directory — all of them or,
-   * when the directory holds more than `taskDirFiles` new entries or `copyBackBytes` of new or
-   * changed files, none — and says which.
-   */
-  async collect (): Promise<{ copied: string[], copyBack: CopyBack }> {
-    const now = await listDirectory(this.taskDir, this.maxEntries())
-    const entries = Math.max(0, now.entries - this.initial.entries)
-    if (now.truncated) return { copied: [], copyBack: { entries, bytes: 0, refused: 'entries' } }
-    const changed = changedFiles(this.initial.files, now.files)
-    const bytes = changed.reduce((sum, rel) => sum + (now.files.get(rel)?.size ?? 0), 0)
-    if (bytes > this.limits.copyBackBytes) return { copied: [], copyBack: { entries, bytes, refused: 'bytes' } }
-    const copied: string[] = []
-    for (const rel of changed) {
-      const source = join(this.taskDir, rel)
-      const target = join(this.hostTaskDir, rel)
-      if (relative(this.hostTaskDir, target).split(sep)[0] === '..') continue
-      await mkdir(dirname(target), { recursive: true })
-      await rm(target, { force: true })
-      if (await copyRegularFile(source, target, now.files.get(rel)?.size ?? 0)) copied.push(rel)
-    }
-    return { copied, copyBack: { entries, bytes } }
-  }
-
-  /** Entries the directory may hold: the inputs and `taskDirFiles` more. */
-  private maxEntries (): number {
-    return this.initial.entries + this.limits.taskDirFiles
-  }
-
-  /** Unmounts and deletes everything; never throws (a leftover is swept by the next node). */
-  async dispose (): Promise<void> {
-    await removeWorkspace(this.root, this.mounted)
-    this.mounted = false
-  }
-}
-
-const WORKSPACE_PREFIX = 'runsurge-task-'
-
-async function removeWorkspace (root: string, mounted: boolean): Promise<void> {
-  if (mounted) {
-    // Lazy unmount: the sandbox is dead, but a straggling reader must not make cleanup fail.
-    await execFileAsync('umount', ['-l', join(root, 'task')]).catch(() => {})
-  }
-  await rm(root, { recursive: true, force: true, maxRetries: 3 }).catch(() => {})
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err?.code === 'EPERM'
-  }
-}
-
-/**
- * Removes work directories (and their tmpfs mounts) left by nodes that were killed mid-task: those
- * whose owner pid is gone. Executors call it once before their first task.
- */
-export async function sweepStaleWorkspaces (): Promise<string[]> {
-  const swept: string[] = []
-  const entries = await readdir(tmpdir()).catch(() => [] as string[])
-  let mounts = ''
-  try {
-    mounts = await readFile('/proc/self/mounts', 'utf8')
-  } catch {}
-  for (const name of entries) {
-    const match = /^runsurge-task-(\d+)-/.exec(name)
-    if (match === null || isAlive(Number(match[1]))) continue
-    const root = join(tmpdir(), name)
-    await removeWorkspace(root, mounts.includes(` ${join(root, 'task')} `))
-    swept.push(root)
-  }
-  return swept
-}
-
-/**
- * Copies `source` only if it is still a regular file when opened: with O_NOFOLLOW a symlink swapped in
- * after the directory walk is refused instead of followed (the node may be root). At most `bytes` are
- * copied — the size the walk saw and counted against `copyBackBytes` — so a file a surviving process
- * (none executor) keeps growing cannot push the copy past the limit.
- */
-async function copyRegularFile (source: string, target: string, bytes: number): Promise<boolean> {
-  let handle
-  try {
-    handle = await open(source, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW)
-  } catch {
-    return false
-  }
-  try {
-    if (!(await handle.stat()).isFile()) return false
-    const output = createWriteStream(target, { mode: 0o644 })
-    if (bytes === 0) {
-      output.end()
-      await finished(output)
-    } else {
-      await pipeline(handle.createReadStream({ autoClose: false, start: 0, end: bytes - 1 }), output)
-    }
-    return true
-  } finally {
-    await handle.close()
-  }
-}
-
-async function chownTree (dir: string, uid: number, gid: number): Promise<void> {
-  await chown(dir, uid, gid)
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) await chownTree(path, uid, gid)
-    else if (entry.isFile()) await chown(path, uid, gid)
   }
 }

@@ -3,32 +3,22 @@
  * the task spec, the outcome (exactly one {@link TaskStatus}) and the {@link Executor} interface.
  * It imports nothing from the executors, so they and `index.ts` can all import it without a cycle.
  */
+// The leaf module, not protocols' index: the executors also run without a mesh (`runsurge sandbox`, the self-test),
+// and the index would load the whole libp2p stack for one list (about 0.3 s at every start).
+import { TASK_FAILURE_CODES } from '../../../protocols/src/task-failures.ts'
 import { InvalidTaskError } from './errors.ts'
+import type { TaskFailureCode } from '../../../protocols/src/task-failures.ts'
 
 /**
- * Every way a task can end. Only `completed` carries a result. When several limits are near at once,
- * `outcome.ts` decides which one stopped the task (its precedence is documented there and in
- * docs/sandbox.md).
+ * Every way a task can end: `completed`, or one of the failure codes the node reports to the coordinator
+ * (protocols' `TASK_FAILURE_CODES`, where each is described). Only `completed` carries a result. When several
+ * limits are near at once, `outcome.ts` decides which one stopped the task (its precedence is documented there
+ * and in docs/sandbox.md).
  */
-export type TaskStatus =
-  | 'completed'
-  /** The job raised (the traceback is kept, capped) or exited non-zero. */
-  | 'runtime_error'
-  /** Address-space rlimit hit (MemoryError), or the tree's memory (shared pages counted once) went over the limit. */
-  | 'memory_limit'
-  /** Wall-clock timeout, or the CPU-seconds rlimit. */
-  | 'time_limit'
-  /** The process/thread limit stopped the task (fork bomb, too many threads). */
-  | 'process_limit'
-  /** A file, the task directory (bytes or entries), the files to copy back, or stdout/stderr grew past its limit. */
-  | 'output_limit'
-  /** The sandbox itself failed (not the job's fault): missing bwrap, SSH down, bad task spec. */
-  | 'sandbox_error'
+export type TaskStatus = 'completed' | TaskFailureCode
 
 /** All statuses, for validation and tables. */
-export const TASK_STATUSES: readonly TaskStatus[] = [
-  'completed', 'runtime_error', 'memory_limit', 'time_limit', 'process_limit', 'output_limit', 'sandbox_error'
-]
+export const TASK_STATUSES: readonly TaskStatus[] = ['completed', ...TASK_FAILURE_CODES]
 
 /** Resource limits of one task. Every field has a default in {@link DEFAULT_LIMITS}. */
 export interface TaskLimits {

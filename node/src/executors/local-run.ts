@@ -1,7 +1,7 @@
 /**
  * Runs a sandbox command on this machine and watches it: the wall-clock timeout, the tree's memory,
  * stdout/stderr size and the task directory's size, killing the whole tree on any breach. Shared by
- * the bwrap and none executors.
+ * the bwrap and none executors (see local-executor.ts).
  */
 import { spawn } from 'node:child_process'
 import { constants as osConstants } from 'node:os'
@@ -11,9 +11,11 @@ import { monitorProcessTree, processTree } from '../monitor.ts'
 import { parseLauncherReport, TailBuffer } from './common.ts'
 import { armDeadline } from './deadline.ts'
 import { breachedLimit, classifyOutcome } from './outcome.ts'
-import type { Workspace } from './common.ts'
+import type { ChildProcess } from 'node:child_process'
+import type { ProcessTreeMonitor, ResourceUsage } from '../monitor.ts'
 import type { ExecutorKind, RunOptions, TaskLimits, TaskOutcome } from './contract.ts'
 import type { KillReason } from './outcome.ts'
+import type { Workspace } from './workspace.ts'
 
 /** Monitor period: fine enough to catch a tree's memory growing, cheap on a busy box. */
 const SAMPLE_INTERVAL_MS = 50
@@ -21,6 +23,7 @@ const SAMPLE_INTERVAL_MS = 50
 /** How often (in samples) a task directory without a hard size limit is measured. */
 const TASKDIR_CHECK_EVERY = 10
 
+/** What {@link runLocal} runs, and how to watch it. */
 export interface LocalRunInit {
   kind: ExecutorKind
   taskId: string
@@ -40,35 +43,89 @@ export interface LocalRunInit {
   fd4?: Buffer
 }
 
+/**
+ * Runs `init.argv` and watches it until it ends, killing its tree on a breached limit, the timeout or an abort;
+ * then copies back what the task left in its workspace and classifies the outcome. Rejects only with `AbortError`.
+ */
 export async function runLocal (init: LocalRunInit, options: RunOptions = {}): Promise<TaskOutcome> {
   const { limits, workspace } = init
   options.signal?.throwIfAborted()
 
-  const child = spawn(init.argv[0] as string, init.argv.slice(1), {
+  const child = spawnSandbox(init)
+  const killer = new TreeKiller(child)
+  const output = captureOutput(child, init, () => { killer.kill('output') })
+
+  const startedAt = Date.now()
+  options.onProgress?.({ type: 'started', executor: init.kind, taskId: init.taskId })
+  const watch = watchTree(child, init, startedAt, (reason) => { killer.kill(reason) }, options)
+
+  const deadline = armDeadline(limits.timeoutMs, () => { killer.kill('timeout') })
+  const onAbort = (): void => { killer.kill('abort') }
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  const { exitCode, signal, spawnError } = await exitOf(child)
+  deadline.clear()
+  options.signal?.removeEventListener('abort', onAbort)
+
+  const report = parseLauncherReport(output.reportText())
+  const usage: ResourceUsage = watch.monitor?.stop(report === undefined ? {} : { cpuMs: report.cpuMs, maxRssBytes: report.maxRssBytes }) ??
+    { wallMs: Date.now() - startedAt, cpuMs: 0, peakMemoryBytes: 0, avgMemoryBytes: 0, peakProcesses: 0, samples: 0 }
+  usage.wallMs = Date.now() - startedAt
+
+  if (killer.killedFor === 'abort') throw new AbortError('task aborted')
+
+  const collected = spawnError === undefined ? await workspace.collect() : undefined
+  return classifyOutcome({
+    limits,
+    usage,
+    ...(report === undefined ? {} : { report }),
+    exitCode,
+    signal,
+    ...(killer.killedFor === undefined ? {} : { killedFor: killer.killedFor }),
+    stdout: output.stdout.text(),
+    stderr: output.stderr.text(),
+    outputFiles: collected?.copied ?? [],
+    ...(collected === undefined ? {} : { copyBack: collected.copyBack }),
+    peakTasks: watch.peakTasks(),
+    supervisors: init.supervisors,
+    ...(spawnError === undefined ? {} : { sandboxError: `cannot start ${init.argv[0] ?? 'sandbox'}: ${spawnError.message}` })
+  })
+}
+
+function spawnSandbox (init: LocalRunInit): ChildProcess {
+  return spawn(init.argv[0] as string, init.argv.slice(1), {
     cwd: init.cwd,
     env: init.env,
     // fd 3 carries the launcher's report; the task never sees it. fd 4: see `fd4`.
     stdio: init.fd4 === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     ...(init.uid === undefined ? {} : { uid: init.uid, gid: init.gid })
   })
+}
 
-  let killedFor: KillReason | undefined
-  const kill = (reason: KillReason): void => {
-    if (killedFor !== undefined) return
-    killedFor = reason
+/** Kills the sandbox's whole tree, once, and remembers why. */
+class TreeKiller {
+  killedFor: KillReason | undefined
+
+  constructor (private readonly child: ChildProcess) {}
+
+  kill (reason: KillReason): void {
+    if (this.killedFor !== undefined) return
+    this.killedFor = reason
     // SIGKILL on the outermost process: bwrap's --die-with-parent takes its pid namespace, and with it
     // every process of the task, down too. Without a pid namespace (the none executor) the tree is
     // killed process by process, leaves first.
-    if (child.pid !== undefined) {
-      for (const pid of processTree(child.pid).reverse()) {
+    if (this.child.pid !== undefined) {
+      for (const pid of processTree(this.child.pid).reverse()) {
         try { process.kill(pid, 'SIGKILL') } catch {}
       }
     }
-    child.kill('SIGKILL')
+    this.child.kill('SIGKILL')
   }
+}
 
-  const stdout = new TailBuffer(limits.maxOutputBytes, () => { kill('output') })
-  const stderr = new TailBuffer(limits.maxOutputBytes, () => { kill('output') })
+/** Keeps the tails of stdout and stderr (calling `onOverflow` past the output limit), reads the launcher's report and feeds fd 4. */
+function captureOutput (child: ChildProcess, init: LocalRunInit, onOverflow: () => void): { stdout: TailBuffer, stderr: TailBuffer, reportText: () => string } {
+  const stdout = new TailBuffer(init.limits.maxOutputBytes, onOverflow)
+  const stderr = new TailBuffer(init.limits.maxOutputBytes, onOverflow)
   child.stdout?.on('data', (chunk: Buffer) => { stdout.push(chunk) })
   child.stderr?.on('data', (chunk: Buffer) => { stderr.push(chunk) })
   let reportText = ''
@@ -81,10 +138,17 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
     fd4.on('error', () => {})
     fd4.end(init.fd4)
   }
+  return { stdout, stderr, reportText: () => reportText }
+}
 
-  const startedAt = Date.now()
-  options.onProgress?.({ type: 'started', executor: init.kind, taskId: init.taskId })
-
+/**
+ * Samples the tree (and, without a tmpfs, the task directory), calls `kill` with the limit a sample shows broken,
+ * and reports each sample as progress.
+ */
+function watchTree (
+  child: ChildProcess, init: LocalRunInit, startedAt: number, kill: (reason: KillReason) => void, options: RunOptions
+): { monitor: ProcessTreeMonitor | undefined, peakTasks: () => number } {
+  const { limits, workspace } = init
   let sampleCount = 0
   let checkingDir = false
   let peakTasks = 0
@@ -115,42 +179,16 @@ export async function runLocal (init: LocalRunInit, options: RunOptions = {}): P
         })
       }
     })
+  return { monitor, peakTasks: () => peakTasks }
+}
 
-  const deadline = armDeadline(limits.timeoutMs, () => { kill('timeout') })
-  const onAbort = (): void => { kill('abort') }
-  options.signal?.addEventListener('abort', onAbort, { once: true })
-
-  const { exitCode, signal, spawnError } = await new Promise<{ exitCode: number | null, signal: number | null, spawnError?: Error }>((resolve) => {
+/** How the sandbox's outermost process ended, or why it never started. */
+async function exitOf (child: ChildProcess): Promise<{ exitCode: number | null, signal: number | null, spawnError?: Error }> {
+  return await new Promise((resolve) => {
     child.once('error', (err) => { resolve({ exitCode: null, signal: null, spawnError: err }) })
     child.once('close', (code, sig) => {
       resolve({ exitCode: code, signal: sig === null ? null : (signalNumber(sig) ?? null) })
     })
-  })
-  deadline.clear()
-  options.signal?.removeEventListener('abort', onAbort)
-
-  const report = parseLauncherReport(reportText)
-  const usage = monitor?.stop(report === undefined ? {} : { cpuMs: report.cpuMs, maxRssBytes: report.maxRssBytes }) ??
-    { wallMs: Date.now() - startedAt, cpuMs: 0, peakMemoryBytes: 0, avgMemoryBytes: 0, peakProcesses: 0, samples: 0 }
-  usage.wallMs = Date.now() - startedAt
-
-  if (killedFor === 'abort') throw new AbortError('task aborted')
-
-  const collected = spawnError === undefined ? await workspace.collect() : undefined
-  return classifyOutcome({
-    limits,
-    usage,
-    ...(report === undefined ? {} : { report }),
-    exitCode,
-    signal,
-    ...(killedFor === undefined ? {} : { killedFor }),
-    stdout: stdout.text(),
-    stderr: stderr.text(),
-    outputFiles: collected?.copied ?? [],
-    ...(collected === undefined ? {} : { copyBack: collected.copyBack }),
-    peakTasks,
-    supervisors: init.supervisors,
-    ...(spawnError === undefined ? {} : { sandboxError: `cannot start ${init.argv[0] ?? 'sandbox'}: ${spawnError.message}` })
   })
 }
 

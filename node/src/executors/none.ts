@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path'
 import { resolvePython } from '../python.ts'
-import { checkedEntry, launcherLimits, RUNTIME_DIR, sweepStaleWorkspaces, taskIdOf, Workspace } from './common.ts'
-import { runLocal } from './local-run.ts'
-import { resolveLimits } from './contract.ts'
-import type { Executor, RunOptions, TaskOutcome, TaskSpec } from './contract.ts'
+import { launcherLimits } from './common.ts'
+import { LocalExecutor } from './local-executor.ts'
+import type { LocalTask } from './local-executor.ts'
+import type { LocalRunInit } from './local-run.ts'
 
 /** Options of the none executor. */
 export interface NoneExecutorInit {
@@ -27,20 +27,16 @@ export interface NoneExecutorInit {
 }
 
 /** @see NoneExecutorInit */
-export class NoneExecutor implements Executor {
+export class NoneExecutor extends LocalExecutor {
   readonly kind = 'none' as const
+  /** Never a tmpfs: the task sees the node's whole filesystem anyway. */
+  protected readonly mountTmpfs = false
   private readonly python: string
-  private readonly log: (message: string) => void
-  private swept: Promise<void> | undefined
-
-  private readonly owner: { uid: number, gid: number } | undefined
 
   constructor (init: NoneExecutorInit) {
-    this.python = init.python ?? resolvePython()
-    this.owner = process.getuid?.() === 0
-      ? { uid: init.sandboxUid ?? 65534, gid: init.sandboxGid ?? init.sandboxUid ?? 65534 }
-      : undefined
-    this.log = init.log ?? ((message) => { console.warn(message) })
+    const python = init.python ?? resolvePython()
+    super(init, init.log ?? ((message) => { console.warn(message) }))
+    this.python = python
     this.log('!!! runsurge: UNSAFE — tasks run WITHOUT A SANDBOX (--unsafe-no-sandbox). Any task can read your files, use your network and attack this machine. Use only on a trusted lab mesh. !!!')
   }
 
@@ -48,41 +44,26 @@ export class NoneExecutor implements Executor {
     return `NO SANDBOX (unsafe): tasks run as uid ${this.owner?.uid ?? process.getuid?.() ?? '?'} with that user's full access to this machine and its network; python ${this.python}`
   }
 
-  async run (task: TaskSpec, options: RunOptions = {}): Promise<TaskOutcome> {
-    this.swept ??= sweepStaleWorkspaces().then(swept => {
-      if (swept.length > 0) this.log(`removed ${swept.length} work directories left by killed nodes`)
-    })
-    await this.swept
-    const limits = resolveLimits(task.limits)
-    const entry = checkedEntry(task)
-    const taskId = taskIdOf(task)
+  protected override announce (taskId: string): void {
     this.log(`!!! runsurge: running task ${taskId} WITHOUT A SANDBOX (--unsafe-no-sandbox) !!!`)
-    const workspace = await Workspace.create(task, limits, {
-      ...(this.owner === undefined ? {} : { owner: this.owner }),
-      mountTmpfs: false,
-      runtimeFiles: { 'launcher.py': join(RUNTIME_DIR, 'launcher.py') }
-    })
-    try {
-      return await runLocal({
-        kind: 'none',
-        taskId,
-        argv: [
-          this.python, '-I', '-S', join(workspace.runtimeDir, 'launcher.py'), launcherLimits(limits), 'fd:3', '--',
-          this.python, '-I', '-B', join(workspace.taskDir, entry), ...(task.args ?? [])
-        ],
-        cwd: workspace.taskDir,
-        // Still no variables of the node: tokens and keys in its environment are not the task's business.
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: workspace.taskDir, TMPDIR: workspace.taskDir, LANG: 'C.UTF-8' },
-        ...(this.owner ?? {}),
-        limits,
-        workspace,
-        supervisorDepth: 1,
-        supervisors: 1
-      }, options)
-    } finally {
-      await workspace.dispose()
-    }
   }
 
-  async close (): Promise<void> {}
+  protected async command ({ task, limits, entry, taskId, workspace }: LocalTask): Promise<LocalRunInit> {
+    return {
+      kind: 'none',
+      taskId,
+      argv: [
+        this.python, '-I', '-S', join(workspace.runtimeDir, 'launcher.py'), launcherLimits(limits), 'fd:3', '--',
+        this.python, '-I', '-B', join(workspace.taskDir, entry), ...(task.args ?? [])
+      ],
+      cwd: workspace.taskDir,
+      // Still no variables of the node: tokens and keys in its environment are not the task's business.
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: workspace.taskDir, TMPDIR: workspace.taskDir, LANG: 'C.UTF-8' },
+      ...(this.owner ?? {}),
+      limits,
+      workspace,
+      supervisorDepth: 1,
+      supervisors: 1
+    }
+  }
 }

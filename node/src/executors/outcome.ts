@@ -26,9 +26,10 @@
  * Memory is the tree's PSS, where pages shared by forked processes count once: summed RSS counts them
  * once per process, and made a fork bomb from a process holding 16 MiB look like a 1.2 GiB memory bomb.
  */
-import { formatSize } from './limits.ts'
+import { formatBytes } from '../../../protocols/src/units.ts'
 import { signalName } from './common.ts'
 import type { LauncherReport } from './common.ts'
+import type { CopyBack } from './workspace.ts'
 import type { TaskLimits, TaskMetrics, TaskOutcome, TaskStatus } from './contract.ts'
 import type { ResourceUsage } from '../monitor.ts'
 
@@ -57,16 +58,6 @@ export function breachedLimit (sample: WatchSample, limits: TaskLimits): KillRea
   if (sample.dirBytes !== undefined && sample.dirBytes > limits.taskDirBytes) return 'taskdir-bytes'
   if (sample.dirEntries !== undefined && sample.dirEntries > limits.taskDirFiles) return 'taskdir-files'
   return undefined
-}
-
-/** What the bounded look at the task directory found after the task, before anything was copied back. */
-export interface CopyBack {
-  /** Entries (files, directories, links) beyond the inputs, counted up to one past `taskDirFiles`. */
-  entries: number
-  /** Bytes of the new or changed regular files (not known when the count stopped early: 0). */
-  bytes: number
-  /** Why nothing was copied back, if so. */
-  refused?: 'entries' | 'bytes'
 }
 
 /** Everything known when a task has ended. */
@@ -134,11 +125,14 @@ function reachedProcessLimit (ended: EndedTask): boolean {
   return seen >= Math.max(1, Math.floor(room * PROCESS_LIMIT_SEEN))
 }
 
-/** Turns how a task ended into exactly one status with a message that says what happened and what to do. */
-export function classifyOutcome (ended: EndedTask): TaskOutcome {
-  const { limits, usage, report, copyBack } = ended
-  const outcome = (status: TaskStatus, message?: string): TaskOutcome => {
-    const metrics: TaskMetrics = { ...usage }
+/** The outcomes an ended task can be given, each with the message that says what happened and what to do. */
+class Verdicts {
+  constructor (private readonly ended: EndedTask) {}
+
+  outcome (status: TaskStatus, message?: string): TaskOutcome {
+    const { ended } = this
+    const { report } = ended
+    const metrics: TaskMetrics = { ...ended.usage }
     return {
       status,
       exitCode: report?.exitCode ?? (report === undefined ? ended.exitCode : null),
@@ -148,92 +142,132 @@ export function classifyOutcome (ended: EndedTask): TaskOutcome {
       stdout: ended.stdout,
       stderr: ended.stderr,
       outputFiles: ended.outputFiles,
-      limits
+      limits: ended.limits
     }
   }
-  const tail = (): string => {
-    const text = stderrTail(ended.stderr)
+
+  /** stderr's tail on a line of its own, to end a message with; '' when there is none. */
+  tail (): string {
+    const text = stderrTail(this.ended.stderr)
     return text === '' ? '' : `\n${text}`
   }
-  const processLimit = (what: string): TaskOutcome => outcome('process_limit',
-    `the task ${what}: it tried to run more than its ${count(limits.maxProcesses)} processes and threads at once (the sandbox's own supervisors count too). A fork bomb, or more workers or threads than the limit: run fewer${tail()}`)
-  // A fork failing with EAGAIN is evidence too, but only beside a memory failure: on its own the same
-  // errno is also what a non-blocking read says.
-  const memoryLimit = (what: string): TaskOutcome => reachedProcessLimit(ended) || EAGAIN_PATTERN.test(ended.stderr)
-    ? processLimit(`${what} while running as many processes as it may`)
-    : outcome('memory_limit', `the task ${what}; give it more memory or split the input${tail()}`)
-  const entriesLimit = (): TaskOutcome => outcome('output_limit',
-    `the task left more than ${count(limits.taskDirFiles)} files and directories in its task directory (at least ${count(copyBack?.entries ?? limits.taskDirFiles + 1)}); at most ${count(limits.taskDirFiles)} may be created and copied back (taskDirFiles), so nothing was copied back: write fewer, larger files, or return the data as the result`)
-  const bytesLimit = (): TaskOutcome => outcome('output_limit',
-    `the task left ${formatSize(copyBack?.bytes ?? 0)} of new or changed files in its task directory; at most ${formatSize(limits.copyBackBytes)} are copied back (copyBackBytes), so nothing was copied back: delete scratch files before returning, or return the data as the result`)
-  const fileLimit = (): TaskOutcome => {
-    if (copyBack?.refused === 'entries') return entriesLimit()
-    return outcome('output_limit', `the task hit its file size (${mib(limits.maxFileBytes)}) or task directory (${mib(limits.taskDirBytes)}, ${count(limits.taskDirFiles)} entries) limit${tail()}`)
+
+  processLimit (what: string): TaskOutcome {
+    return this.outcome('process_limit',
+      `the task ${what}: it tried to run more than its ${count(this.ended.limits.maxProcesses)} processes and threads at once (the sandbox's own supervisors count too). A fork bomb, or more workers or threads than the limit: run fewer${this.tail()}`)
   }
 
-  if (ended.sandboxError !== undefined) return outcome('sandbox_error', ended.sandboxError)
+  memoryLimit (what: string): TaskOutcome {
+    // A fork failing with EAGAIN is evidence too, but only beside a memory failure: on its own the same
+    // errno is also what a non-blocking read says.
+    return reachedProcessLimit(this.ended) || EAGAIN_PATTERN.test(this.ended.stderr)
+      ? this.processLimit(`${what} while running as many processes as it may`)
+      : this.outcome('memory_limit', `the task ${what}; give it more memory or split the input${this.tail()}`)
+  }
+
+  entriesLimit (): TaskOutcome {
+    const { limits, copyBack } = this.ended
+    return this.outcome('output_limit',
+      `the task left more than ${count(limits.taskDirFiles)} files and directories in its task directory (at least ${count(copyBack?.entries ?? limits.taskDirFiles + 1)}); at most ${count(limits.taskDirFiles)} may be created and copied back (taskDirFiles), so nothing was copied back: write fewer, larger files, or return the data as the result`)
+  }
+
+  bytesLimit (): TaskOutcome {
+    const { limits, copyBack } = this.ended
+    return this.outcome('output_limit',
+      `the task left ${formatBytes(copyBack?.bytes ?? 0)} of new or changed files in its task directory; at most ${formatBytes(limits.copyBackBytes)} are copied back (copyBackBytes), so nothing was copied back: delete scratch files before returning, or return the data as the result`)
+  }
+
+  fileLimit (): TaskOutcome {
+    const { limits, copyBack } = this.ended
+    if (copyBack?.refused === 'entries') return this.entriesLimit()
+    return this.outcome('output_limit', `the task hit its file size (${mib(limits.maxFileBytes)}) or task directory (${mib(limits.taskDirBytes)}, ${count(limits.taskDirFiles)} entries) limit${this.tail()}`)
+  }
+}
+
+/** Turns how a task ended into exactly one status with a message that says what happened and what to do. */
+export function classifyOutcome (ended: EndedTask): TaskOutcome {
+  const verdicts = new Verdicts(ended)
+  if (ended.sandboxError !== undefined) return verdicts.outcome('sandbox_error', ended.sandboxError)
+  const killed = killedOutcome(ended, verdicts)
+  if (killed !== undefined) return killed
+  const { report } = ended
+  if (report === undefined) return unreportedOutcome(ended, verdicts)
+  if (report.signal !== null) return signalledOutcome(ended, report.signal, verdicts)
+  return exitedOutcome(ended, report.exitCode ?? -1, verdicts)
+}
+
+/** Rule 2: the node stopped the task. */
+function killedOutcome (ended: EndedTask, verdicts: Verdicts): TaskOutcome | undefined {
+  const { limits } = ended
   switch (ended.killedFor) {
     case 'timeout':
-      return outcome('time_limit', `the task ran longer than its ${seconds(limits.timeoutMs)} wall-clock limit and was killed`)
+      return verdicts.outcome('time_limit', `the task ran longer than its ${seconds(limits.timeoutMs)} wall-clock limit and was killed`)
     case 'memory':
-      return memoryLimit(`used more than ${mib(limits.memoryBytes)} in all its processes together (pages they share counted once) and was killed`)
+      return verdicts.memoryLimit(`used more than ${mib(limits.memoryBytes)} in all its processes together (pages they share counted once) and was killed`)
     case 'output':
-      return outcome('output_limit', `the task wrote more than ${mib(limits.maxOutputBytes)} to stdout/stderr and was killed; print less`)
+      return verdicts.outcome('output_limit', `the task wrote more than ${mib(limits.maxOutputBytes)} to stdout/stderr and was killed; print less`)
     case 'taskdir-bytes':
-      return outcome('output_limit', `the task wrote more than ${mib(limits.taskDirBytes)} to its directory and was killed`)
+      return verdicts.outcome('output_limit', `the task wrote more than ${mib(limits.taskDirBytes)} to its directory and was killed`)
     case 'taskdir-files':
-      return entriesLimit()
+      return verdicts.entriesLimit()
     case 'abort':
-      return outcome('sandbox_error', 'the task was aborted by the node')
+      return verdicts.outcome('sandbox_error', 'the task was aborted by the node')
     case undefined:
-      break
+      return undefined
   }
+}
 
-  if (report === undefined) {
-    // The launcher never reported: either the sandbox failed to start (bwrap prints why) or the task
-    // killed its own supervisor (it may: same user); the exit code tells which.
-    if (ended.exitCode !== null && ended.exitCode >= 128) {
-      return outcome('runtime_error', `the task killed its supervisor (exit ${ended.exitCode})${tail()}`)
-    }
-    return outcome('sandbox_error', `the sandbox failed to start the task (exit ${ended.exitCode ?? signalName(ended.signal) ?? 'unknown'}): ${stderrTail(ended.stderr, 2000) || 'no message'}`)
+/**
+ * The launcher never reported: either the sandbox failed to start (bwrap prints why) or the task
+ * killed its own supervisor (it may: same user); the exit code tells which.
+ */
+function unreportedOutcome (ended: EndedTask, verdicts: Verdicts): TaskOutcome {
+  if (ended.exitCode !== null && ended.exitCode >= 128) {
+    return verdicts.outcome('runtime_error', `the task killed its supervisor (exit ${ended.exitCode})${verdicts.tail()}`)
   }
+  return verdicts.outcome('sandbox_error', `the sandbox failed to start the task (exit ${ended.exitCode ?? signalName(ended.signal) ?? 'unknown'}): ${stderrTail(ended.stderr, 2000) || 'no message'}`)
+}
 
-  if (report.signal !== null) {
-    const name = signalName(report.signal) ?? String(report.signal)
-    if (name === 'SIGXCPU' || (name === 'SIGKILL' && usage.cpuMs >= limits.cpuSeconds * 1000 * 0.95)) {
-      return outcome('time_limit', `the task used more than its ${count(limits.cpuSeconds)} CPU seconds and was killed`)
-    }
-    if (name === 'SIGXFSZ') {
-      return outcome('output_limit', `the task wrote a file larger than ${mib(limits.maxFileBytes)}`)
-    }
-    if ((name === 'SIGKILL' || name === 'SIGSEGV' || name === 'SIGABRT' || name === 'SIGBUS') && looksLikeMemoryFailure(ended)) {
-      return memoryLimit(`ran out of its ${mib(limits.memoryBytes)} memory (${name})`)
-    }
-    return outcome('runtime_error', `the task was killed by ${name}${tail()}`)
+/** Rule 3: the kernel stopped the task with `signal`. */
+function signalledOutcome (ended: EndedTask, signal: number, verdicts: Verdicts): TaskOutcome {
+  const { limits, usage } = ended
+  const name = signalName(signal) ?? String(signal)
+  if (name === 'SIGXCPU' || (name === 'SIGKILL' && usage.cpuMs >= limits.cpuSeconds * 1000 * 0.95)) {
+    return verdicts.outcome('time_limit', `the task used more than its ${count(limits.cpuSeconds)} CPU seconds and was killed`)
   }
+  if (name === 'SIGXFSZ') {
+    return verdicts.outcome('output_limit', `the task wrote a file larger than ${mib(limits.maxFileBytes)}`)
+  }
+  if ((name === 'SIGKILL' || name === 'SIGSEGV' || name === 'SIGABRT' || name === 'SIGBUS') && looksLikeMemoryFailure(ended)) {
+    return verdicts.memoryLimit(`ran out of its ${mib(limits.memoryBytes)} memory (${name})`)
+  }
+  return verdicts.outcome('runtime_error', `the task was killed by ${name}${verdicts.tail()}`)
+}
 
-  const code = report.exitCode ?? -1
+/** Rules 4 to 6: the task exited with `code`. */
+function exitedOutcome (ended: EndedTask, code: number, verdicts: Verdicts): TaskOutcome {
+  const { limits, copyBack } = ended
   switch (RUNTIME_EXIT_STATUS[code]) {
     case 'memory_limit':
-      return memoryLimit(`ran out of its ${mib(limits.memoryBytes)} memory (MemoryError)`)
+      return verdicts.memoryLimit(`ran out of its ${mib(limits.memoryBytes)} memory (MemoryError)`)
     case 'process_limit':
-      return processLimit('could not start a process or thread')
+      return verdicts.processLimit('could not start a process or thread')
     case 'output_limit':
-      return fileLimit()
+      return verdicts.fileLimit()
   }
   if (code === 126 || code === 127) {
-    return outcome('sandbox_error', `the sandbox could not start Python (exit ${code}): ${stderrTail(ended.stderr, 2000)}`)
+    return verdicts.outcome('sandbox_error', `the sandbox could not start Python (exit ${code}): ${stderrTail(ended.stderr, 2000)}`)
   }
   // A plain script (not runner.py) has no exit-code contract: its uncaught exception, the last line
   // of stderr, says which limit it hit.
   const lastLine = code === 0 ? '' : ended.stderr.trimEnd().split('\n').pop() ?? ''
-  if (/^MemoryError\b/.test(lastLine)) return memoryLimit(`ran out of its ${mib(limits.memoryBytes)} memory (MemoryError)`)
-  if (/\[Errno (27|28|122)\]/.test(lastLine)) return fileLimit()
-  if (EAGAIN_PATTERN.test(lastLine)) return processLimit('could not start a process or thread')
+  if (/^MemoryError\b/.test(lastLine)) return verdicts.memoryLimit(`ran out of its ${mib(limits.memoryBytes)} memory (MemoryError)`)
+  if (/\[Errno (27|28|122)\]/.test(lastLine)) return verdicts.fileLimit()
+  if (EAGAIN_PATTERN.test(lastLine)) return verdicts.processLimit('could not start a process or thread')
 
-  if (copyBack?.refused === 'entries') return entriesLimit()
-  if (copyBack?.refused === 'bytes') return bytesLimit()
-  if (code === 0) return outcome('completed')
-  if (reachedProcessLimit(ended)) return processLimit(`failed (exit ${code}) after running as many processes as it may`)
-  return outcome('runtime_error', `the task exited with code ${code}${tail()}`)
+  if (copyBack?.refused === 'entries') return verdicts.entriesLimit()
+  if (copyBack?.refused === 'bytes') return verdicts.bytesLimit()
+  if (code === 0) return verdicts.outcome('completed')
+  if (reachedProcessLimit(ended)) return verdicts.processLimit(`failed (exit ${code}) after running as many processes as it may`)
+  return verdicts.outcome('runtime_error', `the task exited with code ${code}${verdicts.tail()}`)
 }

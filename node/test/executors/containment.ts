@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { DEFAULT_LIMITS, runPythonTask } from '../../src/executors/index.ts'
 import { processesMentioning, runProbe } from '../../src/self-test.ts'
-import type { Executor, TaskOutcome, TaskSpec } from '../../src/executors/index.ts'
+import type { Executor, TaskOutcome, TaskSpec, TaskStatus } from '../../src/executors/index.ts'
+import type { ProbeName, ProbeResult } from '../../src/self-test.ts'
 
 const MiB = 1024 ** 2
 
@@ -26,10 +27,24 @@ async function runScript (executor: Executor, source: string, limits: TaskSpec['
   }
 }
 
+/** Runs a self-test probe on a fresh executor and checks the status its task ended with; the rest is the test's. */
+async function probeEndsWith (executor: () => Executor, name: ProbeName, status: TaskStatus): Promise<ProbeResult> {
+  const probe = await runProbe(executor(), name)
+  expect(probe.status, probe.detail).toBe(status)
+  return probe
+}
+
+/** Every containment test, against the executors `executor` makes. */
 export function containmentSuite (executor: () => Executor): void {
+  isolationCases(executor)
+  limitCases(executor)
+  taskDirectoryCases(executor)
+}
+
+/** What a task cannot reach: the host's files, network, processes, environment and kernel surface. */
+function isolationCases (executor: () => Executor): void {
   it.concurrent('a task cannot read a file planted in the host\'s home', async () => {
-    const probe = await runProbe(executor(), 'home-unreadable')
-    expect(probe.status, probe.detail).toBe('completed')
+    const probe = await probeEndsWith(executor, 'home-unreadable', 'completed')
     expect(probe.evidence.readBack).toEqual([])
     expect(probe.evidence.listed).toEqual([])
     expect(probe.evidence.leaked).toBe(false)
@@ -37,24 +52,21 @@ export function containmentSuite (executor: () => Executor): void {
   })
 
   it.concurrent('a task cannot write outside its task directory, and what it writes inside comes back', async () => {
-    const probe = await runProbe(executor(), 'no-writes-outside-task-dir')
-    expect(probe.status, probe.detail).toBe('completed')
+    const probe = await probeEndsWith(executor, 'no-writes-outside-task-dir', 'completed')
     expect(probe.evidence.hostFilesCreated).toEqual([])
     expect(probe.evidence.sandboxWrites).toEqual([])
     expect(probe.evidence.insideOutputReturned).toBe(true)
   })
 
   it.concurrent('a task cannot open any network connection: a listener on the host sees nothing', async () => {
-    const probe = await runProbe(executor(), 'no-network')
-    expect(probe.status, probe.detail).toBe('completed')
+    const probe = await probeEndsWith(executor, 'no-network', 'completed')
     expect(probe.evidence.listenerConnections).toBe(0)
     expect(probe.evidence.opened).toEqual([])
     expect(probe.evidence.interfaces).toEqual(['lo'])
   })
 
   it.concurrent('a task cannot see host processes or the node\'s environment', async () => {
-    const probe = await runProbe(executor(), 'no-host-processes-or-env')
-    expect(probe.status, probe.detail).toBe('completed')
+    const probe = await probeEndsWith(executor, 'no-host-processes-or-env', 'completed')
     expect(probe.evidence.leaked).toEqual([])
     // Only its own processes: the sandbox's init, the launcher and the task.
     expect((probe.evidence.visibleProcesses as string[]).length).toBeLessThanOrEqual(3)
@@ -63,25 +75,30 @@ export function containmentSuite (executor: () => Executor): void {
     expect(probe.evidence.extraFds).toEqual([])
   })
 
+  it.concurrent('the kernel attack surface is reduced: io_uring, bpf, keyrings, ptrace are denied', async () => {
+    const probe = await probeEndsWith(executor, 'syscalls-denied', 'completed')
+    expect(probe.evidence.results).toEqual({ ptrace: 'EPERM', io_uring_setup: 'EPERM', bpf: 'EPERM', keyctl: 'EPERM', userfaultfd: 'EPERM', unshare: 'EPERM', getpid: 'ok' })
+  })
+}
+
+/** Bombs and runaways end with the status of the limit they hit, measured right, while other tasks go on. */
+function limitCases (executor: () => Executor): void {
   it.concurrent('a fork bomb ends with process_limit, not memory_limit, though its processes share 64 MiB', async () => {
-    const probe = await runProbe(executor(), 'fork-bomb-contained')
-    expect(probe.status, probe.detail).toBe('process_limit')
+    const probe = await probeEndsWith(executor, 'fork-bomb-contained', 'process_limit')
     expect(probe.evidence.peakProcesses).toBeLessThanOrEqual(32)
     expect(probe.evidence.bystanderOk).toBe(true)
     expect(probe.evidence.leftovers).toEqual([])
   })
 
   it.concurrent('a memory bomb ends with memory_limit inside its limit while another task completes', async () => {
-    const probe = await runProbe(executor(), 'memory-bomb-contained')
-    expect(probe.status, probe.detail).toBe('memory_limit')
+    const probe = await probeEndsWith(executor, 'memory-bomb-contained', 'memory_limit')
     expect(probe.evidence.peakMemoryBytes).toBeLessThanOrEqual(128 * MiB)
     expect(probe.evidence.bystanderOk).toBe(true)
     expect(probe.evidence.leftovers).toEqual([])
   })
 
   it.concurrent('an infinite loop ends with time_limit at its deadline while another task completes', async () => {
-    const probe = await runProbe(executor(), 'infinite-loop-contained')
-    expect(probe.status, probe.detail).toBe('time_limit')
+    const probe = await probeEndsWith(executor, 'infinite-loop-contained', 'time_limit')
     expect(probe.evidence.wallMs).toBeGreaterThanOrEqual(2000)
     // Stopped, not left spinning: bounded in CPU time (its budget plus RLIMIT_CPU's one-second hard
     // margin and tick slack), never in wall time, which a loaded machine stretches at will.
@@ -90,15 +107,8 @@ export function containmentSuite (executor: () => Executor): void {
     expect(probe.evidence.leftovers).toEqual([])
   })
 
-  it.concurrent('the kernel attack surface is reduced: io_uring, bpf, keyrings, ptrace are denied', async () => {
-    const probe = await runProbe(executor(), 'syscalls-denied')
-    expect(probe.status, probe.detail).toBe('completed')
-    expect(probe.evidence.results).toEqual({ ptrace: 'EPERM', io_uring_setup: 'EPERM', bpf: 'EPERM', keyctl: 'EPERM', userfaultfd: 'EPERM', unshare: 'EPERM', getpid: 'ok' })
-  })
-
   it.concurrent('peak memory of a task allocating 200 MiB is reported within 10%', async () => {
-    const probe = await runProbe(executor(), 'peak-memory-accurate')
-    expect(probe.status, probe.detail).toBe('completed')
+    const probe = await probeEndsWith(executor, 'peak-memory-accurate', 'completed')
     expect(probe.evidence.relativeError as number, probe.detail).toBeLessThanOrEqual(0.1)
   })
 
@@ -118,6 +128,22 @@ export function containmentSuite (executor: () => Executor): void {
     expect(processesMentioning(taskId)).toEqual([])
   })
 
+  it.concurrent('a timeout beyond setTimeout\'s 24.8 days does not fire at once: the task runs and completes', async () => {
+    // 2,147,484 s is the first whole second past 2^31 - 1 ms; 4,294,967,295 ms is the most the wire's uint32 carries.
+    const [first, widest] = await Promise.all([2_147_484_000, 4_294_967_295].map(async timeoutMs => await runPythonTask({
+      executor: executor(),
+      script: 'import time\ndef main(data):\n    time.sleep(0.5)\n    return "done"\n',
+      limits: { timeoutMs }
+    })))
+    expect(first?.status, first?.error?.message).toBe('completed')
+    expect(first?.result).toBe('done')
+    expect(first?.limits.timeoutMs).toBe(2_147_484_000)
+    expect(widest?.status, widest?.error?.message).toBe('completed')
+  })
+}
+
+/** A task directory past its entry or copy-back limit ends with output_limit, and nothing is copied back. */
+function taskDirectoryCases (executor: () => Executor): void {
   it.concurrent('a task creating 100,001 files ends with output_limit at the entry limit, and nothing is copied back', async () => {
     let copied: boolean | undefined
     const outcome = await runScript(executor(),
@@ -141,18 +167,5 @@ export function containmentSuite (executor: () => Executor): void {
     expect(outcome.error?.message).toMatch(/^the task left 1\.2 MiB of new or changed files .* at most 1\.0 MiB are copied back \(copyBackBytes\)/)
     expect(outcome.outputFiles).toEqual([])
     expect(copied).toBe(false)
-  })
-
-  it.concurrent('a timeout beyond setTimeout\'s 24.8 days does not fire at once: the task runs and completes', async () => {
-    // 2,147,484 s is the first whole second past 2^31 - 1 ms; 4,294,967,295 ms is the most the wire's uint32 carries.
-    const [first, widest] = await Promise.all([2_147_484_000, 4_294_967_295].map(async timeoutMs => await runPythonTask({
-      executor: executor(),
-      script: 'import time\ndef main(data):\n    time.sleep(0.5)\n    return "done"\n',
-      limits: { timeoutMs }
-    })))
-    expect(first?.status, first?.error?.message).toBe('completed')
-    expect(first?.result).toBe('done')
-    expect(first?.limits.timeoutMs).toBe(2_147_484_000)
-    expect(widest?.status, widest?.error?.message).toBe('completed')
   })
 }
