@@ -8,7 +8,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['{protocols,node,coordinator,analyzer,cli}/test/**/*.spec.ts', 'test/**/*.spec.ts'],
+          include: ['{protocols,node,coordinator,planner,analyzer,cli}/test/**/*.spec.ts', 'test/**/*.spec.ts'],
           exclude: [...configDefaults.exclude, 'test/ui/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

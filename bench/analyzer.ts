@@ -12,13 +12,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { analyze, calibrate, evaluate, sampleInput } from '../analyzer/src/index.ts'
-import { parsePython } from '../analyzer/src/parse.ts'
-import { scan } from '../analyzer/src/scan.ts'
-import { CORPUS, FIXTURES, inputText } from '../analyzer/test/helpers/corpus.ts'
-import { measurePeaks, pythonRunner } from '../analyzer/test/helpers/python.ts'
-import { CORPUS as AUTO_CORPUS, programPath } from '../test/fixtures/auto-corpus/corpus.ts'
+import { analyze, calibrate, evaluate, parsePython, sampleInput, scan } from '../analyzer/src/index.ts'
+import { CORPUS, FIXTURES, inputText } from '../corpus/analyzer.ts'
+import { measurePeaks, pythonRunner } from '../corpus/python.ts'
+import { CORPUS as AUTO_CORPUS, programPath } from '../corpus/auto.ts'
 import type { InputFormat } from '../analyzer/src/index.ts'
+import { median } from '../protocols/src/index.ts'
 
 function helper (i: number): string[] {
   switch (i % 4) {
@@ -64,11 +63,6 @@ export function generateJob (lines: number): string {
   }
   out.push(`    return [${results.slice(-50).join(', ')}]`, '')
   return out.join('\n')
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
 function time (fn: () => void, runs: number): number {

@@ -9,18 +9,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
-import { createExecutor } from '../node/src/executors/index.ts'
+import { createExecutor } from '../node/src/sandbox.ts'
 import { startWarmMesh } from './mesh.ts'
+import { median } from '../protocols/src/index.ts'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const RUNS = values.quick ? 3 : 7
-
-function median (xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
 
 async function timed (fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now()

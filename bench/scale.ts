@@ -15,11 +15,9 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { profiled } from './profile.ts'
 import { pino } from 'pino'
-import { startCoordinator } from '../coordinator/src/index.ts'
-import { Store } from '../coordinator/src/store/index.ts'
-import { JobStore } from '../coordinator/src/jobs/records.ts'
+import { JobStore, Store, startCoordinator } from '../coordinator/src/index.ts'
 import { startSimulatedProcess, stopSimulatedProcess } from './simulated-nodes.ts'
-import type { JobRecord, TaskRecord } from '../coordinator/src/jobs/records.ts'
+import type { JobRecord, TaskRecord } from '../coordinator/src/index.ts'
 import type { SimulatedProcess } from './simulated-nodes.ts'
 
 const { values } = parseArgs({

@@ -28,6 +28,8 @@ import {
   AssignResponse, PROTOCOL_PREFIX, RegisterResponse, ReportRequest, assignService, heartbeatService, registerService, reportService
 } from '../protocols/src/index.ts'
 import type { AssignRequest, AssignService, HeartbeatService, RegisterService, ReportService } from '../protocols/src/index.ts'
+import type { Libp2p } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ChildProcess } from 'node:child_process'
 
 export interface SimulatedNode { nodeId: string, peerId: string }
@@ -96,9 +98,122 @@ export async function stopSimulatedProcess (sim: SimulatedProcess): Promise<void
   await exited
 }
 
+/**
+ * Reports in flight at once per peer, as a node running at most this many tasks at a time would send them; the rest
+ * wait their turn (libp2p resets a peer's streams of one protocol past 32 open at once).
+ */
 const MAX_REPORTS = 16
 
 type SimServices = { identify: unknown, register: RegisterService, heartbeat: HeartbeatService, report: ReportService, assign: AssignService }
+
+/** What the peers of one process share: where the coordinator is, what they offer, what they count. */
+interface Simulation {
+  coordinator: Multiaddr
+  coordinatorId: string | undefined
+  /** What every peer offers when it registers (changed by SIGUSR1 and SIGHUP). */
+  memoryBytes: number
+  answer: string | undefined
+  stats: { heartbeats: number, failures: number, reports: number, reportFailures: number, assigned: number }
+  stopping: boolean
+}
+
+/** One simulated node: registers, heartbeats, and (with `--answer`) "runs" what it is assigned. */
+class SimulatedPeer {
+  libp2p!: Libp2p<SimServices>
+  nodeId = ''
+  timer: NodeJS.Timeout | undefined
+  private readonly sim: Simulation
+  /** Accepted and not reported yet: listed in heartbeats as running, as a real node lists them. */
+  private readonly unreported = new Set<string>()
+  private reporting = 0
+  private readonly backlog: Array<() => void> = []
+
+  constructor (sim: Simulation) {
+    this.sim = sim
+  }
+
+  async start (): Promise<void> {
+    this.libp2p = await createLibp2p<SimServices>({
+      privateKey: await generateKeyPair('Ed25519'),
+      // Dial out only: the coordinator pushes assignments over the connection the node opened.
+      addresses: { listen: [] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionMonitor: { enabled: false },
+      services: {
+        identify: identify({ protocolPrefix: PROTOCOL_PREFIX }),
+        register: registerService(),
+        heartbeat: heartbeatService(),
+        report: reportService(),
+        assign: assignService({ authorize: peerId => peerId.toString() === this.sim.coordinatorId, handler: async task => this.assigned(task) })
+      }
+    })
+    const response = await this.register()
+    this.nodeId = response.nodeId
+    const interval = response.heartbeatIntervalMs
+    // Nodes start at different times: spread the first heartbeat over one interval.
+    this.timer = setTimeout(() => { this.beat(interval).catch(() => {}) }, Math.random() * interval)
+  }
+
+  async register (): Promise<RegisterResponse> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.libp2p.services.register.call(this.sim.coordinator, {
+          token: process.env.RUNSURGE_NODE_TOKEN ?? '', cpus: 4, memoryBytes: this.sim.memoryBytes, benchmark: 1, version: 'simulated', executors: []
+        })
+      } catch (err) {
+        // Inbound connections are rate-limited per address: back off and try again.
+        if (attempt >= 20) throw err
+        await new Promise(resolve => setTimeout(resolve, 200 + Math.random() * 800))
+      }
+    }
+  }
+
+  private assigned (task: AssignRequest): AssignResponse {
+    if (this.sim.answer === undefined) return { status: AssignResponse.Status.REFUSED, error: 'a simulated node runs no tasks', memoryFreeBytes: 0 }
+    this.sim.stats.assigned++
+    this.unreported.add(task.taskId)
+    // The task "runs" after the answer, as a real node's does; it succeeds at once.
+    setImmediate(() => {
+      const send = (): void => { this.reporting++; this.report(task, this.sim.answer!) }
+      if (this.reporting < MAX_REPORTS) send()
+      else this.backlog.push(send)
+    })
+    return { status: AssignResponse.Status.ACCEPTED, error: '', memoryFreeBytes: 0 }
+  }
+
+  private report (task: AssignRequest, output: string): void {
+    this.libp2p.services.report.call(this.sim.coordinator, {
+      taskId: task.taskId,
+      nodeId: this.nodeId,
+      state: ReportRequest.State.COMPLETED,
+      errorCode: '',
+      errorMessage: '',
+      outputCids: [output],
+      outputBytes: [],
+      outputMemoryBytes: [],
+      metrics: { wallMs: 1, cpuMs: 1, peakMemoryBytes: 1 << 20, avgMemoryBytes: 1 << 20 },
+      attempt: task.attempt
+    }).then(() => { this.sim.stats.reports++ }, () => { this.sim.stats.reportFailures++ }).finally(() => {
+      this.unreported.delete(task.taskId)
+      this.reporting--
+      this.backlog.shift()?.()
+    })
+  }
+
+  private async beat (interval: number): Promise<void> {
+    try {
+      await this.libp2p.services.heartbeat.call(this.sim.coordinator, {
+        nodeId: this.nodeId, cpuLoad: 0.1, memoryUsedBytes: 0, memoryFreeBytes: this.sim.memoryBytes, runningTasks: [...this.unreported]
+      })
+      this.sim.stats.heartbeats++
+    } catch {
+      this.sim.stats.failures++
+    }
+    if (!this.sim.stopping) this.timer = setTimeout(() => { this.beat(interval).catch(() => {}) }, interval)
+  }
+}
 
 async function simulate (): Promise<void> {
   const { values } = parseArgs({
@@ -112,123 +227,44 @@ async function simulate (): Promise<void> {
     }
   })
   const coordinator = multiaddr(values.coordinator ?? '')
-  const coordinatorId = coordinator.getComponents().findLast(c => c.name === 'p2p')?.value
-  let memoryBytes = Number(values['initial-memory'] ?? values.memory)
-  const answer = values.answer
-  const stats = { heartbeats: 0, failures: 0, reports: 0, reportFailures: 0, assigned: 0 }
-  let stopping = false
-  const peers: Array<{ libp2p: Awaited<ReturnType<typeof createLibp2p<SimServices>>>, nodeId: string, timer?: NodeJS.Timeout, register(): Promise<RegisterResponse> }> = []
-
-  async function startPeer (): Promise<(typeof peers)[number]> {
-    const peer: (typeof peers)[number] = { nodeId: '' } as any
-    // Reports in flight at once, as a node running at most this many tasks at a time would send them; the rest
-    // wait their turn (libp2p resets a peer's streams of one protocol past 32 open at once).
-    let reporting = 0
-    const backlog: Array<() => void> = []
-    /** Accepted and not reported yet: listed in heartbeats as running, as a real node lists them. */
-    const unreported = new Set<string>()
-    const onAssign = async (task: AssignRequest): Promise<AssignResponse> => {
-      if (answer === undefined) return { status: AssignResponse.Status.REFUSED, error: 'a simulated node runs no tasks', memoryFreeBytes: 0 }
-      stats.assigned++
-      unreported.add(task.taskId)
-      // The task "runs" after the answer, as a real node's does; it succeeds at once.
-      setImmediate(() => {
-        const send = (): void => { reporting++; report() }
-        if (reporting < MAX_REPORTS) send()
-        else backlog.push(send)
-      })
-      const report = (): void => {
-        peer.libp2p.services.report.call(coordinator, {
-          taskId: task.taskId,
-          nodeId: peer.nodeId,
-          state: ReportRequest.State.COMPLETED,
-          errorCode: '',
-          errorMessage: '',
-          outputCids: [answer],
-          outputBytes: [],
-          outputMemoryBytes: [],
-          metrics: { wallMs: 1, cpuMs: 1, peakMemoryBytes: 1 << 20, avgMemoryBytes: 1 << 20 },
-          attempt: task.attempt
-        }).then(() => { stats.reports++ }, () => { stats.reportFailures++ }).finally(() => {
-          unreported.delete(task.taskId)
-          reporting--
-          backlog.shift()?.()
-        })
-      }
-      return { status: AssignResponse.Status.ACCEPTED, error: '', memoryFreeBytes: 0 }
-    }
-    peer.libp2p = await createLibp2p<SimServices>({
-      privateKey: await generateKeyPair('Ed25519'),
-      // Dial out only: the coordinator pushes assignments over the connection the node opened.
-      addresses: { listen: [] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionMonitor: { enabled: false },
-      services: {
-        identify: identify({ protocolPrefix: PROTOCOL_PREFIX }),
-        register: registerService(),
-        heartbeat: heartbeatService(),
-        report: reportService(),
-        assign: assignService({ authorize: peerId => peerId.toString() === coordinatorId, handler: onAssign })
-      }
-    })
-    peer.register = async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await peer.libp2p.services.register.call(coordinator, {
-            token: process.env.RUNSURGE_NODE_TOKEN ?? '', cpus: 4, memoryBytes, benchmark: 1, version: 'simulated', executors: []
-          })
-        } catch (err) {
-          // Inbound connections are rate-limited per address: back off and try again.
-          if (attempt >= 20) throw err
-          await new Promise(resolve => setTimeout(resolve, 200 + Math.random() * 800))
-        }
-      }
-    }
-    const response = await peer.register()
-    peer.nodeId = response.nodeId
-    const interval = response.heartbeatIntervalMs
-    const beat = async (): Promise<void> => {
-      try {
-        await peer.libp2p.services.heartbeat.call(coordinator, {
-          nodeId: peer.nodeId, cpuLoad: 0.1, memoryUsedBytes: 0, memoryFreeBytes: memoryBytes, runningTasks: [...unreported]
-        })
-        stats.heartbeats++
-      } catch {
-        stats.failures++
-      }
-      if (!stopping) peer.timer = setTimeout(() => { beat().catch(() => {}) }, interval)
-    }
-    // Nodes start at different times: spread the first heartbeat over one interval.
-    peer.timer = setTimeout(() => { beat().catch(() => {}) }, Math.random() * interval)
-    return peer
+  const sim: Simulation = {
+    coordinator,
+    coordinatorId: coordinator.getComponents().findLast(c => c.name === 'p2p')?.value,
+    memoryBytes: Number(values['initial-memory'] ?? values.memory),
+    answer: values.answer,
+    stats: { heartbeats: 0, failures: 0, reports: 0, reportFailures: 0, assigned: 0 },
+    stopping: false
   }
-
-  const count = Number(values.nodes)
-  const rate = Number(values.rate)
-  const starts: Array<Promise<void>> = []
-  for (let i = 0; i < count; i++) {
-    starts.push(startPeer().then(peer => { peers.push(peer) }))
-    await new Promise(resolve => setTimeout(resolve, 1000 / rate))
-  }
-  await Promise.all(starts)
+  const peers = await startPeers(sim, Number(values.nodes), Number(values.rate))
   console.log(JSON.stringify({ event: 'registered', nodes: peers.map(p => ({ nodeId: p.nodeId, peerId: p.libp2p.peerId.toString() })) }))
-  process.on('SIGUSR2', () => { console.log(JSON.stringify({ event: 'stats', ...stats })) })
+  process.on('SIGUSR2', () => { console.log(JSON.stringify({ event: 'stats', ...sim.stats })) })
   const offer = (memory: number): void => {
-    memoryBytes = memory
+    sim.memoryBytes = memory
     Promise.all(peers.map(async peer => await peer.register())).then(() => {
-      console.log(JSON.stringify({ event: 'offered', memoryBytes }))
+      console.log(JSON.stringify({ event: 'offered', memoryBytes: sim.memoryBytes }))
     }, err => { console.error(err) })
   }
   process.on('SIGUSR1', () => { offer(Number(values.memory)) })
   process.on('SIGHUP', () => { offer(Number(values['initial-memory'] ?? values.memory)) })
   await once(process, 'SIGTERM')
-  stopping = true
+  sim.stopping = true
   for (const peer of peers) clearTimeout(peer.timer)
   await Promise.all(peers.map(async peer => { await peer.libp2p.stop() }))
-  console.log(JSON.stringify({ event: 'stats', ...stats }))
+  console.log(JSON.stringify({ event: 'stats', ...sim.stats }))
   process.exit(0)
+}
+
+/** Starts `count` peers, `rate` a second; resolves once all of them registered, in the order they did. */
+async function startPeers (sim: Simulation, count: number, rate: number): Promise<SimulatedPeer[]> {
+  const peers: SimulatedPeer[] = []
+  const starts: Array<Promise<void>> = []
+  for (let i = 0; i < count; i++) {
+    const peer = new SimulatedPeer(sim)
+    starts.push(peer.start().then(() => { peers.push(peer) }))
+    await new Promise(resolve => setTimeout(resolve, 1000 / rate))
+  }
+  await Promise.all(starts)
+  return peers
 }
 
 if (process.argv[1] === import.meta.filename) await simulate()

@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { startWarmMesh } from './mesh.ts'
+import { median } from '../protocols/src/index.ts'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..')
@@ -34,7 +35,6 @@ const JOB = `def heavy(x):
     for i in range(${WORK}):
         acc = (acc * 31 + i) % 1000003
     return acc
-
 
 def main(data):
     values = [int(line) for line in data]
@@ -79,11 +79,6 @@ if __name__ == '__main__':
         scores = [s for part in client.gather(futures) for s in part]
     print(json.dumps({"total": sum(scores), "best": max(scores), "n": len(scores)}))
 `
-
-function median (xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
 
 /** Minimum, median and maximum of a series (ms, rounded). */
 function spread (xs: number[]): { min: number, median: number, max: number } | null {

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { ChunkStore, chunkExchange, createHost, loadOrCreateIdentity, parseCid } from '../protocols/src/index.ts'
+import { median, ChunkStore, chunkExchange, createHost, loadOrCreateIdentity, parseCid } from '../protocols/src/index.ts'
 import type { ChunkExchange } from '../protocols/src/index.ts'
 
 const { values } = parseArgs({
@@ -87,11 +87,6 @@ async function rawOnce (port: number): Promise<number> {
   for await (const piece of socket) received += (piece as Buffer).byteLength
   if (received !== size) throw new Error(`raw TCP got ${received} of ${size} bytes`)
   return (performance.now() - started) / 1000
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
 async function main (): Promise<void> {

@@ -15,10 +15,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SEQUENTIAL_DRIVER } from '../test/fixtures/auto-corpus/corpus.ts'
-import { REACH, inputOfBytes, reachPath } from '../test/fixtures/reach-corpus/corpus.ts'
-import type { ReachProgram } from '../test/fixtures/reach-corpus/corpus.ts'
-import { resultDifference } from '../test/fixtures/reach-corpus/compare.ts'
+import { SEQUENTIAL_DRIVER } from '../corpus/auto.ts'
+import { REACH, inputOfBytes, reachPath } from '../corpus/reach.ts'
+import type { ReachProgram } from '../corpus/reach.ts'
+import { resultDifference } from '../corpus/compare.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const WORK = join(ROOT, '.scratch', 'reach')

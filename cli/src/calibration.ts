@@ -3,8 +3,8 @@
  * submitted job on a sample of its input, so it runs in bubblewrap like any task. Without bubblewrap, none (the
  * coordinator plans on static estimates and says so).
  */
-import { sandboxCalibrationRunner } from '../../node/src/calibration.ts'
-import { createExecutor } from '../../node/src/executors/index.ts'
+import { sandboxCalibrationRunner } from '../../node/src/sandbox.ts'
+import { createExecutor } from '../../node/src/sandbox.ts'
 import type { CalibrationRunner } from '../../analyzer/src/index.ts'
 import type { Logger } from 'pino'
 

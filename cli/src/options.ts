@@ -1,18 +1,14 @@
 /** Parsing of command-line values shared by the subcommands. */
 import { InvalidArgumentError } from 'commander'
+import { parseSize as parseBytes } from '../../protocols/src/index.ts'
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 }
-
-/** Parses a size such as `512M`, `4G`, `1.5GiB` or `1048576` into bytes (binary units). */
+/** Parses a size such as `512M`, `4G`, `1.5GiB` or `1048576` into bytes (binary units), as a command-line value. */
 export function parseSize (text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text)
-  const unit = UNITS[(match?.[2] ?? '').toLowerCase()]
-  if (match?.[1] === undefined || unit === undefined) {
-    throw new InvalidArgumentError(`"${text}" is not a size: write e.g. 512M, 4G or a number of bytes`)
+  try {
+    return parseBytes(text)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
   }
-  const bytes = Math.floor(Number(match[1]) * unit)
-  if (bytes <= 0) throw new InvalidArgumentError('a size must be positive')
-  return bytes
 }
 
 /** Parses `HOST:PORT` (IPv6 in brackets) for listening. */

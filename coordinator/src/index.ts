@@ -8,7 +8,9 @@ export type { Coordinator, CoordinatorInfo, CoordinatorOptions } from './server.
 export { NodeRegistry, DEFAULT_LIVENESS } from './nodes/registry.ts'
 export type { LivenessOptions, NodeSession } from './nodes/registry.ts'
 export {
-  SnapshotError, SnapshotSchedule, Store, StoreDamagedError, StoreIOError, StoreLockedError, restoreSnapshot, verifySnapshot, writeSnapshot
+  SnapshotError, SnapshotSchedule, Store, StoreDamagedError, StoreIOError, StoreLockedError, restoreSnapshot, tokenKey, verifySnapshot, writeSnapshot
 } from './store/index.ts'
 export type { RestoreReport, SnapshotInfo } from './store/index.ts'
+export { JobStore } from './jobs/records.ts'
 export type { JobRecord, TaskRecord } from './jobs/records.ts'
+export { rejectionOf } from './jobs/intake.ts'

@@ -7,7 +7,7 @@ import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import Fastify from 'fastify'
-import { ReportResponse, randomToken } from '../../protocols/src/index.ts'
+import { randomToken } from '../../protocols/src/index.ts'
 import app from './app.ts'
 import { DEFAULT_LIVENESS, NodeRegistry } from './nodes/registry.ts'
 import { JobService } from './jobs/service.ts'
@@ -76,81 +76,36 @@ export interface Coordinator {
 /** The largest request body the API accepts (job uploads come with issue 5 and stream past this). */
 const BODY_LIMIT = 1024 * 1024
 
+/**
+ * Opens the store (refusing a damaged one), recovers the node registry, starts the mesh peer, the job service and the
+ * HTTP app, and resolves once it serves and `DATA/coordinator.json` says where. Whatever started is stopped again if a
+ * later step fails.
+ */
 export async function startCoordinator (options: CoordinatorOptions): Promise<Coordinator> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
-  const snapshotOptions = { interval: options.snapshots?.interval ?? DEFAULT_SNAPSHOT_INTERVAL, keep: options.snapshots?.keep ?? DEFAULT_SNAPSHOT_KEEP }
   const store = await Store.open(options.dataDir)
   const { records, commit, migrated } = store.opened
   options.logger.info({ records, commit }, migrated ? 'store opened: records sealed with checksums and counted for the first time' : 'store opened: files and every record verified')
   let mesh: Mesh | undefined
   let snapshots: SnapshotSchedule | undefined
   try {
-    snapshots = new SnapshotSchedule(store, { dir: join(options.dataDir, 'snapshots'), ...snapshotOptions, log: options.logger })
+    snapshots = new SnapshotSchedule(store, {
+      dir: join(options.dataDir, 'snapshots'),
+      interval: options.snapshots?.interval ?? DEFAULT_SNAPSHOT_INTERVAL,
+      keep: options.snapshots?.keep ?? DEFAULT_SNAPSHOT_KEEP,
+      log: options.logger
+    })
     const tokens = await bootstrapAdmin(store)
     const liveness = { ...DEFAULT_LIVENESS, ...options.liveness }
-    const registry = new NodeRegistry(store, liveness)
-    // Before the mesh listens: a node's first heartbeat after a restart must find its session (re-attach), not an
-    // empty registry that tells it to register again.
-    const log = options.logger
-    registry.on('node:alive', node => { log.info({ node: node.id, peer: node.peerId }, 'node registered') })
-    registry.on('node:reattached', session => { log.info({ node: session.nodeId, peer: session.peerId }, 'node re-attached') })
-    registry.on('node:dead', node => { log.warn({ node: node.id, peer: node.peerId }, 'node declared dead') })
-    registry.on('node:removed', node => {
-      log.warn({ node: node.id, peer: node.peerId, account: node.account, reason: node.removal?.reason }, 'node removed by its owner: disconnected, its tasks re-queued, its peer id refused')
-    })
-    await registry.recover()
-    // The report handler is needed to create the mesh, the job service needs the mesh: bound once both exist.
-    const late: { jobs?: JobService } = {}
-    mesh = await createMesh({
-      dataDir: options.dataDir,
-      listen: options.listen ?? await previousListen(store),
-      swarmKey: options.swarmKey,
-      mdns: options.mdns,
-      registry,
-      log,
-      onReport: async (report, context) => {
-        if (late.jobs === undefined) return { status: ReportResponse.Status.ERROR, error: 'the coordinator is starting; report again' }
-        return await late.jobs.report(report, context)
-      }
-    })
+    const registry = await recoverRegistry(store, liveness, options.logger)
     const fastify = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance
-    const jobs = new JobService({
-      store,
-      mesh,
-      registry,
-      log: fastify.log,
-      ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}),
-      stagingDir: join(options.dataDir, 'staged'),
-      ...(options.limits !== undefined ? { limits: options.limits } : {})
-    })
-    late.jobs = jobs
-    fastify.addHook('onClose', async () => { jobs.close() })
-    await fastify.register(app, {
-      store,
-      mesh,
-      registry,
-      deadAfter: liveness.deadAfter,
-      jobs,
-      snapshots,
-      uploadDir: join(options.dataDir, 'uploads'),
-      ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}),
-      authRateLimit: options.authRateLimit,
-      sessionTtl: options.sessionTtl
-    })
-    const schedule = snapshots
-    // The last snapshot is taken once nothing writes any more, then the store closes.
-    fastify.addHook('onClose', async () => {
-      await schedule.stop()
-      await store.close()
-    })
+    const started = await startMeshAndJobs(options, { store, registry, log: fastify.log })
+    mesh = started.mesh
+    const { jobs } = started
+    await registerApp(fastify, options, { store, mesh, registry, deadAfter: liveness.deadAfter, jobs, snapshots })
     await jobs.start()
     const http = await fastify.listen({ host: options.httpHost ?? '127.0.0.1', port: options.httpPort ?? 0 })
-    const info: CoordinatorInfo = {
-      http,
-      multiaddrs: mesh.multiaddrs(),
-      peerId: mesh.libp2p.peerId.toString(),
-      ...tokens
-    }
+    const info: CoordinatorInfo = { http, multiaddrs: mesh.multiaddrs(), peerId: mesh.libp2p.peerId.toString(), ...tokens }
     if (options.listen === undefined) await store.meta.put('listen', JSON.stringify(mesh.libp2p.getMultiaddrs().map(ma => ma.decapsulateCode(421).toString())))
     await rm(join(options.dataDir, 'uploads'), { recursive: true, force: true }).catch(() => {})
     // After the state is loaded and checked: a known-good copy of it, if it changed since the last snapshot.
@@ -164,6 +119,83 @@ export async function startCoordinator (options: CoordinatorOptions): Promise<Co
     await store.close()
     throw err
   }
+}
+
+/**
+ * The node registry as the store left it, its events logged. Recovered before the mesh listens: a node's first
+ * heartbeat after a restart must find its session (re-attach), not an empty registry that tells it to register again.
+ */
+async function recoverRegistry (store: Store, liveness: LivenessOptions, log: Logger): Promise<NodeRegistry> {
+  const registry = new NodeRegistry(store, liveness)
+  registry.on('node:alive', node => { log.info({ node: node.id, peer: node.peerId }, 'node registered') })
+  registry.on('node:reattached', session => { log.info({ node: session.nodeId, peer: session.peerId }, 'node re-attached') })
+  registry.on('node:dead', node => { log.warn({ node: node.id, peer: node.peerId }, 'node declared dead') })
+  registry.on('node:removed', node => {
+    log.warn({ node: node.id, peer: node.peerId, account: node.account, reason: node.removal?.reason }, 'node removed by its owner: disconnected, its tasks re-queued, its peer id refused')
+  })
+  await registry.recover()
+  return registry
+}
+
+/**
+ * The mesh peer and the job service that handles its task reports. Each needs the other: the service is made with
+ * the mesh (it places tasks and moves chunks through it), and the mesh answers reports from the moment it listens.
+ * A report that comes before the service exists waits for it, as one that comes before the service has loaded its
+ * state waits for that (`JobService.report`); if the service cannot be made, the report is answered with the error.
+ */
+async function startMeshAndJobs (
+  options: CoordinatorOptions,
+  parts: { store: Store, registry: NodeRegistry, log: FastifyBaseLogger }
+): Promise<{ mesh: Mesh, jobs: JobService }> {
+  const service = Promise.withResolvers<JobService>()
+  // Only reports await it; a coordinator that fails to start says why through its own error.
+  service.promise.catch(() => {})
+  const mesh = await createMesh({
+    dataDir: options.dataDir,
+    listen: options.listen ?? await previousListen(parts.store),
+    swarmKey: options.swarmKey,
+    mdns: options.mdns,
+    registry: parts.registry,
+    log: options.logger,
+    onReport: async (report, context) => await (await service.promise).report(report, context)
+  })
+  try {
+    const jobs = new JobService({
+      ...parts,
+      mesh,
+      ...(options.unitRate !== undefined ? { unitRate: options.unitRate } : {}),
+      stagingDir: join(options.dataDir, 'staged'),
+      ...(options.limits !== undefined ? { limits: options.limits } : {})
+    })
+    service.resolve(jobs)
+    return { mesh, jobs }
+  } catch (err) {
+    service.reject(err)
+    await mesh.libp2p.stop()
+    throw err
+  }
+}
+
+/** The HTTP app on `fastify`, and what closing it closes: the job service, then the snapshots and the store. */
+async function registerApp (
+  fastify: FastifyInstance,
+  options: CoordinatorOptions,
+  services: Pick<AppOptions, 'store' | 'mesh' | 'registry' | 'deadAfter' | 'jobs' | 'snapshots'>
+): Promise<void> {
+  const { jobs, snapshots, store } = services
+  fastify.addHook('onClose', async () => { jobs.close() })
+  await fastify.register(app, {
+    ...services,
+    uploadDir: join(options.dataDir, 'uploads'),
+    ...(options.maxInputBytes !== undefined ? { maxInputBytes: options.maxInputBytes } : {}),
+    authRateLimit: options.authRateLimit,
+    sessionTtl: options.sessionTtl
+  })
+  // The last snapshot is taken once nothing writes any more, then the store closes.
+  fastify.addHook('onClose', async () => {
+    await snapshots.stop()
+    await store.close()
+  })
 }
 
 /** The listen addresses of the previous run, when they can be bound again (ports may have been taken since). */

@@ -1,10 +1,10 @@
 /** API tokens, enrollment tokens and nodes over HTTP: each account sees and acts on its own things only. */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { RegisterResponse } from '../../protocols/src/index.ts'
 import { AccountService } from '../src/accounts/service.ts'
-import { Store, tokenKey } from '../src/store/index.ts'
-import { tempDir } from '../../test/helpers/index.ts'
+import { tokenKey } from '../src/store/index.ts'
 import { PASSWORD, startTestApi } from './helpers/api.ts'
+import { openStorePerTest } from './helpers/store.ts'
 import type { TestApi } from './helpers/api.ts'
 
 const offer = { cpus: 2, memoryBytes: 2 ** 30, benchmark: 1, version: 'test', executors: [] }
@@ -128,21 +128,14 @@ describe('API tokens and node enrollment', () => {
 })
 
 describe('AccountService sessions', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>
-  let store: Store
+  const db = openStorePerTest()
   let now: number
   let accounts: AccountService
 
   beforeEach(async () => {
-    dir = await tempDir()
-    store = await Store.open(dir.path)
     now = 1_000_000
-    accounts = new AccountService(store, { sessionTtl: 60_000, now: () => now })
+    accounts = new AccountService(db.store, { sessionTtl: 60_000, now: () => now })
     await accounts.start()
-  })
-  afterEach(async () => {
-    await store.close()
-    await dir.remove()
   })
 
   it('expires a session after its time to live and deletes it', async () => {
@@ -153,16 +146,16 @@ describe('AccountService sessions', () => {
     expect((await accounts.sessionAccount(session.token))?.id).toBe(account.id)
     now += 1
     expect(await accounts.sessionAccount(session.token)).toBeUndefined()
-    expect(await store.sessions.get(tokenKey(session.token))).toBeUndefined()
+    expect(await db.store.sessions.get(tokenKey(session.token))).toBeUndefined()
   })
 
   it('lets only one of several simultaneous registrations of a name through', async () => {
     // An instant hash puts all three in the uniqueness check in the same turn of the event loop.
-    const fast = new AccountService(store, { hashPassword: async password => `plain:${password}` })
+    const fast = new AccountService(db.store, { hashPassword: async password => `plain:${password}` })
     const results = await Promise.allSettled(['ivan', 'IVAN', 'ivan'].map(async name => await fast.register(name, PASSWORD)))
     expect(results.map(result => result.status).sort()).toEqual(['fulfilled', 'rejected', 'rejected'])
     const names = []
-    for await (const account of store.accounts.values()) names.push(account.name)
+    for await (const account of db.store.accounts.values()) names.push(account.name)
     expect(names).toHaveLength(1)
   })
 
@@ -171,12 +164,12 @@ describe('AccountService sessions', () => {
     const old = await accounts.createSession(account.id)
     now += 30_000
     const recent = await accounts.createSession(account.id)
-    await store.accounts.put('acct-legacy', { id: 'acct-legacy', name: 'Legacy', role: 'admin', createdAt: 0 })
+    await db.store.accounts.put('acct-legacy', { id: 'acct-legacy', name: 'Legacy', role: 'admin', createdAt: 0 })
     now += 30_000
-    await new AccountService(store, { sessionTtl: 60_000, now: () => now }).start()
-    expect(await store.sessions.get(tokenKey(old.token))).toBeUndefined()
-    expect(await store.sessions.get(tokenKey(recent.token))).toBeDefined()
-    expect(await store.accountNames.get('legacy')).toBe('acct-legacy')
+    await new AccountService(db.store, { sessionTtl: 60_000, now: () => now }).start()
+    expect(await db.store.sessions.get(tokenKey(old.token))).toBeUndefined()
+    expect(await db.store.sessions.get(tokenKey(recent.token))).toBeDefined()
+    expect(await db.store.accountNames.get('legacy')).toBe('acct-legacy')
     await expect(accounts.register('legacy', PASSWORD)).rejects.toThrow(/taken/)
   })
 })

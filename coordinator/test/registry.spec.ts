@@ -1,9 +1,9 @@
 /** Node registry over a real LevelDB, with a clock the test moves. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { HeartbeatResponse, RegisterResponse } from '../../protocols/src/index.ts'
 import { NodeRegistry } from '../src/nodes/registry.ts'
-import { Store, tokenKey } from '../src/store/index.ts'
-import { tempDir } from '../../test/helpers/index.ts'
+import { tokenKey } from '../src/store/index.ts'
+import { openStorePerTest } from './helpers/store.ts'
 import type { NodeRecord } from '../src/store/index.ts'
 
 const offer = { token: 'enroll-1', cpus: 4, memoryBytes: 2 ** 30, benchmark: 1.1, version: 'test', executors: [] }
@@ -11,23 +11,16 @@ const beat = (nodeId: string): { nodeId: string, cpuLoad: number, memoryUsedByte
   ({ nodeId, cpuLoad: 0.1, memoryUsedBytes: 0, memoryFreeBytes: 2 ** 29, runningTasks: ['t1'] })
 
 describe('NodeRegistry', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>
-  let store: Store
+  const db = openStorePerTest()
   let now: number
   let registry: NodeRegistry
 
   beforeEach(async () => {
-    dir = await tempDir()
-    store = await Store.open(dir.path)
     for (const [token, kind, account] of [['enroll-1', 'enroll', 'alice'], ['enroll-2', 'enroll', 'bob'], ['api-1', 'api', 'alice']] as const) {
-      await store.tokens.put(tokenKey(token), { kind, account, createdAt: 0, label: '' })
+      await db.store.tokens.put(tokenKey(token), { kind, account, createdAt: 0, label: '' })
     }
     now = 1_000_000
-    registry = new NodeRegistry(store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
-  })
-  afterEach(async () => {
-    await store.close()
-    await dir.remove()
+    registry = new NodeRegistry(db.store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
   })
 
   it('enrolls a node with a valid enrollment token and keeps its id across re-registration', async () => {
@@ -92,7 +85,7 @@ describe('NodeRegistry', () => {
   it('after a restart, re-attaches nodes that were alive and sweeps the ones that stay silent', async () => {
     const a = await registry.register('peer-a', offer)
     const b = await registry.register('peer-b', offer)
-    const restarted = new NodeRegistry(store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
+    const restarted = new NodeRegistry(db.store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
     await restarted.recover()
     const reattached: string[] = []
     restarted.on('node:reattached', session => reattached.push(session.nodeId))
@@ -108,11 +101,11 @@ describe('NodeRegistry', () => {
     const removedMessage = /this node was removed by its owner.*enroll it again with a new token/
 
     it('remembers the token a node registers with, and rebinds it to the one it registers with next', async () => {
-      await store.tokens.put(tokenKey('enroll-3'), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
+      await db.store.tokens.put(tokenKey('enroll-3'), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
       const { nodeId } = await registry.register('peer-a', offer)
       expect(registry.record(nodeId)?.token).toBe(tokenKey('enroll-1'))
       await registry.register('peer-a', { ...offer, token: 'enroll-3' })
-      expect((await store.nodes.get(nodeId))?.token).toBe(tokenKey('enroll-3'))
+      expect((await db.store.nodes.get(nodeId))?.token).toBe(tokenKey('enroll-3'))
     })
 
     it('removes a node of the owner only: no session, announced, refused at register and heartbeat whatever the token, across a restart', async () => {
@@ -148,7 +141,7 @@ describe('NodeRegistry', () => {
       expect(removed).toHaveLength(1)
 
       // The refusal is stored: a restarted coordinator refuses the peer before it registers or heartbeats.
-      const restarted = new NodeRegistry(store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
+      const restarted = new NodeRegistry(db.store, { heartbeatInterval: 100, deadAfter: 1_000 }, () => now)
       await restarted.recover()
       expect(restarted.refused('peer-a')?.id).toBe(a.nodeId)
       expect(restarted.isAlive(a.nodeId)).toBe(false)
@@ -156,7 +149,7 @@ describe('NodeRegistry', () => {
       expect((await restarted.register('peer-a', offer)).status).toBe(RegisterResponse.Status.REMOVED)
       now += 5_000
       expect(await restarted.sweep()).toEqual([expect.objectContaining({ id: b.nodeId })])
-      expect((await store.nodes.get(a.nodeId))?.status).toBe('removed')
+      expect((await db.store.nodes.get(a.nodeId))?.status).toBe('removed')
     })
 
     it('keeps a node removed, in memory and on disk, when the liveness sweep finds it silent at the same moment', async () => {
@@ -168,7 +161,7 @@ describe('NodeRegistry', () => {
       await Promise.all([registry.remove({ account: 'alice', nodeId }), registry.sweep()])
       expect(events).toEqual(['removed'])
       expect(registry.refused('peer-a')?.id).toBe(nodeId)
-      expect((await store.nodes.get(nodeId))?.status).toBe('removed')
+      expect((await db.store.nodes.get(nodeId))?.status).toBe('removed')
     })
 
     it('lets only the owner allow a removed node again; it then re-enrolls with a valid token of that account, same id', async () => {
@@ -189,7 +182,7 @@ describe('NodeRegistry', () => {
     })
 
     it('revokes an enrollment token with the nodes it enrolled, in one batch, and leaves the others', async () => {
-      await store.tokens.put(tokenKey('enroll-3'), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
+      await db.store.tokens.put(tokenKey('enroll-3'), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
       const a1 = await registry.register('peer-a1', offer)
       const a2 = await registry.register('peer-a2', offer)
       const other = await registry.register('peer-a3', { ...offer, token: 'enroll-3' })
@@ -205,7 +198,7 @@ describe('NodeRegistry', () => {
       expect(gone.map(node => node.id).sort()).toEqual([a1.nodeId, a2.nodeId].sort())
       expect(gone.every(node => node.removal?.reason === 'token_revoked')).toBe(true)
       expect(removed.sort()).toEqual([a1.nodeId, a2.nodeId].sort())
-      expect(await store.tokens.get(tokenKey('enroll-1'))).toBeUndefined()
+      expect(await db.store.tokens.get(tokenKey('enroll-1'))).toBeUndefined()
       expect(registry.alive().map(node => node.id).sort()).toEqual([other.nodeId, bobs.nodeId].sort())
       expect((await registry.register('peer-new', offer)).error).toMatch(/unknown enrollment token/)
       expect((await registry.heartbeat('peer-a1', beat(a1.nodeId))).error).toMatch(/revoked the enrollment token this node joined with/)
@@ -213,7 +206,7 @@ describe('NodeRegistry', () => {
 
     it('never leaves a node enrolled with a revoked token, however a registration and the revocation overlap', async () => {
       for (let i = 0; i < 20; i++) {
-        await store.tokens.put(tokenKey(`race-${i}`), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
+        await db.store.tokens.put(tokenKey(`race-${i}`), { kind: 'enroll', account: 'alice', createdAt: 0, label: '' })
         const register = async (): Promise<RegisterResponse> => await registry.register(`peer-race-${i}`, { ...offer, token: `race-${i}` })
         const revoke = async (): Promise<unknown> => await registry.revokeEnrollment({ account: 'alice', token: tokenKey(`race-${i}`) })
         // Started in the same turn, in either order.

@@ -16,11 +16,12 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CORPUS, NAN_MIN_LOOP, SEQUENTIAL_DRIVER, inputOfSize, program, programPath } from '../fixtures/auto-corpus/corpus.ts'
-import type { CorpusProgram } from '../fixtures/auto-corpus/corpus.ts'
-import { difference, parseExact, resultDifference } from '../fixtures/reach-corpus/compare.ts'
-import type { JsonNumber } from '../fixtures/reach-corpus/compare.ts'
-import { BIN, ROOT, describeJob, follow, getJson, startMesh, stopAll, submit, tempDir } from '../helpers/index.ts'
+import { CORPUS, NAN_MIN_LOOP, SEQUENTIAL_DRIVER, inputOfSize, program, programPath } from '../../corpus/auto.ts'
+import type { CorpusProgram } from '../../corpus/auto.ts'
+import { difference, parseExact, resultDifference } from '../../corpus/compare.ts'
+import type { JsonNumber } from '../../corpus/compare.ts'
+import { BIN, ROOT, describeJob, follow, getJson, startMesh, stopAll, submit } from '../helpers/index.ts'
+import { processScope } from '../helpers/scope.ts'
 import type { JobRun, Mesh, RunsurgeProcess, TaskView } from '../helpers/index.ts'
 
 const PYTHON = '/usr/bin/python3'
@@ -65,15 +66,9 @@ async function writeInput (dir: string, name: string, program: CorpusProgram, mi
 
 // ---------------------------------------------------------------------------------------------------------------
 
-let tmp: Awaited<ReturnType<typeof tempDir>>
+const scope = processScope('runsurge-auto-')
 /** One machine benchmark for every node of this file. */
-let benchmark: string
-
-beforeAll(async () => {
-  tmp = await tempDir('runsurge-auto-')
-  benchmark = join(tmp.path, 'benchmark.json')
-})
-afterAll(async () => { await tmp?.remove() })
+const benchmark = (): string => join(scope.dir, 'benchmark.json')
 
 /**
  * Nodes this small make the large inputs (a few MiB, ~20,000 to 700,000 elements) too big for one node, so the
@@ -87,8 +82,8 @@ describe('the corpus on a coordinator and two nodes offering 48 MiB each, agains
   const observed: Array<{ file: string, size: string, elements: number, bytes: number, level: number, tasks: number, ms: number }> = []
 
   beforeAll(async () => {
-    mesh = await startMesh({ dir: join(tmp.path, 'mesh'), memory: '48M', benchmark, children })
-    inputs = join(tmp.path, 'inputs')
+    mesh = await startMesh({ dir: join(scope.dir, 'mesh'), memory: '48M', benchmark: benchmark(), children })
+    inputs = join(scope.dir, 'inputs')
     await mkdir(inputs)
   })
   afterAll(async () => { await stopAll(children) })
@@ -175,10 +170,10 @@ describe('the corpus on a coordinator and two nodes offering 48 MiB each, agains
 describe('runsurge run --nodes 2 --node-memory 48M --json (the CLI\'s embedded mesh)', () => {
   it('splits a large input at level 3 and prints python3\'s result, big ints exact', async () => {
     const p = program('18-big-int-powers.py')
-    const dir = join(tmp.path, 'cli')
+    const dir = join(scope.dir, 'cli')
     await mkdir(join(dir, 'cache', 'runsurge'), { recursive: true })
     // The machine factor the first mesh measured, where the CLI looks for it: it is not measured again.
-    await copyFile(benchmark, join(dir, 'cache', 'runsurge', 'benchmark.json'))
+    await copyFile(benchmark(), join(dir, 'cache', 'runsurge', 'benchmark.json'))
     const input = await writeInput(dir, 'numbers', p, LARGE_ELEMENTS, p.large.mib, 31)
     const env: Record<string, string | undefined> = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') }
     delete env.RUNSURGE_COORDINATOR
@@ -209,8 +204,8 @@ describe('nodes offering 64 MiB, inputs several times that', () => {
   const children: RunsurgeProcess[] = []
 
   beforeAll(async () => {
-    mesh = await startMesh({ dir: join(tmp.path, 'small-mesh'), memory: '64M', benchmark, children })
-    inputs = join(tmp.path, 'low-memory')
+    mesh = await startMesh({ dir: join(scope.dir, 'small-mesh'), memory: '64M', benchmark: benchmark(), children })
+    inputs = join(scope.dir, 'low-memory')
     await mkdir(inputs)
     const { nodes } = await getJson<{ nodes: Array<{ id: string, memoryBytes: number }> }>(mesh, '/api/nodes')
     offered = new Map(nodes.map(node => [node.id, node.memoryBytes]))

@@ -9,7 +9,8 @@ import { copyFile, readFile, readdir, rm, stat, truncate, writeFile } from 'node
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreSnapshot, startCoordinator } from '../../coordinator/src/index.ts'
-import { kill, runsurge, tempDir, testLogger } from '../helpers/index.ts'
+import { kill, tempDir, testLogger } from '../helpers/index.ts'
+import { processScope } from '../helpers/scope.ts'
 import type { Coordinator, CoordinatorOptions } from '../../coordinator/src/index.ts'
 import type { RunsurgeProcess } from '../helpers/index.ts'
 
@@ -215,24 +216,14 @@ describe('a damaged coordinator database', () => {
 })
 
 describe('runsurge coordinator killed with SIGKILL, its log damaged', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>
-  const children: RunsurgeProcess[] = []
-  beforeAll(async () => { dir = await tempDir() })
-  afterAll(async () => {
-    await Promise.all(children.map(async child => { await kill(child) }))
-    await dir.remove()
-  })
-  const run = (args: string[]): RunsurgeProcess => {
-    const child = runsurge(args)
-    children.push(child)
-    return child
-  }
+  const scope = processScope()
+  const { run } = scope
   const exited = async (child: RunsurgeProcess): Promise<number | null> =>
     child.exitCode ?? await new Promise(resolve => child.once('exit', code => { resolve(code) }))
   const noStackTrace = (output: string): void => { expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m) }
 
   it('a second coordinator, a backup while it runs, a refusal after the crash, a damaged backup refused, and the restore', async () => {
-    const dataDir = join(dir.path, 'coordinator')
+    const dataDir = join(scope.dir, 'coordinator')
     const dbDir = join(dataDir, 'db')
     const serve = ['coordinator', '--data', dataDir, '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0']
     const coordinator = run(serve)
@@ -247,7 +238,7 @@ describe('runsurge coordinator killed with SIGKILL, its log damaged', () => {
     noStackTrace(second.output())
 
     // A backup of the running coordinator (it holds the LOCK: the backup goes through its admin API).
-    const backupFile = join(dir.path, 'backup.snapshot')
+    const backupFile = join(scope.dir, 'backup.snapshot')
     const backup = run(['coordinator', 'backup', '--data', dataDir, '--out', backupFile])
     expect(await exited(backup), backup.output()).toBe(0)
     expect(backup.output()).toContain(`wrote ${backupFile}: 2 accounts, 3 tokens, 1 sessions, ${JOBS} jobs, ${JOBS} tasks`)
@@ -262,11 +253,11 @@ describe('runsurge coordinator killed with SIGKILL, its log damaged', () => {
     noStackTrace(refused.output())
 
     // A damaged backup is refused before anything is touched.
-    const damagedBackup = join(dir.path, 'damaged.snapshot')
+    const damagedBackup = join(scope.dir, 'damaged.snapshot')
     const bytes = await readFile(backupFile)
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01
     await writeFile(damagedBackup, bytes)
-    const truncatedBackup = join(dir.path, 'truncated.snapshot')
+    const truncatedBackup = join(scope.dir, 'truncated.snapshot')
     await copyFile(backupFile, truncatedBackup)
     await truncate(truncatedBackup, Math.floor(bytes.length * 0.8))
     for (const [file, why] of [[damagedBackup, /record \d+ \(line \d+\) fails its checksum|line \d+ is damaged/], [truncatedBackup, /it is truncated/]] as const) {

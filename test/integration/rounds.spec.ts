@@ -23,11 +23,12 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../coordinator/src/index.ts'
 import type { JobRecord, TaskRecord } from '../../coordinator/src/index.ts'
-import { SEQUENTIAL_DRIVER, int, lines } from '../fixtures/auto-corpus/corpus.ts'
-import { resultDifference } from '../fixtures/reach-corpus/compare.ts'
-import { inputOfBytes, reachPath, reachProgram } from '../fixtures/reach-corpus/corpus.ts'
-import { runtimeBytes } from '../../coordinator/src/planner/index.ts'
-import { describeJob, follow, kill, startMesh, stopAll, submit, tempDir } from '../helpers/index.ts'
+import { SEQUENTIAL_DRIVER, int, lines } from '../../corpus/auto.ts'
+import { resultDifference } from '../../corpus/compare.ts'
+import { inputOfBytes, reachPath, reachProgram } from '../../corpus/reach.ts'
+import { runtimeBytes } from '../../planner/src/index.ts'
+import { describeJob, follow, kill, startMesh, stopAll, submit } from '../helpers/index.ts'
+import { processScope } from '../helpers/scope.ts'
 import type { JobRun, JobView, Mesh, RunsurgeProcess, TaskView } from '../helpers/index.ts'
 
 const MiB = 1024 * 1024
@@ -86,22 +87,16 @@ const summary = (text: string): void => {
   if (process.env.RUNSURGE_TEST_SUMMARY !== undefined) process.stdout.write(`${text}\n`)
 }
 
-let tmp: Awaited<ReturnType<typeof tempDir>>
+const scope = processScope('runsurge-rounds-')
 /** One machine benchmark for every node of this file. */
-let benchmark: string
-
-beforeAll(async () => {
-  tmp = await tempDir('runsurge-rounds-')
-  benchmark = join(tmp.path, 'benchmark.json')
-})
-afterAll(async () => { await tmp?.remove() })
+const benchmark = (): string => join(scope.dir, 'benchmark.json')
 
 /** A coordinator and three nodes offering 48 MiB each, for the tests of one describe block; `name` is its folder. */
 function meshFor (name: string): { mesh: () => Mesh } {
   let mesh: Mesh | undefined
   const children: RunsurgeProcess[] = []
   beforeAll(async () => {
-    mesh = await startMesh({ dir: join(tmp.path, name), memory: '48M', benchmark, nodes: 3, children })
+    mesh = await startMesh({ dir: join(scope.dir, name), memory: '48M', benchmark: benchmark(), nodes: 3, children })
   }, 120_000)
   afterAll(async () => { await stopAll(children) })
   return {
@@ -117,7 +112,7 @@ describe('05-variance-two-pass.py, too big for any node: two rounds, each chunk\
 
   it('runs at level 3 in two rounds to python3\'s result; round 2 of each chunk is placed where round 1 ran, and an input chunk reaches a second node only for a straggler\'s copy', async () => {
     const program = reachProgram('05-variance-two-pass.py')
-    const input = join(tmp.path, 'variance.jsonl')
+    const input = join(scope.dir, 'variance.jsonl')
     // About the size .scratch/reach/sizes.json measured: python3 peaks near 79 MiB on it.
     const { text, elements } = inputOfBytes(program, 10 * MiB, 14)
     await writeFile(input, text)
@@ -189,8 +184,8 @@ describe('return {"n": len(ys), "total": sum(ys)} over a mapped list: the aggreg
 
   it('loops over enumerate(…) run in a second round, each chunk numbering from where its elements stand: python3\'s result', async () => {
     // Each chunk task learns its chunk from the script the coordinator sends it; a wrong one moves every position.
-    const path = join(import.meta.dirname, '..', '..', 'coordinator', 'test', 'fixtures', 'keyed', 'numbered.py')
-    const input = join(tmp.path, 'numbered.txt')
+    const path = join(import.meta.dirname, '..', '..', 'planner', 'test', 'fixtures', 'keyed', 'numbered.py')
+    const input = join(scope.dir, 'numbered.txt')
     await writeFile(input, lines(800_000, 808, r => `${int(r, -1_000_000, 1_000_000)}`))
     const [{ job, result }, expected] = await Promise.all([runJob(mesh(), await readFile(path, 'utf8'), input), sequential(path, input)])
     const what = describeJob(job)
@@ -201,12 +196,12 @@ describe('return {"n": len(ys), "total": sum(ys)} over a mapped list: the aggreg
   }, TEST_TIMEOUT)
 
   it('at 500,000 and 1,500,000 integers: level 3, python3\'s result, and the aggregate task receives under 128 bytes a chunk, the same at both sizes', async () => {
-    const path = join(tmp.path, 'double.py')
+    const path = join(scope.dir, 'double.py')
     await writeFile(path, script)
     const runs: Array<{ elements: number, bytes: number, job: JobView }> = []
     // One job at a time: the planner plans against the nodes' free memory.
     for (const elements of [500_000, 1_500_000]) {
-      const input = join(tmp.path, `integers-${elements}.jsonl`)
+      const input = join(scope.dir, `integers-${elements}.jsonl`)
       const text = lines(elements, elements, r => `${int(r, -1_000_000_000, 1_000_000_000)}`)
       await writeFile(input, text)
       const [{ job, result }, expected] = await Promise.all([runJob(mesh(), script, input), sequential(path, input)])
@@ -248,7 +243,7 @@ describe('15-distinct-sets.py, whose sets would not fit if every value were dist
 
   it('runs at level 3 to python3\'s result; each chunk task reports its output\'s size, and the aggregate task needs far less than the every-key-distinct estimate', async () => {
     const program = reachProgram('15-distinct-sets.py')
-    const input = join(tmp.path, 'views.jsonl')
+    const input = join(scope.dir, 'views.jsonl')
     // About the size .scratch/reach/sizes.json measured: python3 peaks near 79 MiB on it.
     const { text, elements } = inputOfBytes(program, 6 * MiB, 15)
     await writeFile(input, text)

@@ -1,7 +1,7 @@
 import { cleanup, render } from '@solidjs/testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryChart } from '../src/components/memory-chart.tsx'
-import { taskEstimate } from '../src/routes/job.tsx'
+import { taskEstimate } from '../src/lib/jobs.ts'
 import { job, task } from './fixtures.ts'
 
 afterEach(cleanup)

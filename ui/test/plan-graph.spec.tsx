@@ -1,7 +1,8 @@
 import { cleanup, render } from '@solidjs/testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PlanGraph } from '../src/components/plan-graph.tsx'
-import { MAX_PARALLEL_NODES, buildPlanGraph, groupStatus, layers, layoutPlan } from '../src/lib/plan-graph.ts'
+import { MAX_PARALLEL_NODES, buildPlanGraph, groupStatus } from '../src/lib/plan-graph.ts'
+import { layers, layoutPlan } from '../src/lib/plan-layout.ts'
 import { job, task } from './fixtures.ts'
 
 afterEach(cleanup)

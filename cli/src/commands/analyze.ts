@@ -5,21 +5,21 @@
  * any other — and an automatic job is planned as the coordinator would plan it on N nodes offering SIZE each
  * (default: `runsurge run`'s embedded mesh on this machine): level, tasks, chunks, parts and the reason for each choice.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type { Command } from 'commander'
-import { analyze, calibrate, evaluate, formatOf, sampleInput } from '../../../analyzer/src/index.ts'
-import { NotAJsonArrayError, jsonArrayToLines } from '../../../coordinator/src/jobs/json-lines.ts'
-import { PlanError, formatBytes, planAuto, planView } from '../../../coordinator/src/planner/index.ts'
-import type { PlanView } from '../../../coordinator/src/planner/index.ts'
+import { analyze, evaluate, formatOf, sampleInput } from '../../../analyzer/src/index.ts'
+import { analysisOptions, formatBytes, inspectInput, prepareAutoJob } from '../../../planner/src/index.ts'
+import type { AutoInput, PlanView } from '../../../planner/src/index.ts'
 import { defaultNodeMemory } from '../mesh.ts'
 import { parseSize } from '../options.ts'
 import { positiveInteger } from './jobs.ts'
-import { sandboxCalibrationRunner } from '../../../node/src/calibration.ts'
-import { createExecutor } from '../../../node/src/executors/index.ts'
+import { sandboxCalibrationRunner } from '../../../node/src/sandbox.ts'
+import { createExecutor } from '../../../node/src/sandbox.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
-import type { AnalysisReport, AnalyzeOptions, InputSample, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, AnalyzeOptions, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
+import type { Executor } from '../../../node/src/sandbox.ts'
 import type { SandboxCliOptions } from './sandbox.ts'
 
 /** How long calibration may run the job on its sample before it is killed. */
@@ -63,79 +63,79 @@ async function runAnalyze (job: string, flags: AnalyzeFlags): Promise<number> {
   } catch (err) {
     return usage(`cannot read ${job}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, flags)
   }
-  let sample: InputSample | undefined
-  let inputBytes = 0
-  let scratch: string | undefined
-  if (flags.input !== undefined) {
-    try {
-      // As the coordinator does: a .json array is read as the JSON Lines its tasks would get.
-      let path = flags.input
-      if (formatOf(path) === 'json') {
-        scratch = await mkdtemp(join(tmpdir(), 'runsurge-analyze-'))
-        const lines = join(scratch, `${basename(path)}.jsonl`)
-        try {
-          await jsonArrayToLines(path, lines)
-          path = lines
-        } catch (err) {
-          if (!(err instanceof NotAJsonArrayError)) throw err
-        }
+  const scratch = await mkdtemp(join(tmpdir(), 'runsurge-analyze-'))
+  try {
+    let input: AutoInput | undefined
+    if (flags.input !== undefined) {
+      try {
+        input = await readInput(flags.input, scratch)
+      } catch (err) {
+        return usage(`cannot use ${flags.input} as input: ${(err as Error).message}`, flags)
       }
-      inputBytes = (await stat(path)).size
-      sample = sampleInput(await readFile(path, 'utf8'), formatOf(path))
-    } catch (err) {
-      return usage(`cannot use ${flags.input} as input: ${(err as Error).message}`, flags)
-    } finally {
-      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
     }
-  }
-  const options: AnalyzeOptions = {
-    mode,
-    ...(sample !== undefined ? { input: { format: sample.format, elements: sample.elements, sample: sample.sample } } : {})
-  }
-  let report = analyze(source, options)
-  const warnings: string[] = []
-  if (report.status === 'accepted' && sample !== undefined && flags.calibrate && mode === 'auto' && sample.sample.length > 0) {
-    let executor
-    try {
-      executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { process.stderr.write(`${message}\n`) } })
-      const runner = sandboxCalibrationRunner(executor, { timeoutMs: CALIBRATION_TIMEOUT_MS })
-      report = await calibrate(source, { ...options, sampleText: sample.text, sampleElements: sample.sample.length, runner })
-    } catch (err) {
-      warnings.push(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
-    } finally {
-      await executor?.close()
+    const { report, plan, warnings } = await analyzeJob(source, mode, input, flags)
+    if (flags.json === true) {
+      const out = report.status === 'rejected'
+        ? { status: report.status, error: report.error, findings: report.findings }
+        : { ...report, ...(plan !== undefined ? { plan } : {}), ...(warnings.length > 0 ? { warnings } : {}) }
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+    } else {
+      process.stdout.write(formatReport(report, basename(job), warnings, plan))
     }
+    return report.status === 'rejected' ? 2 : 0
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
   }
-  const plan = report.status === 'accepted' && mode === 'auto' && sample !== undefined ? planFor(source.toString('utf8'), report, sample, inputBytes, flags) : undefined
-  if (flags.json === true) {
-    const out = report.status === 'rejected'
-      ? { status: report.status, error: report.error, findings: report.findings }
-      : { ...report, ...(plan !== undefined ? { plan } : {}), ...(warnings.length > 0 ? { warnings } : {}) }
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n')
-  } else {
-    process.stdout.write(formatReport(report, basename(job), warnings, plan))
-  }
-  return report.status === 'rejected' ? 2 : 0
 }
 
-/** The coordinator's plan for this job on `--nodes` nodes offering `--node-memory` each. */
-function planFor (source: string, report: AnalysisReport, sample: InputSample, inputBytes: number, flags: AnalyzeFlags): PlanOutput {
+/**
+ * The input as the coordinator reads it (`inspectInput`): a `.json` array is rewritten as the JSON Lines its tasks
+ * would get, in `scratch` (the user's file is left alone).
+ */
+async function readInput (path: string, scratch: string): Promise<AutoInput> {
+  if (formatOf(path) !== 'json') return await inspectInput({ name: basename(path), path })
+  const copy = join(scratch, basename(path))
+  await copyFile(path, copy)
+  const input = await inspectInput({ name: basename(path), path: copy })
+  if (input.format !== 'json') return input
+  // A .json input that is not one array runs whole: read it as the analyzer's sample to say what is wrong with it.
+  const sample = sampleInput(await readFile(copy, 'utf8'), 'json')
+  return { ...input, elements: sample.elements, sample: { sample: sample.sample, text: sample.text } }
+}
+
+/** The analysis, and for an automatic job with an input the plan on `--nodes` nodes, as the coordinator makes them. */
+async function analyzeJob (source: Buffer, mode: JobMode, input: AutoInput | undefined, flags: AnalyzeFlags): Promise<{ report: AnalysisReport, plan?: PlanOutput, warnings: string[] }> {
+  const warnings: string[] = []
+  if (mode !== 'auto' || input === undefined) {
+    const options: AnalyzeOptions = { mode, ...(input !== undefined ? { input: analysisOptions(input).input } : {}) }
+    return { report: analyze(source, options), warnings }
+  }
   const nodes = flags.nodes ?? availableParallelism()
   const nodeMemoryBytes = flags.nodeMemory ?? defaultNodeMemory(nodes)
   const mesh = { nodes, nodeMemoryBytes }
+  let executor: Executor | undefined
   try {
-    const plan = planAuto({
+    if (flags.calibrate && input.sample !== undefined && input.sample.sample.length > 0) {
+      try {
+        executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { process.stderr.write(`${message}\n`) } })
+      } catch (err) {
+        warnings.push(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
+      }
+    }
+    const measure = executor !== undefined ? { runner: sandboxCalibrationRunner(executor, { timeoutMs: CALIBRATION_TIMEOUT_MS }) } : undefined
+    const prepared = await prepareAutoJob({
       source,
-      report,
-      format: sample.format === 'lines' ? 'text' : sample.format,
-      inputBytes,
-      elements: sample.elements,
-      nodes: Array.from({ length: nodes }, () => ({ memoryBytes: nodeMemoryBytes }))
+      input,
+      nodes: Array.from({ length: nodes }, () => nodeMemoryBytes),
+      ...(measure !== undefined ? { measure } : {}),
+      onWarning: message => warnings.push(message)
     })
-    return { ...planView(plan), mesh }
-  } catch (err) {
-    if (!(err instanceof PlanError)) throw err
-    return { level: 0, tasks: 0, mesh, error: { code: 'does_not_fit', message: err.message, line: err.line } }
+    const plan: PlanOutput | undefined = prepared.report.status !== 'accepted' || input.sample === undefined
+      ? undefined
+      : prepared.error !== undefined ? { level: 0, tasks: 0, mesh, error: { code: 'does_not_fit', message: prepared.error.message, line: prepared.error.line } } : { ...(prepared.view as PlanView), mesh }
+    return { report: prepared.report, ...(plan !== undefined ? { plan } : {}), warnings }
+  } finally {
+    await executor?.close()
   }
 }
 
@@ -209,9 +209,9 @@ function formatReport (report: AnalysisReport, name: string, warnings: string[],
     if (m !== undefined) {
       lines.push('', `Memory (${m.basis}${m.calibration !== undefined ? `, python ${m.calibration.python}, sample sizes ${m.calibration.sizes.join('/')}` : ''}):`)
       lines.push(`  input data: ${memory(m.data, n)}`)
-      const formula = `${human(m.peak.fixed)} + ${m.peak.perElement.toFixed(1)} B/element`
+      const formula = `${formatBytes(m.peak.fixed)} + ${m.peak.perElement.toFixed(1)} B/element`
       lines.push(m.peakBytes !== undefined
-        ? `  job peak:   ${human(m.peakBytes)} at n = ${n ?? 0} (the largest statement peak; for any n at most ${formula})`
+        ? `  job peak:   ${formatBytes(m.peakBytes)} at n = ${n ?? 0} (the largest statement peak; for any n at most ${formula})`
         : `  job peak:   at most ${formula}`)
     }
   }
@@ -221,13 +221,6 @@ function formatReport (report: AnalysisReport, name: string, warnings: string[],
 }
 
 function memory (fn: MemoryFunction, n: number | undefined): string {
-  const formula = `${human(fn.fixed)} + ${fn.perElement.toFixed(1)} B/element`
-  return n === undefined ? formula : `${human(evaluate(fn, n))} (${formula})`
-}
-
-function human (bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`
+  const formula = `${formatBytes(fn.fixed)} + ${fn.perElement.toFixed(1)} B/element`
+  return n === undefined ? formula : `${formatBytes(evaluate(fn, n))} (${formula})`
 }

@@ -10,9 +10,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidArgumentError } from 'commander'
-import { startCoordinator } from '../../../coordinator/src/index.ts'
-import { tokenKey } from '../../../coordinator/src/store/index.ts'
-import { createExecutor } from '../../../node/src/executors/index.ts'
+import { startCoordinator, tokenKey } from '../../../coordinator/src/index.ts'
+import { createExecutor } from '../../../node/src/sandbox.ts'
 import { loadOrCreateIdentity, randomToken } from '../../../protocols/src/index.ts'
 import { buildUi } from '../../../ui/build.ts'
 import { createLogger } from '../log.ts'
@@ -84,22 +83,62 @@ export function register (program: Command): void {
 }
 
 async function runLab (flags: LabFlags): Promise<void> {
-  const say = (line: string): void => { process.stdout.write(`${line}\n`) }
   const logger = createLogger('lab', process.env.RUNSURGE_LOG_LEVEL ?? 'warn')
   const data = resolve(flags.data)
   await mkdir(data, { recursive: true, mode: 0o700 })
-
-  if (flags.build) {
-    say('runsurge lab: checking the web UI build…')
-    try {
-      const { built, ms } = await buildUi()
-      if (built) say(`runsurge lab: built the web UI into ui/dist in ${(ms / 1000).toFixed(1)} s`)
-    } catch (err: any) {
-      say(`runsurge lab: the web UI could not be built (${String(err?.message ?? err)}); the API still runs, and the page at / says how to build it`)
-    }
+  if (flags.build) await buildWebUi()
+  const benchmarkFile = await measureMachine(flags, logger)
+  const coordinator = await startLabCoordinator(data, flags, logger)
+  const nodes: NodeProcess[] = []
+  let stopping = false
+  const stop = async (): Promise<void> => {
+    stopping = true
+    await Promise.all(nodes.map(async ({ child }) => { await stopNode(child) }))
+    await coordinator.close()
   }
+  const unlisten = stopOnSignals(stop, logger)
+  try {
+    const demo = await demoAccount(coordinator, join(data, 'lab.json'), logger)
+    await startLabNodes({ coordinator, data, flags, benchmarkFile, token: demo.enrollToken, stopping: () => stopping }, nodes)
+    const url = coordinator.info.http
+    say('')
+    say('RunSurge lab mesh is up')
+    say(`  web UI        ${url}`)
+    say(`  demo account  ${demo.name} / ${demo.password}   (its nodes and earnings are on the Nodes page)`)
+    say(`  nodes         ${nodes.length} × runsurge node, ${Math.round(flags.nodeMemory / 1024 ** 2)} MiB each, state in ${near(join(data, 'node-*'))}`)
+    say(`  examples      ${near(EXAMPLES)}/ (see its README): submit them from the UI`)
+    say(`  API           ${url}/docs`)
+    say('Ctrl-C stops everything.')
+  } catch (err) {
+    unlisten()
+    await stop()
+    throw err
+  }
+}
 
-  // The machine factor is measured once, before the nodes start, so they share it.
+function say (line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+/** A path as short as it can be told from here: relative when it is below the working directory. */
+function near (path: string): string {
+  const relativePath = relative(process.cwd(), path)
+  return relativePath === '' ? '.' : relativePath.startsWith('..') ? path : relativePath
+}
+
+/** Rebuilds the web UI when its sources changed; a failed build leaves the API running. */
+async function buildWebUi (): Promise<void> {
+  say('runsurge lab: checking the web UI build…')
+  try {
+    const { built, ms } = await buildUi()
+    if (built) say(`runsurge lab: built the web UI into ui/dist in ${(ms / 1000).toFixed(1)} s`)
+  } catch (err: any) {
+    say(`runsurge lab: the web UI could not be built (${String(err?.message ?? err)}); the API still runs, and the page at / says how to build it`)
+  }
+}
+
+/** Measures the machine factor once, before the nodes start, so they share it; returns the file that keeps it. */
+async function measureMachine (flags: LabFlags, logger: Logger): Promise<string> {
   const executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { logger.warn(message) } })
   const benchmarkFile = benchmarkCacheFile()
   try {
@@ -107,28 +146,30 @@ async function runLab (flags: LabFlags): Promise<void> {
   } finally {
     await executor.close()
   }
+  return benchmarkFile
+}
 
-  let coordinator: Coordinator
+async function startLabCoordinator (data: string, flags: LabFlags, logger: Logger): Promise<Coordinator> {
   try {
-    coordinator = await startCoordinator({ dataDir: join(data, 'coordinator'), httpHost: flags.http.host, httpPort: flags.http.port, logger })
+    return await startCoordinator({ dataDir: join(data, 'coordinator'), httpHost: flags.http.host, httpPort: flags.http.port, logger })
   } catch (err: any) {
     if (err?.code === 'EADDRINUSE') throw new Error(`${flags.http.host}:${flags.http.port} is in use: stop what listens there, or start with PORT=8081 npm start`)
     throw err
   }
-  const nodes: NodeProcess[] = []
-  let stopping = false
-  const stop = async (): Promise<void> => {
-    stopping = true
-    await Promise.all(nodes.map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE)
-      await exited
-      clearTimeout(timer)
-    }))
-    await coordinator.close()
-  }
+}
+
+/** SIGTERM, then SIGKILL if the node has not exited after `STOP_GRACE`. */
+async function stopNode (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Ctrl-C (or SIGTERM) stops the lab and exits; a second one exits at once. Returns what removes the listeners. */
+function stopOnSignals (stop: () => Promise<void>, logger: Logger): () => void {
   let signals = 0
   const onSignal = (): void => {
     // A second Ctrl-C does not wait for the nodes.
@@ -141,52 +182,51 @@ async function runLab (flags: LabFlags): Promise<void> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-
-  try {
-    const demo = await demoAccount(coordinator, join(data, 'lab.json'), logger)
-    const address = coordinator.info.multiaddrs[0]
-    if (address === undefined) throw new Error('the coordinator has no libp2p address for the nodes')
-    // A lab node removed on the Nodes page stays out, as any removed node does, until it is allowed again there.
-    const removed: number[] = []
-    for (let i = 0; i < flags.nodes; i++) {
-      const peer = peerIdFromPrivateKey(await loadOrCreateIdentity(join(data, `node-${i}`, 'peer.key')))
-      const record = coordinator.registry.refused(peer.toString())
-      if (record === undefined) continue
-      removed.push(i)
-      say(`runsurge lab: node ${i} (${record.id}) was removed on the Nodes page: not started; "Allow again" there and restart, or delete ${join(data, `node-${i}`)} to enroll it as a new node`)
-    }
-    const joined = waitForNodes(coordinator, flags.nodes - removed.length, JOIN_TIMEOUT)
-    for (let i = 0; i < flags.nodes; i++) {
-      if (removed.includes(i)) continue
-      nodes.push(startNode(i, address, demo.enrollToken, join(data, `node-${i}`), flags, benchmarkFile, () => stopping, say))
-    }
-    await Promise.race([joined, ...nodes.map(async ({ child, stderr, index }) => {
-      const [code] = await once(child, 'exit') as [number | null]
-      throw new Error(`node ${index} exited (${String(code)}) before joining: ${stderr.join('').trim().slice(-1500)}`)
-    })])
-    const url = coordinator.info.http
-    const where = (path: string): string => {
-      const near = relative(process.cwd(), path)
-      return near === '' ? '.' : near.startsWith('..') ? path : near
-    }
-    say('')
-    say('RunSurge lab mesh is up')
-    say(`  web UI        ${url}`)
-    say(`  demo account  ${demo.name} / ${demo.password}   (its nodes and earnings are on the Nodes page)`)
-    say(`  nodes         ${nodes.length} × runsurge node, ${Math.round(flags.nodeMemory / 1024 ** 2)} MiB each, state in ${where(join(data, 'node-*'))}`)
-    say(`  examples      ${where(EXAMPLES)}/ (see its README): submit them from the UI`)
-    say(`  API           ${url}/docs`)
-    say('Ctrl-C stops everything.')
-  } catch (err) {
+  return () => {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    await stop()
-    throw err
   }
 }
 
+interface LabNodesInit {
+  coordinator: Coordinator
+  data: string
+  flags: LabFlags
+  benchmarkFile: string
+  /** The demo account's enrollment token. */
+  token: string
+  stopping: () => boolean
+}
+
+/**
+ * Starts the lab's nodes (into `nodes`, as they start, so that a failure stops those already running) and waits until
+ * they joined. A lab node removed on the Nodes page stays out, as any removed node does, until it is allowed again there.
+ */
+async function startLabNodes (init: LabNodesInit, nodes: NodeProcess[]): Promise<void> {
+  const { coordinator, data, flags } = init
+  const address = coordinator.info.multiaddrs[0]
+  if (address === undefined) throw new Error('the coordinator has no libp2p address for the nodes')
+  const removed: number[] = []
+  for (let i = 0; i < flags.nodes; i++) {
+    const peer = peerIdFromPrivateKey(await loadOrCreateIdentity(join(data, `node-${i}`, 'peer.key')))
+    const record = coordinator.registry.refused(peer.toString())
+    if (record === undefined) continue
+    removed.push(i)
+    say(`runsurge lab: node ${i} (${record.id}) was removed on the Nodes page: not started; "Allow again" there and restart, or delete ${join(data, `node-${i}`)} to enroll it as a new node`)
+  }
+  const joined = waitForNodes(coordinator, flags.nodes - removed.length, JOIN_TIMEOUT)
+  for (let i = 0; i < flags.nodes; i++) {
+    if (removed.includes(i)) continue
+    nodes.push(startNode(i, address, init.token, join(data, `node-${i}`), flags, init.benchmarkFile, init.stopping))
+  }
+  await Promise.race([joined, ...nodes.map(async ({ child, stderr, index }) => {
+    const [code] = await once(child, 'exit') as [number | null]
+    throw new Error(`node ${index} exited (${String(code)}) before joining: ${stderr.join('').trim().slice(-1500)}`)
+  })])
+}
+
 /** Starts one node process as a contributor would; reports if it dies while the lab runs. */
-function startNode (index: number, coordinator: string, token: string, dataDir: string, flags: LabFlags, benchmarkFile: string, stopping: () => boolean, say: (line: string) => void): NodeProcess {
+function startNode (index: number, coordinator: string, token: string, dataDir: string, flags: LabFlags, benchmarkFile: string, stopping: () => boolean): NodeProcess {
   // The token goes in the environment, which only this user can read; a command line is visible to all (ps).
   const child = spawn(process.execPath, [
     BIN, 'node', '--coordinator', coordinator, '--data', dataDir,

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { analyze } from '../../../analyzer/src/index.ts'
-import { rejectionOf } from '../../../coordinator/src/jobs/service.ts'
+import { rejectionOf } from '../../../coordinator/src/index.ts'
 import { UsageError, connection } from '../client.ts'
 import { embeddedJobDefaults, startEmbeddedMesh } from '../embedded-mesh.ts'
 import type { EmbeddedMesh } from '../embedded-mesh.ts'

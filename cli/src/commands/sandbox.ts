@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Option } from 'commander'
-import { createExecutor, formatSize, parseSize, parseSshTarget, runPythonTask, stringifyResult } from '../../../node/src/executors/index.ts'
-import type { Executor, ExecutorConfig, PythonTaskMode, PythonTaskOutcome } from '../../../node/src/executors/index.ts'
+import { createExecutor, formatBytes, parseSize, parseSshTarget, runPythonTask, stringifyResult } from '../../../node/src/sandbox.ts'
+import type { Executor, ExecutorConfig, PythonTaskMode, PythonTaskOutcome } from '../../../node/src/sandbox.ts'
 import type { Command } from 'commander'
 
 /** The executor options as commander parses them. */
@@ -150,7 +150,7 @@ function printHuman (outcome: PythonTaskOutcome, io: CommandIo): void {
   io.stdout(`status: ${outcome.status}\n`)
   if (outcome.status === 'completed') io.stdout(`result: ${stringifyResult(outcome.result, 2)}\n`)
   if (outcome.error !== undefined) io.stdout(`error (${outcome.error.code}):\n${outcome.error.message}\n`)
-  io.stdout(`wall ${m.wallMs} ms, cpu ${m.cpuMs} ms, peak memory ${formatSize(m.peakMemoryBytes)}, average ${formatSize(m.avgMemoryBytes)}, processes ${m.peakProcesses}\n`)
+  io.stdout(`wall ${m.wallMs} ms, cpu ${m.cpuMs} ms, peak memory ${formatBytes(m.peakMemoryBytes)}, average ${formatBytes(m.avgMemoryBytes)}, processes ${m.peakProcesses}\n`)
   if (outcome.stdout.trim() !== '') io.stdout(`--- stdout (tail) ---\n${outcome.stdout.trimEnd()}\n`)
 }
 

@@ -2,10 +2,10 @@
  * The self-test behind `runsurge node --self-test` (wired in node.ts): builds the executor from the
  * node's sandbox options, runs every probe and prints what holds.
  */
-import { createExecutor } from '../../../node/src/executors/index.ts'
-import { runSelfTest } from '../../../node/src/self-test.ts'
+import { createExecutor } from '../../../node/src/sandbox.ts'
+import { runSelfTest } from '../../../node/src/sandbox.ts'
 import { executorConfigFromOptions } from './sandbox.ts'
-import type { Executor } from '../../../node/src/executors/index.ts'
+import type { Executor } from '../../../node/src/sandbox.ts'
 import type { CommandIo, SandboxCliOptions } from './sandbox.ts'
 
 const defaultIo: CommandIo = {

@@ -3,7 +3,7 @@
  * at a time, and tells nodes to stop tasks. It moves messages only; what an answer means is the job service's.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { scriptForChunk } from '../planner/index.ts'
+import { scriptForChunk } from '../../../planner/src/index.ts'
 import type { JobRecord, TaskRecord } from './records.ts'
 import type { Mesh } from '../plugins/mesh.ts'
 import type { NodeRecord } from '../store/index.ts'

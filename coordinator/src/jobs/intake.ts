@@ -6,18 +6,17 @@
 import { randomUUID } from 'node:crypto'
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
-import { analyze, calibrate, calibrationHarness, formatOf, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
-import { PlanError, formatBytes, planAuto, planView, sequentialBytes } from '../planner/index.ts'
-import { analyzerFormat, asJsonLines, countElements, plannerFormat, readSample } from './input-files.ts'
-import {
-  DEFAULT_TASK_MEMORY, DEFAULT_TASK_TIMEOUT, MAX_TASKS, autoTaskMemory
-} from './policy.ts'
+import { analyze, calibrationHarness, isBlocking, sampleInput } from '../../../analyzer/src/index.ts'
+import { PlanError, analysisOptions, analyzerFormat, describeInput, inspectInput, prepareAutoJob, sequentialBytes } from '../../../planner/src/index.ts'
+import { formatBytes } from '../../../protocols/src/index.ts'
+import { autoTasks } from './auto-tasks.ts'
+import { DEFAULT_TASK_MEMORY, DEFAULT_TASK_TIMEOUT, MAX_TASKS } from './policy.ts'
 import { newTask } from './transitions.ts'
 import type { JobChunks } from './chunks.ts'
 import type { Finding, JobError, JobMode, JobRecord, TaskRecord } from './records.ts'
 import type { NodeRegistry } from '../nodes/registry.ts'
-import type { AnalysisReport, AnalyzeOptions, CalibrationRunner } from '../../../analyzer/src/index.ts'
-import type { PlannerFormat } from './input-files.ts'
+import type { AnalysisReport } from '../../../analyzer/src/index.ts'
+import type { AutoInput, PrepareAutoJobOptions } from '../../../planner/src/index.ts'
 import type { FastifyBaseLogger } from 'fastify'
 
 /** Automatic jobs with fewer elements are not calibrated: a split could not pay for the measurement. */
@@ -86,12 +85,7 @@ export class JobIntake {
   /** Checks, scans, plans and stores the input of a submission. Input chunks exist before the job does. */
   async prepare (submission: JobSubmission): Promise<Intake> {
     const { mode } = submission
-    if (submission.inputs.length === 0 && mode !== 'auto') throw new JobUsageError(`a ${mode} job needs at least one input file`)
-    if (mode === 'grouped' && submission.aggregateScript === undefined) throw new JobUsageError('a grouped job needs an aggregation script (--aggregate)')
-    if (mode === 'auto' && submission.inputs.length > 1) throw new JobUsageError('an automatic job takes one input file; use --mode grouped for several')
-    if (mode === 'manual' && submission.inputs.length > 1) throw new JobUsageError('a manual job takes one input file (split into --tasks chunks); use --mode grouped for several')
-    const taskCount = mode === 'manual' ? (submission.tasks ?? 1) : mode === 'grouped' ? submission.inputs.length : 1
-    if (!Number.isInteger(taskCount) || taskCount < 1 || taskCount > MAX_TASKS) throw new JobUsageError(`tasks must be an integer from 1 to ${MAX_TASKS}`)
+    const taskCount = checkUsage(submission)
 
     const now = Date.now()
     const base: JobRecord = {
@@ -112,7 +106,9 @@ export class JobIntake {
       plan: { level: 1, tasks: taskCount }
     }
 
-    const rejection = scan(submission)
+    // An automatic job is analyzed once, against its input: the same report is scanned and planned.
+    const auto = mode === 'auto' && typeof submission.script === 'string' ? await analyzeAuto(submission.script, submission.inputs[0]) : undefined
+    const rejection = scan(submission, auto?.report)
     if (rejection === undefined && (typeof submission.script !== 'string' || (submission.aggregateScript !== undefined && typeof submission.aggregateScript !== 'string'))) {
       throw new JobUsageError('the scripts must be UTF-8 text')
     }
@@ -130,7 +126,8 @@ export class JobIntake {
     }
     if (mode === 'auto') {
       try {
-        return await this.planAutomatic(submission, base)
+        if (auto === undefined) throw new JobUsageError('the scripts must be UTF-8 text')
+        return await this.planAutomatic(base, auto.input, auto.report)
       } catch (err: any) {
         if (!(err instanceof PlanError)) throw err
         return { job: { ...base, status: 'failed', finishedAt: now, error: { code: 'does_not_fit', message: err.message, line: err.line }, plan: { level: 0, tasks: 0 } }, tasks: [] }
@@ -165,25 +162,22 @@ export class JobIntake {
   }
 
   /**
-   * Automatic mode: analyzes the job against its input, then plans it at once, or first measures it on a sample (a
-   * calibration task on a node, see `calibrating`) when the measurement decides something.
+   * Automatic mode: the job analyzed against its input (once: the same report scanned it), then planned at once, or
+   * first measured on a sample (a calibration task on a node, see `calibrating`) when the measurement decides something.
    */
-  private async planAutomatic (submission: JobSubmission, base: JobRecord): Promise<Intake> {
-    const input = await inspect(submission.inputs[0])
-    const options = analysisOptions(input)
-    const report = analyze(base.script, options)
+  private async planAutomatic (base: JobRecord, input: AutoInput, report: AnalysisReport): Promise<Intake> {
     // Fit is decided against what nodes offer, not what they have free now: a busy mesh queues the tasks.
     const nodes = this.registry.alive().map(node => node.memoryBytes)
     // Time per element decides whether idle nodes make the job faster, and a run on a sample which values can be
     // copied between tasks: measured when there is something to decide (several nodes, or a job too big for the
     // largest one, and enough elements).
-    const tooBig = report.status === 'accepted' && nodes.length > 0 && sequentialBytes(report, input.elements ?? 0) > Math.max(...nodes)
-    if (report.status === 'accepted' && input.sample !== undefined && input.sample.sample.length > 0 && (nodes.length >= 2 || tooBig) &&
+    const tooBig = nodes.length > 0 && sequentialBytes(report, input.elements ?? 0) > Math.max(...nodes)
+    if (input.sample !== undefined && input.sample.sample.length > 0 && (nodes.length >= 2 || tooBig) &&
         (input.elements ?? 0) >= CALIBRATE_MIN_ELEMENTS) {
-      const measuring = await this.calibrating(base, input, input.sample, options, nodes)
+      const measuring = await this.calibrating(base, input, input.sample, nodes)
       if (measuring !== undefined) return measuring
     }
-    return await this.plan(base, input, report, nodes)
+    return await this.plan(base, input, { report }, nodes)
   }
 
   /**
@@ -191,9 +185,9 @@ export class JobIntake {
    * now is the calibration — the analyzer's harness run on a sample of the input, on a node and billed like any
    * task (the coordinator never runs submitted code). `planMeasured` plans it once the measurements are in.
    */
-  private async calibrating (base: JobRecord, input: AutoInput, sample: { sample: unknown[], text: string }, options: AnalyzeOptions, nodes: number[]): Promise<Intake | undefined> {
+  private async calibrating (base: JobRecord, input: AutoInput, sample: { sample: unknown[], text: string }, nodes: number[]): Promise<Intake | undefined> {
     const small = sampleInput(sample.text, analyzerFormat(input.format), CALIBRATION_ELEMENTS)
-    const request = { ...options, sampleText: small.text, sampleElements: small.sample.length, budgetSeconds: CALIBRATION_BUDGET_SECONDS }
+    const request = { ...analysisOptions(input), sampleText: small.text, sampleElements: small.sample.length, budgetSeconds: CALIBRATION_BUDGET_SECONDS }
     const harness = calibrationHarness(base.script, request, 'process')
     if (harness === undefined || input.path === undefined) return undefined
     const file = join(base.id, `input${extname(input.name)}`)
@@ -223,23 +217,12 @@ export class JobIntake {
   async planMeasured (job: JobRecord, measurements: string | undefined): Promise<Intake> {
     const staged = job.staged
     if (staged === undefined) throw new Error(`job ${job.id} has no staged input to plan`)
-    const path = join(this.stagingDir, staged.file)
-    const format = plannerFormat(formatOf(staged.name))
-    const input: AutoInput = { path, name: staged.name, uploadedName: staged.uploadedName, format, size: staged.size, ...(staged.elements !== undefined ? { elements: staged.elements } : {}) }
-    const sample = format === 'json' ? undefined : await readSample(path, format)
-    if (sample !== undefined) input.sample = sample
-    const options = analysisOptions(input)
-    let report = analyze(job.script, options)
-    if (measurements !== undefined && sample !== undefined) {
-      try {
-        const small = sampleInput(sample.text, analyzerFormat(format), CALIBRATION_ELEMENTS)
-        const runner: CalibrationRunner = async () => measurements
-        report = await calibrate(job.script, { ...options, sampleText: small.text, sampleElements: small.sample.length, budgetSeconds: CALIBRATION_BUDGET_SECONDS, runner })
-      } catch (err: any) {
-        this.log.warn({ job: job.id, err: err?.message }, 'the calibration\'s measurements cannot be used; planning on the static estimate')
-      }
-    }
-    const planned = await this.plan(job, input, report, this.registry.alive().map(node => node.memoryBytes))
+    const input = await describeInput({ path: join(this.stagingDir, staged.file), name: staged.name, uploadedName: staged.uploadedName, size: staged.size, ...(staged.elements !== undefined ? { elements: staged.elements } : {}) })
+    const measure = measurements === undefined
+      ? undefined
+      : { runner: async () => measurements, elements: CALIBRATION_ELEMENTS, budgetSeconds: CALIBRATION_BUDGET_SECONDS }
+    const onWarning = (message: string): void => { this.log.warn({ job: job.id, err: message }, 'the calibration\'s measurements cannot be used; planning on the static estimate') }
+    const planned = await this.plan(job, input, { ...(measure !== undefined ? { measure } : {}), onWarning }, this.registry.alive().map(node => node.memoryBytes))
     return { job: { ...planned.job, status: job.status }, tasks: planned.tasks }
   }
 
@@ -251,132 +234,13 @@ export class JobIntake {
   /**
    * Lets the planner choose the level (whole program on one node, main cut into parts, or a data split of its leading
    * map/reduce chain into K chunk tasks and an aggregator that combines their partial results and runs the rest of
-   * main), and stores the input cut for that plan.
+   * main), and stores the input cut for that plan. Raises `PlanError` when it fits no node.
    */
-  private async plan (base: JobRecord, input: AutoInput, report: AnalysisReport, nodes: number[]): Promise<Intake> {
-    const source = base.script
-    const { format, size, elements, path } = input
-    const plan = planAuto({ source, report, format, inputBytes: size, elements, nodes: nodes.map(memoryBytes => ({ memoryBytes })) })
-    const largest = nodes.length > 0 ? Math.max(...nodes) : Number.POSITIVE_INFINITY
-    const memoryFor = (estimate: number): number => base.explicitMemory === true ? base.taskMemoryBytes : autoTaskMemory(estimate, largest)
-    const view = { ...planView(plan), mode: 'auto' }
-    const uploadedName = input.uploadedName ?? input.name
-    if (plan.segments !== undefined) {
-      // Level 2: one task per part of main (the one returning the result last); parts that read the input get it whole.
-      const segments = plan.segments
-      const cids = path === undefined || !segments.some(seg => seg.readsData) ? [] : (await this.chunks.storeSplit(path, 1)).flat()
-      const job: JobRecord = {
-        ...base,
-        inputs: path === undefined ? [] : [{ name: uploadedName, size, cids }],
-        plan: view,
-        generated: { final: plan.finalTask.script, segments: segments.map(seg => seg.script) }
-      }
-      const tasks = segments.map((seg, i) => {
-        const task = newTask(job, { index: i, entry: 'segment', inputName: input.name, inputCids: seg.readsData ? cids : [] })
-        task.memoryBytes = memoryFor(seg.memoryBytes)
-        task.dependsOn = seg.dependsOn.map(d => `${base.id}.${d}`)
-        if (task.dependsOn.length > 0) task.status = 'waiting'
-        return task
-      })
-      job.taskIds = tasks.map(task => task.id)
-      return { job, tasks }
-    }
-    if (plan.chunkTask === undefined || path === undefined) {
-      const cids = path === undefined ? [] : (await this.chunks.storeSplit(path, 1)).flat()
-      const job: JobRecord = {
-        ...base,
-        inputs: path === undefined ? [] : [{ name: uploadedName, size, cids }],
-        plan: { ...view, tasks: 1 },
-        ...(plan.finalTask.script !== source ? { generated: { final: plan.finalTask.script } } : {})
-      }
-      const task = newTask(job, { index: 0, entry: plan.finalTask.entry === 'aggregate' ? 'aggregate' : 'main', inputName: input.name, inputCids: cids })
-      task.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
-      job.taskIds = [task.id]
-      return { job, tasks: [task] }
-    }
-    // Level 3: K parts on line boundaries; a csv part after the first gets the header row in front.
-    const parts = await this.chunks.storeSplit(path, plan.chunks)
-    const header = format === 'csv' ? await this.chunks.storeHeader(path) : undefined
-    const job: JobRecord = {
-      ...base,
-      inputs: [{ name: uploadedName, size, cids: parts.flat() }],
-      plan: { ...view, chunks: parts.length, tasks: parts.length + 1 },
-      generated: { chunk: plan.chunkTask.script, final: plan.finalTask.script },
-      ...(header !== undefined ? { csvHeader: header } : {})
-    }
-    const tasks: TaskRecord[] = parts.map((cids, index) => {
-      const task = newTask(job, { index, entry: 'main', inputName: input.name, inputCids: index > 0 && header !== undefined ? [header, ...cids] : cids })
-      task.memoryBytes = memoryFor(plan.chunkTask?.memoryBytes ?? 0)
-      if ((plan.rounds ?? []).length > 0) task.chunk = index
-      return task
-    })
-    // Later rounds: a stage task on every earlier round's chunk results, then each chunk again where round 1 ran it.
-    const chunkTasks = [...tasks]
-    const segments: string[] = []
-    for (const round of plan.rounds ?? []) {
-      const stage = { ...newTask(job, { index: tasks.length, entry: 'segment', inputName: input.name, inputCids: [] }), status: 'waiting' as const, dependsOn: chunkTasks.map(task => task.id), script: segments.length }
-      stage.memoryBytes = memoryFor(round.stage.memoryBytes)
-      if (round.stage.sizing !== undefined && base.explicitMemory !== true) stage.sizing = round.stage.sizing
-      tasks.push(stage)
-      const again = parts.map((_, i): TaskRecord => {
-        const first = tasks[i] as TaskRecord
-        const task = { ...newTask(job, { index: tasks.length + i, entry: 'segment', inputName: input.name, inputCids: first.inputCids }), status: 'waiting' as const, dependsOn: [stage.id], script: segments.length + 1, near: first.id, chunk: i }
-        task.memoryBytes = memoryFor(round.chunk.memoryBytes)
-        return task
-      })
-      tasks.push(...again)
-      chunkTasks.push(...again)
-      segments.push(round.stage.script, round.chunk.script)
-    }
-    if (segments.length > 0) job.generated = { ...job.generated, final: plan.finalTask.script, segments }
-    const final = { ...newTask(job, { index: tasks.length, entry: 'aggregate', inputName: 'results.json', inputCids: [] }), status: 'waiting' as const, dependsOn: chunkTasks.map(task => task.id) }
-    final.memoryBytes = memoryFor(plan.finalTask.memoryBytes)
-    if (plan.finalTask.sizing !== undefined && base.explicitMemory !== true) final.sizing = plan.finalTask.sizing
-    tasks.push(final)
-    job.plan = { ...job.plan, tasks: tasks.length }
-    job.taskIds = tasks.map(task => task.id)
-    return { job, tasks }
-  }
-}
-
-/** What is known of an automatic job's input. */
-interface AutoInput {
-  /** The file to read (the upload, its JSON Lines rewrite, or the staged copy); absent for a job without input. */
-  path?: string
-  /** The name the runtime loads it by ('' without input). */
-  name: string
-  /** The name it was uploaded as. */
-  uploadedName?: string
-  format: PlannerFormat
-  size: number
-  elements?: number
-  /** Its first elements, for the analyzer's size estimates and the calibration. */
-  sample?: { sample: unknown[], text: string }
-}
-
-/** Reads what the planner needs of an uploaded input (a `.json` array is rewritten as JSON Lines first). */
-async function inspect (uploaded: { name: string, path: string } | undefined): Promise<AutoInput> {
-  if (uploaded === undefined) return { name: '', format: 'text', size: 0, elements: 0 }
-  // A .json array runs as JSON Lines (the same list in Python, and cut on lines); any other .json stays whole.
-  const input = await asJsonLines(uploaded)
-  const format = plannerFormat(formatOf(input.name))
-  const elements = await countElements(input.path, format)
-  const sample = format === 'json' ? undefined : await readSample(input.path, format)
-  return {
-    path: input.path,
-    name: input.name,
-    uploadedName: uploaded.name,
-    format,
-    size: (await stat(input.path)).size,
-    ...(elements !== undefined ? { elements } : {}),
-    ...(sample !== undefined ? { sample } : {})
-  }
-}
-
-function analysisOptions (input: AutoInput): AnalyzeOptions {
-  return {
-    mode: 'auto',
-    input: { format: analyzerFormat(input.format), ...(input.elements !== undefined ? { elements: input.elements } : {}), ...(input.sample !== undefined ? { sample: input.sample.sample } : {}) }
+  private async plan (base: JobRecord, input: AutoInput, how: Pick<PrepareAutoJobOptions, 'report' | 'measure' | 'onWarning'>, nodes: number[]): Promise<Intake> {
+    const prepared = await prepareAutoJob({ source: base.script, input, nodes, ...how })
+    if (prepared.error !== undefined) throw prepared.error
+    if (prepared.plan === undefined || prepared.view === undefined) throw new Error(`job ${base.id} was not planned: its analysis is ${prepared.report.status}`)
+    return await autoTasks(this.chunks, base, input, prepared.plan, prepared.view, nodes)
   }
 }
 
@@ -391,9 +255,30 @@ async function moveFile (from: string, to: string): Promise<void> {
   }
 }
 
-/** Runs the analyzer's scanner and template checks; returns why the job is refused, if it is. */
-function scan (submission: JobSubmission): { error: JobError, findings: Finding[] } | undefined {
-  const report = analyze(submission.script, { mode: submission.mode === 'auto' ? 'auto' : 'manual' })
+/** The number of tasks a submission asks for; raises `JobUsageError` for one that cannot be a job. */
+function checkUsage (submission: JobSubmission): number {
+  const { mode } = submission
+  if (submission.inputs.length === 0 && mode !== 'auto') throw new JobUsageError(`a ${mode} job needs at least one input file`)
+  if (mode === 'grouped' && submission.aggregateScript === undefined) throw new JobUsageError('a grouped job needs an aggregation script (--aggregate)')
+  if (mode === 'auto' && submission.inputs.length > 1) throw new JobUsageError('an automatic job takes one input file; use --mode grouped for several')
+  if (mode === 'manual' && submission.inputs.length > 1) throw new JobUsageError('a manual job takes one input file (split into --tasks chunks); use --mode grouped for several')
+  const taskCount = mode === 'manual' ? (submission.tasks ?? 1) : mode === 'grouped' ? submission.inputs.length : 1
+  if (!Number.isInteger(taskCount) || taskCount < 1 || taskCount > MAX_TASKS) throw new JobUsageError(`tasks must be an integer from 1 to ${MAX_TASKS}`)
+  return taskCount
+}
+
+/** An automatic job's input as the planner reads it, and the script's analysis against it. */
+async function analyzeAuto (script: string, uploaded: { name: string, path: string } | undefined): Promise<{ input: AutoInput, report: AnalysisReport }> {
+  const input = await inspectInput(uploaded)
+  return { input, report: analyze(script, analysisOptions(input)) }
+}
+
+/**
+ * Runs the analyzer's scanner and template checks (or takes the analysis already made of the job's script);
+ * returns why the job is refused, if it is.
+ */
+function scan (submission: JobSubmission, analyzed?: AnalysisReport): { error: JobError, findings: Finding[] } | undefined {
+  const report = analyzed ?? analyze(submission.script, { mode: submission.mode === 'auto' ? 'auto' : 'manual' })
   if (report.status === 'rejected') return rejectionOf(report)
   if (submission.aggregateScript !== undefined) {
     // The aggregation script defines aggregate(results) and needs no process().

@@ -2,6 +2,7 @@
  * Where tasks go: pure functions over the state and the alive nodes. A task goes to the smallest node whose free
  * memory fits it (ties: fewer running tasks); a straggler gets a copy on an idle node.
  */
+import { median } from '../../../protocols/src/index.ts'
 import { OWN_FAILURE, SHUN_MS, STRAGGLER_FACTOR, STRAGGLER_MIN_MS } from './policy.ts'
 import type { JobRecord, TaskRecord } from './records.ts'
 import type { JobState } from './state.ts'
@@ -126,9 +127,4 @@ export function speculation (state: JobState, nodes: NodeRecord[], now: number, 
     if (node !== undefined) return { task, node }
   }
   return undefined
-}
-
-export function median (xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
 }

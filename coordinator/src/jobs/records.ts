@@ -4,25 +4,13 @@
  * or the state after, never half of it.
  */
 import type {
-  JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, TaskAttempt as TaskAttemptSchema, TaskMetrics as TaskMetricsSchema
+  JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, JobStatus, TaskAttempt as TaskAttemptSchema, TaskMetrics as TaskMetricsSchema, TaskStatus
 } from '../schemas/jobs.ts'
 import type { Static } from 'typebox'
-import type { TaskSizing } from '../planner/index.ts'
+import type { TaskSizing } from '../../../planner/src/index.ts'
 import type { Repository, Store } from '../store/index.ts'
 
 export type JobMode = 'auto' | 'manual' | 'grouped'
-
-export type JobStatus =
-  /** The scanner or the template check refused it; `findings` says why. */
-  | 'rejected'
-  /** Accepted; tasks wait for nodes. */
-  | 'queued'
-  | 'running'
-  /** Every task succeeded; the aggregation task runs (the report's Group flow). */
-  | 'pending_aggregation'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
 
 export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['rejected', 'completed', 'failed', 'cancelled']
 
@@ -59,6 +47,7 @@ export interface Finding {
 }
 
 /** The shapes the API shows as they are stored: one definition, in the schemas. */
+export type { JobStatus, TaskStatus }
 export type JobCost = Static<typeof JobCostSchema>
 export type JobMetrics = Static<typeof JobMetricsSchema>
 export type TaskMetrics = Static<typeof TaskMetricsSchema>
@@ -108,9 +97,6 @@ export interface JobRecord {
   payment?: 'pending' | 'paid'
   metrics?: JobMetrics
 }
-
-/** `replaced`: a chunk task that ran out of memory, split into two smaller ones (no longer in the job's task list). */
-export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled' | 'replaced'
 
 export interface TaskRecord {
   id: string

@@ -3,8 +3,7 @@
  * earning, the tasks waiting for it queued, the aggregation started or the job billed) or a failure (retried,
  * given more memory, halved, or the job failed with the submitter's error).
  */
-import { ReportRequest } from '../../../protocols/src/index.ts'
-import { formatBytes } from '../planner/index.ts'
+import { ReportRequest, formatBytes } from '../../../protocols/src/index.ts'
 import { bill, ended } from './billing.ts'
 import { INPUT_CHUNK_SIZE, MAX_INPUT_ATTEMPTS, MAX_RETRIES, MAX_SPLIT_DEPTH, PROGRAM_FAILURES } from './policy.ts'
 import { sizedTask } from './sizing.ts'

@@ -12,17 +12,18 @@ import { Dispatcher } from './dispatch.ts'
 import { JobIntake } from './intake.ts'
 import { placeQueued, speculation, stragglers } from './placement.ts'
 import { DEFAULT_ACCOUNT_LIMITS, SHUN_MS } from './policy.ts'
-import { FINAL_JOB_STATUSES, JobStore } from './records.ts'
+import { FINAL_JOB_STATUSES } from './records.ts'
 import { JobState } from './state.ts'
 import {
-  assignmentFailed, jobCancelled, jobPaid, nodeDied, placed, planFailed, planned, reconciled, speculated, started
+  assignmentFailed, jobCancelled, nodeDied, placed, planFailed, planned, reconciled, speculated, started
 } from './transitions.ts'
 import { reported } from './reports.ts'
-import { PlanError } from '../planner/index.ts'
-import { JobUsageError } from './intake.ts'
+import { payment } from './payment.ts'
+import { StoppingTasks } from './stopping.ts'
+import { PlanError } from '../../../planner/src/index.ts'
 import type { JobSubmission } from './intake.ts'
 import type { AccountLimits } from './policy.ts'
-import type { EarningRecord, JobRecord, PaymentRecord, TaskRecord } from './records.ts'
+import type { JobRecord, PaymentRecord, TaskRecord } from './records.ts'
 import type { Change, JobStateEvents } from './state.ts'
 import type { ReportContext } from './reports.ts'
 import type { NodeRegistry, NodeSession } from '../nodes/registry.ts'
@@ -76,7 +77,7 @@ export class JobService {
    * Per node, the tasks it was told to stop (a superseded copy, a cancelled job's task) and has not confirmed
    * stopping, with their memory: the node keeps that memory for them until then, so the coordinator counts it too.
    */
-  private readonly stopping = new Map<string, Map<string, number>>()
+  private readonly stopping = new StoppingTasks()
   /** Nodes that answered an assignment with "no room now": nothing more goes there until they send news. */
   private readonly busy = new Set<string>()
   /** Resolved once `start()` has loaded the state: reports that come earlier wait for it. */
@@ -124,14 +125,14 @@ export class JobService {
     this.registry.on('node:reattached', session => { this.reconcile(session) })
     this.registry.on('node:heartbeat', session => { this.reconcile(session) })
     this.registry.on('node:dead', node => {
-      this.stopping.delete(node.id)
+      this.stopping.forget(node.id)
       this.busy.delete(node.id)
       this.commit(async () => nodeDied(this.state, node, Date.now()))
         .then(() => { this.schedule() }, err => { this.log.error({ err }, 'requeueing a dead node\'s tasks failed') })
     })
     // Removed by its owner (or its enrollment token revoked): lost like a dead node, at once.
     this.registry.on('node:removed', node => {
-      this.stopping.delete(node.id)
+      this.stopping.forget(node.id)
       this.busy.delete(node.id)
       this.commit(async () => nodeDied(this.state, node, Date.now(), 'node_removed'))
         .then(() => { this.schedule() }, err => { this.log.error({ err }, 'requeueing a removed node\'s tasks failed') })
@@ -217,25 +218,9 @@ export class JobService {
   async pay (job: JobRecord): Promise<PaymentRecord> {
     let paid: PaymentRecord | undefined
     await this.commit(async () => {
-      const current = this.state.jobs.get(job.id)
-      if (current === undefined || !FINAL_JOB_STATUSES.includes(current.status)) throw new JobUsageError('only a job that ended can be paid: wait for it to complete, fail or be cancelled')
-      const payment = await this.state.db.payments.get(current.id)
-      if (payment === undefined) throw new JobUsageError(`this job has nothing to pay: it ${current.status === 'rejected' ? 'was rejected' : 'ran no billed task'}`)
-      if (payment.status === 'paid') {
-        paid = payment
-        return {}
-      }
-      const earnings: EarningRecord[] = []
-      for (const task of this.state.tasksOf(current)) {
-        const keys = [...(task.earning !== undefined ? [task.id] : []), ...task.attempts.filter(a => a.outcome !== 'completed' && a.earning !== undefined).map(a => JobStore.earningKey({ taskId: task.id, attempt: a.attempt }))]
-        for (const key of keys) {
-          const earning = await this.state.db.earnings.get(key)
-          if (earning !== undefined) earnings.push(earning)
-        }
-      }
-      const change = jobPaid(current, payment, earnings, Date.now())
-      paid = change.payments?.[0]
-      return change
+      const paying = await payment(this.state, job.id, Date.now())
+      paid = paying.paid
+      return paying.change
     })
     return paid as PaymentRecord
   }
@@ -339,7 +324,7 @@ export class JobService {
     if (nodes.length === 0) return
     const pushes: Array<{ task: TaskRecord, node: NodeRecord }> = []
     await this.commit(async () => {
-      const placements = placeQueued(this.state, nodes, Date.now(), { stopping: this.stoppingTasks(), maxPerAccount: this.limits.runningTasks })
+      const placements = placeQueued(this.state, nodes, Date.now(), { stopping: this.stopping.entries(), maxPerAccount: this.limits.runningTasks })
       const change = placed(this.state, placements.map(({ task, node }) => ({ task, nodeId: node.id })), Date.now())
       for (const task of change.tasks ?? []) {
         const node = nodes.find(n => n.id === task.nodeId)
@@ -360,7 +345,7 @@ export class JobService {
     let pushed: { task: TaskRecord, node: NodeRecord } | undefined
     await this.commit(async () => {
       if (this.state.queue.size > 0) return {}
-      const found = speculation(this.state, nodes, Date.now(), this.stoppingTasks())
+      const found = speculation(this.state, nodes, Date.now(), this.stopping.entries())
       if (found === undefined) return {}
       const change = speculated(found.task, found.node.id, Date.now())
       pushed = { task: change.tasks?.[0] ?? found.task, node: found.node }
@@ -395,11 +380,6 @@ export class JobService {
     }
   }
 
-  /** Tasks nodes were told to stop and have not confirmed: node id and memory, one entry per task. */
-  private * stoppingTasks (): Generator<[string, number]> {
-    for (const [nodeId, tasks] of this.stopping) for (const bytes of tasks.values()) yield [nodeId, bytes]
-  }
-
   /** News from a node (a heartbeat, a report, an answered cancel): one that had no room may have some now. */
   private heardFrom (nodeId: string): void {
     if (this.busy.delete(nodeId)) this.schedule()
@@ -410,13 +390,7 @@ export class JobService {
 
   /** Re-queues what a node's heartbeat says it does not run (`reconciled`). */
   private reconcile (session: NodeSession): void {
-    // Tasks the node was told to stop and no longer lists are stopped, whether or not the cancel's answer arrived.
-    const stopping = this.stopping.get(session.nodeId)
-    if (stopping !== undefined) {
-      const running = new Set(session.runningTasks)
-      for (const taskId of stopping.keys()) if (!running.has(taskId)) stopping.delete(taskId)
-      if (stopping.size === 0) this.stopping.delete(session.nodeId)
-    }
+    this.stopping.runningOn(session.nodeId, session.runningTasks)
     this.heardFrom(session.nodeId)
     const grace = 3 * this.registry.heartbeatInterval
     // Most heartbeats change nothing: look before queueing a transition.
@@ -445,7 +419,7 @@ export class JobService {
       await this.state.apply(change)
       // Before the next transition can place anything: the memory of tasks being stopped is not free yet.
       for (const effect of change.effects ?? []) {
-        if (effect.type === 'cancel') this.markStopping(effect.nodeId, effect.taskId)
+        if (effect.type === 'cancel') this.stopping.mark(effect.nodeId, effect.taskId, this.state.tasks.get(effect.taskId)?.memoryBytes ?? 0)
       }
       return change
     })
@@ -492,12 +466,6 @@ export class JobService {
     })
   }
 
-  private markStopping (nodeId: string, taskId: string): void {
-    let tasks = this.stopping.get(nodeId)
-    if (tasks === undefined) this.stopping.set(nodeId, tasks = new Map())
-    tasks.set(taskId, this.state.tasks.get(taskId)?.memoryBytes ?? 0)
-  }
-
   /**
    * Tells one node to stop running a task. Its answer (stopped, or not running it) frees the task's memory there;
    * without an answer, its next heartbeat that no longer lists the task does.
@@ -505,9 +473,7 @@ export class JobService {
   private cancelOn (taskId: string, nodeId: string, reason: string): void {
     const lookup = async (): Promise<NodeRecord | undefined> => this.registry.record(nodeId) ?? await this.state.db.store.nodes.get(nodeId)
     const stopped = (): void => {
-      const tasks = this.stopping.get(nodeId)
-      tasks?.delete(taskId)
-      if (tasks?.size === 0) this.stopping.delete(nodeId)
+      this.stopping.stopped(nodeId, taskId)
       this.heardFrom(nodeId)
       this.schedule()
     }

@@ -4,7 +4,8 @@
  * keys the whole input has; the chunks' reports say how many bytes of partials they actually send, which bounds what
  * the aggregator (or a stage between rounds) holds once it decodes and combines them.
  */
-import { formatBytes, runtimeBytes } from '../planner/index.ts'
+import { runtimeBytes } from '../../../planner/src/index.ts'
+import { formatBytes } from '../../../protocols/src/index.ts'
 import { autoTaskMemory } from './policy.ts'
 import type { JobError, TaskRecord } from './records.ts'
 

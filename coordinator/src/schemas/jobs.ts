@@ -1,4 +1,21 @@
 import { Type } from 'typebox'
+import type { Static } from 'typebox'
+
+/**
+ * A job's status: `rejected` (the scanner or the template check refused it; `findings` says why), `queued` (accepted;
+ * tasks wait for nodes), `running`, `pending_aggregation` (every task succeeded; the aggregation task runs, the
+ * report's Group flow), `completed`, `failed`, `cancelled`.
+ */
+export const JobStatuses = Type.Union([
+  Type.Literal('rejected'), Type.Literal('queued'), Type.Literal('running'), Type.Literal('pending_aggregation'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled')
+])
+export type JobStatus = Static<typeof JobStatuses>
+
+/** A task's status; `replaced`: a chunk task that ran out of memory, split into two smaller ones (not in the job's list). */
+export const TaskStatuses = Type.Union([
+  Type.Literal('waiting'), Type.Literal('queued'), Type.Literal('assigned'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed'), Type.Literal('cancelled'), Type.Literal('replaced')
+])
+export type TaskStatus = Static<typeof TaskStatuses>
 
 export const JobParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) })
 
@@ -47,7 +64,7 @@ export const TaskView = Type.Object({
   id: Type.String(),
   index: Type.Integer(),
   entry: Type.String(),
-  status: Type.String(),
+  status: TaskStatuses,
   attempt: Type.Integer(),
   failures: Type.Integer(),
   nodeId: Type.Optional(Type.String()),
@@ -69,7 +86,7 @@ export const JobView = Type.Object({
   id: Type.String(),
   name: Type.String(),
   mode: Type.String(),
-  status: Type.String(),
+  status: JobStatuses,
   createdAt: Type.Number(),
   startedAt: Type.Optional(Type.Number()),
   finishedAt: Type.Optional(Type.Number()),

@@ -64,6 +64,28 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
   }
   if (!names.some(name => LEVELDB_FILE.test(name))) return { exists: false }
 
+  const live = await readManifest(location, names)
+  const versions = await tableVersions(location, names, live.tables)
+  const logs = await logVersions(location, names, live)
+  versions.push(...logs.versions)
+
+  const newest = versions.reduce<CommitVersion | undefined>((best, version) => best === undefined || version.sequence > best.sequence ? version : best, undefined)
+  const where = { ...(logs.newestLog !== undefined ? { newestLog: logs.newestLog } : {}), ...(logs.newestLogEnd !== undefined ? { newestLogEnd: logs.newestLogEnd } : {}) }
+  if (newest?.value === undefined) return { exists: true, ...where }
+  const text = openRecord(COMMIT_KEY, decoder.decode(newest.value))
+  const commit = text === undefined ? NaN : Number(text)
+  if (!Number.isSafeInteger(commit)) throw new DatabaseDamage(newest.file, 'the commit counter record fails its checksum')
+  return { exists: true, commit, ...where }
+}
+
+/** One version of the commit counter record, and the file it was found in. */
+interface CommitVersion { sequence: number, value?: Uint8Array, file: string }
+
+/** What the MANIFEST says is live: the table files (number → level) and the logs LevelDB would replay. */
+interface LiveFiles { manifest: string, tables: Map<number, number>, logNumber: number, prevLogNumber: number }
+
+/** Follows CURRENT to the MANIFEST and replays its edits. */
+async function readManifest (location: string, names: string[]): Promise<LiveFiles> {
   if (!names.includes('CURRENT')) {
     throw new DatabaseDamage('CURRENT', 'missing (LevelDB would start an empty database over the existing files and delete its tables)')
   }
@@ -76,9 +98,7 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
   // LevelDB syncs every MANIFEST record: a record cut short is an edit never finished, a wrong one is damage.
   const manifestProblem = manifestLog.damage ?? (manifestLog.tail !== undefined && manifestLog.tail.cut !== true ? manifestLog.tail : undefined)
   if (manifestProblem !== undefined) throw new DatabaseDamage(manifest, at(manifestProblem))
-  let logNumber = 0
-  let prevLogNumber = 0
-  const tables = new Map<number, number>()
+  const live: LiveFiles = { manifest, tables: new Map(), logNumber: 0, prevLogNumber: 0 }
   manifestLog.records.forEach((record, i) => {
     let edit
     try {
@@ -86,13 +106,17 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
     } catch (err) {
       throw new DatabaseDamage(manifest, `record ${i + 1} does not decode (${(err as Error).message})`)
     }
-    if (edit.logNumber !== undefined) logNumber = edit.logNumber
-    if (edit.prevLogNumber !== undefined) prevLogNumber = edit.prevLogNumber
-    for (const file of edit.deletedFiles) tables.delete(file.number)
-    for (const file of edit.newFiles) tables.set(file.number, file.level)
+    if (edit.logNumber !== undefined) live.logNumber = edit.logNumber
+    if (edit.prevLogNumber !== undefined) live.prevLogNumber = edit.prevLogNumber
+    for (const file of edit.deletedFiles) live.tables.delete(file.number)
+    for (const file of edit.newFiles) live.tables.set(file.number, file.level)
   })
+  return live
+}
 
-  const versions: Array<{ sequence: number, value?: Uint8Array, file: string }> = []
+/** Checks every live table whole; returns the versions of the commit counter they hold. */
+async function tableVersions (location: string, names: string[], tables: Map<number, number>): Promise<CommitVersion[]> {
+  const versions: CommitVersion[] = []
   for (const number of [...tables.keys()].sort((a, b) => a - b)) {
     const name = [`${pad(number)}.ldb`, `${pad(number)}.sst`].find(candidate => names.includes(candidate))
     if (name === undefined) throw new DatabaseDamage(`${pad(number)}.ldb`, 'missing (the MANIFEST lists this table file)')
@@ -100,14 +124,21 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
     if (table.problem !== undefined) throw new DatabaseDamage(name, at(table.problem))
     for (const version of table.found) versions.push({ ...version, file: name })
   }
+  return versions
+}
 
-  // The logs LevelDB would replay: the current one and the one before it (a crash during a memtable flush).
+/**
+ * Checks the logs LevelDB would replay: the current one and the one before it (a crash during a memtable flush).
+ * Returns the versions of the commit counter they hold, the newest log and what is wrong at its end.
+ */
+async function logVersions (location: string, names: string[], live: LiveFiles): Promise<{ versions: CommitVersion[], newestLog?: string, newestLogEnd?: string }> {
   const logs = names
     .map(name => /^(\d+)\.log$/.exec(name))
     .filter(match => match !== null)
     .map(match => ({ name: match[0], number: Number(match[1]) }))
-    .filter(log => log.number >= logNumber || log.number === prevLogNumber)
+    .filter(log => log.number >= live.logNumber || log.number === live.prevLogNumber)
     .sort((a, b) => a.number - b.number)
+  const versions: CommitVersion[] = []
   let newestLogEnd: string | undefined
   for (const [i, log] of logs.entries()) {
     const contents = readLog(await readFile(join(location, log.name)))
@@ -127,15 +158,8 @@ export async function inspectDatabase (location: string): Promise<DatabaseFiles>
       }
     })
   }
-
-  const newest = versions.reduce<typeof versions[number] | undefined>((best, version) => best === undefined || version.sequence > best.sequence ? version : best, undefined)
   const newestLog = logs.at(-1)?.name
-  const where = { ...(newestLog !== undefined ? { newestLog } : {}), ...(newestLogEnd !== undefined ? { newestLogEnd } : {}) }
-  if (newest?.value === undefined) return { exists: true, ...where }
-  const text = openRecord(COMMIT_KEY, decoder.decode(newest.value))
-  const commit = text === undefined ? NaN : Number(text)
-  if (!Number.isSafeInteger(commit)) throw new DatabaseDamage(newest.file, 'the commit counter record fails its checksum')
-  return { exists: true, commit, ...where }
+  return { versions, ...(newestLog !== undefined ? { newestLog } : {}), ...(newestLogEnd !== undefined ? { newestLogEnd } : {}) }
 }
 
 function at (problem: { offset: number, problem: string }): string {

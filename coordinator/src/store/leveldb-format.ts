@@ -44,28 +44,8 @@ export function readLog (bytes: Uint8Array): LogContents {
   let bad: FormatProblem | undefined
   let fragments: Uint8Array[] | undefined
   let position = 0
-  const validAt = (at: number, blockEnd: number): boolean => {
-    const type = bytes[at + 6]!
-    const length = view.getUint16(at + 4, true)
-    return type >= RecordType.Full && type <= RecordType.Last && at + LOG_HEADER + length <= blockEnd &&
-      maskCrc(crc32c(bytes.subarray(at + 6, at + LOG_HEADER + length))) === view.getUint32(at, true)
-  }
-  const fail = (problem: FormatProblem): void => {
-    bad ??= problem
-    fragments = undefined
-    // LevelDB drops the rest of the block after a bad record. To tell lost records from a torn end, look for a
-    // valid one further in the block (a random match is a 1 in 2^32 chance per place), else go to the next block.
-    const blockEnd = Math.min((Math.floor(position / LOG_BLOCK) + 1) * LOG_BLOCK, bytes.length)
-    for (let at = position + 1; at + LOG_HEADER <= blockEnd; at++) {
-      if (validAt(at, blockEnd)) {
-        position = at
-        return
-      }
-    }
-    position = blockEnd
-  }
   while (position < bytes.length) {
-    const blockEnd = Math.min((Math.floor(position / LOG_BLOCK) + 1) * LOG_BLOCK, bytes.length)
+    const blockEnd = blockEndAt(position, bytes.length)
     if (blockEnd - position < LOG_HEADER) {
       // A block's last 1-6 bytes are a zero trailer; at the end of the file, an unfinished header.
       if (blockEnd === bytes.length && blockEnd % LOG_BLOCK !== 0) {
@@ -75,24 +55,16 @@ export function readLog (bytes: Uint8Array): LogContents {
       position = blockEnd
       continue
     }
-    const stored = view.getUint32(position, true)
+    const problem = recordProblem(bytes, view, position, blockEnd)
+    if (problem !== undefined) {
+      bad ??= problem
+      fragments = undefined
+      position = nextValidRecord(bytes, view, position)
+      continue
+    }
     const length = view.getUint16(position + 4, true)
     const type = bytes[position + 6]!
     const start = position + LOG_HEADER
-    if (type === RecordType.Zero && length === 0 && stored === 0) {
-      // Zeros: preallocated space, or the unwritten rest of a file a crash extended. LevelDB skips the block.
-      fail({ offset: position, problem: 'zeros instead of a record', cut: true })
-      continue
-    }
-    if (start + length > blockEnd) {
-      const cut = start + length > bytes.length
-      fail({ offset: position, problem: cut ? 'a record cut short by the end of the file' : 'a bad record length', cut })
-      continue
-    }
-    if (maskCrc(crc32c(bytes.subarray(position + 6, start + length))) !== stored) {
-      fail({ offset: position, problem: 'checksum mismatch' })
-      continue
-    }
     // A valid record after a bad stretch: what was in between is lost.
     if (bad !== undefined) return { records, damage: bad }
     const fragment = bytes.subarray(start, start + length)
@@ -126,6 +98,44 @@ export function readLog (bytes: Uint8Array): LogContents {
   // The first fragments of a record whose end was never written: an unfinished write.
   if (fragments !== undefined) return { records, tail: { offset: bytes.length, problem: 'a record whose end was never written', cut: true } }
   return { records }
+}
+
+/** What is wrong with the physical record at `position` of a block that ends at `blockEnd`, if anything. */
+function recordProblem (bytes: Uint8Array, view: DataView, position: number, blockEnd: number): FormatProblem | undefined {
+  const stored = view.getUint32(position, true)
+  const length = view.getUint16(position + 4, true)
+  const type = bytes[position + 6]!
+  const start = position + LOG_HEADER
+  // Zeros: preallocated space, or the unwritten rest of a file a crash extended. LevelDB skips the block.
+  if (type === RecordType.Zero && length === 0 && stored === 0) return { offset: position, problem: 'zeros instead of a record', cut: true }
+  if (start + length > blockEnd) {
+    const cut = start + length > bytes.length
+    return { offset: position, problem: cut ? 'a record cut short by the end of the file' : 'a bad record length', cut }
+  }
+  if (maskCrc(crc32c(bytes.subarray(position + 6, start + length))) !== stored) return { offset: position, problem: 'checksum mismatch' }
+  return undefined
+}
+
+/** Where the block that holds `position` ends: a physical record never crosses it. */
+function blockEndAt (position: number, size: number): number {
+  return Math.min((Math.floor(position / LOG_BLOCK) + 1) * LOG_BLOCK, size)
+}
+
+/**
+ * Where reading resumes after a bad record at `position`. LevelDB drops the rest of the block after a bad record. To
+ * tell lost records from a torn end, look for a valid one further in the block (a random match is a 1 in 2^32 chance
+ * per place), else go to the next block.
+ */
+function nextValidRecord (bytes: Uint8Array, view: DataView, position: number): number {
+  const blockEnd = blockEndAt(position, bytes.length)
+  for (let at = position + 1; at + LOG_HEADER <= blockEnd; at++) {
+    const type = bytes[at + 6]!
+    const length = view.getUint16(at + 4, true)
+    const valid = type >= RecordType.Full && type <= RecordType.Last && at + LOG_HEADER + length <= blockEnd &&
+      maskCrc(crc32c(bytes.subarray(at + 6, at + LOG_HEADER + length))) === view.getUint32(at, true)
+    if (valid) return at
+  }
+  return blockEnd
 }
 
 /** What one MANIFEST record (a `VersionEdit`) says about the live files. */

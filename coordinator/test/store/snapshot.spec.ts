@@ -4,23 +4,14 @@
  */
 import { copyFile, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SnapshotSchedule, Store, restoreSnapshot, verifySnapshot, writeSnapshot } from '../../src/store/index.ts'
 import { startTestApi } from '../helpers/api.ts'
-import { tempDir, testLogger } from '../../../test/helpers/index.ts'
-import type { Account } from '../../src/store/index.ts'
-
-const account = (id: string): Account => ({ id, name: id, role: 'user', createdAt: 1 })
+import { testLogger } from '../../../test/helpers/index.ts'
+import { account, storePerTest } from '../helpers/store.ts'
 
 describe('snapshots', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>
-  let store: Store | undefined
-  beforeEach(async () => { dir = await tempDir() })
-  afterEach(async () => {
-    await store?.close()
-    store = undefined
-    await dir.remove()
-  })
+  const temp = storePerTest()
 
   const filled = async (dataDir: string, accounts: number): Promise<Store> => {
     const opened = await Store.open(dataDir)
@@ -29,16 +20,16 @@ describe('snapshots', () => {
   }
 
   it('copies every record with the commit counter, and a restore puts them all back', async () => {
-    store = await filled(join(dir.path, 'a'), 50)
-    await store.meta.put('note', 'line one\nline "two"\u2028')
-    const file = join(dir.path, 'backup.snapshot')
-    const written = await writeSnapshot(store, file)
-    expect(written).toMatchObject({ path: file, commit: store.commit, buckets: { accounts: 50, meta: 2 } })
-    expect(await verifySnapshot(file)).toMatchObject({ commit: store.commit, records: written.records, buckets: written.buckets })
+    temp.store = await filled(join(temp.path, 'a'), 50)
+    await temp.store.meta.put('note', 'line one\nline "two"\u2028')
+    const file = join(temp.path, 'backup.snapshot')
+    const written = await writeSnapshot(temp.store, file)
+    expect(written).toMatchObject({ path: file, commit: temp.store.commit, buckets: { accounts: 50, meta: 2 } })
+    expect(await verifySnapshot(file)).toMatchObject({ commit: temp.store.commit, records: written.records, buckets: written.buckets })
     // Only the finished file is ever there.
-    expect((await readdir(dir.path)).filter(name => name.includes('.tmp'))).toEqual([])
+    expect((await readdir(temp.path)).filter(name => name.includes('.tmp'))).toEqual([])
 
-    const target = join(dir.path, 'b')
+    const target = join(temp.path, 'b')
     const report = await restoreSnapshot({ dataDir: target, from: file })
     expect(report).toMatchObject({ commit: written.commit, buckets: { accounts: 50 } })
     expect(report.movedAside).toBeUndefined()
@@ -53,11 +44,11 @@ describe('snapshots', () => {
   })
 
   it('refuses a file cut short anywhere, or changed anywhere, saying so', async () => {
-    store = await filled(join(dir.path, 'a'), 20)
-    const file = join(dir.path, 'backup.snapshot')
-    await writeSnapshot(store, file)
+    temp.store = await filled(join(temp.path, 'a'), 20)
+    const file = join(temp.path, 'backup.snapshot')
+    await writeSnapshot(temp.store, file)
     const bytes = await readFile(file)
-    const broken = join(dir.path, 'broken.snapshot')
+    const broken = join(temp.path, 'broken.snapshot')
     for (let length = 0; length < bytes.length; length += 173) {
       await copyFile(file, broken)
       await truncate(broken, length)
@@ -71,46 +62,46 @@ describe('snapshots', () => {
       if (at > 200 && at < 512) continue
       await expect(verifySnapshot(broken), `byte ${at}`).rejects.toMatchObject({ name: 'SnapshotError' })
     }
-    await expect(verifySnapshot(join(dir.path, 'none'))).rejects.toThrow(/cannot be read: ENOENT/)
+    await expect(verifySnapshot(join(temp.path, 'none'))).rejects.toThrow(/cannot be read: ENOENT/)
   })
 
   it('refuses to restore while the store is open, and moves a database that is there aside', async () => {
-    const dataDir = join(dir.path, 'a')
-    store = await filled(dataDir, 3)
-    const file = join(dir.path, 'backup.snapshot')
-    await writeSnapshot(store, file)
+    const dataDir = join(temp.path, 'a')
+    temp.store = await filled(dataDir, 3)
+    const file = join(temp.path, 'backup.snapshot')
+    await writeSnapshot(temp.store, file)
     await expect(restoreSnapshot({ dataDir, from: file })).rejects.toMatchObject({ name: 'StoreLockedError', message: expect.stringMatching(/a coordinator is running on .* \(pid \d+\): stop it before restoring; nothing was changed/) })
-    await store.accounts.put('later', account('later'))
-    await store.close()
-    store = undefined
+    await temp.store.accounts.put('later', account('later'))
+    await temp.store.close()
+    temp.store = undefined
     const report = await restoreSnapshot({ dataDir, from: file })
     expect(report.movedAside).toMatch(/db\.damaged-/)
     expect((await stat(report.movedAside!)).isDirectory()).toBe(true)
-    store = await Store.open(dataDir)
-    expect(await store.accounts.get('acct-2')).toEqual(account('acct-2'))
-    expect(await store.accounts.get('later')).toBeUndefined()
+    temp.store = await Store.open(dataDir)
+    expect(await temp.store.accounts.get('acct-2')).toEqual(account('acct-2'))
+    expect(await temp.store.accounts.get('later')).toBeUndefined()
   })
 
   it('takes automatic snapshots only when the database moved, and keeps the newest N', async () => {
-    store = await filled(join(dir.path, 'a'), 1)
-    const snapshots = join(dir.path, 'a', 'snapshots')
-    const schedule = new SnapshotSchedule(store, { dir: snapshots, interval: 0, keep: 2, log: testLogger() })
+    temp.store = await filled(join(temp.path, 'a'), 1)
+    const snapshots = join(temp.path, 'a', 'snapshots')
+    const schedule = new SnapshotSchedule(temp.store, { dir: snapshots, interval: 0, keep: 2, log: testLogger() })
     await schedule.start()
     expect(await readdir(snapshots)).toHaveLength(1)
     expect(await schedule.snapshot()).toBeUndefined()
     const commits: number[] = []
     for (let i = 0; i < 3; i++) {
-      await store.accounts.put(`more-${i}`, account(`more-${i}`))
+      await temp.store.accounts.put(`more-${i}`, account(`more-${i}`))
       commits.push((await schedule.snapshot())!.commit)
     }
     const names = (await readdir(snapshots)).sort()
     expect(names).toHaveLength(2)
     expect(names.map(name => Number(/-commit-(\d+)\.snapshot$/.exec(name)?.[1]))).toEqual(commits.slice(1))
     // A schedule started again on the same directory knows the newest one is current.
-    const again = new SnapshotSchedule(store, { dir: snapshots, interval: 0, keep: 2, log: testLogger() })
+    const again = new SnapshotSchedule(temp.store, { dir: snapshots, interval: 0, keep: 2, log: testLogger() })
     await again.start()
     expect(await readdir(snapshots)).toHaveLength(2)
-    expect(() => new SnapshotSchedule(store!, { dir: snapshots, interval: 0, keep: 0, log: testLogger() })).toThrow(/at least 1/)
+    expect(() => new SnapshotSchedule(temp.store!, { dir: snapshots, interval: 0, keep: 0, log: testLogger() })).toThrow(/at least 1/)
   })
 })
 

@@ -3,44 +3,55 @@
  * bundled), with the open objects (`plan`, `metrics`, `cost`) spelled out as far as the UI relies on them.
  */
 import type { Static } from 'typebox'
-import type { AccountView } from '../../../coordinator/src/schemas/accounts.ts'
-import type { AnalyzeBody, AnalyzeReply } from '../../../coordinator/src/schemas/analyze.ts'
-import type {
-  Earning as EarningSchema, EarningList as EarningListSchema, JobCost as JobCostSchema, JobMetrics as JobMetricsSchema, JobView,
-  Payment as PaymentSchema, PaymentList as PaymentListSchema, Stats as StatsSchema, TaskAttempt as TaskAttemptSchema,
-  TaskMetrics as TaskMetricsSchema, TaskView
-} from '../../../coordinator/src/schemas/jobs.ts'
-import type { MeshInfo as MeshInfoSchema, NodeView } from '../../../coordinator/src/schemas/nodes.ts'
-import type { CreatedToken as CreatedTokenSchema, TokenView } from '../../../coordinator/src/schemas/tokens.ts'
+import type * as accounts from '../../../coordinator/src/schemas/accounts.ts'
+import type * as analyze from '../../../coordinator/src/schemas/analyze.ts'
+import type * as jobs from '../../../coordinator/src/schemas/jobs.ts'
+import type * as nodes from '../../../coordinator/src/schemas/nodes.ts'
+import type * as tokens from '../../../coordinator/src/schemas/tokens.ts'
 
-export type Account = Static<typeof AccountView>
-export type Stats = Static<typeof StatsSchema>
-export type Payment = Static<typeof PaymentSchema>
-export type PaymentList = Static<typeof PaymentListSchema>
-export type Earning = Static<typeof EarningSchema>
-export type EarningList = Static<typeof EarningListSchema>
-export type NodeInfo = Static<typeof NodeView>
-export type MeshInfo = Static<typeof MeshInfoSchema>
-export type CreatedToken = Static<typeof CreatedTokenSchema>
+export type Account = Static<typeof accounts.AccountView>
+export type Stats = Static<typeof jobs.Stats>
+export type Payment = Static<typeof jobs.Payment>
+export type PaymentList = Static<typeof jobs.PaymentList>
+export type Earning = Static<typeof jobs.Earning>
+export type EarningList = Static<typeof jobs.EarningList>
+export type NodeInfo = Static<typeof nodes.NodeView>
+export type MeshInfo = Static<typeof nodes.MeshInfo>
+export type CreatedToken = Static<typeof tokens.CreatedToken>
 /** A token of the account as listed (never its text); an enrollment token lists the nodes that registered with it. */
-export type TokenInfo = Static<typeof TokenView>
-export type AnalyzeRequest = Static<typeof AnalyzeBody>
-export type Analysis = Static<typeof AnalyzeReply>
+export type TokenInfo = Static<typeof tokens.TokenView>
+export type AnalyzeRequest = Static<typeof analyze.AnalyzeBody>
+export type Analysis = Static<typeof analyze.AnalyzeReply>
 export type AnalysisFinding = Analysis['findings'][number]
 export type AnalysisBlock = NonNullable<Analysis['blocks']>[number]
 
-export type JobStatus = 'rejected' | 'queued' | 'running' | 'pending_aggregation' | 'completed' | 'failed' | 'cancelled'
-export type TaskStatus = 'waiting' | 'queued' | 'assigned' | 'running' | 'completed' | 'failed' | 'cancelled'
+/**
+ * The statuses of jobs and tasks, from the API's schemas. Each map below names every status, so a status added to a
+ * schema must be classed as final or not before the UI compiles.
+ */
+export type JobStatus = jobs.JobStatus
+export type TaskStatus = jobs.TaskStatus
 
-export const FINAL_JOB_STATUSES: readonly string[] = ['rejected', 'completed', 'failed', 'cancelled']
-export const FINAL_TASK_STATUSES: readonly string[] = ['completed', 'failed', 'cancelled']
+const JOB_STATUS_FINAL = {
+  rejected: true, queued: false, running: false, pending_aggregation: false, completed: true, failed: true, cancelled: true
+} satisfies Record<JobStatus, boolean>
+const TASK_STATUS_FINAL = {
+  waiting: false, queued: false, assigned: false, running: false, completed: true, failed: true, cancelled: true, replaced: true
+} satisfies Record<TaskStatus, boolean>
 
-export type TaskMetrics = Static<typeof TaskMetricsSchema>
-export type TaskAttempt = Static<typeof TaskAttemptSchema>
-export type JobMetrics = Static<typeof JobMetricsSchema>
-export type JobCost = Static<typeof JobCostSchema>
+const finalOf = (classes: Record<string, boolean>): readonly string[] => Object.keys(classes).filter(status => classes[status] === true)
+
+/** Statuses a job never leaves. */
+export const FINAL_JOB_STATUSES: readonly string[] = finalOf(JOB_STATUS_FINAL)
+/** Statuses of a task that has stopped running. */
+export const FINAL_TASK_STATUSES: readonly string[] = finalOf(TASK_STATUS_FINAL)
+
+export type TaskMetrics = Static<typeof jobs.TaskMetrics>
+export type TaskAttempt = Static<typeof jobs.TaskAttempt>
+export type JobMetrics = Static<typeof jobs.JobMetrics>
+export type JobCost = Static<typeof jobs.JobCost>
 /** A task as the API sends it. */
-export type Task = Static<typeof TaskView>
+export type Task = Static<typeof jobs.TaskView>
 
 export interface JobFinding {
   rule: string
@@ -60,7 +71,7 @@ export interface Plan {
   [key: string]: unknown
 }
 
-export type Job = Omit<Static<typeof JobView>, 'plan' | 'findings'> & {
+export type Job = Omit<Static<typeof jobs.JobView>, 'plan' | 'findings'> & {
   plan: Plan
   findings: JobFinding[]
 }

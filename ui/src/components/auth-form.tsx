@@ -1,6 +1,7 @@
 import { A, useNavigate, useSearchParams } from '@solidjs/router'
 import { Show, createSignal, createUniqueId } from 'solid-js'
 import { ErrorNotice } from './error-notice.tsx'
+import { InputField } from './input-field.tsx'
 import { useSession } from '../stores/session.tsx'
 
 /** Only paths of this site are followed after signing in (an open redirect would send people anywhere). */
@@ -39,41 +40,31 @@ export function AuthForm (props: { kind: 'login' | 'register' }) {
       <h1>{registering() ? 'Create an account' : 'Sign in'}</h1>
       <form onSubmit={(event) => { submit(event).catch(() => {}) }} aria-describedby={`${id}-help`}>
         <ErrorNotice error={error()} />
-        <div class='field'>
-          <label for={`${id}-name`}>Account name</label>
-          <input
-            id={`${id}-name`}
-            name='name'
-            autocomplete='username'
-            required
-            minLength={registering() ? 3 : 1}
-            maxLength={64}
-            pattern={registering() ? '[A-Za-z0-9_.\\-]+' : undefined}
-            value={name()}
-            onInput={(event) => setName(event.currentTarget.value)}
-            aria-describedby={registering() ? `${id}-name-help` : undefined}
-          />
-          <Show when={registering()}>
-            <small id={`${id}-name-help`} class='field__help'>3 to 64 letters, digits, “_”, “.” or “-”.</small>
-          </Show>
-        </div>
-        <div class='field'>
-          <label for={`${id}-password`}>Password</label>
-          <input
-            id={`${id}-password`}
-            name='password'
-            type='password'
-            autocomplete={registering() ? 'new-password' : 'current-password'}
-            required
-            minLength={registering() ? 8 : 1}
-            value={password()}
-            onInput={(event) => setPassword(event.currentTarget.value)}
-            aria-describedby={registering() ? `${id}-password-help` : undefined}
-          />
-          <Show when={registering()}>
-            <small id={`${id}-password-help`} class='field__help'>At least 8 characters.</small>
-          </Show>
-        </div>
+        <InputField
+          id={`${id}-name`}
+          label='Account name'
+          help={registering() ? '3 to 64 letters, digits, “_”, “.” or “-”.' : undefined}
+          name='name'
+          autocomplete='username'
+          required
+          minLength={registering() ? 3 : 1}
+          maxLength={64}
+          pattern={registering() ? '[A-Za-z0-9_.\\-]+' : undefined}
+          value={name()}
+          onInput={(event) => setName(event.currentTarget.value)}
+        />
+        <InputField
+          id={`${id}-password`}
+          label='Password'
+          help={registering() ? 'At least 8 characters.' : undefined}
+          name='password'
+          type='password'
+          autocomplete={registering() ? 'new-password' : 'current-password'}
+          required
+          minLength={registering() ? 8 : 1}
+          value={password()}
+          onInput={(event) => setPassword(event.currentTarget.value)}
+        />
         <button type='submit' class='button' disabled={busy()}>{busy() ? 'Please wait…' : registering() ? 'Create account' : 'Sign in'}</button>
       </form>
       <p id={`${id}-help`} class='muted'>

@@ -1,28 +1,22 @@
-import { For, Show } from 'solid-js'
+import { Show } from 'solid-js'
 import { isBlocking } from '../lib/findings.ts'
 import type { LineFinding } from '../lib/findings.ts'
+import { ScrollTable } from './scroll-table.tsx'
 
 /** A stored job's findings (the coordinator keeps no source to show them against): line, rule, severity, message. */
 export function FindingsTable (props: { findings: LineFinding[] }) {
   return (
     <Show when={props.findings.length > 0} fallback={<p>No findings.</p>}>
-      <div class='table-scroll' role='region' aria-label='Findings' tabindex='0'>
-        <table class='table'>
-          <thead><tr><th scope='col'>Line</th><th scope='col'>Severity</th><th scope='col'>Rule</th><th scope='col'>Message</th></tr></thead>
-          <tbody>
-            <For each={props.findings}>
-              {(finding) => (
-                <tr data-line={finding.line}>
-                  <td class='num'>{finding.line}</td>
-                  <td><span class={`badge badge--${isBlocking(finding.severity) ? 'failed' : 'queued'}`}>{(finding.severity ?? 'error').toLowerCase()}</span></td>
-                  <td><code>{finding.rule}</code></td>
-                  <td>{finding.message}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable label='Findings' columns={['Line', 'Severity', 'Rule', 'Message']} rows={props.findings}>
+        {(finding) => (
+          <tr data-line={finding.line}>
+            <td class='num'>{finding.line}</td>
+            <td><span class={`badge badge--${isBlocking(finding.severity) ? 'failed' : 'queued'}`}>{(finding.severity ?? 'error').toLowerCase()}</span></td>
+            <td><code>{finding.rule}</code></td>
+            <td>{finding.message}</td>
+          </tr>
+        )}
+      </ScrollTable>
     </Show>
   )
 }

@@ -1,6 +1,6 @@
 import { A, useLocation } from '@solidjs/router'
 import { Show } from 'solid-js'
-import type { ParentProps } from 'solid-js'
+import type { Component, ParentProps } from 'solid-js'
 import { useSession } from '../stores/session.tsx'
 
 /** Shows its children to a signed-in user, and a way to sign in to anyone else. */
@@ -26,4 +26,9 @@ export function SigninRequired (props: ParentProps<{ what: string }>) {
       </Show>
     </Show>
   )
+}
+
+/** A page for signed-in users only: `export default signinRequired('your jobs', JobsDashboard)`. */
+export function signinRequired (what: string, Page: Component): Component {
+  return () => <SigninRequired what={what}><Page /></SigninRequired>
 }

@@ -2,6 +2,7 @@
  * How the UI writes numbers: money (the API counts integer micro-units of the currency), bytes, durations,
  * counts and times. Pure functions, one locale (the app's text is English), so what a test reads is what a user reads.
  */
+import { formatBytes as formatSize, parseSize as parseBytes } from '../../../protocols/src/units.ts'
 
 export const LOCALE = 'en-US'
 export const CURRENCY = 'USD'
@@ -25,26 +26,9 @@ export function formatMoney (micro: number): string {
   return new Intl.NumberFormat(LOCALE, { style: 'currency', currency: CURRENCY, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(units)
 }
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-
 /** Bytes in binary units with three significant digits: 512 B, 1.50 KiB, 12.3 MiB, 1.00 GiB. */
 export function formatBytes (bytes: number): string {
-  if (!Number.isFinite(bytes)) return '–'
-  const sign = bytes < 0 ? '-' : ''
-  let value = Math.abs(bytes)
-  let unit = 0
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  if (unit === 0) return `${sign}${Math.round(value)} B`
-  const digits = (v: number): string => v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)
-  // 1023.7 KiB rounds to "1024 KiB": say 1.00 MiB instead.
-  if (Number(digits(value)) >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${sign}${digits(value)} ${BYTE_UNITS[unit]}`
+  return formatSize(bytes, { significant: 3, infinite: '–' })
 }
 
 /** A duration: 420 ms, 4.2 s, 3 min 05 s, 2 h 03 min. */
@@ -77,12 +61,13 @@ export function formatPercent (ratio: number): string {
   return `${Math.round(ratio * 100)}%`
 }
 
-/** Parses a size the way the CLI does: 512M, 1.5G, 64MiB, 1000 (bytes). Undefined when it is not a size. */
+/** Parses a size the way the CLI does: 512M, 1.5G, 64MiB, 1000 (bytes). Undefined when it is not a positive size. */
 export function parseSize (text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(text)
-  if (match === null) return undefined
-  const power = ['', 'k', 'm', 'g', 't'].indexOf((match[2] ?? '').toLowerCase())
-  return Math.round(Number(match[1]) * 1024 ** power)
+  try {
+    return parseBytes(text)
+  } catch {
+    return undefined
+  }
 }
 
 /** A task as people read it: `main #3`, or its entry alone for the one task of its kind outside the plan (`calibrate`). */

@@ -2,6 +2,7 @@
  * The submit form's rules, apart from its markup: how an input file is loaded (by its extension, as the runtime
  * does), what each kind of job needs, and what stops a submission before it is sent.
  */
+import type { Analysis, Job } from '../api/types.ts'
 import { parseSize } from './format.ts'
 
 export type JobKind = 'auto' | 'manual' | 'grouped'
@@ -39,8 +40,11 @@ export interface FormState {
   timeout: string
 }
 
+/** The fields that can be wrong. */
+export type FormField = 'script' | 'inputs' | 'aggregate' | 'tasks' | 'taskMemory' | 'timeout'
+
 /** What is missing or wrong, in words, field by field; empty when the job can be sent. */
-export function formProblems (form: FormState): Partial<Record<'script' | 'inputs' | 'aggregate' | 'tasks' | 'taskMemory' | 'timeout', string>> {
+export function formProblems (form: FormState): Partial<Record<FormField, string>> {
   const problems: ReturnType<typeof formProblems> = {}
   if (!form.hasScript) problems.script = 'Choose the Python file of the job.'
   if (form.kind === 'auto' && form.inputs > 1) problems.inputs = 'An automatic job reads one input file; choose “grouped” for several.'
@@ -61,4 +65,24 @@ export function formProblems (form: FormState): Partial<Record<'script' | 'input
     if (!Number.isInteger(seconds) || seconds < 1) problems.timeout = 'The timeout is a whole number of seconds, at least 1.'
   }
   return problems
+}
+
+/**
+ * An automatic script's blocks as a job that has not run, so the plan graph can draw them before submission;
+ * undefined for other kinds, or when the analyzer found no blocks.
+ */
+export function blocksPreview (analysis: Analysis, kind: JobKind, inputName: string | undefined): Job | undefined {
+  const blocks = analysis.blocks ?? []
+  if (kind !== 'auto' || blocks.length === 0) return undefined
+  return {
+    id: 'preview',
+    name: 'this script',
+    mode: 'auto',
+    status: 'queued',
+    createdAt: 0,
+    findings: [],
+    inputs: inputName !== undefined ? [{ name: inputName, size: 0, chunks: 0 }] : [],
+    plan: { level: 1, tasks: 1, blocks },
+    progress: { total: 0, completed: 0, running: 0, failed: 0 }
+  }
 }

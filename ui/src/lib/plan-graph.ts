@@ -1,12 +1,23 @@
 /**
- * The job's plan as a graph, and its layout. The plan says as much as the planner recorded: automatic jobs may
+ * The job's plan as a graph. The plan says as much as the planner recorded: automatic jobs may
  * carry `blocks` (statements of main, with dependencies, classes and how partial results combine) grouped into
  * fused `stages`; otherwise the graph is the job's tasks (inputs → tasks → aggregation → result). Wide layers of
- * identical parallel tasks collapse into one node so a job of a thousand chunks still draws.
+ * identical parallel tasks collapse into one node so a job of a thousand chunks still draws. plan-layout.ts places it.
  */
 import type { Job, Plan, Task } from '../api/types.ts'
 
 export type PlanNodeKind = 'input' | 'block' | 'task' | 'group' | 'reduce' | 'aggregate' | 'result'
+
+/** Each kind of node as the page names it (in tooltips, the legend and the list). */
+export const PLAN_KIND_NAMES: Record<PlanNodeKind, string> = {
+  input: 'input',
+  block: 'block',
+  task: 'task',
+  group: 'parallel tasks',
+  reduce: 'reduction',
+  aggregate: 'aggregation',
+  result: 'result'
+}
 
 export interface PlanNode {
   id: string
@@ -275,153 +286,4 @@ function addEnds (nodes: PlanNode[], edges: PlanEdge[], inputs: string[], inputF
   }
   nodes.push({ id: 'result', kind: 'result', label: 'result' })
   for (const sink of sinks) edges.push({ from: sink.id, to: 'result' })
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Layout: layers by longest path from the inputs, rows ordered by their predecessors' rows, cubic edges.
-
-export interface LayoutOptions {
-  nodeWidth: number
-  nodeHeight: number
-  columnGap: number
-  rowGap: number
-  padding: number
-}
-
-export const DEFAULT_LAYOUT: LayoutOptions = { nodeWidth: 168, nodeHeight: 52, columnGap: 56, rowGap: 18, padding: 20 }
-
-export interface PlacedNode extends PlanNode { x: number, y: number, width: number, height: number, layer: number, row: number }
-export interface PlacedEdge extends PlanEdge { path: string }
-export interface PlacedCluster extends PlanCluster { x: number, y: number, width: number, height: number }
-
-export interface PlanLayout {
-  nodes: PlacedNode[]
-  edges: PlacedEdge[]
-  clusters: PlacedCluster[]
-  width: number
-  height: number
-}
-
-/** Layer of each node: the longest path from a node without predecessors. Edges that close a cycle are ignored. */
-export function layers (graph: Pick<PlanGraph, 'nodes' | 'edges'>): Map<string, number> {
-  const ids = graph.nodes.map(node => node.id)
-  const incoming = new Map(ids.map(id => [id, 0]))
-  const out = new Map<string, string[]>(ids.map(id => [id, []]))
-  for (const edge of graph.edges) {
-    if (!incoming.has(edge.from) || !incoming.has(edge.to)) continue
-    out.get(edge.from)?.push(edge.to)
-    incoming.set(edge.to, (incoming.get(edge.to) ?? 0) + 1)
-  }
-  const layer = new Map<string, number>()
-  const ready = ids.filter(id => incoming.get(id) === 0)
-  for (const id of ready) layer.set(id, 0)
-  const done = new Set<string>()
-  while (done.size < ids.length) {
-    // A cycle leaves nodes never ready: start the first of them after everything placed so far.
-    if (ready.length === 0) {
-      const stuck = ids.find(id => !done.has(id))
-      if (stuck === undefined) break
-      layer.set(stuck, Math.max(0, ...[...done].map(id => (layer.get(id) ?? 0) + 1)))
-      ready.push(stuck)
-    }
-    const id = ready.shift() as string
-    if (done.has(id)) continue
-    done.add(id)
-    for (const next of out.get(id) ?? []) {
-      if (done.has(next)) continue
-      layer.set(next, Math.max(layer.get(next) ?? 0, (layer.get(id) ?? 0) + 1))
-      const left = (incoming.get(next) ?? 1) - 1
-      incoming.set(next, left)
-      if (left === 0) ready.push(next)
-    }
-  }
-  return layer
-}
-
-export function layoutPlan (graph: PlanGraph, options: Partial<LayoutOptions> = {}): PlanLayout {
-  const o = { ...DEFAULT_LAYOUT, ...options }
-  if (graph.nodes.length === 0) return { nodes: [], edges: [], clusters: [], width: 0, height: 0 }
-  const layerOf = layers(graph)
-  const columns: PlanNode[][] = []
-  for (const node of graph.nodes) {
-    const l = layerOf.get(node.id) ?? 0
-    ;(columns[l] ??= []).push(node)
-  }
-  const predecessors = new Map<string, string[]>()
-  for (const edge of graph.edges) predecessors.set(edge.to, [...(predecessors.get(edge.to) ?? []), edge.from])
-  const rowOf = new Map<string, number>()
-  columns.forEach((column, l) => {
-    // Barycenter of the predecessors' rows keeps chains straight and crossings few; ties keep the given order.
-    const keyed = column.map((node, i) => {
-      const rows = (predecessors.get(node.id) ?? []).map(p => rowOf.get(p)).filter((r): r is number => r !== undefined)
-      return { node, i, key: l === 0 || rows.length === 0 ? i : rows.reduce((a, b) => a + b, 0) / rows.length }
-    })
-    keyed.sort((a, b) => a.key - b.key || a.i - b.i)
-    columns[l] = keyed.map(k => k.node)
-    columns[l].forEach((node, row) => rowOf.set(node.id, row))
-  })
-  const tallest = Math.max(...columns.map(column => column?.length ?? 0))
-  const step = o.nodeHeight + o.rowGap
-  const placed = new Map<string, PlacedNode>()
-  columns.forEach((column, l) => {
-    const offset = (tallest - column.length) * step / 2
-    column.forEach((node, row) => {
-      placed.set(node.id, {
-        ...node,
-        layer: l,
-        row,
-        x: o.padding + l * (o.nodeWidth + o.columnGap),
-        y: o.padding + offset + row * step,
-        width: o.nodeWidth,
-        height: o.nodeHeight
-      })
-    })
-  })
-  const edges: PlacedEdge[] = []
-  for (const edge of graph.edges) {
-    const a = placed.get(edge.from)
-    const b = placed.get(edge.to)
-    if (a === undefined || b === undefined) continue
-    const x1 = a.x + a.width
-    const y1 = a.y + a.height / 2
-    const x2 = b.x
-    const y2 = b.y + b.height / 2
-    const bend = Math.max(o.columnGap / 2, (x2 - x1) / 2)
-    edges.push({ ...edge, path: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}` })
-  }
-  const clusters: PlacedCluster[] = []
-  for (const cluster of graph.clusters) {
-    const members = cluster.members.map(id => placed.get(id)).filter((n): n is PlacedNode => n !== undefined)
-    if (members.length === 0) continue
-    const inset = 8
-    const label = 18
-    const x = Math.min(...members.map(n => n.x)) - inset
-    const y = Math.min(...members.map(n => n.y)) - inset - label
-    clusters.push({
-      ...cluster,
-      x,
-      y,
-      width: Math.max(...members.map(n => n.x + n.width)) + inset - x,
-      height: Math.max(...members.map(n => n.y + n.height)) + inset - y
-    })
-  }
-  const nodes = [...placed.values()]
-  // Clusters reach above the top row by their label: grow the canvas so nothing is cut.
-  const top = Math.min(0, ...clusters.map(c => c.y - o.padding / 2))
-  if (top < 0) {
-    for (const node of nodes) node.y -= top
-    for (const cluster of clusters) cluster.y -= top
-    for (const edge of edges) edge.path = shiftPath(edge.path, -top)
-  }
-  return {
-    nodes,
-    edges,
-    clusters,
-    width: o.padding * 2 + columns.length * o.nodeWidth + (columns.length - 1) * o.columnGap,
-    height: o.padding * 2 + tallest * step - o.rowGap - top
-  }
-}
-
-function shiftPath (path: string, dy: number): string {
-  return path.replace(/(-?[\d.]+),(-?[\d.]+)/g, (_, x: string, y: string) => `${x},${Number(y) + dy}`)
 }

@@ -1,22 +1,11 @@
 import { A } from '@solidjs/router'
-import { Show, createResource, onCleanup } from 'solid-js'
-import { stats } from '../api/billing.ts'
-import { Money } from '../components/money.tsx'
+import { Show } from 'solid-js'
+import { MeshStats } from '../components/mesh-stats.tsx'
 import { PageTitle } from '../components/page-title.tsx'
-import { StatCard } from '../components/stat-card.tsx'
-import { formatNumber } from '../lib/format.ts'
 import { useSession } from '../stores/session.tsx'
-
-/** How often the landing page refreshes its figures (ms). */
-const STATS_REFRESH_MS = 5_000
 
 export default function Home () {
   const session = useSession()
-  const [figures, { refetch }] = createResource(stats)
-  const timer = setInterval(() => { Promise.resolve(refetch()).catch(() => {}) }, STATS_REFRESH_MS)
-  onCleanup(() => { clearInterval(timer) })
-  // Keep the last figures on screen while a refresh is in flight: only the first load shows placeholders.
-  const loading = (): boolean => figures.latest === undefined && figures.error === undefined
   return (
     <>
       <PageTitle title='' />
@@ -52,18 +41,7 @@ export default function Home () {
         </div>
       </section>
 
-      <section aria-labelledby='stats-title' class='section'>
-        <h2 id='stats-title'>The mesh right now</h2>
-        <Show when={figures.error !== undefined}>
-          <p class='notice notice--error' role='alert'>The figures cannot be loaded: {String((figures.error as Error | undefined)?.message ?? figures.error)}</p>
-        </Show>
-        <dl class='stats' aria-live='polite'>
-          <StatCard label='Active nodes' loading={loading()} value={formatNumber(figures.latest?.activeNodes ?? 0)} />
-          <StatCard label='Running jobs' loading={loading()} value={formatNumber(figures.latest?.runningJobs ?? 0)} />
-          <StatCard label='Completed jobs' loading={loading()} value={formatNumber(figures.latest?.completedJobs ?? 0)} />
-          <StatCard label='Lifetime earnings' loading={loading()} value={<Money micro={figures.latest?.lifetimeEarnings ?? 0} />} hint='paid to contributors' />
-        </dl>
-      </section>
+      <MeshStats />
 
       <section aria-labelledby='how-title' class='section'>
         <h2 id='how-title'>How it works</h2>

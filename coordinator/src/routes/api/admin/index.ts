@@ -4,8 +4,8 @@
  * LOCK keeps any other process out of the database), then copies the file.
  */
 import { resolve } from 'node:path'
-import { ErrorReply } from '../../../schemas/common.ts'
 import { SnapshotView } from '../../../schemas/admin.ts'
+import { fail, failures } from '../../replies.ts'
 import type { SnapshotSchedule } from '../../../store/index.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -14,7 +14,7 @@ const admin: FastifyPluginAsyncTypebox<{ snapshots: SnapshotSchedule }> = async 
   app.addHook('onRequest', app.authenticate)
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.account?.role !== 'admin') {
-      await reply.code(403).send({ error: 'Forbidden', message: 'only the coordinator\'s admin account may do this: use the adminToken of DATA/coordinator.json' })
+      await fail(reply, 403, 'only the coordinator\'s admin account may do this: use the adminToken of DATA/coordinator.json')
     }
   })
 
@@ -22,7 +22,7 @@ const admin: FastifyPluginAsyncTypebox<{ snapshots: SnapshotSchedule }> = async 
     schema: {
       tags: ['admin'],
       summary: 'Write a snapshot of the database now (for backups of a running coordinator)',
-      response: { 201: SnapshotView, 401: ErrorReply, 403: ErrorReply }
+      response: { 201: SnapshotView, ...failures(401, 403) }
     }
   }, async (request, reply) => {
     const info = (await options.snapshots.snapshot({ force: true }))!

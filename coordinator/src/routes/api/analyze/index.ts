@@ -9,8 +9,8 @@ import { isBlocking } from '../../../../../analyzer/src/index.ts'
 import { DEFAULT_UNIT_RATE, jobCost, taskEarning } from '../../../jobs/billing.ts'
 import { DEFAULT_TASK_MEMORY } from '../../../jobs/policy.ts'
 import { AnalyzeBody, AnalyzeReply, MAX_ANALYZE_SAMPLE } from '../../../schemas/analyze.ts'
-import { ErrorReply } from '../../../schemas/common.ts'
 import { strictValidator } from '../../validation.ts'
+import { failures } from '../../replies.ts'
 import type { AnalysisReport, InputFormat } from '../../../../../analyzer/src/index.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Static } from 'typebox'
@@ -51,7 +51,7 @@ const analyzeRoutes: FastifyPluginAsyncTypebox<AnalyzeRoutesOptions> = async (ap
         '(and a `sample` of the input) the memory is evaluated at the input\'s size and a cost is estimated, assuming ' +
         `${ASSUMED_TASK_STARTUP_MS} ms of start-up per task and ${ASSUMED_BYTES_PER_SECOND / 1024 / 1024} MiB/s of input on a reference machine.`,
       body: AnalyzeBody,
-      response: { 200: AnalyzeReply, 400: ErrorReply, 401: ErrorReply, 413: ErrorReply }
+      response: { 200: AnalyzeReply, ...failures(400, 401, 413) }
     }
   }, async (request) => analyzeJob(request.body, unitRate))
 }

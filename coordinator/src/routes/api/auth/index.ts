@@ -6,8 +6,8 @@ import { Type } from 'typebox'
 import { AccountNameTakenError, accountView } from '../../../accounts/service.ts'
 import { SESSION_COOKIE } from '../../../plugins/auth.ts'
 import { AccountReply, LoginBody, RegisterBody } from '../../../schemas/accounts.ts'
-import { ErrorReply } from '../../../schemas/common.ts'
 import { strictValidator } from '../../validation.ts'
+import { fail, failures } from '../../replies.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
 export interface AuthRateLimit {
@@ -36,7 +36,7 @@ const auth: FastifyPluginAsyncTypebox<{ rateLimit?: Partial<AuthRateLimit> }> = 
       tags: ['auth'],
       summary: 'Create an account',
       body: RegisterBody,
-      response: { 201: AccountReply, 400: ErrorReply, 409: ErrorReply, 429: ErrorReply }
+      response: { 201: AccountReply, ...failures(400, 409, 429) }
     }
   }, async (request, reply) => {
     try {
@@ -44,7 +44,7 @@ const auth: FastifyPluginAsyncTypebox<{ rateLimit?: Partial<AuthRateLimit> }> = 
       request.log.info({ account: account.id }, 'account registered')
       return await reply.code(201).send({ account: accountView(account) })
     } catch (err) {
-      if (err instanceof AccountNameTakenError) return await reply.code(409).send({ error: 'Conflict', message: err.message })
+      if (err instanceof AccountNameTakenError) return await fail(reply, 409, err.message)
       throw err
     }
   })
@@ -55,13 +55,13 @@ const auth: FastifyPluginAsyncTypebox<{ rateLimit?: Partial<AuthRateLimit> }> = 
       tags: ['auth'],
       summary: 'Log in: sets the runsurge_session cookie',
       body: LoginBody,
-      response: { 200: AccountReply, 400: ErrorReply, 401: ErrorReply, 429: ErrorReply }
+      response: { 200: AccountReply, ...failures(400, 401, 429) }
     }
   }, async (request, reply) => {
     const account = await app.accounts.login(request.body.name, request.body.password)
     if (account === undefined) {
       request.log.info('login refused')
-      return await reply.code(401).send({ error: 'Unauthorized', message: 'wrong name or password' })
+      return await fail(reply, 401, 'wrong name or password')
     }
     const session = await app.accounts.createSession(account.id)
     request.log.info({ account: account.id }, 'logged in')
@@ -87,7 +87,7 @@ const auth: FastifyPluginAsyncTypebox<{ rateLimit?: Partial<AuthRateLimit> }> = 
 
   app.get('/me', {
     onRequest: app.authenticate,
-    schema: { tags: ['auth'], summary: 'The account of this request', response: { 200: AccountReply, 401: ErrorReply } }
+    schema: { tags: ['auth'], summary: 'The account of this request', response: { 200: AccountReply, ...failures(401) } }
   }, async (request) => ({ account: accountView(request.account!) }))
 }
 

@@ -1,12 +1,13 @@
 import { Type } from 'typebox'
 import { tokenId } from '../../../accounts/service.ts'
-import { ErrorReply } from '../../../schemas/common.ts'
 import { MeshInfo, NodeList, NodeParams, NodeView } from '../../../schemas/nodes.ts'
 import { CreatedToken, EnrollBody } from '../../../schemas/tokens.ts'
 import { strictValidator } from '../../validation.ts'
+import { fail, failures } from '../../replies.ts'
 import type { NodeSession } from '../../../nodes/registry.ts'
 import type { NodeRecord } from '../../../store/index.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import type { Static } from 'typebox'
 
 /** What the API shows of a node: never its token's key, only the token's id. */
@@ -31,13 +32,13 @@ function nodeView (node: NodeRecord & { session?: NodeSession }): Static<typeof 
 
 const nodes: FastifyPluginAsyncTypebox = async (app) => {
   app.setValidatorCompiler(strictValidator)
-  const notYours = (id: string): { error: string, message: string } =>
-    ({ error: 'Not Found', message: `you have no node ${id}: list yours with GET /api/nodes` })
+  const notYours = async (reply: FastifyReply, id: string): Promise<FastifyReply> =>
+    await fail(reply, 404, `you have no node ${id}: list yours with GET /api/nodes`)
 
   // Everybody, the admin included, sees the nodes of their own account only.
   app.get('/', {
     preHandler: app.authenticate,
-    schema: { tags: ['nodes'], summary: 'The nodes of this account', response: { 200: NodeList, 401: ErrorReply } }
+    schema: { tags: ['nodes'], summary: 'The nodes of this account', response: { 200: NodeList, ...failures(401) } }
   }, async (request) => ({ nodes: (await app.registry.list(request.account!.id)).map(nodeView) }))
 
   // Nodes that register with the token belong to the caller's account (NodeRegistry.register).
@@ -49,7 +50,7 @@ const nodes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['nodes'],
       summary: 'Create a node enrollment token: RUNSURGE_NODE_TOKEN=<token> runsurge node …',
       body: EnrollBody,
-      response: { 201: CreatedToken, 400: ErrorReply, 401: ErrorReply }
+      response: { 201: CreatedToken, ...failures(400, 401) }
     }
   }, async (request, reply) => {
     const created = await app.accounts.createToken(request.account!.id, 'enroll', request.body.label ?? 'node')
@@ -64,11 +65,11 @@ const nodes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['nodes'],
       summary: 'Remove a node of this account: it is disconnected at once, its tasks go to other nodes, and its peer id is refused until readmitted',
       params: NodeParams,
-      response: { 204: Type.Null(), 400: ErrorReply, 401: ErrorReply, 404: ErrorReply }
+      response: { 204: Type.Null(), ...failures(400, 401, 404) }
     }
   }, async (request, reply) => {
     const removed = await app.registry.remove({ account: request.account!.id, nodeId: request.params.id })
-    if (removed === undefined) return await reply.code(404).send(notYours(request.params.id))
+    if (removed === undefined) return await notYours(reply, request.params.id)
     request.log.info({ account: request.account!.id, node: removed.id, peer: removed.peerId }, 'node removed by its owner')
     return await reply.code(204).send(null)
   })
@@ -79,11 +80,11 @@ const nodes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['nodes'],
       summary: 'Allow a removed node of this account again: it may register with a valid enrollment token of this account',
       params: NodeParams,
-      response: { 200: NodeView, 400: ErrorReply, 401: ErrorReply, 404: ErrorReply }
+      response: { 200: NodeView, ...failures(400, 401, 404) }
     }
   }, async (request, reply) => {
     const readmitted = await app.registry.readmit({ account: request.account!.id, nodeId: request.params.id })
-    if (readmitted === undefined) return await reply.code(404).send(notYours(request.params.id))
+    if (readmitted === undefined) return await notYours(reply, request.params.id)
     request.log.info({ account: request.account!.id, node: readmitted.id, peer: readmitted.peerId }, 'node allowed again by its owner')
     return nodeView(readmitted)
   })

@@ -4,9 +4,9 @@
  */
 import { Type } from 'typebox'
 import { tokenId } from '../../../accounts/service.ts'
-import { ErrorReply } from '../../../schemas/common.ts'
 import { CreateTokenBody, CreatedToken, TokenList, TokenParams } from '../../../schemas/tokens.ts'
 import { strictValidator } from '../../validation.ts'
+import { fail, failures } from '../../replies.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
 const tokens: FastifyPluginAsyncTypebox = async (app) => {
@@ -19,7 +19,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['tokens'],
       summary: 'Create an API token; its text is shown this once',
       body: CreateTokenBody,
-      response: { 201: CreatedToken, 400: ErrorReply, 401: ErrorReply }
+      response: { 201: CreatedToken, ...failures(400, 401) }
     }
   }, async (request, reply) => {
     const created = await app.accounts.createToken(request.account!.id, 'api', request.body.label)
@@ -28,7 +28,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/', {
-    schema: { tags: ['tokens'], summary: 'The tokens of this account (API and node enrollment)', response: { 200: TokenList, 401: ErrorReply } }
+    schema: { tags: ['tokens'], summary: 'The tokens of this account (API and node enrollment)', response: { 200: TokenList, ...failures(401) } }
   }, async (request) => {
     const account = request.account!.id
     const enrolled = new Map<string, string[]>()
@@ -46,13 +46,13 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['tokens'],
       summary: 'Revoke a token of this account; revoking an enrollment token also removes the nodes that registered with it (as DELETE /api/nodes/ID)',
       params: TokenParams,
-      response: { 204: Type.Null(), 400: ErrorReply, 401: ErrorReply, 404: ErrorReply }
+      response: { 204: Type.Null(), ...failures(400, 401, 404) }
     }
   }, async (request, reply) => {
     const account = request.account!.id
     const token = await app.accounts.findToken(account, request.params.id)
     if (token === undefined) {
-      return await reply.code(404).send({ error: 'Not Found', message: `you have no token ${request.params.id}: list yours with GET /api/tokens` })
+      return await fail(reply, 404, `you have no token ${request.params.id}: list yours with GET /api/tokens`)
     }
     if (token.kind === 'enroll') {
       const removed = await app.registry.revokeEnrollment({ account, token: token.key })
