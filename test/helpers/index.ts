@@ -174,12 +174,15 @@ export interface MeshInit {
   nodes?: number
   /** Every process started goes in here, so that a failed start leaves nothing behind (see `stopAll`). */
   children: RunsurgeProcess[]
+  /** The account's submissions a minute (the coordinator's default, 60, when absent): a suite that submits more raises it. */
+  submissionsPerMinute?: number
 }
 
 /** Starts a coordinator and `nodes` nodes, one after the other (the first measures the machine factor). */
 export async function startMesh (init: MeshInit): Promise<Mesh> {
   const dataDir = join(init.dir, 'coordinator')
-  const coordinator = runsurge(['coordinator', '--data', dataDir, '--http', '127.0.0.1:0'])
+  const limit = init.submissionsPerMinute !== undefined ? ['--max-submissions-per-minute', String(init.submissionsPerMinute)] : []
+  const coordinator = runsurge(['coordinator', '--data', dataDir, '--http', '127.0.0.1:0', ...limit])
   init.children.push(coordinator)
   await coordinator.waitForLine(/^\{"http"/)
   const info = JSON.parse(await readFile(join(dataDir, 'coordinator.json'), 'utf8')) as { http: string, adminToken: string }
