@@ -123,7 +123,9 @@ function limitCases (executor: () => Executor): void {
       limits: { memoryBytes: 128 * MiB, timeoutMs: 60_000 }
     })
     expect(outcome.status, outcome.error?.message).toBe('memory_limit')
-    expect(outcome.error?.message).toMatch(/more than 128 MiB in all its processes together/)
+    // Which comes first is a race on a loaded machine: the tree's total is seen and the task killed, or one process's
+    // own allocation fails (MemoryError) just before. Either is the memory limit, never the process limit.
+    expect(outcome.error?.message).toMatch(/more than 128 MiB in all its processes together|ran out of its 128 MiB memory \(MemoryError\)/)
     expect(outcome.metrics.peakProcesses).toBeLessThanOrEqual(4)
     expect(processesMentioning(taskId)).toEqual([])
   })
