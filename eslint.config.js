@@ -5,10 +5,10 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x'
 /** The packages: each exports what others may use from `src/index.ts`. */
 const PACKAGES = ['protocols', 'node', 'coordinator', 'planner', 'analyzer']
 /**
- * Deep imports into a package (anything but its `src/index.ts`, or the node's sandbox entry `node/src/sandbox.ts`,
- * which loads no libp2p) and imports of any test code.
+ * Deep imports into a package (anything but its `src/index.ts`; or the entries that load no libp2p: the node's sandbox
+ * side `node/src/sandbox.ts` and the shared units `protocols/src/units.ts`) and imports of any test code.
  */
-const DEEP = [...PACKAGES.flatMap(p => [`**/${p}/src/**`, `!**/${p}/src/index.ts`]), '!**/node/src/sandbox.ts', '**/test/**', '**/ui/src/**']
+const DEEP = [...PACKAGES.flatMap(p => [`**/${p}/src/**`, `!**/${p}/src/index.ts`]), '!**/node/src/sandbox.ts', '!**/protocols/src/units.ts', '**/test/**', '**/ui/src/**']
 
 export default [
   ...neostandard({ ts: true, ignores: ['protocols/src/*/pb/*.ts', 'node_modules/**', 'dist/**', 'ui/dist/**', 'test-results/**', '.scratch/**'] }),

@@ -1,6 +1,6 @@
 /** Parsing of command-line values shared by the subcommands. */
 import { InvalidArgumentError } from 'commander'
-import { parseSize as parseBytes } from '../../protocols/src/index.ts'
+import { parseSize as parseBytes } from '../../protocols/src/units.ts'
 
 /** Parses a size such as `512M`, `4G`, `1.5GiB` or `1048576` into bytes (binary units), as a command-line value. */
 export function parseSize (text: string): number {

@@ -4,6 +4,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { formatOf, sampleInput } from '../../analyzer/src/index.ts'
 import { NotAJsonArrayError, jsonArrayToLines } from './json-lines.ts'
 import type { InputFormat } from '../../analyzer/src/index.ts'
@@ -14,12 +15,12 @@ const SAMPLE_BYTES = 256 * 1024
 export type PlannerFormat = 'json' | 'jsonl' | 'csv' | 'text'
 
 /**
- * A `.json` upload whose top level is an array, rewritten beside it as JSON Lines (`NAME.jsonl`): every task then
- * loads the same list, and the input can be split. Anything else is returned as it is.
+ * A `.json` upload whose top level is an array, rewritten as JSON Lines (`NAME.jsonl`, beside it unless `dir` says
+ * where): every task then loads the same list, and the input can be split. Anything else is returned as it is.
  */
-export async function asJsonLines (input: { name: string, path: string }): Promise<{ name: string, path: string }> {
+export async function asJsonLines (input: { name: string, path: string }, dir?: string): Promise<{ name: string, path: string }> {
   if (formatOf(input.name) !== 'json') return input
-  const path = `${input.path}.jsonl`
+  const path = dir === undefined ? `${input.path}.jsonl` : join(dir, `${basename(input.path)}.jsonl`)
   try {
     await jsonArrayToLines(input.path, path)
     return { name: `${input.name}.jsonl`, path }

@@ -29,12 +29,12 @@ export interface AutoInput {
 }
 
 /**
- * Reads what the planner needs of an input file: a `.json` array is rewritten beside it as JSON Lines first (the
- * same list in Python, and cut on lines); any other `.json` stays whole and is neither counted nor sampled.
+ * Reads what the planner needs of an input file: a `.json` array is rewritten as JSON Lines first, beside it or in
+ * `dir` (the same list in Python, and cut on lines); any other `.json` stays whole and is neither counted nor sampled.
  */
-export async function inspectInput (uploaded: { name: string, path: string } | undefined): Promise<AutoInput> {
+export async function inspectInput (uploaded: { name: string, path: string } | undefined, dir?: string): Promise<AutoInput> {
   if (uploaded === undefined) return { name: '', format: 'text', size: 0, elements: 0 }
-  const input = await asJsonLines(uploaded)
+  const input = await asJsonLines(uploaded, dir)
   return await describeInput({ path: input.path, name: input.name, uploadedName: uploaded.name })
 }
 
@@ -94,28 +94,35 @@ export interface PreparedAutoJob {
   error?: PlanError
 }
 
+/** The analysis calibrated on the input's sample; undefined without a sample, or when the measurement failed (said). */
+async function measured (options: PrepareAutoJobOptions, analysis: AnalyzeOptions): Promise<AnalysisReport | undefined> {
+  const { input, measure } = options
+  const sample = input.sample
+  if (measure === undefined || sample === undefined || sample.sample.length === 0) return undefined
+  const small = measure.elements === undefined ? sample : sampleInput(sample.text, analyzerFormat(input.format), measure.elements)
+  try {
+    return await calibrate(options.source, {
+      ...analysis,
+      sampleText: small.text,
+      sampleElements: small.sample.length,
+      ...(measure.budgetSeconds !== undefined ? { budgetSeconds: measure.budgetSeconds } : {}),
+      runner: measure.runner
+    })
+  } catch (err) {
+    options.onWarning?.(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
+    return undefined
+  }
+}
+
 /** Analyzes (unless given), measures (when asked) and plans an automatic job; a rejected script gets no plan. */
 export async function prepareAutoJob (options: PrepareAutoJobOptions): Promise<PreparedAutoJob> {
   const { input } = options
   const analysis = analysisOptions(input)
-  let report = options.report ?? analyze(options.source, analysis)
+  // Measuring analyzes the script itself (a rejected one is returned as analyzed, never run): the analysis is made
+  // once, here or there.
+  let report = options.measure !== undefined ? await measured(options, analysis) : undefined
+  report ??= options.report ?? analyze(options.source, analysis)
   if (report.status !== 'accepted') return { report }
-  const sample = input.sample
-  if (options.measure !== undefined && sample !== undefined && sample.sample.length > 0) {
-    const { runner, elements, budgetSeconds } = options.measure
-    const small = elements === undefined ? sample : sampleInput(sample.text, analyzerFormat(input.format), elements)
-    try {
-      report = await calibrate(options.source, {
-        ...analysis,
-        sampleText: small.text,
-        sampleElements: small.sample.length,
-        ...(budgetSeconds !== undefined ? { budgetSeconds } : {}),
-        runner
-      })
-    } catch (err) {
-      options.onWarning?.(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
-    }
-  }
   const source = typeof options.source === 'string' ? options.source : new TextDecoder().decode(options.source)
   try {
     const plan = planAuto({ source, report, format: input.format, inputBytes: input.size, elements: input.elements, nodes: options.nodes.map(memoryBytes => ({ memoryBytes })) })

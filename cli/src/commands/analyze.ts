@@ -5,11 +5,11 @@
  * any other — and an automatic job is planned as the coordinator would plan it on N nodes offering SIZE each
  * (default: `runsurge run`'s embedded mesh on this machine): level, tasks, chunks, parts and the reason for each choice.
  */
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type { Command } from 'commander'
-import { analyze, evaluate, formatOf, sampleInput } from '../../../analyzer/src/index.ts'
+import { analyze, evaluate, sampleInput } from '../../../analyzer/src/index.ts'
 import { analysisOptions, formatBytes, inspectInput, prepareAutoJob } from '../../../planner/src/index.ts'
 import type { AutoInput, PlanView } from '../../../planner/src/index.ts'
 import { defaultNodeMemory } from '../mesh.ts'
@@ -18,7 +18,7 @@ import { positiveInteger } from './jobs.ts'
 import { sandboxCalibrationRunner } from '../../../node/src/sandbox.ts'
 import { createExecutor } from '../../../node/src/sandbox.ts'
 import { addSandboxOptions, executorConfigFromOptions } from './sandbox.ts'
-import type { AnalysisReport, AnalyzeOptions, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
+import type { AnalysisReport, AnalyzeOptions, CalibrationRunner, JobMode, MemoryFunction } from '../../../analyzer/src/index.ts'
 import type { Executor } from '../../../node/src/sandbox.ts'
 import type { SandboxCliOptions } from './sandbox.ts'
 
@@ -93,13 +93,10 @@ async function runAnalyze (job: string, flags: AnalyzeFlags): Promise<number> {
  * would get, in `scratch` (the user's file is left alone).
  */
 async function readInput (path: string, scratch: string): Promise<AutoInput> {
-  if (formatOf(path) !== 'json') return await inspectInput({ name: basename(path), path })
-  const copy = join(scratch, basename(path))
-  await copyFile(path, copy)
-  const input = await inspectInput({ name: basename(path), path: copy })
+  const input = await inspectInput({ name: basename(path), path }, scratch)
   if (input.format !== 'json') return input
   // A .json input that is not one array runs whole: read it as the analyzer's sample to say what is wrong with it.
-  const sample = sampleInput(await readFile(copy, 'utf8'), 'json')
+  const sample = sampleInput(await readFile(path, 'utf8'), 'json')
   return { ...input, elements: sample.elements, sample: { sample: sample.sample, text: sample.text } }
 }
 
@@ -113,16 +110,14 @@ async function analyzeJob (source: Buffer, mode: JobMode, input: AutoInput | und
   const nodes = flags.nodes ?? availableParallelism()
   const nodeMemoryBytes = flags.nodeMemory ?? defaultNodeMemory(nodes)
   const mesh = { nodes, nodeMemoryBytes }
+  // The sandbox starts only when the calibration runs: never for a script the analyzer rejects.
   let executor: Executor | undefined
+  const runner: CalibrationRunner = async (request, options) => {
+    executor ??= createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { process.stderr.write(`${message}\n`) } })
+    return await sandboxCalibrationRunner(executor, { timeoutMs: CALIBRATION_TIMEOUT_MS })(request, options)
+  }
   try {
-    if (flags.calibrate && input.sample !== undefined && input.sample.sample.length > 0) {
-      try {
-        executor = createExecutor({ ...executorConfigFromOptions(flags), log: (message: string) => { process.stderr.write(`${message}\n`) } })
-      } catch (err) {
-        warnings.push(`calibration failed, memory is the static estimate: ${(err as Error).message}`)
-      }
-    }
-    const measure = executor !== undefined ? { runner: sandboxCalibrationRunner(executor, { timeoutMs: CALIBRATION_TIMEOUT_MS }) } : undefined
+    const measure = flags.calibrate ? { runner } : undefined
     const prepared = await prepareAutoJob({
       source,
       input,
