@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createExecutor } from '../node/src/sandbox.ts'
-import { startCoordinator } from '../coordinator/src/index.ts'
+import { DEFAULT_TASK_MEMORY, startCoordinator } from '../coordinator/src/index.ts'
 import { startWarmMesh } from './mesh.ts'
 import { profiled } from './profile.ts'
 import { startSimulatedProcess, stopSimulatedProcess } from './simulated-nodes.ts'
@@ -83,6 +83,7 @@ async function runJob (coordinator: Coordinator, dir: string, tasks: number, tas
   })
   jobId = job.id
   processTasks = job.taskIds.length - 1
+  if (job.status !== 'queued') throw new Error(`the dispatch job was not accepted: ${job.status} ${JSON.stringify(job.error ?? job.findings)}`)
   if (processTasks !== tasks) throw new Error(`the job has ${processTasks} process tasks, not ${tasks}`)
   const submitSeconds = (performance.now() - submitted) / 1000
   // Simulated nodes take no task until `open`: first the job's input chunks are announced in the DHT (one provide per
@@ -130,17 +131,19 @@ async function simulatedDispatch (dir: string): Promise<Record<string, unknown>>
       coordinator: coordinator.info.multiaddrs[0] ?? '',
       token: coordinator.info.nodeToken,
       nodes: Math.floor(nodes / processes) + (i < nodes % processes ? 1 : 0),
-      // Each node offers room for its share of the job's tasks (16 MiB each), and none until the job is announced.
-      memoryBytes: Math.ceil(tasks / nodes) * 16 * MiB,
+      // Each node offers room for its share of the job's tasks (the default task memory each), and none until the job
+      // is announced. The tasks ask for the default: a taskMemory chosen by the submitter that no node offers yet is
+      // refused at once (does_not_fit), while the default waits for a node.
+      memoryBytes: Math.ceil(tasks / nodes) * DEFAULT_TASK_MEMORY,
       initialMemoryBytes: MiB,
       answer
     }))))
     // A short warm-up job, then the measured one.
     const open = async (): Promise<void> => { await Promise.all(sims.map(async sim => await sim.offer(true))) }
     const close = async (): Promise<void> => { await Promise.all(sims.map(async sim => await sim.offer(false))) }
-    await runJob(coordinator, dir, 500, 16 * MiB, open)
+    await runJob(coordinator, dir, 500, undefined, open)
     await close()
-    const run = await runJob(coordinator, dir, tasks, 16 * MiB, open, values.profile)
+    const run = await runJob(coordinator, dir, tasks, undefined, open, values.profile)
     if (run.status !== 'completed') throw new Error(`the dispatch job ended ${run.status}`)
     return {
       tasks,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { jobCost, taskEarning } from '../src/jobs/billing.ts'
+import { bill, jobCost, taskEarning } from '../src/jobs/billing.ts'
 import { cutParts } from '../../protocols/src/index.ts'
 
 async function * pieces (text: string, size: number): AsyncGenerator<Uint8Array> {
@@ -44,6 +44,18 @@ describe('billing', () => {
     // 1000 µ/(s·GB) × 2.5 s × 1.5 × 0.2 GB = 750
     expect(taskEarning(1000, 2500, 1.5, 200_000_000)).toBe(750)
     expect(taskEarning(1000, 1, 1, 1)).toBe(0)
+  })
+
+  it('bills an attempt that held the node at least one micro-unit, however little it measured', () => {
+    const node = { id: 'n1', peerId: 'p', account: 'contributor', cpus: 2, memoryBytes: 1e9, benchmark: 1, version: 'v', registeredAt: 0, lastSeen: 0, status: 'alive' as const }
+    const task = { id: 'j.0', jobId: 'j', attempt: 1 } as unknown as Parameters<typeof bill>[0]
+    const tiny = bill(task, { taskId: 'j.0', status: 'process_limit', metrics: { wallMs: 40, cpuMs: 30, peakMemoryBytes: 0, avgMemoryBytes: 0 } } as unknown as Parameters<typeof bill>[1], node, { unitRate: 1000, now: 1 }, true)
+    expect(tiny.billed.earning).toBe(1)
+    expect(tiny.record).toMatchObject({ amount: 1, attempt: 1, account: 'contributor', status: 'pending' })
+    const measured = bill(task, { taskId: 'j.0', status: 'completed', metrics: { wallMs: 2500, cpuMs: 2500, peakMemoryBytes: 3e8, avgMemoryBytes: 2e8 } } as unknown as Parameters<typeof bill>[1], { ...node, benchmark: 1.5 }, { unitRate: 1000, now: 1 }, false)
+    expect(measured.billed.earning).toBe(750)
+    // Nothing ran (no wall time at all): nothing is owed.
+    expect(bill(task, { taskId: 'j.0', status: 'sandbox_error' } as unknown as Parameters<typeof bill>[1], node, { unitRate: 1000, now: 1 }, true).billed.earning).toBe(0)
   })
 
   it('charges 1.2 × the contributors\' sum, rounded half up, and the platform keeps the rest', () => {

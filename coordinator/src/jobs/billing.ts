@@ -43,7 +43,9 @@ export function bill (task: TaskRecord, report: ReportRequest, node: NodeRecord,
     peakMemoryBytes: report.metrics?.peakMemoryBytes ?? 0,
     avgMemoryBytes: report.metrics?.avgMemoryBytes ?? 0
   }
-  const earning = taskEarning(context.unitRate, metrics.wallMs, node.benchmark, metrics.avgMemoryBytes)
+  // An attempt that held the node earns at least one micro-unit: rounding must not make work free (a fork bomb
+  // stopped by the process limit in a fraction of a second, with no memory sample, would otherwise cost nothing).
+  const earning = Math.max(metrics.wallMs > 0 ? 1 : 0, taskEarning(context.unitRate, metrics.wallMs, node.benchmark, metrics.avgMemoryBytes))
   const record: EarningRecord = {
     taskId: task.id, ...(failed ? { attempt: task.attempt } : {}), jobId: task.jobId, nodeId: node.id, account: node.account, amount: earning, status: 'pending', createdAt: context.now
   }

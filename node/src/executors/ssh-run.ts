@@ -39,6 +39,11 @@ export interface RemoteBox {
   log: (message: string) => void
   /** Remote pids of running tasks → their directory, so the executor's `close()` can kill them and clean up. */
   running: Map<number, string>
+  /**
+   * Rejects once the connection has closed. An SFTP request made on a closed connection is never answered (ssh2
+   * queues it and nothing ever replies), so whatever runs after the task's channel ended races this.
+   */
+  lost: Promise<never>
 }
 
 /** A task's remote directory once set up. */
@@ -62,6 +67,8 @@ export interface RemoteRun {
   entry: string
   taskId: string
   limits: TaskLimits
+  /** The task's remote pid, set once it has started (so whoever cleans up after a lost connection can kill it). */
+  pid?: number
 }
 
 /** One line of the remote sampler (runtime/sampler.py). */
@@ -87,6 +94,11 @@ interface RemoteSample {
 export async function runRemoteTask (box: RemoteBox, run: RemoteRun, options: RunOptions): Promise<TaskOutcome> {
   const watch = new RemoteTaskWatch(box, run, options)
   await watch.follow()
+  return await Promise.race([collectOutcome(box, run, watch), box.lost])
+}
+
+/** Reads how the followed task ended (exit, report, output tails) and fetches the files it created. */
+async function collectOutcome (box: RemoteBox, run: RemoteRun, watch: RemoteTaskWatch): Promise<TaskOutcome> {
   const { dir, task, limits } = run
   const ctl = `${dir.root}/ctl`
   const sftp = await box.sftp()
@@ -182,6 +194,7 @@ class RemoteTaskWatch {
   private onStarted (pid: number): void {
     const { limits, taskId, dir } = this.run
     this.pid = pid
+    this.run.pid = pid
     this.box.running.set(pid, dir.root)
     this.startedAt = Date.now()
     this.usage.restart(this.startedAt)

@@ -25,7 +25,7 @@ import { probeRemote, RemoteSandbox } from './ssh-sandbox.ts'
 import { listDirectory } from './workspace.ts'
 import type { Executor, RunOptions, TaskLimits, TaskOutcome, TaskSpec } from './contract.ts'
 import type { ExecResult, SshConnectInit } from './ssh-connection.ts'
-import type { RemoteBox, RemoteTaskDir } from './ssh-run.ts'
+import type { RemoteBox, RemoteRun, RemoteTaskDir } from './ssh-run.ts'
 import type { SshSandboxInit } from './ssh-sandbox.ts'
 import type { Client, SFTPWrapper } from 'ssh2'
 
@@ -51,6 +51,10 @@ export class SshExecutor implements Executor {
   private sandbox: RemoteSandbox | undefined
   private readonly sftpSessions = new Map<Client, Promise<SFTPWrapper>>()
   private readonly runtimeDirs = new Map<Client, Promise<string>>()
+  /** Per connection: rejects once it has closed (see RemoteBox.lost). */
+  private readonly lost = new Map<Client, Promise<never>>()
+  /** `close()` was called: a lost connection is not reconnected to clean up after its tasks. */
+  private closing = false
   /** Remote pids of running tasks → their directory, so `close()` can kill them and clean up. */
   private readonly running = new Map<number, string>()
   private readonly log: (message: string) => void
@@ -94,26 +98,49 @@ export class SshExecutor implements Executor {
       if (err instanceof AbortError) throw err
       return failure(err.message)
     }
-    let root: string | undefined
+    let run: RemoteRun | undefined
     try {
       const dir = await this.setUp(client, task, limits, options.signal)
-      root = dir.root
-      return await runRemoteTask(this.box(client), { dir, task, entry, taskId, limits }, options)
+      run = { dir, task, entry, taskId, limits }
+      return await runRemoteTask(this.box(client), run, options)
     } catch (err: any) {
       if (err instanceof AbortError || options.signal?.aborted === true) throw err instanceof AbortError ? err : new AbortError('task aborted')
       return failure(`ssh executor: ${err.message as string}`)
     } finally {
-      if (root !== undefined) {
-        await this.exec(client, `umount -l ${shellQuote(root + '/task')} 2>/dev/null; rm -rf ${shellQuote(root)}`).catch((err: Error) => {
-          this.log(`cannot clean ${root ?? ''} up: ${err.message}`)
-        })
+      if (run !== undefined) await this.cleanUp(client, run)
+    }
+  }
+
+  /**
+   * Removes a task's remote directory. When the connection was lost under the task, the task may still run there
+   * (its monitor would kill it only at its deadline): a new connection kills it and removes the directory, unless
+   * the executor is closing (`close()` does both).
+   */
+  private async cleanUp (client: Client, run: RemoteRun): Promise<void> {
+    const { root } = run.dir
+    const clean = `umount -l ${shellQuote(root + '/task')} 2>/dev/null; rm -rf ${shellQuote(root)}`
+    try {
+      await this.exec(client, clean)
+      return
+    } catch (err: any) {
+      if (this.lost.has(client) || this.closing) {
+        this.log(`cannot clean ${root} up: ${err.message as string}`)
+        return
       }
+    }
+    try {
+      const fresh = await this.connection()
+      const kill = run.pid === undefined ? '' : `${shellQuote((this.sandbox as RemoteSandbox).remote.python)} -I -S ${shellQuote(await this.runtimeDir(fresh) + '/sampler.py')} kill ${run.pid}; `
+      await this.exec(fresh, kill + clean)
+    } catch (err: any) {
+      this.log(`the connection to ${this.init.host} was lost under task ${run.taskId}; cannot kill it and clean ${root} up: ${err.message as string}`)
     }
   }
 
   async close (): Promise<void> {
     const client = this.client
     this.client = undefined
+    this.closing = true
     if (client === undefined) return
     const runtimeDir = await this.runtimeDirs.get(client)?.catch(() => undefined)
     if (runtimeDir !== undefined && this.sandbox !== undefined) {
@@ -138,10 +165,16 @@ export class SshExecutor implements Executor {
 
   private async connect (signal?: AbortSignal): Promise<Client> {
     const client = await connectSsh(this.init, { timeoutMs: this.timeoutMs, log: this.log, signal })
+    let onLost = (): void => {}
+    const lost = new Promise<never>((_resolve, reject) => { onLost = () => { reject(new SshExecutorError('the SSH connection closed')) } })
+    lost.catch(() => {})
+    this.lost.set(client, lost)
     client.once('close', () => {
       this.sftpSessions.delete(client)
       this.runtimeDirs.delete(client)
+      this.lost.delete(client)
       if (this.client === client) this.client = undefined
+      onLost()
     })
     try {
       this.sandbox ??= new RemoteSandbox(await probeRemote(client, this.init, { host: this.init.host, timeoutMs: this.timeoutMs, log: this.log, signal }), this.init)
@@ -168,7 +201,8 @@ export class SshExecutor implements Executor {
       timeoutMs: this.timeoutMs,
       sampleIntervalMs: this.init.sampleIntervalMs ?? 100,
       log: this.log,
-      running: this.running
+      running: this.running,
+      lost: this.lost.get(client) ?? Promise.reject(new SshExecutorError('the SSH connection closed'))
     }
   }
 

@@ -13,7 +13,9 @@
       The task does not depend on the channel. The node enforces the wall clock; DEADLINE_MS is this
       monitor's own backstop (it kills the tree then, even if the node is gone).
   sampler.py kill ROOT_PID...
-      SIGKILLs the process group ROOT_PID and every process of the tree, leaves first.
+      SIGKILLs the process group ROOT_PID and every process of the tree, leaves first, then waits (up to
+      10 s) until none of them runs any more: a killed process lingers until the kernel has torn it down,
+      and whoever asked for the kill is told it is done only when it is.
   sampler.py du DIR [MAX_ENTRIES]
       Prints the total size of the regular files under DIR and the entries under it (as JSON), the
       count stopping at MAX_ENTRIES + 1.
@@ -146,11 +148,34 @@ def kill_tree(root):
         os.killpg(root, signal.SIGKILL)
     except OSError:
         pass
-    for pid, _depth in reversed(tree(root)):
+    killed = [pid for pid, _depth in reversed(tree(root))]
+    for pid in killed:
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+    return killed
+
+
+def running(pid):
+    """Whether pid is still a live process (a zombie has ended: only its parent's wait is missing)."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as f:
+            text = f.read().decode('latin-1')
+    except OSError:
+        return False
+    return text[text.rindex(')') + 2:][:1] not in ('Z', 'X')
+
+
+def kill_and_wait(roots, timeout=10.0):
+    killed = [pid for root in roots for pid in kill_tree(root)]
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        # Not killed again: a pid that ended may already belong to someone else.
+        killed = [pid for pid in killed if running(pid)]
+        if not killed:
+            return
+        time.sleep(0.01)
 
 
 def start(argv):
@@ -219,8 +244,7 @@ def main():
     if mode == 'start':
         start(sys.argv[2:])
     elif mode == 'kill':
-        for root in sys.argv[2:]:
-            kill_tree(int(root))
+        kill_and_wait([int(root) for root in sys.argv[2:]])
     elif mode == 'du':
         total, entries = du(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)
         print(json.dumps({'bytes': total, 'entries': entries}))

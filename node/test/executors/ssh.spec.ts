@@ -106,10 +106,10 @@ describe.concurrent('ssh executor', () => {
         runPythonTask({ executor: plain, script: 'import os\ndef main(data):\n    return [os.getuid(), sorted(os.environ)]\n' }),
         runPythonTask({ executor: plain, script: 'def main(data):\n    x = []\n    while True:\n        x.append(b"x" * 1048576)\n', limits: { memoryBytes: 96 * MiB } })
       ])
-      expect(ok.status).toBe('completed')
+      expect(ok.status, JSON.stringify(ok.error)).toBe('completed')
       // Dropped from root to nobody, with a clean environment.
       expect(ok.result).toEqual([65534, ['HOME', 'LANG', 'PATH', 'TMPDIR']])
-      expect(bomb.status).toBe('memory_limit')
+      expect(bomb.status, JSON.stringify(bomb.error)).toBe('memory_limit')
       expect(bomb.metrics.peakMemoryBytes).toBeLessThanOrEqual(96 * MiB)
       expect(plain.describe()).toMatch(/no sandbox on the remote box/)
     } finally {
@@ -135,6 +135,42 @@ describe.concurrent('ssh executor', () => {
 
 // Sequential, after the concurrent tests: it checks that no remote task directory is left at all.
 describe('ssh executor: closing', () => {
+  const isMonitor = (pid: number): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sampler.py')
+    } catch {
+      return true // already gone
+    }
+  }
+  const leftDirectories = (): string[] => readdirSync(tmpdir()).filter(name => /^runsurge-[A-Za-z0-9]{8}$/.test(name))
+
+  it('a connection lost under a running task ends the run as a sandbox_error; a new connection kills the task and removes its directory', async () => {
+    const own = createExecutor({ kind: 'ssh', host: '127.0.0.1', port: sshd.port, username: 'root', privateKey: sshd.privateKey, hostFingerprint: sshd.hostFingerprint, log: () => {} })
+    const taskId = `ssh-lost-${Date.now()}`
+    let cut: number | undefined
+    try {
+      const outcome = await runPythonTask({ executor: own, script: 'def main(data):\n    while True:\n        pass\n', taskId, limits: { timeoutMs: 60_000 } }, {
+        onProgress: (event) => {
+          if (event.type !== 'sample' || event.processes < 1 || cut !== undefined) return
+          // The box's side of this connection: the sshd process the monitor runs under. Killing it drops the
+          // connection the way a network failure would; the task and its monitor (which ignores the hang-up) go on.
+          const monitor = processesMentioning(taskId).find(pid => isMonitor(pid))
+          const stat = readFileSync(`/proc/${monitor ?? 0}/stat`, 'latin1')
+          cut = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+          expect(readFileSync(`/proc/${cut}/comm`, 'latin1')).toMatch(/^sshd/)
+          process.kill(cut, 'SIGKILL')
+        }
+      })
+      expect(cut).toBeGreaterThan(0)
+      expect(outcome.status).toBe('sandbox_error')
+      // Killed at once (not at the monitor's deadline backstop, a minute away), its directory gone.
+      expect(processesMentioning(taskId).filter(pid => !isMonitor(pid))).toEqual([])
+      expect(leftDirectories()).toEqual([])
+    } finally {
+      await own.close()
+    }
+  })
+
   it('closing the executor kills its running tasks on the box and removes their directories', async () => {
     const own = createExecutor({ kind: 'ssh', host: '127.0.0.1', port: sshd.port, username: 'root', privateKey: sshd.privateKey, hostFingerprint: sshd.hostFingerprint, log: () => {} })
     const taskId = `ssh-close-${Date.now()}`
@@ -146,17 +182,10 @@ describe('ssh executor: closing', () => {
     expect(outcome.status).toBe('sandbox_error')
     // The remote monitor notices the tree is gone on its next sample and exits by itself; the task's
     // processes are gone as soon as close() resolves.
-    const isMonitor = (pid: number): boolean => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('sampler.py')
-      } catch {
-        return true // already gone
-      }
-    }
     const taskProcesses = processesMentioning(taskId).filter(pid => !isMonitor(pid))
     expect(taskProcesses).toEqual([])
     // Nothing else runs over SSH now (this block is not concurrent), so any task directory left is its.
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toMatch(/runsurge-[A-Za-z0-9]{8}\/task /)
-    expect(readdirSync(tmpdir()).filter(name => /^runsurge-[A-Za-z0-9]{8}$/.test(name))).toEqual([])
+    expect(leftDirectories()).toEqual([])
   })
 })
