@@ -2,7 +2,9 @@
  * Chunk transfer throughput between two processes on loopback: over the encrypted libp2p stream (TCP + noise +
  * yamux, `/runsurge/chunk/1.0.0`, verified against the CID) next to raw TCP, in the same run.
  *
- *   node --import tsx bench/transfer.ts [--size MiB] [--runs N]
+ *   node --import tsx bench/transfer.ts [--size MiB] [--runs N] [--profile DIR]
+ *
+ * `--profile DIR` writes a `--cpu-prof` profile of the serving and of each fetching process into DIR.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -23,7 +25,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: '128' },
     runs: { type: 'string', default: '5' },
     address: { type: 'string' },
-    cid: { type: 'string' }
+    cid: { type: 'string' },
+    profile: { type: 'string' }
   }
 })
 const size = Number(values.size) * 1024 * 1024
@@ -72,8 +75,11 @@ async function fetchOnce (): Promise<void> {
   const cid = parseCid(values.cid ?? '')
   await libp2p.dial(address)
   const started = performance.now()
+  const cpu = process.cpuUsage()
   await libp2p.services.chunks.fetchFrom(peerIdFromString(address.getComponents().findLast(c => c.name === 'p2p')?.value ?? ''), cid)
   const libp2pSeconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  if (process.env.RS_CPU) console.error(`fetch: ${(libp2pSeconds * 1000).toFixed(0)} ms wall, cpu user ${(used.user / 1000).toFixed(0)} ms sys ${(used.system / 1000).toFixed(0)} ms`)
   await libp2p.stop()
   await store.close()
   await rm(dir, { recursive: true, force: true })
@@ -90,7 +96,8 @@ async function rawOnce (port: number): Promise<number> {
 }
 
 async function main (): Promise<void> {
-  const self = [process.execPath, '--import', 'tsx', import.meta.filename]
+  const profile = values.profile !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []
+  const self = [process.execPath, ...profile, '--import', 'tsx', import.meta.filename]
   const server = spawn(self[0] ?? 'node', [...self.slice(1), '--role', 'serve', '--size', String(values.size)], { stdio: ['pipe', 'pipe', 'inherit'] })
   const [line] = await once(createInterface({ input: server.stdout }), 'line') as [string]
   const info = JSON.parse(line) as { address: string, cid: string, port: number }

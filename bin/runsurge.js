@@ -1,10 +1,37 @@
 #!/usr/bin/env node
 // The `runsurge` entry. It needs Node.js 22+ (libp2p 3); when started by an older node (Debian's 20),
 // it re-runs itself with the Node.js binary that the project pins through npm (the `node` package).
+// It runs the JavaScript build in dist/ (scripts/build.mjs, made by `npm ci`), or the TypeScript sources through
+// tsx when there is no build or a source changed after it (a developer's edit is never ignored).
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+
+const ROOT = join(import.meta.dirname, '..')
+
+/** True when dist/ holds a build no source is newer than (a few hundred stat calls: about a millisecond). */
+function buildIsFresh () {
+  let stamp
+  try {
+    stamp = JSON.parse(readFileSync(join(ROOT, 'dist', 'build.json'), 'utf8'))
+  } catch {
+    return false
+  }
+  const newer = (dir) => readdirSync(dir, { withFileTypes: true }).some(entry => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return entry.name !== '__pycache__' && newer(path)
+    return statSync(path).mtimeMs > stamp.newestSourceMs
+  })
+  try {
+    return ![...stamp.sourceDirs, 'ui/build.ts'].some(dir => {
+      const path = join(ROOT, dir)
+      return statSync(path).isDirectory() ? newer(path) : statSync(path).mtimeMs > stamp.newestSourceMs
+    })
+  } catch {
+    return false
+  }
+}
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 22) {
@@ -21,6 +48,8 @@ if (major < 22) {
   // Signals sent to this process (a supervisor's SIGTERM, not only a terminal's Ctrl-C) reach the real one.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
   child.on('exit', (code, signal) => { process.exit(code ?? (signal != null ? 128 + 1 : 1)) })
+} else if (process.env.RUNSURGE_FROM_SOURCES !== '1' && buildIsFresh()) {
+  await import('../dist/cli/src/main.js')
 } else {
   const { register } = await import('tsx/esm/api')
   register()

@@ -1,22 +1,11 @@
 /**
  * The `runsurge` command: argument parsing and wiring only. Each subcommand lives in `commands/<name>.ts`
  * and exports `register(program)`. Only the module of the command being run is loaded (a node process does not
- * load the coordinator or the analyzer); help loads them all.
+ * load the coordinator or the analyzer); the overview (`runsurge --help`) loads none: it is drawn from
+ * `commands/index.ts`, which a test keeps equal to what the modules register.
  */
 import { Command } from 'commander'
-
-const COMMANDS: Record<string, () => Promise<{ register: (program: Command) => void }>> = {
-  run: async () => await import('./commands/run.ts'),
-  submit: async () => await import('./commands/jobs.ts'),
-  status: async () => await import('./commands/jobs.ts'),
-  result: async () => await import('./commands/jobs.ts'),
-  coordinator: async () => await import('./commands/coordinator.ts'),
-  node: async () => await import('./commands/node.ts'),
-  lab: async () => await import('./commands/lab.ts'),
-  keygen: async () => await import('./commands/keygen.ts'),
-  analyze: async () => await import('./commands/analyze.ts'),
-  sandbox: async () => await import('./commands/sandbox.ts')
-}
+import { COMMANDS, registerSummaries } from './commands/index.ts'
 
 const program = new Command()
   .name('runsurge')
@@ -25,14 +14,11 @@ const program = new Command()
   // Options after a subcommand belong to it (`coordinator backup --data X` is backup's --data, not the server's).
   .enablePositionalOptions()
 
-const requested = process.argv[2]
-const loaders = requested !== undefined && requested in COMMANDS ? [COMMANDS[requested]] : Object.values(COMMANDS)
-const registered = new Set<unknown>()
-for (const load of loaders) {
-  const module = await load!()
-  if (registered.has(module)) continue
-  registered.add(module)
-  module.register(program)
-}
+const argv = [...process.argv]
+// `runsurge help run` is `runsurge run --help`.
+if (argv[2] === 'help' && argv[3] !== undefined && argv[3] in COMMANDS) argv.splice(2, 2, argv[3], '--help')
+const requested = COMMANDS[argv[2] ?? '']
+if (requested === undefined) registerSummaries(program)
+else (await requested.load()).register(program)
 
-await program.parseAsync(process.argv)
+await program.parseAsync(argv)
