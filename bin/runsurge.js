@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The `runsurge` entry. It needs Node.js 22+ (libp2p 3); when started by an older node (Debian's 20),
 // it re-runs itself with the Node.js binary that the project pins through npm (the `node` package).
-// It runs the JavaScript build in dist/ (scripts/build.mjs, made by `npm ci`), or the TypeScript sources through
+// It runs the JavaScript build in dist/ (scripts/build.mjs, made by `npm ci` and before the tests), or the TypeScript sources through
 // tsx when there is no build or a source changed after it (a developer's edit is never ignored).
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { createRequire, enableCompileCache } from 'node:module'
 import { dirname, join } from 'node:path'
 
 const ROOT = join(import.meta.dirname, '..')
 
-/** True when dist/ holds a build no source is newer than (a few hundred stat calls: about a millisecond). */
+/**
+ * True when dist/ holds a build of this copy of the project that no source is newer than (a few hundred stat calls:
+ * about a millisecond). See scripts/build.mjs.
+ */
 function buildIsFresh () {
   let stamp
   try {
@@ -18,16 +21,13 @@ function buildIsFresh () {
   } catch {
     return false
   }
-  const newer = (dir) => readdirSync(dir, { withFileTypes: true }).some(entry => {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) return entry.name !== '__pycache__' && newer(path)
-    return statSync(path).mtimeMs > stamp.newestSourceMs
-  })
+  const newer = (path) => {
+    const info = statSync(path)
+    if (!info.isDirectory()) return info.mtimeMs > stamp.newestSourceMs
+    return readdirSync(path).some(name => name !== '__pycache__' && newer(join(path, name)))
+  }
   try {
-    return ![...stamp.sourceDirs, 'ui/build.ts'].some(dir => {
-      const path = join(ROOT, dir)
-      return statSync(path).isDirectory() ? newer(path) : statSync(path).mtimeMs > stamp.newestSourceMs
-    })
+    return stamp.root === ROOT && !stamp.sources.some(source => newer(join(ROOT, source)))
   } catch {
     return false
   }
@@ -49,7 +49,9 @@ if (major < 22) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
   child.on('exit', (code, signal) => { process.exit(code ?? (signal != null ? 128 + 1 : 1)) })
 } else if (process.env.RUNSURGE_FROM_SOURCES !== '1' && buildIsFresh()) {
-  await import('../dist/cli/src/main.js')
+  // V8's code cache on disk (in the temporary folder): a later start skips compiling the build again.
+  enableCompileCache?.()
+  await import('../dist/runsurge.js')
 } else {
   const { register } = await import('tsx/esm/api')
   register()

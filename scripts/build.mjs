@@ -1,73 +1,86 @@
 #!/usr/bin/env node
 /**
- * Compiles the runnable packages (cli, coordinator, node, analyzer, planner, protocols: their `src/`) to JavaScript
- * in `dist/`, one .js file per .ts file at the same relative path, so `runsurge` starts without compiling anything.
- * Imports stay imports (nothing is bundled: a command loads only the modules it uses) with `.ts` specifiers rewritten
- * to `.js`; every other file under a `src/` (the sandbox's Python runtime, the scanner's rules, JSON data) is copied
- * beside them, so paths relative to a module hold in `dist/` too. Ends with `dist/build.json`, the stamp `bin/runsurge.js`
- * compares with the sources' times: a source edited after the build makes it run the sources instead (through tsx).
+ * Builds what `runsurge` runs: cli/src/main.ts and everything it imports, compiled and bundled by esbuild into
+ * `dist/runsurge.js` and its chunks, one chunk per command's own modules (a command loads only what it uses, as from
+ * the sources), with the libraries bundled too: a cold start reads a few large files instead of parsing thousands of
+ * small ones. Native and self-locating packages stay in node_modules (EXTERNAL).
  *
- * Runs at install (`npm ci`, the `prepare` script) and before the tests; takes about a second.
+ * A module's `import.meta.url`, `import.meta.dirname` and `import.meta.filename` are its source's, so the files it
+ * reads beside itself (the sandbox's Python runtime, the scanner's rules, the partials) are read from the source tree.
+ * The build is tied to where the project is: `dist/build.json` records the root and the newest source time, and
+ * `bin/runsurge.js` runs the sources through tsx instead when the project moved or a source is newer than the build.
  *
- *   node scripts/build.mjs
+ * Runs at install (`npm ci`, the `prepare` script) and before the tests; takes a few seconds.
+ *
+ *   node scripts/build.mjs [--verbose]
  */
-import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
 const ROOT = join(import.meta.dirname, '..')
 const OUT = join(ROOT, 'dist')
-/** The source trees that run (tests, benchmarks and the UI app are not part of the build). */
-export const SOURCE_DIRS = ['cli/src', 'coordinator/src', 'node/src', 'analyzer/src', 'planner/src', 'protocols/src']
+/** The source trees `runsurge` runs; a change in any of them makes the build stale (ui/build.ts builds the web app). */
+const SOURCES = ['cli/src', 'coordinator/src', 'node/src', 'analyzer/src', 'planner/src', 'protocols/src', 'ui/build.ts']
+/**
+ * Packages loaded from node_modules: native addons, packages that read their own files next to their modules
+ * (@fastify/swagger-ui's static files, pino's worker transports), and the toolchain `runsurge lab` uses to build the UI.
+ */
+const EXTERNAL = [
+  'classic-level', '@ast-grep/napi', '@ast-grep/lang-python', '@node-rs/argon2', 'ssh2', 'cpu-features',
+  '@fastify/swagger-ui', '@fastify/swagger', 'pino', 'vite', 'vite-plugin-solid', 'esbuild', 'tsx'
+]
 
-/** Every file under `dir`, recursively (Python caches left out). */
-async function walk (dir) {
+/** Every file under `path` (or `path` itself), Python caches left out. */
+async function walk (path) {
+  if (!(await stat(path)).isDirectory()) return [path]
   const files = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name === '__pycache__') continue
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) files.push(...await walk(path))
-    else if (entry.isFile()) files.push(path)
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    if (entry.name !== '__pycache__') files.push(...await walk(join(path, entry.name)))
   }
   return files
 }
 
-/** Leaves every import external, a relative `.ts` one pointing at its compiled `.js`. */
-const keepImports = {
-  name: 'keep-imports',
+/** Our own modules keep their source's location (see above); node_modules' are left alone. */
+const sourceLocation = {
+  name: 'source-location',
   setup (b) {
-    b.onResolve({ filter: /.*/ }, args => {
-      if (args.kind === 'entry-point') return undefined
-      const relativeTs = /^\.\.?\//.test(args.path) && args.path.endsWith('.ts')
-      return { path: relativeTs ? args.path.slice(0, -3) + '.js' : args.path, external: true }
+    b.onLoad({ filter: /\.ts$/ }, async args => {
+      if (args.path.includes('/node_modules/')) return undefined
+      const contents = (await readFile(args.path, 'utf8'))
+        .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
+        .replaceAll('import.meta.filename', JSON.stringify(args.path))
+      return { contents, loader: 'ts' }
     })
   }
 }
 
 const started = performance.now()
-// ui/build.ts is how `runsurge lab` builds the web app (the app itself is built by Vite into ui/dist).
-const files = [...(await Promise.all(SOURCE_DIRS.map(dir => walk(join(ROOT, dir))))).flat(), join(ROOT, 'ui', 'build.ts')]
-const sources = files.filter(file => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-const assets = files.filter(file => !file.endsWith('.ts'))
+const files = (await Promise.all(SOURCES.map(path => walk(join(ROOT, path))))).flat()
 await rm(OUT, { recursive: true, force: true })
-await build({
-  entryPoints: sources,
+const result = await build({
+  entryPoints: { runsurge: join(ROOT, 'cli', 'src', 'main.ts') },
   outdir: OUT,
-  outbase: ROOT,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
-  plugins: [keepImports],
+  splitting: true,
+  external: EXTERNAL,
+  plugins: [sourceLocation],
   platform: 'node',
   format: 'esm',
   target: 'node22',
   sourcemap: 'linked',
+  // CommonJS libraries bundled into ES modules still call require() for Node's built-ins.
+  banner: { js: 'import { createRequire as __runsurgeRequire } from \'node:module\'; const require = __runsurgeRequire(import.meta.url);' },
+  metafile: true,
   logLevel: 'warning'
 })
-await Promise.all(assets.map(async file => {
-  const to = join(OUT, relative(ROOT, file))
-  await mkdir(dirname(to), { recursive: true })
-  await copyFile(file, to)
-}))
-// The newest source time at the build: bin/runsurge.js runs dist/ only while no source is newer.
 const newest = Math.max(...await Promise.all(files.map(async file => (await stat(file)).mtimeMs)))
-await writeFile(join(OUT, 'build.json'), JSON.stringify({ builtAt: Date.now(), newestSourceMs: newest, sourceDirs: SOURCE_DIRS, files: files.length }) + '\n')
-if (process.argv.includes('--verbose')) console.log(`runsurge build: ${sources.length} modules, ${assets.length} other files in ${Math.round(performance.now() - started)} ms`)
+await writeFile(join(OUT, 'build.json'), JSON.stringify({ root: ROOT, builtAt: Date.now(), newestSourceMs: newest, sources: SOURCES }) + '\n')
+if (process.argv.includes('--verbose')) {
+  const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.js'))
+  const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0)
+  console.log(`runsurge build: ${Object.keys(result.metafile.inputs).length} modules into ${outputs.length} files (${(bytes / 2 ** 20).toFixed(1)} MiB) in ${Math.round(performance.now() - started)} ms`)
+}
