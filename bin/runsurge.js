@@ -23,7 +23,8 @@ function buildIsFresh () {
   }
   const newer = (path) => {
     const info = statSync(path)
-    if (!info.isDirectory()) return info.mtimeMs > stamp.newestSourceMs
+    // Other files (the sandbox's Python, the scanner's rules) are read from the source tree, not built.
+    if (!info.isDirectory()) return /\.(ts|json)$/.test(path) && info.mtimeMs > stamp.newestSourceMs
     return readdirSync(path).some(name => name !== '__pycache__' && newer(join(path, name)))
   }
   try {

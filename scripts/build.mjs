@@ -21,7 +21,7 @@ import { build } from 'esbuild'
 
 const ROOT = join(import.meta.dirname, '..')
 const OUT = join(ROOT, 'dist')
-/** The source trees `runsurge` runs; a change in any of them makes the build stale (ui/build.ts builds the web app). */
+/** The source trees `runsurge` runs; a change to a .ts or .json file in them makes the build stale (ui/build.ts builds the web app). */
 const SOURCES = ['cli/src', 'coordinator/src', 'node/src', 'analyzer/src', 'planner/src', 'protocols/src', 'ui/build.ts']
 /**
  * Packages loaded from node_modules: native addons, packages that read their own files next to their modules
@@ -77,7 +77,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning'
 })
-const newest = Math.max(...await Promise.all(files.map(async file => (await stat(file)).mtimeMs)))
+const built = files.filter(file => /\.(ts|json)$/.test(file))
+const newest = Math.max(...await Promise.all(built.map(async file => (await stat(file)).mtimeMs)))
 await writeFile(join(OUT, 'build.json'), JSON.stringify({ root: ROOT, builtAt: Date.now(), newestSourceMs: newest, sources: SOURCES }) + '\n')
 if (process.argv.includes('--verbose')) {
   const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.js'))

@@ -29,13 +29,20 @@ import time
 TICKS = os.sysconf('SC_CLK_TCK')
 
 
-def read_stat(pid):
+def stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (state first), or None once it is gone."""
     try:
         with open('/proc/%d/stat' % pid, 'rb') as f:
             text = f.read().decode('latin-1')
     except OSError:
         return None
-    fields = text[text.rindex(')') + 2:].split(' ')
+    return text[text.rindex(')') + 2:].split(' ')
+
+
+def read_stat(pid):
+    fields = stat_fields(pid)
+    if fields is None:
+        return None
     return int(fields[1]), sum(int(x) for x in fields[11:15])
 
 
@@ -143,28 +150,38 @@ def du(path, max_entries=None):
 WRAPPER = 'cd "$1" || exit 125; ctl="$2"; shift 2; "$@" 3>"$ctl/report"; echo $? >"$ctl/exit.tmp"; mv "$ctl/exit.tmp" "$ctl/exit"'
 
 
+def signal_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
 def kill_tree(root):
+    """Kills the tree under root and returns its pids. The tree is frozen first (SIGSTOP, until a walk finds no
+    process it has not stopped: a stopped process cannot fork), because a killed parent's children are re-parented
+    away from the tree and a walk after the kill would miss them."""
+    frozen, seen = [], set()
+    for _ in range(100):
+        found = [pid for pid, _depth in reversed(tree(root)) if pid not in seen]
+        if not found:
+            break
+        signal_all(found, signal.SIGSTOP)
+        frozen.extend(found)
+        seen.update(found)
     try:
         os.killpg(root, signal.SIGKILL)
     except OSError:
         pass
-    killed = [pid for pid, _depth in reversed(tree(root))]
-    for pid in killed:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return killed
+    signal_all(frozen, signal.SIGKILL)
+    return frozen
 
 
 def running(pid):
     """Whether pid is still a live process (a zombie has ended: only its parent's wait is missing)."""
-    try:
-        with open('/proc/%d/stat' % pid, 'rb') as f:
-            text = f.read().decode('latin-1')
-    except OSError:
-        return False
-    return text[text.rindex(')') + 2:][:1] not in ('Z', 'X')
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] not in ('Z', 'X')
 
 
 def kill_and_wait(roots, timeout=10.0):
