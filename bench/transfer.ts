@@ -4,7 +4,9 @@
  *
  *   node --import tsx bench/transfer.ts [--size MiB] [--runs N] [--profile DIR]
  *
- * `--profile DIR` writes a `--cpu-prof` profile of the serving and of each fetching process into DIR.
+ * Besides the rates it prints the CPU time per MiB of each side of the libp2p transfer (comparable across runs on a
+ * loaded machine, where rates drift). `--profile DIR` writes CPU profiles into DIR: the serving process's whole life
+ * (`--cpu-prof`) and each fetch (`fetch-<pid>.cpuprofile`, the measured transfer only).
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -18,6 +20,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { median, ChunkStore, chunkExchange, createHost, loadOrCreateIdentity, parseCid } from '../protocols/src/index.ts'
 import type { ChunkExchange } from '../protocols/src/index.ts'
+import { profiled } from './profile.ts'
 
 const { values } = parseArgs({
   options: {
@@ -59,8 +62,15 @@ async function serve (): Promise<void> {
   await once(raw, 'listening')
   const port = (raw.address() as { port: number }).port
   console.log(JSON.stringify({ address: libp2p.getMultiaddrs()[0]?.toString(), cid: cid.toString(), port }))
-  process.stdin.resume()
-  await once(process.stdin, 'end')
+  // Each line on stdin asks for the CPU time used since the previous one (ms), answered on stdout.
+  let cpu = process.cpuUsage()
+  const queries = createInterface({ input: process.stdin })
+  queries.on('line', () => {
+    const used = process.cpuUsage(cpu)
+    cpu = process.cpuUsage()
+    console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000 }))
+  })
+  await once(queries, 'close')
   raw.close()
   await libp2p.stop()
   await store.close()
@@ -74,16 +84,17 @@ async function fetchOnce (): Promise<void> {
   const address = multiaddr(values.address ?? '')
   const cid = parseCid(values.cid ?? '')
   await libp2p.dial(address)
-  const started = performance.now()
   const cpu = process.cpuUsage()
-  await libp2p.services.chunks.fetchFrom(peerIdFromString(address.getComponents().findLast(c => c.name === 'p2p')?.value ?? ''), cid)
+  const started = performance.now()
+  const peer = peerIdFromString(address.getComponents().findLast(c => c.name === 'p2p')?.value ?? '')
+  const profile = values.profile !== undefined ? join(values.profile, `fetch-${process.pid}.cpuprofile`) : undefined
+  await profiled(profile, async () => { await libp2p.services.chunks.fetchFrom(peer, cid) })
   const libp2pSeconds = (performance.now() - started) / 1000
   const used = process.cpuUsage(cpu)
-  if (process.env.RS_CPU) console.error(`fetch: ${(libp2pSeconds * 1000).toFixed(0)} ms wall, cpu user ${(used.user / 1000).toFixed(0)} ms sys ${(used.system / 1000).toFixed(0)} ms`)
   await libp2p.stop()
   await store.close()
   await rm(dir, { recursive: true, force: true })
-  console.log(JSON.stringify({ libp2pSeconds }))
+  console.log(JSON.stringify({ libp2pSeconds, cpuMs: (used.user + used.system) / 1000 }))
 }
 
 async function rawOnce (port: number): Promise<number> {
@@ -96,18 +107,28 @@ async function rawOnce (port: number): Promise<number> {
 }
 
 async function main (): Promise<void> {
-  const profile = values.profile !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []
-  const self = [process.execPath, ...profile, '--import', 'tsx', import.meta.filename]
-  const server = spawn(self[0] ?? 'node', [...self.slice(1), '--role', 'serve', '--size', String(values.size)], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const [line] = await once(createInterface({ input: server.stdout }), 'line') as [string]
-  const info = JSON.parse(line) as { address: string, cid: string, port: number }
+  const self = [process.execPath, '--import', 'tsx', import.meta.filename]
+  const profile = values.profile !== undefined ? ['--profile', values.profile] : []
+  const serverProfile = values.profile !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []
+  const server = spawn(self[0] ?? 'node', [...serverProfile, ...self.slice(1), '--role', 'serve', '--size', String(values.size)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]()
+  const nextLine = async (): Promise<any> => JSON.parse((await lines.next()).value as string)
+  const info = await nextLine() as { address: string, cid: string, port: number }
+  const serverCpu = async (): Promise<number> => { server.stdin.write('\n'); return (await nextLine()).cpuMs }
   const libp2pRuns: number[] = []
   const rawRuns: number[] = []
+  const fetchCpu: number[] = []
+  const serveCpu: number[] = []
   for (let run = 0; run < Number(values.runs); run++) {
-    const client = spawn(self[0] ?? 'node', [...self.slice(1), '--role', 'fetch', '--size', String(values.size), '--address', info.address, '--cid', info.cid], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const client = spawn(self[0] ?? 'node', [...self.slice(1), '--role', 'fetch', '--size', String(values.size), '--address', info.address, '--cid', info.cid, ...profile], { stdio: ['ignore', 'pipe', 'inherit'] })
     const [result] = await once(createInterface({ input: client.stdout }), 'line') as [string]
-    libp2pRuns.push(JSON.parse(result).libp2pSeconds)
+    // The serving process's CPU over the client's whole life: its connection, identify and the transfer.
+    serveCpu.push(await serverCpu())
+    const fetched = JSON.parse(result) as { libp2pSeconds: number, cpuMs: number }
+    libp2pRuns.push(fetched.libp2pSeconds)
+    fetchCpu.push(fetched.cpuMs)
     rawRuns.push(await rawOnce(info.port))
+    await serverCpu()
   }
   server.stdin.end()
   await once(server, 'exit')
@@ -120,7 +141,11 @@ async function main (): Promise<void> {
     runs: libp2pRuns.length,
     libp2pMiBps: Math.round(libp2pRate),
     rawTcpMiBps: Math.round(rawRate),
-    ratio: Number((libp2pRate / rawRate).toFixed(3))
+    ratio: Number((libp2pRate / rawRate).toFixed(3)),
+    // CPU time per MiB of a libp2p transfer, medians: the fetching process during the fetch, the serving process
+    // while the fetching process ran.
+    fetchCpuMsPerMiB: Number((median(fetchCpu) / mib).toFixed(2)),
+    serveCpuMsPerMiB: Number((median(serveCpu) / mib).toFixed(2))
   }, null, 2))
 }
 

@@ -61,6 +61,20 @@ describe('ChunkStore', () => {
     expect(listed).toEqual([])
   })
 
+  it('stores pieces given as lists of buffers, over several write batches, byte for byte', async () => {
+    const bytes = digits(1_500_000) // ~10 MiB: more than two 4 MiB batches
+    async function * lists (): AsyncGenerator<Uint8Array[]> {
+      // Pieces of uneven buffers, as received messages cut them.
+      for (let offset = 0; offset < bytes.byteLength; offset += 1_000_003) {
+        const piece = bytes.subarray(offset, offset + 1_000_003)
+        yield [piece.subarray(0, 7), piece.subarray(7, 65_543), piece.subarray(65_543)]
+      }
+    }
+    const cid = await store.put(lists(), { expected: cidOf(bytes) })
+    expect(Buffer.from(await readFile(store.blockPath(cid))).equals(bytes)).toBe(true)
+    expect((await store.info(cid)).size).toBe(bytes.byteLength)
+  })
+
   it('reads an empty chunk as empty, and refuses a piece size that is not a positive integer', async () => {
     const cid = await store.put(new Uint8Array(0))
     expect((await store.read(cid)).byteLength).toBe(0)

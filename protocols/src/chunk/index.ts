@@ -20,6 +20,7 @@ import type {
 } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 export { ChunkStore, cidOf, parseCid } from './store.ts'
 export type { ChunkInfo, ChunkStoreOptions, CorruptChunk, PutOptions } from './store.ts'
@@ -299,7 +300,7 @@ class DefaultChunkExchange implements ChunkExchange {
       }
       if (header.size > MAX_CHUNK_SIZE) throw new ChunkIntegrityError(`peer announces ${header.size} bytes, over the limit`)
       const expected = header.size
-      const pieces = async function * (): AsyncGenerator<Uint8Array> {
+      const pieces = async function * (): AsyncGenerator<Uint8ArrayList> {
         let received = 0
         while (received < expected) {
           const piece = await framed.read({ signal: idle.signal })
@@ -308,7 +309,7 @@ class DefaultChunkExchange implements ChunkExchange {
           flow.consumed(piece.byteLength)
           idle.touch()
           // A piece spans several received messages: hand their buffers on rather than joining them (a copy).
-          yield * piece
+          yield piece
         }
       }
       await this.store.put(pieces(), { expected: cid, signal: idle.signal })

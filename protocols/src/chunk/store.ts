@@ -22,11 +22,10 @@ import type { AbortOptions } from '@libp2p/interface'
 import type { FileHandle } from 'node:fs/promises'
 
 /**
- * How many bytes `put` queues for the disk before it stops pulling from its source. Received pieces arrive as several
- * buffers; with the default 16 KiB every buffer waited for its own write, with room for a few pieces they are written
- * together (one `writev`) while the next ones arrive.
+ * How many bytes `put` gathers before writing them (one `writev`); the next batch gathers while one is written. Received
+ * pieces arrive as many buffers (one per noise message): written one by one, each waited for its own write.
  */
-const WRITE_BUFFER = 4 * 1024 * 1024
+const WRITE_BATCH = 4 * 1024 * 1024
 
 /** `get`'s default piece size: small enough for a consumer that only looks at the start of a chunk. */
 const DEFAULT_GET_PIECE = 64 * 1024
@@ -116,22 +115,32 @@ export class ChunkStore {
     return this.corrupt
   }
 
-  /** Stores bytes (a buffer or a stream of pieces) and returns their CID. */
-  async put (source: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<CID> {
+  /**
+   * Stores bytes (a buffer or a stream of pieces, each one buffer or several, e.g. a received `Uint8ArrayList`) and
+   * returns their CID.
+   */
+  async put (source: Uint8Array | AsyncIterable<Uint8Array | Iterable<Uint8Array>>, options: PutOptions = {}): Promise<CID> {
     const maxSize = options.maxSize ?? MAX_CHUNK_SIZE
     const incoming = join(this.dir, 'incoming', randomUUID())
     const hash = createHash('sha256')
     let size = 0
     try {
-      const pieces = source instanceof Uint8Array ? [source] : source
-      await pipeline(async function * () {
-        for await (const piece of pieces) {
-          size += piece.byteLength
-          if (size > maxSize) throw new ChunkIntegrityError(`chunk larger than the limit of ${maxSize} bytes`)
-          hash.update(piece)
-          yield piece
+      const file = await open(incoming, 'w')
+      try {
+        const batches = new BatchWriter(file)
+        for await (const piece of source instanceof Uint8Array ? [source] : source) {
+          options.signal?.throwIfAborted()
+          for (const buf of piece instanceof Uint8Array ? [piece] : piece) {
+            size += buf.byteLength
+            if (size > maxSize) throw new ChunkIntegrityError(`chunk larger than the limit of ${maxSize} bytes`)
+            hash.update(buf)
+            await batches.add(buf)
+          }
         }
-      }, createWriteStream(incoming, { highWaterMark: WRITE_BUFFER }), { signal: options.signal })
+        await batches.end()
+      } finally {
+        await file.close()
+      }
       const cid = cidOfDigest(hash.digest())
       const expected = options.expected
       if (expected != null && !cid.equals(expected)) {
@@ -359,6 +368,47 @@ export class ChunkStore {
     } finally {
       if (this.changes.get(key) === settled) this.changes.delete(key)
     }
+  }
+}
+
+/**
+ * Appends buffers to a file in batches of `WRITE_BATCH` bytes: `add` returns at once unless a full batch has to wait
+ * for the previous write, so receiving and writing overlap, with at most two batches in memory.
+ */
+class BatchWriter {
+  private readonly file: FileHandle
+  private batch: Uint8Array[] = []
+  private batched = 0
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor (file: FileHandle) {
+    this.file = file
+  }
+
+  async add (buf: Uint8Array): Promise<void> {
+    this.batch.push(buf)
+    this.batched += buf.byteLength
+    if (this.batched >= WRITE_BATCH) await this.flush()
+  }
+
+  /** Writes what is left and waits for every write. */
+  async end (): Promise<void> {
+    await this.flush()
+    await this.writing
+  }
+
+  private async flush (): Promise<void> {
+    await this.writing
+    const batch = this.batch
+    const length = this.batched
+    this.batch = []
+    this.batched = 0
+    if (length === 0) return
+    this.writing = this.file.writev(batch).then(({ bytesWritten }) => {
+      if (bytesWritten !== length) throw new Error(`wrote ${bytesWritten} of ${length} bytes`)
+    })
+    // Awaited by the next flush or by end; a failure meanwhile must not count as unhandled.
+    this.writing.catch(() => {})
   }
 }
 
