@@ -222,7 +222,9 @@ class DefaultChunkExchange implements ChunkExchange {
         await this.remember(provider)
         await this.fetchFrom(provider.id, cid, { signal: options.signal })
         options.onProgress?.({ type: 'fetched', peer: provider.id, bytes: (await this.store.info(cid)).size })
-        await this.provide(cid, { signal: options.signal }).catch(err => {
+        // Announced in the background: the copy is here and verified, and whoever asked for it need not wait for a
+        // DHT walk (tens to hundreds of milliseconds) to use it; the copy outlives the request, so does the announcement.
+        this.provide(cid).catch(err => {
           this.log.error('could not provide %c after fetching it - %e', cid, err)
         })
         return true
