@@ -10,7 +10,10 @@ import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { createExecutor } from '../node/src/sandbox.ts'
+import { pino } from 'pino'
+import { startEmbeddedMesh } from '../cli/src/embedded-mesh.ts'
 import { startWarmMesh } from './mesh.ts'
+import type { EmbeddedMesh } from '../cli/src/embedded-mesh.ts'
 import { median } from '../protocols/src/index.ts'
 
 const run = promisify(execFile)
@@ -30,6 +33,48 @@ const sections: string[] = []
 
 function verdict (ok: boolean): string {
   return ok ? 'meets' : '**misses**'
+}
+
+/**
+ * Start-up as a user meets it: the `runsurge` overview, an embedded 2-node mesh getting ready (in this process, its
+ * modules loaded), and a trivial job run by `runsurge run` on a cold embedded mesh (process start to exit).
+ */
+async function startup (): Promise<void> {
+  const bin = join(ROOT, 'bin', 'runsurge.js')
+  const dir = await mkdtemp(join(tmpdir(), 'runsurge-bench-startup-'))
+  await writeFile(join(dir, 'job.py'), 'def main(data):\n    return sum(int(x) for x in data)\n')
+  await writeFile(join(dir, 'numbers.txt'), Array.from({ length: 100 }, (_, i) => String(i + 1)).join('\n') + '\n')
+  // The first start of a build compiles it into V8's cache; what a user meets every other time comes after.
+  await run(process.execPath, [bin, '--help'])
+  const help: number[] = []
+  for (let i = 0; i < RUNS * 3; i++) help.push(await timed(async () => await run(process.execPath, [bin, '--help'])))
+  const ready: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    let mesh: EmbeddedMesh | undefined
+    ready.push(await timed(async () => { mesh = await startEmbeddedMesh({ nodes: 2, nodeMemory: 1024 ** 3, executor: { kind: 'bwrap' }, logger: pino({ level: 'silent' }) }) }))
+    await mesh?.stop()
+  }
+  const cold: number[] = []
+  for (let i = 0; i < RUNS; i++) {
+    cold.push(await timed(async () => {
+      const { stdout } = await run(process.execPath, [bin, 'run', join(dir, 'job.py'), '--input', join(dir, 'numbers.txt'), '--nodes', '2'])
+      if (stdout.trim() !== '5050') throw new Error(`the trivial job printed ${stdout}`)
+    }))
+  }
+  await rm(dir, { recursive: true, force: true })
+  sections.push([
+    '## Start-up',
+    '',
+    '| what | median |',
+    '| --- | ---: |',
+    `| \`runsurge --help\` (process start to exit) | ${median(help).toFixed(0)} ms |`,
+    `| embedded 2-node mesh ready (coordinator and two nodes in one process, modules loaded) | ${median(ready).toFixed(0)} ms |`,
+    `| \`runsurge run job.py --input numbers.txt --nodes 2\`, a trivial job on a cold embedded mesh (process start to exit) | ${median(cold).toFixed(0)} ms |`,
+    ''
+  ].join('\n'))
+  rows.push({ benchmark: '`runsurge --help`', figure: `${median(help).toFixed(0)} ms`, target: '< 150 ms', verdict: verdict(median(help) < 150) })
+  rows.push({ benchmark: 'embedded 2-node mesh ready', figure: `${median(ready).toFixed(0)} ms`, target: '< 500 ms', verdict: verdict(median(ready) < 500) })
+  rows.push({ benchmark: '`runsurge run`, trivial job, cold embedded mesh', figure: `${median(cold).toFixed(0)} ms`, target: '< 1500 ms', verdict: verdict(median(cold) < 1500) })
 }
 
 /** Task overhead: python3 start, sandboxed python3 start, and a trivial job on a warm mesh. */
@@ -59,7 +104,7 @@ async function overhead (): Promise<void> {
   await mesh.stop()
   await rm(dir, { recursive: true, force: true })
 
-  const target = Math.max(150, 4 * sandboxed)
+  const target = 100
   sections.push([
     '## Task overhead',
     '',
@@ -70,7 +115,7 @@ async function overhead (): Promise<void> {
     `| trivial job on a warm 2-node mesh, submit → result (HTTP, SSE) | ${trivial.toFixed(1)} ms |`,
     ''
   ].join('\n'))
-  rows.push({ benchmark: 'trivial job, warm mesh, submit → result', figure: `${trivial.toFixed(0)} ms`, target: `≤ ${target.toFixed(0)} ms (max of 150 ms, 4 × sandboxed start)`, verdict: verdict(trivial <= target) })
+  rows.push({ benchmark: 'trivial job, warm mesh, submit → result', figure: `${trivial.toFixed(0)} ms`, target: `≤ ${target} ms`, verdict: verdict(trivial <= target) })
 }
 
 async function transfer (): Promise<void> {
@@ -182,8 +227,9 @@ async function speedup (): Promise<void> {
     target: '≤ 1.5',
     verdict: verdict(cold != null && cold.max <= 1.5 * cold.median)
   })
-  const warmVsPool = out.ratios.warmVsPool
-  rows.push({ benchmark: 'runsurge warm ÷ multiprocessing.Pool', figure: String(warmVsPool), target: '≤ 1.15', verdict: verdict(warmVsPool != null && warmVsPool <= 1.15) })
+  const { warmVsPool, coldVsPool } = out.ratios
+  rows.push({ benchmark: 'runsurge warm ÷ multiprocessing.Pool', figure: String(warmVsPool), target: '≤ 1.1', verdict: verdict(warmVsPool != null && warmVsPool <= 1.1) })
+  rows.push({ benchmark: '`runsurge run` cold (mesh start-up included) ÷ multiprocessing.Pool', figure: String(coldVsPool), target: '≤ 1.3', verdict: verdict(coldVsPool != null && coldVsPool <= 1.3) })
   rows.push({
     benchmark: 'runsurge run cold ÷ Dask LocalCluster cold',
     figure: out.ratios.coldVsDask == null ? 'n/a' : String(out.ratios.coldVsDask),
@@ -260,12 +306,12 @@ async function dispatch (): Promise<void> {
     ''
   ].join('\n'))
   rows.push({ benchmark: 'dispatch: tasks pushed and completed, nodes answering at once', figure: `${d.tasksPerSecond} tasks/s`, target: '≥ 2000 tasks/s', verdict: verdict(d.tasksPerSecond >= 2000) })
-  rows.push({ benchmark: 'trivial Python tasks on 2 real nodes ÷ sandboxed starts at cores-wide concurrency', figure: String(p.ratio), target: '≥ 0.7 × sandboxed start rate', verdict: verdict(p.ratio >= 0.7) })
+  rows.push({ benchmark: 'trivial Python tasks on 2 real nodes ÷ sandboxed starts at cores-wide concurrency', figure: String(p.ratio), target: '≥ 0.9 × sandboxed start rate', verdict: verdict(p.ratio >= 0.9) })
 }
 
 async function main (): Promise<void> {
   const started = new Date()
-  for (const [name, fn] of [['task overhead', overhead], ['speedup', speedup], ['transfer', transfer], ['dht', dht], ['analyzer', analyzer], ['coordinator scale', scale], ['dispatch', dispatch]] as const) {
+  for (const [name, fn] of [['start-up', startup], ['task overhead', overhead], ['speedup', speedup], ['transfer', transfer], ['dht', dht], ['analyzer', analyzer], ['coordinator scale', scale], ['dispatch', dispatch]] as const) {
     process.stderr.write(`bench: ${name}…\n`)
     await fn()
   }

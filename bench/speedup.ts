@@ -163,6 +163,7 @@ async function main (): Promise<void> {
       coldVsSequential: ratio(m.cold, m.sequential),
       warmVsSequential: ratio(m.warm, m.sequential),
       warmVsPool: ratio(m.warm, m.pool),
+      coldVsPool: ratio(m.cold, m.pool),
       coldVsDask: ratio(m.cold, m.dask)
     }
   }))
