@@ -9,12 +9,18 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { resolvePython } from '../python.ts'
 import { launcherLimits } from './common.ts'
+import { DEFAULT_LIMITS } from './contract.ts'
 import { SandboxUnavailableError } from './errors.ts'
 import { LocalExecutor } from './local-executor.ts'
+import { SandboxPool } from './sandbox-pool.ts'
+import { SandboxProcess } from './sandbox-process.ts'
 import { seccompProgram } from './seccomp.ts'
+import { tmpfsSize, Workspace } from './workspace.ts'
 import type { TaskLimits } from './contract.ts'
 import type { LocalTask } from './local-executor.ts'
-import type { LocalRunInit } from './local-run.ts'
+import type { LocalRunInit, SupervisedTask } from './local-run.ts'
+import type { PrestartedSandbox } from './sandbox-pool.ts'
+import type { SandboxSpawn } from './sandbox-process.ts'
 
 /** Options of the bwrap executor. */
 export interface BwrapExecutorInit {
@@ -32,6 +38,13 @@ export interface BwrapExecutorInit {
   mountTmpfs?: boolean
   /** Install the seccomp filter of seccomp.ts (x86_64 only); default true. */
   seccomp?: boolean
+  /**
+   * Sandboxes kept started ahead of need, each used by one task and then discarded (see sandbox-pool.ts), so a
+   * task's start-up is off its critical path; one per CPU (`availableParallelism()`, the tasks a node offers to
+   * run at once) is the size that covers a node's concurrency. Default 0 (off: every task starts its sandbox when
+   * it arrives) until the throughput loss measured at full concurrency (issue 16) is understood.
+   */
+  prestart?: number
   /** Where warnings go; default `console.warn`. */
   log?: (message: string) => void
 }
@@ -43,22 +56,26 @@ export const SANDBOX_UID = 1000
 const SYSTEM_PATHS = ['/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32']
 const ETC_PATHS = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime']
 
-/** What {@link bwrapArgs} needs. */
-export interface BwrapLayout {
-  python: string
+/** What {@link bwrapSandboxArgs} needs: the sandbox, whatever runs in it. */
+export interface BwrapSandbox {
   /** Interpreter prefixes outside /usr to expose read-only. */
   pythonPrefixes: string[]
   /** Host directory holding launcher.py, passwd and group (mounted read-only at /runsurge). */
   runtimeDir: string
   /** Host directory mounted read-write at /task. */
   taskDir: string
+  /** File descriptor bwrap reads the seccomp program from (see seccomp.ts); none when absent. */
+  seccompFd?: number
+}
+
+/** What {@link bwrapArgs} needs. */
+export interface BwrapLayout extends BwrapSandbox {
+  python: string
   entry: string
   args: string[]
   limits: TaskLimits
   /** Launcher report target inside the sandbox (`fd:3`). */
   reportTarget: string
-  /** File descriptor bwrap reads the seccomp program from (see seccomp.ts); none when absent. */
-  seccompFd?: number
 }
 
 /**
@@ -66,6 +83,27 @@ export interface BwrapLayout {
  * executor, which runs the same sandbox on the remote box.
  */
 export function bwrapArgs (layout: BwrapLayout): string[] {
+  return [
+    ...bwrapSandboxArgs(layout),
+    layout.python, '-I', '-S', '/runsurge/launcher.py', launcherLimits(layout.limits), layout.reportTarget, '--',
+    layout.python, '-I', '-B', `/task/${layout.entry}`, ...layout.args
+  ]
+}
+
+/**
+ * The command line of a pre-started sandbox (see sandbox-pool.ts): the launcher in standby mode, its child
+ * the task's interpreter waiting in runtime/standby.py for the task and its limits.
+ */
+export function bwrapStandbyArgs (layout: BwrapSandbox & { python: string }): string[] {
+  return [
+    ...bwrapSandboxArgs(layout),
+    layout.python, '-I', '-S', '/runsurge/launcher.py', 'standby', 'fd:3', '--',
+    layout.python, '-I', '-B', '/runsurge/standby.py'
+  ]
+}
+
+/** bwrap's options, up to and including the `--` before the command it runs in the sandbox. */
+export function bwrapSandboxArgs (layout: BwrapSandbox): string[] {
   const args = [
     '--unshare-all',
     // Explicit (not just "try"), so --disable-userns can forbid nested user namespaces: they are the
@@ -104,9 +142,7 @@ export function bwrapArgs (layout: BwrapLayout): string[] {
     // is the only writable place — and the only one that can consume the node's memory as tmpfs.
     '--remount-ro', '/dev',
     '--remount-ro', '/',
-    '--',
-    layout.python, '-I', '-S', '/runsurge/launcher.py', launcherLimits(layout.limits), layout.reportTarget, '--',
-    layout.python, '-I', '-B', `/task/${layout.entry}`, ...layout.args
+    '--'
   )
   return args
 }
@@ -162,6 +198,8 @@ export class BwrapExecutor extends LocalExecutor {
     this.prefixes = prefixes
     this.seccomp = init.seccomp === false ? undefined : seccompProgram()
     this.mountTmpfs = init.mountTmpfs ?? true
+    const size = init.prestart ?? 0
+    if (size > 0) this.pool = new SandboxPool({ size, start: async () => await this.startStandby(), log: this.log })
   }
 
   describe (): string {
@@ -169,32 +207,61 @@ export class BwrapExecutor extends LocalExecutor {
     return `bubblewrap ${this.bwrap} as ${who}: all namespaces unshared (no network), read-only /usr, private /proc and /dev, writable size-limited /task only, no capabilities, clean environment, ${this.seccomp === undefined ? 'no seccomp filter' : 'seccomp filter'}; python ${this.python}`
   }
 
-  protected async command ({ task, limits, entry, taskId, workspace }: LocalTask): Promise<LocalRunInit> {
+  protected async command (task: LocalTask): Promise<LocalRunInit> {
+    const { workspace } = task
+    const args = bwrapArgs({
+      ...await this.sandbox(workspace),
+      python: this.python,
+      entry: task.entry,
+      args: task.task.args ?? [],
+      limits: task.limits,
+      reportTarget: 'fd:3'
+    })
+    return { ...this.spawnOf(workspace, args), ...this.supervision(task) }
+  }
+
+  protected override prestartedTask (task: LocalTask): SupervisedTask {
+    return {
+      ...this.supervision(task),
+      go: JSON.stringify({ limits: JSON.parse(launcherLimits(task.limits)), argv: [`/task/${task.entry}`, ...(task.task.args ?? [])] })
+    }
+  }
+
+  /** An empty workspace and, bound to it, a sandbox whose interpreter waits for a task (see sandbox-pool.ts). */
+  private async startStandby (): Promise<PrestartedSandbox> {
+    // Sized for the default limits until a task resizes it (Workspace.fill): tmpfs takes memory only as it is used.
+    const workspace = await Workspace.prepare(this.workspaceOptions(['launcher.py', 'standby.py']), tmpfsSize({ bytes: 0, entries: 0 }, DEFAULT_LIMITS))
+    try {
+      const args = bwrapStandbyArgs({ ...await this.sandbox(workspace), python: this.python })
+      return { process: new SandboxProcess({ ...this.spawnOf(workspace, args), standby: true }), workspace }
+    } catch (err) {
+      await workspace.dispose()
+      throw err
+    }
+  }
+
+  private async sandbox (workspace: Workspace): Promise<BwrapSandbox> {
     await writeFile(join(workspace.runtimeDir, 'passwd'), SANDBOX_PASSWD, { mode: 0o644 })
     await writeFile(join(workspace.runtimeDir, 'group'), SANDBOX_GROUP, { mode: 0o644 })
-    const args = bwrapArgs({
-      python: this.python,
+    return {
       pythonPrefixes: this.prefixes,
       runtimeDir: workspace.runtimeDir,
       taskDir: workspace.taskDir,
-      entry,
-      args: task.args ?? [],
-      limits,
-      reportTarget: 'fd:3',
       ...(this.seccomp === undefined ? {} : { seccompFd: 4 })
-    })
+    }
+  }
+
+  private spawnOf (workspace: Workspace, args: string[]): SandboxSpawn {
     return {
-      kind: 'bwrap',
-      taskId,
       argv: [this.bwrap, ...args],
       cwd: workspace.root,
       env: {},
       ...(this.owner ?? {}),
-      ...(this.seccomp === undefined ? {} : { fd4: this.seccomp }),
-      limits,
-      workspace,
-      supervisorDepth: 3,
-      supervisors: 2
+      ...(this.seccomp === undefined ? {} : { fd4: this.seccomp })
     }
+  }
+
+  private supervision ({ limits, taskId, workspace }: LocalTask): SupervisedTask {
+    return { kind: 'bwrap', taskId, limits, workspace, supervisorDepth: 3, supervisors: 2 }
   }
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, sep } from 'node:path'
 import { promisify } from 'node:util'
 import { InvalidTaskError } from './errors.ts'
+import { DEFAULT_LIMITS } from './contract.ts'
 import type { TaskLimits, TaskSpec } from './contract.ts'
 
 const execFileAsync = promisify(execFile)
@@ -135,52 +136,93 @@ export interface TaskDirUsage {
 export class Workspace {
   /** `true` when the task directory is a tmpfs with hard size and entry limits. */
   mounted = false
+  private hostDir = ''
+  private limits: TaskLimits = DEFAULT_LIMITS
+  private initial: DirectoryListing = { files: new Map(), entries: 0, bytes: 0, truncated: false }
+  /** The tmpfs's size and inodes as mounted (or last remounted). */
+  private tmpfs = ''
 
   private constructor (
     readonly root: string,
     readonly taskDir: string,
     readonly runtimeDir: string,
-    readonly hostTaskDir: string,
-    private readonly limits: TaskLimits,
-    private initial: DirectoryListing
+    private readonly options: WorkspaceOptions
   ) {}
 
+  /** Host directory the task's files come from and go back to (set by {@link fill}). */
+  get hostTaskDir (): string {
+    return this.hostDir
+  }
+
+  /** A workspace holding `task`'s files, its directory sized for `limits`. */
   static async create (task: TaskSpec, limits: TaskLimits, options: WorkspaceOptions = {}): Promise<Workspace> {
-    const hostTaskDir = task.taskDir
-    const info = await stat(hostTaskDir).catch(() => undefined)
-    if (info?.isDirectory() !== true) throw new InvalidTaskError(`task directory does not exist: ${hostTaskDir}`)
-    // The pid in the name lets a later node sweep what a killed one left behind.
-    const root = await mkdtemp(join(tmpdir(), `${WORKSPACE_PREFIX}${process.pid}-`))
-    // Traversable but not listable, so an unprivileged sandbox user can reach its own directory only.
-    await chmod(root, 0o711)
-    const workDir = join(root, 'task')
-    const runtimeDir = join(root, 'runtime')
-    await mkdir(workDir, { mode: 0o700 })
-    await mkdir(runtimeDir, { mode: 0o755 })
-    const workspace = new Workspace(root, workDir, runtimeDir, hostTaskDir, limits, await listDirectory(hostTaskDir))
+    const inputs = await listTaskDir(task)
+    const workspace = await Workspace.prepare(options, tmpfsSize(inputs, limits))
     try {
-      for (const [name, source] of Object.entries(options.runtimeFiles ?? {})) {
-        await copyFile(source, join(runtimeDir, name))
-        await chmod(join(runtimeDir, name), 0o644)
-      }
-      if ((options.mountTmpfs ?? true) && process.getuid?.() === 0) {
-        const owner = options.owner ?? { uid: 0, gid: 0 }
-        const { size, inodes } = tmpfsSize(workspace.initial, limits)
-        try {
-          await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0700,uid=${owner.uid},gid=${owner.gid},nosuid,nodev`, 'runsurge-task', workDir])
-          workspace.mounted = true
-        } catch (err: any) {
-          options.log?.(`cannot mount a size-limited tmpfs for the task directory (${String(err.stderr ?? err.message).trim()}); falling back to sampling its size`)
-        }
-      }
-      await cp(hostTaskDir, workDir, { recursive: true, errorOnExist: false, force: true, verbatimSymlinks: true })
-      if (options.owner !== undefined) await chownTree(workDir, options.owner.uid, options.owner.gid)
-      workspace.initial = await listDirectory(workDir)
+      await workspace.fill(task, limits, inputs)
     } catch (err) {
       await workspace.dispose()
       throw err
     }
     return workspace
+  }
+
+  /**
+   * An empty workspace, ready to be bind-mounted before its task is known (a pre-started sandbox): its tmpfs, if
+   * any, is sized `size` until {@link fill} resizes it for the task.
+   */
+  static async prepare (options: WorkspaceOptions, size: { size: number, inodes: number }): Promise<Workspace> {
+    // The pid in the name lets a later node sweep what a killed one left behind.
+    const root = await mkdtemp(join(tmpdir(), `${WORKSPACE_PREFIX}${process.pid}-`))
+    const workspace = new Workspace(root, join(root, 'task'), join(root, 'runtime'), options)
+    try {
+      // Traversable but not listable, so an unprivileged sandbox user can reach its own directory only.
+      await chmod(root, 0o711)
+      await mkdir(workspace.taskDir, { mode: 0o700 })
+      await mkdir(workspace.runtimeDir, { mode: 0o755 })
+      for (const [name, source] of Object.entries(options.runtimeFiles ?? {})) {
+        await copyFile(source, join(workspace.runtimeDir, name))
+        await chmod(join(workspace.runtimeDir, name), 0o644)
+      }
+      if ((options.mountTmpfs ?? true) && process.getuid?.() === 0) await workspace.mount(size)
+      if (!workspace.mounted && options.owner !== undefined) await chown(workspace.taskDir, options.owner.uid, options.owner.gid)
+    } catch (err) {
+      await workspace.dispose()
+      throw err
+    }
+    return workspace
+  }
+
+  /**
+   * Copies `task`'s files in, first resizing the tmpfs for them and `limits` (the same superblock is what a
+   * sandbox already running sees at /task). Throws `InvalidTaskError` when the task directory does not exist.
+   */
+  async fill (task: TaskSpec, limits: TaskLimits, inputs?: DirectoryListing): Promise<void> {
+    inputs ??= await listTaskDir(task)
+    this.hostDir = task.taskDir
+    this.limits = limits
+    if (this.mounted) {
+      const { size, inodes } = tmpfsSize(inputs, limits)
+      const options = `size=${size},nr_inodes=${inodes}`
+      if (options !== this.tmpfs) {
+        await execFileAsync('mount', ['-o', `remount,${options}`, this.taskDir])
+        this.tmpfs = options
+      }
+    }
+    await cp(this.hostDir, this.taskDir, { recursive: true, errorOnExist: false, force: true, verbatimSymlinks: true })
+    if (this.options.owner !== undefined) await chownTree(this.taskDir, this.options.owner.uid, this.options.owner.gid)
+    this.initial = await listDirectory(this.taskDir)
+  }
+
+  private async mount ({ size, inodes }: { size: number, inodes: number }): Promise<void> {
+    const owner = this.options.owner ?? { uid: 0, gid: 0 }
+    try {
+      await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${size},nr_inodes=${inodes},mode=0700,uid=${owner.uid},gid=${owner.gid},nosuid,nodev`, 'runsurge-task', this.taskDir])
+      this.mounted = true
+      this.tmpfs = `size=${size},nr_inodes=${inodes}`
+    } catch (err: any) {
+      this.options.log?.(`cannot mount a size-limited tmpfs for the task directory (${String(err.stderr ?? err.message).trim()}); falling back to sampling its size`)
+    }
   }
 
   /** What the task added to its directory so far; the count stops one entry past the limit. */
@@ -207,8 +249,8 @@ export class Workspace {
     const copied: string[] = []
     for (const rel of changed) {
       const source = join(this.taskDir, rel)
-      const target = join(this.hostTaskDir, rel)
-      if (relative(this.hostTaskDir, target).split(sep)[0] === '..') continue
+      const target = join(this.hostDir, rel)
+      if (relative(this.hostDir, target).split(sep)[0] === '..') continue
       await mkdir(dirname(target), { recursive: true })
       await rm(target, { force: true })
       if (await copyRegularFile(source, target, now.files.get(rel)?.size ?? 0)) copied.push(rel)
@@ -229,6 +271,13 @@ export class Workspace {
 }
 
 const WORKSPACE_PREFIX = 'runsurge-task-'
+
+/** The task's input directory, listed; `InvalidTaskError` when there is none. */
+async function listTaskDir (task: TaskSpec): Promise<DirectoryListing> {
+  const info = await stat(task.taskDir).catch(() => undefined)
+  if (info?.isDirectory() !== true) throw new InvalidTaskError(`task directory does not exist: ${task.taskDir}`)
+  return await listDirectory(task.taskDir)
+}
 
 async function removeWorkspace (root: string, mounted: boolean): Promise<void> {
   if (mounted) {

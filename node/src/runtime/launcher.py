@@ -6,7 +6,8 @@ and are hard limits the task cannot raise), execs the task command, waits for it
 ended (exit code or signal, CPU time and peak RSS from wait4) as one JSON line to a report target.
 
 Usage: python3 -I -S launcher.py LIMITS_JSON REPORT_TARGET -- COMMAND [ARGS...]
-  LIMITS_JSON    {"as": bytes, "cpu": seconds, "nproc": n, "fsize": bytes, "nofile": n}; null = unlimited
+  LIMITS_JSON    {"as": bytes, "cpu": seconds, "nproc": n, "fsize": bytes, "nofile": n}; null = unlimited;
+                 or "standby": COMMAND is standby.py, which waits for the task and applies its limits itself
   REPORT_TARGET  "fd:N" (a pipe the node reads) or a file path (SSH executor)
 The launcher exits with the child's exit code, or 128 + signal when the child was killed.
 """
@@ -23,6 +24,9 @@ LIMITS = (
     ('fsize', resource.RLIMIT_FSIZE),
     ('nofile', resource.RLIMIT_NOFILE),
 )
+
+# Pre-started sandbox: the child is standby.py, which gets the task and its limits later (on stdin).
+STANDBY = 'standby'
 
 
 def apply_limits(limits):
@@ -67,7 +71,7 @@ def main():
     if len(sys.argv) < 5 or sys.argv[3] != '--':
         sys.stderr.write('usage: launcher.py LIMITS_JSON REPORT_TARGET -- COMMAND [ARGS...]\n')
         return 125
-    limits = json.loads(sys.argv[1])
+    limits = STANDBY if sys.argv[1] == STANDBY else json.loads(sys.argv[1])
     target = sys.argv[2]
     argv = sys.argv[4:]
     fd = open_report(target)
@@ -79,7 +83,10 @@ def main():
             # Only stdin/stdout/stderr reach the task: any other descriptor the node inherited from
             # whatever started it (a log file, a socket) is closed here, the report pipe included.
             os.closerange(3, max(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1024))
-            apply_limits(limits)
+            if limits == STANDBY:
+                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            else:
+                apply_limits(limits)
             os.execv(argv[0], argv)
         except BaseException as error:  # noqa: B902 - report anything, the child must never return
             os.write(2, ('runsurge launcher: cannot start task: %r\n' % (error,)).encode())

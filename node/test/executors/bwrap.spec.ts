@@ -47,6 +47,7 @@ describe('bwrap executor: leftovers', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'runsurge-task', join(root, 'task')])
     const fresh = createExecutor({ kind: 'bwrap', log: () => {} })
     const outcome = await fresh.run({ taskDir: await taskWith('print("ok")'), entry: 'main.py' })
+    await fresh.close()
     expect(outcome.status).toBe('completed')
     expect(existsSync(root)).toBe(false)
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(root)
@@ -108,6 +109,7 @@ describe.concurrent('bwrap executor: limits and outcomes', () => {
     const unmounted = createExecutor({ kind: 'bwrap', mountTmpfs: false, log: () => {} })
     const dir = await taskWith('import os\nos.mkdir("out")\nfor i in range(100_001):\n    with open("out/%d" % i, "w") as f:\n        f.write("x")\n')
     const outcome = await unmounted.run({ taskDir: dir, entry: 'main.py', limits: { taskDirFiles: 2_000 } })
+    await unmounted.close()
     expect(outcome.status, outcome.error?.message).toBe('output_limit')
     // Killed by the node once a count passed the limit (a SIGKILL, not the task's own exit), and the
     // count after it stopped one entry past the limit: nothing was walked, let alone copied, beyond it.
@@ -173,6 +175,7 @@ describe.concurrent('bwrap executor: limits and outcomes', () => {
   it('a missing interpreter is a sandbox_error, not the task\'s fault', async () => {
     const broken = createExecutor({ kind: 'bwrap', python: '/usr/bin/python3', bwrapPath: '/bin/false' })
     const outcome = await broken.run({ taskDir: await taskWith('print(1)'), entry: 'main.py' })
+    await broken.close()
     expect(outcome.status).toBe('sandbox_error')
   })
 
