@@ -100,9 +100,11 @@ export async function stopSimulatedProcess (sim: SimulatedProcess): Promise<void
 
 /**
  * Reports in flight at once per peer, as a node running at most this many tasks at a time would send them; the rest
- * wait their turn (libp2p resets a peer's streams of one protocol past 32 open at once).
+ * wait their turn (libp2p resets a peer's streams of one protocol past 32 open at once). No more than the streams a
+ * caller keeps open per protocol (8, protocols/src/rpc.ts), as the coordinator's pushes: past those, each report
+ * opened a stream of its own.
  */
-const MAX_REPORTS = 16
+const MAX_REPORTS = 8
 
 type SimServices = { identify: unknown, register: RegisterService, heartbeat: HeartbeatService, report: ReportService, assign: AssignService }
 

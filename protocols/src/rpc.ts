@@ -140,20 +140,33 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
     const messages = pbStream(stream, { maxDataLength: this.definition.maxMessageSize })
     // With reuse, exchange after exchange until the caller closes the stream (or leaves it idle too long).
-    for (let first = true; await this.exchange(stream, messages, connection, first); first = false);
+    for (let first = true; ; first = false) {
+      const deadlines: Deadline[] = []
+      try {
+        if (!await this.exchange(stream, messages, connection, first, deadlines)) return
+      } finally {
+        for (const deadline of deadlines) deadline.clear()
+      }
+    }
   }
 
-  /** Answers one request; returns whether the stream stays open for another (it is closed when not). */
-  private async exchange (stream: Stream, messages: ReturnType<typeof pbStream<Stream>>, connection: Connection, first: boolean): Promise<boolean> {
+  /**
+   * Answers one request; returns whether the stream stays open for another (it is closed when not). Its timeouts go
+   * in `deadlines`, for the caller to clear once it returns.
+   */
+  private async exchange (stream: Stream, messages: ReturnType<typeof pbStream<Stream>>, connection: Connection, first: boolean, deadlines: Deadline[]): Promise<boolean> {
     const peer = connection.remotePeer
     const reuse = this.definition.reuseStreams === true
     const exchangeSignal = (): AbortSignal => {
-      const signal = AbortSignal.timeout(this.timeout)
-      setMaxListeners(Infinity, signal)
-      return signal
+      const timeout = deadline(this.timeout)
+      deadlines.push(timeout)
+      return timeout.signal
     }
-    let signal = exchangeSignal()
+    // A reused stream's next exchange starts when its request comes: until then only the idle timeout runs (an
+    // exchange's deadline started before would fire while the stream waits, as long as a heartbeat interval).
+    let signal = first ? exchangeSignal() : undefined
     const reply = async (response: Res, final = !reuse): Promise<boolean> => {
+      signal ??= exchangeSignal()
       await messages.write(response, this.definition.response, { signal })
       if (final) await stream.close({ signal })
       return !final
@@ -165,13 +178,18 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
     }
 
     let request: Req
-    const waiting = first ? signal : AbortSignal.timeout(IDLE_TIMEOUT)
+    let waiting = signal
+    if (waiting === undefined) {
+      const idle = deadline(IDLE_TIMEOUT)
+      deadlines.push(idle)
+      waiting = idle.signal
+    }
     try {
       request = await messages.read(this.definition.request, { signal: waiting })
     } catch (err: any) {
       if (!first && (waiting.aborted || err?.name === 'UnexpectedEOFError')) {
         // The caller is done with the stream (or forgot it): close our side too.
-        await stream.close({ signal }).catch(closeErr => { stream.abort(closeErr) })
+        await stream.close({ signal: exchangeSignal() }).catch(closeErr => { stream.abort(closeErr) })
         return false
       }
       if (waiting.aborted) throw err
@@ -180,7 +198,7 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
       this.log.error('malformed %s request from %p - %s', this.protocol, peer, reason)
       return await reply(this.failure(this.definition.failed, reason), true)
     }
-    if (!first) signal = exchangeSignal()
+    signal ??= exchangeSignal()
 
     let response: Res
     try {
@@ -198,8 +216,13 @@ class Rpc<Req, Res extends StatusResponse> implements RpcService<Req, Res> {
   }
 
   async call (peer: PeerId | Multiaddr, request: Req, options: AbortOptions = {}): Promise<Res> {
-    const signal = anySignal(options.signal, this.timeout)
-    const response = this.definition.reuseStreams === true ? await this.exchangeOnReused(peer, request, signal) : await this.exchangeOnNew(peer, request, signal)
+    const timeout = deadline(this.timeout, options.signal)
+    let response: Res
+    try {
+      response = this.definition.reuseStreams === true ? await this.exchangeOnReused(peer, request, timeout.signal) : await this.exchangeOnNew(peer, request, timeout.signal)
+    } finally {
+      timeout.clear()
+    }
     if (response.status === this.definition.ok) return response
     if (response.status === this.definition.refused) throw new RefusedError(response.error)
     if (this.definition.busy !== undefined && response.status === this.definition.busy) throw new BusyError(response.error, response)
@@ -276,6 +299,28 @@ export function describeFrameError (err: any, maxMessageSize: number): string {
     default:
       return `malformed message: ${String(err?.message ?? err)}`
   }
+}
+
+/** A timeout as a signal, and its cancellation. */
+interface Deadline {
+  signal: AbortSignal
+  clear(): void
+}
+
+/**
+ * A signal that fires on the caller's abort or after `timeout` ms, whichever comes first, like {@link anySignal} (the
+ * same `TimeoutError`), but whose timer is cleared once the exchange ends. A timeout signal left to fire builds an
+ * error with a stack trace and dispatches an abort event long after its exchange ended: with a thousand nodes
+ * heartbeating, hundreds a second, for nothing.
+ */
+function deadline (timeout: number, signal?: AbortSignal): Deadline {
+  const controller = new AbortController()
+  const timer = setTimeout(() => { controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')) }, timeout)
+  // As AbortSignal.timeout's: it keeps no process alive.
+  timer.unref()
+  const combined = signal == null ? controller.signal : AbortSignal.any([controller.signal, signal])
+  setMaxListeners(Infinity, combined)
+  return { signal: combined, clear: () => { clearTimeout(timer) } }
 }
 
 /** A signal that fires on the caller's abort or after `timeout` ms, whichever comes first. */

@@ -6,13 +6,16 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { scriptForChunk } from '../../../planner/src/index.ts'
 import type { JobRecord, TaskRecord } from './records.ts'
 import type { Mesh } from '../plugins/mesh.ts'
+import type { PeerId } from '@libp2p/interface'
 import type { NodeRecord } from '../store/index.ts'
 
 /**
  * Assignments pushed to one node at once. libp2p resets a peer's streams of one protocol past 32 open at once, and a
- * reset assignment counts as an unreachable node; a node offering much memory can take hundreds of small tasks.
+ * reset assignment counts as an unreachable node; a node offering much memory can take hundreds of small tasks. No
+ * more than the streams the assign protocol keeps open per peer (rpc.ts, 8): past those, every push paid a new
+ * stream (a yamux open and close and a protocol negotiation, several times the push itself).
  */
-const MAX_PUSHES_PER_NODE = 16
+const MAX_PUSHES_PER_NODE = 8
 
 /** The script a task runs: its part of main, the aggregator or whole program, a chunk's stages, the calibration harness, or the job's own. */
 export function scriptOf (job: JobRecord, task: TaskRecord): string {
@@ -35,6 +38,8 @@ export class Dispatcher {
   private readonly mesh: Mesh
   /** Per node: assignments in flight, and the pushes waiting for one of them to end. */
   private readonly slots = new Map<string, { active: number, waiting: Array<() => void> }>()
+  /** Peer ids parsed once, not once per push (a base58 decode and a key parse each). */
+  private readonly peers = new Map<string, PeerId>()
 
   constructor (mesh: Mesh) {
     this.mesh = mesh
@@ -42,7 +47,7 @@ export class Dispatcher {
 
   /** Pushes one attempt of a task to a node; rejects with the node's refusal (`RefusedError`) or a network error. */
   async assign (job: JobRecord, task: TaskRecord, node: NodeRecord, attempt: number): Promise<void> {
-    await this.inSlot(node.id, async () => await this.mesh.libp2p.services.assign.call(peerIdFromString(node.peerId), {
+    await this.inSlot(node.id, async () => await this.mesh.libp2p.services.assign.call(this.peer(node.peerId), {
       taskId: task.id,
       jobId: task.jobId,
       script: scriptOf(job, task),
@@ -58,7 +63,13 @@ export class Dispatcher {
 
   /** Tells a node to stop running a task. */
   async cancel (peerId: string, taskId: string, reason: string): Promise<void> {
-    await this.mesh.libp2p.services.cancel.call(peerIdFromString(peerId), { taskId, reason })
+    await this.mesh.libp2p.services.cancel.call(this.peer(peerId), { taskId, reason })
+  }
+
+  private peer (text: string): PeerId {
+    let peer = this.peers.get(text)
+    if (peer === undefined) this.peers.set(text, peer = peerIdFromString(text))
+    return peer
   }
 
   /** Runs `fn` once fewer than `MAX_PUSHES_PER_NODE` pushes to the node are in flight. */

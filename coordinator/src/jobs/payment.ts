@@ -15,6 +15,8 @@ import type { Change, JobState } from './state.ts'
 export async function payment (state: JobState, jobId: string, now: number): Promise<{ change: Change, paid: PaymentRecord }> {
   const job = state.jobs.get(jobId)
   if (job === undefined || !FINAL_JOB_STATUSES.includes(job.status)) throw new JobUsageError('only a job that ended can be paid: wait for it to complete, fail or be cancelled')
+  // The payment and earnings are read from the store: the changes that wrote them must be there first.
+  await state.settled()
   const owed = await state.db.payments.get(job.id)
   if (owed === undefined) throw new JobUsageError(`this job has nothing to pay: it ${job.status === 'rejected' ? 'was rejected' : 'ran no billed task'}`)
   if (owed.status === 'paid') return { change: {}, paid: owed }

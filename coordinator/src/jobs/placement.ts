@@ -42,16 +42,27 @@ export function pickNode (task: TaskRecord, nodes: NodeRecord[], load: NodeLoad,
     .filter(a => (a.outcome === 'unreachable' || a.outcome === 'refused') && now - (a.endedAt ?? now) < SHUN_MS)
     .map(a => a.nodeId))
   const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && OWN_FAILURE.test(a.outcome)).map(a => a.nodeId))
-  const fits = nodes.filter(node => !shunned.has(node.id) && node.memoryBytes - (load.memory.get(node.id) ?? 0) >= task.memoryBytes)
+  const fits = (node: NodeRecord): boolean => !shunned.has(node.id) && node.memoryBytes - (load.memory.get(node.id) ?? 0) >= task.memoryBytes
   // A task with a home node (where its chunk already is) waits for it while it is alive, big enough and has not failed it.
   const preferred = home === undefined || shunned.has(home) || failedOn.has(home) ? undefined : nodes.find(node => node.id === home)
-  if (preferred !== undefined && preferred.memoryBytes >= task.memoryBytes) return fits.includes(preferred) ? preferred : undefined
-  const fresh = fits.filter(node => !failedOn.has(node.id))
-  const untried = nodes.filter(node => !shunned.has(node.id) && !failedOn.has(node.id))
+  if (preferred !== undefined && preferred.memoryBytes >= task.memoryBytes) return fits(preferred) ? preferred : undefined
+  // One pass (every queued task looks at every node): the smallest fitting node, the first of equals, among those it
+  // has not failed on (`fresh`) and among all.
+  const before = (a: NodeRecord, b: NodeRecord | undefined): boolean =>
+    b === undefined || a.memoryBytes < b.memoryBytes || (a.memoryBytes === b.memoryBytes && (load.tasks.get(a.id) ?? 0) < (load.tasks.get(b.id) ?? 0))
+  let fresh: NodeRecord | undefined
+  let any: NodeRecord | undefined
+  let untried = false
+  for (const node of nodes) {
+    if (shunned.has(node.id)) continue
+    const failed = failedOn.has(node.id)
+    if (!failed) untried = true
+    if (!fits(node)) continue
+    if (!failed && before(node, fresh)) fresh = node
+    if (before(node, any)) any = node
+  }
   // Wait for a fresh node to free up rather than retrying where the task already failed, unless every node failed it.
-  const candidates = fresh.length > 0 ? fresh : (untried.length === 0 ? fits : [])
-  candidates.sort((a, b) => a.memoryBytes - b.memoryBytes || (load.tasks.get(a.id) ?? 0) - (load.tasks.get(b.id) ?? 0))
-  return candidates[0]
+  return fresh ?? (untried ? undefined : any)
 }
 
 /**
@@ -119,6 +130,8 @@ function typicalWallMs (state: JobState, job: JobRecord, entry: TaskRecord['entr
 export function speculation (state: JobState, nodes: NodeRecord[], now: number, stopping: Iterable<[string, number]> = []): { task: TaskRecord, node: NodeRecord } | undefined {
   const load = loadOf(state.tasks, stopping)
   const idle = nodes.filter(node => (load.tasks.get(node.id) ?? 0) === 0)
+  // Looking for stragglers reads every running task: not worth it without a node to copy one to.
+  if (idle.length === 0) return undefined
   for (const task of stragglers(state, now)) {
     const failedOn = new Set(task.attempts.filter(a => a.outcome !== undefined && a.outcome !== 'superseded').map(a => a.nodeId))
     const home = task.near === undefined ? undefined : state.tasks.get(task.near)

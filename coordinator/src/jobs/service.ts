@@ -1,7 +1,8 @@
 /**
  * The job service: wires intake (submissions become jobs), the task state machine (`transitions.ts`), placement
- * and dispatch (tasks pushed to nodes over libp2p) and the node registry's liveness events. Every transition is one
- * LevelDB batch (`JobState.apply`); memory only mirrors the store, and `start()` rebuilds it after a crash.
+ * and dispatch (tasks pushed to nodes over libp2p) and the node registry's liveness events. Every transition is stored
+ * atomically, in one LevelDB batch (`JobState.commit`, with the transitions computed while the one before was written),
+ * before anything acts on it; memory only mirrors the store, and `start()` rebuilds it after a crash.
  *
  * Events (`job`, `task`) feed the server-sent event streams of the HTTP API.
  */
@@ -160,17 +161,17 @@ export class JobService {
   }
 
   job (id: string): JobRecord | undefined {
-    return this.state.jobs.get(id)
+    return this.state.stored.jobs.get(id)
   }
 
   /** The account's jobs, newest first. */
   list (account: string): JobRecord[] {
-    return [...this.state.jobs.values()].filter(job => job.account === account).sort((a, b) => b.createdAt - a.createdAt)
+    return [...this.state.stored.jobs.values()].filter(job => job.account === account).sort((a, b) => b.createdAt - a.createdAt)
   }
 
   /** Every task of the job: its calibration (if it was measured), then its plan's. */
   tasksOf (job: JobRecord): TaskRecord[] {
-    return this.state.allTasksOf(job)
+    return this.state.stored.allTasksOf(job)
   }
 
   /** The result exactly as Python wrote it, or undefined while there is none. */
@@ -183,11 +184,11 @@ export class JobService {
   stats (): { runningJobs: number, completedJobs: number, queuedTasks: number } {
     let runningJobs = 0
     let completedJobs = 0
-    for (const job of this.state.jobs.values()) {
+    for (const job of this.state.stored.jobs.values()) {
       if (job.status === 'running' || job.status === 'pending_aggregation' || job.status === 'queued') runningJobs++
       else if (job.status === 'completed') completedJobs++
     }
-    return { runningJobs, completedJobs, queuedTasks: this.state.queue.size }
+    return { runningJobs, completedJobs, queuedTasks: this.state.stored.queued }
   }
 
   /** Checks, scans and plans a submission, stores the job and its tasks in one batch, then places the tasks. */
@@ -211,7 +212,7 @@ export class JobService {
       return jobCancelled(this.state, current, Date.now(), this.unitRate)
     })
     this.schedule()
-    return result.jobs?.[0] ?? this.state.jobs.get(job.id) ?? job
+    return result.jobs?.[0] ?? this.state.stored.jobs.get(job.id) ?? job
   }
 
   /** Pays a job that ended with something to pay: its payment and every earning of its tasks become `paid` in one batch. */
@@ -236,23 +237,29 @@ export class JobService {
   async report (report: ReportRequest, context: RequestContext): Promise<ReportResponse> {
     await this.loaded.promise
     const ok: ReportResponse = { status: ReportResponse.Status.OK, error: '' }
-    const refused = (error: string): ReportResponse => ({ status: ReportResponse.Status.REFUSED, error })
+    // An answer read from the state waits until what it read is stored: a node is never told more than a crash keeps.
+    const answer = async (response: ReportResponse): Promise<ReportResponse> => {
+      await this.state.settled()
+      return response
+    }
+    const refused = async (error: string): Promise<ReportResponse> => await answer({ status: ReportResponse.Status.REFUSED, error })
     const task = this.state.tasks.get(report.taskId)
-    if (task === undefined) return refused(`no task ${report.taskId}`)
+    if (task === undefined) return await refused(`no task ${report.taskId}`)
     // The task's current attempt, or the copy of it running as a backup.
     const copy = task.backup !== undefined && report.attempt === task.backup.attempt
     const nodeId = copy ? task.backup?.nodeId : task.nodeId
     const node = nodeId !== undefined ? this.registry.record(nodeId) ?? await this.state.db.store.nodes.get(nodeId) : undefined
-    if (node === undefined || node.peerId !== context.peer.toString()) return refused(`task ${report.taskId} is not assigned to this node`)
+    if (node === undefined || node.peerId !== context.peer.toString()) return await refused(`task ${report.taskId} is not assigned to this node`)
     // A node reports after releasing the task's memory: news that it may have room again.
     this.heardFrom(node.id)
-    if (!copy && report.attempt !== task.attempt) return refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
+    if (!copy && report.attempt !== task.attempt) return await refused(`attempt ${report.attempt} of task ${report.taskId} is over`)
     if (report.state === ReportRequest.State.RUNNING) {
-      if (!copy) await this.commit(async () => started(this.state.tasks.get(task.id), report.attempt))
+      if (copy) return await answer(ok)
+      await this.commit(async () => started(this.state.tasks.get(task.id), report.attempt))
       return ok
     }
     // Reported twice (a retry after a lost answer): already applied.
-    if (task.status !== 'assigned' && task.status !== 'running') return ok
+    if (task.status !== 'assigned' && task.status !== 'running') return await answer(ok)
     if (report.state === ReportRequest.State.COMPLETED) {
       // Results the coordinator serves or aggregates are pulled before the transition, straight from the reporter.
       try {
@@ -268,7 +275,9 @@ export class JobService {
   }
 
   private reportContext (): ReportContext {
-    return { unitRate: this.unitRate, largestNode: Math.max(0, ...this.registry.alive().map(node => node.memoryBytes)), io: this.chunks, now: Date.now() }
+    const { registry } = this
+    // `largestNode` looks at every alive node: only for the few transitions that size a task, not for every report.
+    return { unitRate: this.unitRate, get largestNode () { return Math.max(0, ...registry.alive().map(node => node.memoryBytes)) }, io: this.chunks, now: Date.now() }
   }
 
   /**
@@ -326,8 +335,9 @@ export class JobService {
     await this.commit(async () => {
       const placements = placeQueued(this.state, nodes, Date.now(), { stopping: this.stopping.entries(), maxPerAccount: this.limits.runningTasks })
       const change = placed(this.state, placements.map(({ task, node }) => ({ task, nodeId: node.id })), Date.now())
+      const byId = new Map(nodes.map(node => [node.id, node]))
       for (const task of change.tasks ?? []) {
-        const node = nodes.find(n => n.id === task.nodeId)
+        const node = byId.get(task.nodeId ?? '')
         if (node !== undefined) pushes.push({ task, node })
       }
       return change
@@ -340,8 +350,9 @@ export class JobService {
    * (one that has not failed it); the first copy to report a result wins.
    */
   private async speculate (): Promise<void> {
-    if (stragglers(this.state, Date.now()).length === 0) return
     const nodes = this.registry.alive().filter(node => !this.busy.has(node.id))
+    // Most passes find no idle node (or no straggler): known without a transition.
+    if (speculation(this.state, nodes, Date.now(), this.stopping.entries()) === undefined) return
     let pushed: { task: TaskRecord, node: NodeRecord } | undefined
     await this.commit(async () => {
       if (this.state.queue.size > 0) return {}
@@ -414,10 +425,10 @@ export class JobService {
    * change is stored and mirrored, its log lines written and its effects run.
    */
   private async commit (compute: () => Promise<Change>): Promise<Change> {
-    const change = await this.state.transition(async () => {
+    const change = await this.state.commit(async () => {
       const change = await compute()
-      await this.state.apply(change)
-      // Before the next transition can place anything: the memory of tasks being stopped is not free yet.
+      // Before the next transition can place anything: the memory of tasks being stopped is not free yet (a task told
+      // to stop keeps its memory size in the change, so the record before it says as much).
       for (const effect of change.effects ?? []) {
         if (effect.type === 'cancel') this.stopping.mark(effect.nodeId, effect.taskId, this.state.tasks.get(effect.taskId)?.memoryBytes ?? 0)
       }
