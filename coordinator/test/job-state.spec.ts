@@ -7,26 +7,11 @@ import { Store, StoreIOError } from '../src/store/index.ts'
 import { JobState } from '../src/jobs/state.ts'
 import { newTask } from '../src/jobs/transitions.ts'
 import { tempDir } from '../../test/helpers/index.ts'
-import type { JobRecord, TaskRecord } from '../src/jobs/records.ts'
+import { manualJob } from './helpers/records.ts'
+import type { TaskRecord } from '../src/jobs/records.ts'
 import type { StoreOp } from '../src/store/index.ts'
 
-const MiB = 1024 * 1024
-
-const job: JobRecord = {
-  id: 'j1',
-  account: 'alice',
-  name: 'j1',
-  mode: 'manual',
-  status: 'queued',
-  createdAt: 1,
-  script: 'def process(s):\n    return {}\n',
-  inputs: [],
-  taskMemoryBytes: 64 * MiB,
-  taskTimeoutMs: 60_000,
-  taskIds: ['j1.0', 'j1.1'],
-  findings: [],
-  plan: { level: 1, tasks: 2 }
-}
+const job = manualJob('j1', { taskIds: ['j1.0', 'j1.1'], plan: { level: 1, tasks: 2 } })
 
 const queued = (index: number): TaskRecord => newTask(job, { index, entry: 'process', inputName: 'in.txt', inputCids: [] })
 const assigned = (task: TaskRecord): TaskRecord => ({ ...task, status: 'assigned', attempt: 1, nodeId: 'n1', attempts: [{ attempt: 1, nodeId: 'n1', assignedAt: 2 }] })

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ReportRequest } from '../../protocols/src/index.ts'
 import { Store } from '../src/store/index.ts'
+import { manualJob } from './helpers/records.ts'
 import { JobState } from '../src/jobs/state.ts'
 import {
   assignmentFailed, jobCancelled, jobPaid, newTask, nodeDied, placed, reconciled, speculated
@@ -45,24 +46,7 @@ function node (id: string, memoryBytes = 512 * MiB): NodeRecord {
   return { id, peerId: `peer-${id}`, account: 'owner', cpus: 2, memoryBytes, benchmark: 1, version: 'test', registeredAt: 0, lastSeen: 0, status: 'alive' }
 }
 
-function job (id: string, fields: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id,
-    account: 'alice',
-    name: id,
-    mode: 'manual',
-    status: 'queued',
-    createdAt: 1,
-    script: 'def process(s):\n    return {}\n',
-    inputs: [],
-    taskMemoryBytes: 64 * MiB,
-    taskTimeoutMs: 60_000,
-    taskIds: [],
-    findings: [],
-    plan: { level: 1, tasks: 0 },
-    ...fields
-  }
-}
+const job = manualJob
 
 function report (task: TaskRecord, state: 'completed' | 'failed', fields: Partial<ReportRequest> = {}): ReportRequest {
   return {
