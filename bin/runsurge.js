@@ -5,7 +5,8 @@
 // tsx when there is no build or a source changed after it (a developer's edit is never ignored).
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { createRequire, enableCompileCache } from 'node:module'
+// A namespace import: a named one of what Node.js 20 lacks (enableCompileCache) would fail before the re-run below.
+import * as nodeModule from 'node:module'
 import { dirname, join } from 'node:path'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -36,7 +37,7 @@ function buildIsFresh () {
 
 const major = Number(process.versions.node.split('.')[0])
 if (major < 22) {
-  const require = createRequire(import.meta.url)
+  const require = nodeModule.createRequire(import.meta.url)
   let pinned
   try {
     pinned = join(dirname(require.resolve('node/package.json')), 'bin', 'node')
@@ -51,7 +52,7 @@ if (major < 22) {
   child.on('exit', (code, signal) => { process.exit(code ?? (signal != null ? 128 + 1 : 1)) })
 } else if (process.env.RUNSURGE_FROM_SOURCES !== '1' && buildIsFresh()) {
   // V8's code cache on disk (in the temporary folder): a later start skips compiling the build again.
-  enableCompileCache?.()
+  nodeModule.enableCompileCache?.()
   await import('../dist/runsurge.js')
 } else {
   const { register } = await import('tsx/esm/api')

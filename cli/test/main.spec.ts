@@ -2,6 +2,9 @@
  * The `runsurge` entry: its overview is drawn from commands/index.ts without loading a command module, so it must
  * say exactly what the modules register.
  */
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
 import { COMMANDS, registerSummaries } from '../src/commands/index.ts'
@@ -22,5 +25,16 @@ describe('runsurge --help', () => {
     registerSummaries(summaries)
     expect(summaries.commands.map(c => c.name())).toEqual(full.commands.map(c => c.name()))
     expect(summaries.helpInformation()).toBe(full.helpInformation())
+  })
+})
+
+describe('bin/runsurge.js', () => {
+  it('started by the system\'s Node.js (20 on Debian), re-runs itself with the pinned one and answers', async () => {
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'runsurge.js')
+    const system = await promisify(execFile)('/usr/bin/node', ['--version'])
+    const { stdout } = await promisify(execFile)('/usr/bin/node', [bin, '--help'])
+    expect(system.stdout).toMatch(/^v\d+\./)
+    expect(stdout).toContain('Usage: runsurge [options] [command]')
+    for (const name of Object.keys(COMMANDS)) expect(stdout).toContain(`  ${name} `)
   })
 })
