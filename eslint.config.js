@@ -8,7 +8,7 @@ const PACKAGES = ['protocols', 'node', 'coordinator', 'planner', 'analyzer']
  * Deep imports into a package (anything but its `src/index.ts`; or the entries that load no libp2p: the node's sandbox
  * side `node/src/sandbox.ts` and the shared units `protocols/src/units.ts`) and imports of any test code.
  */
-const DEEP = [...PACKAGES.flatMap(p => [`**/${p}/src/**`, `!**/${p}/src/index.ts`]), '!**/node/src/sandbox.ts', '!**/protocols/src/units.ts', '!**/protocols/src/project.ts', '**/test/**', '**/ui/src/**']
+const DEEP = [...PACKAGES.flatMap(p => [`**/${p}/src/**`, `!**/${p}/src/index.ts`]), '!**/node/src/sandbox.ts', '!**/protocols/src/units.ts', '**/test/**', '**/ui/src/**']
 
 export default [
   ...neostandard({ ts: true, ignores: ['protocols/src/*/pb/*.ts', 'node_modules/**', 'dist/**', 'ui/dist/**', 'test-results/**', '.scratch/**'] }),

@@ -5,10 +5,9 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import solid from 'vite-plugin-solid'
-import { projectRoot } from '../protocols/src/project.ts'
 import type { InlineConfig } from 'vite'
 
-export const UI_ROOT = join(projectRoot(import.meta.dirname), 'ui')
+export const UI_ROOT = import.meta.dirname
 export const UI_DIST = join(UI_ROOT, 'dist')
 
 /** The Vite configuration of the app (also what `ui/vite.config.ts` exports for `vite dev`). */

@@ -12,7 +12,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidArgumentError } from 'commander'
 import { startCoordinator, tokenKey } from '../../../coordinator/src/index.ts'
 import { createExecutor } from '../../../node/src/sandbox.ts'
-import { loadOrCreateIdentity, projectRoot, randomToken } from '../../../protocols/src/index.ts'
+import { loadOrCreateIdentity, randomToken } from '../../../protocols/src/index.ts'
 import { buildUi } from '../../../ui/build.ts'
 import { createLogger } from '../log.ts'
 import { NODE_TOKEN_ENV } from '../node-access.ts'
@@ -26,8 +26,8 @@ import type { ChildProcess } from 'node:child_process'
 import type { Command } from 'commander'
 import type { Logger } from 'pino'
 
-const BIN = join(projectRoot(import.meta.dirname), 'bin', 'runsurge.js')
-const EXAMPLES = join(projectRoot(import.meta.dirname), 'examples')
+const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'runsurge.js')
+const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples')
 /** How long the nodes may take to join (ms): the first start of a machine measures its factor. */
 const JOIN_TIMEOUT = 120_000
 /** A node gets this long to stop after SIGTERM before it is killed (ms). */

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import { projectRoot } from '../../../protocols/src/project.ts'
 import type { FastifyInstance } from 'fastify'
 
 export interface UiOptions {
@@ -14,7 +13,7 @@ export interface UiOptions {
   root?: string
 }
 
-export const DEFAULT_UI_ROOT = join(projectRoot(import.meta.dirname), 'ui', 'dist')
+export const DEFAULT_UI_ROOT = join(import.meta.dirname, '..', '..', '..', 'ui', 'dist')
 
 /**
  * The UI loads nothing from elsewhere (no CDN, no fonts): the policy makes the browser enforce it. Styles set by
